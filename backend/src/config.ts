@@ -1,0 +1,156 @@
+import { join, resolve } from 'node:path';
+
+/** Every setting, its environment variable and its default, in one place. README's configuration table mirrors this. */
+export interface Config {
+  mode: 'embedded' | 'distributed';
+  /** API, WebSocket and reverse proxy port. */
+  port: number;
+  host: string;
+  /** Base domain apps are served under: http://<app>.<appDomain>:<port>. */
+  appDomain: string;
+  /** The scheme and port apps' URLs are given with (differs from `port` behind a load balancer). */
+  publicUrlTemplate?: string;
+  githubApiUrl: string;
+  dataDir: string;
+  /** Key that seals secrets and tokens at rest (32+ chars); generated into dataDir when unset. */
+  secretKey?: string;
+  tokenCacheMs: number;
+
+  bus: 'memory' | 'kafka';
+  store: 'sqlite' | 'dynamodb';
+  artifacts: 'fs' | 's3';
+  builder: 'local' | 'docker' | 'jenkins';
+  runtime: 'process' | 'docker' | 'ecs';
+
+  build: { timeoutMs: number; maxOutputBytes: number; maxMemoryMb: number };
+  deploy: { healthTimeoutMs: number };
+
+  kafka: { brokers: string[]; clientId: string; partitions: number; replicationFactor: number; topicPrefix: string };
+  aws: {
+    region: string;
+    endpoint?: string;
+    bucket: string;
+    tablePrefix: string;
+    ecs: {
+      cluster: string;
+      subnets: string[];
+      securityGroups: string[];
+      listenerArn?: string;
+      vpcId?: string;
+      executionRoleArn?: string;
+      logGroup: string;
+      cpu: number;
+      memory: number;
+      minTasks: number;
+      maxTasks: number;
+      appDomain: string;
+    };
+  };
+  docker: {
+    registry: string;
+    baseImage: string;
+    memoryMb: number;
+    cpus: number;
+    pidsLimit: number;
+    useRepoDockerfile: 'auto' | 'always' | 'never';
+  };
+  jenkins: { url?: string; user?: string; apiToken?: string; job: string; pollMs: number; artifactBucket?: string };
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${raw}"`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name] || fallback;
+  if (!allowed.includes(raw as T)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const mode = oneOf(env, 'CLOUDSMITH_MODE', ['embedded', 'distributed'] as const, 'embedded');
+  const distributed = mode === 'distributed';
+  const dataDir = resolve(env.CLOUDSMITH_DATA_DIR || '.cloudsmith');
+  return {
+    mode,
+    port: int(env, 'PORT', 8080),
+    host: env.HOST || '127.0.0.1',
+    appDomain: env.CLOUDSMITH_APP_DOMAIN || 'localhost',
+    publicUrlTemplate: env.CLOUDSMITH_PUBLIC_URL_TEMPLATE || undefined,
+    githubApiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
+    dataDir,
+    secretKey: env.CLOUDSMITH_SECRET_KEY || undefined,
+    tokenCacheMs: int(env, 'CLOUDSMITH_TOKEN_CACHE_MS', 60_000),
+
+    bus: oneOf(env, 'CLOUDSMITH_BUS', ['memory', 'kafka'] as const, distributed ? 'kafka' : 'memory'),
+    store: oneOf(env, 'CLOUDSMITH_STORE', ['sqlite', 'dynamodb'] as const, 'sqlite'),
+    artifacts: oneOf(env, 'CLOUDSMITH_ARTIFACTS', ['fs', 's3'] as const, 'fs'),
+    builder: oneOf(env, 'CLOUDSMITH_BUILDER', ['local', 'docker', 'jenkins'] as const, 'local'),
+    runtime: oneOf(env, 'CLOUDSMITH_RUNTIME', ['process', 'docker', 'ecs'] as const, 'process'),
+
+    build: {
+      timeoutMs: int(env, 'CLOUDSMITH_BUILD_TIMEOUT_MS', 15 * 60_000),
+      maxOutputBytes: int(env, 'CLOUDSMITH_BUILD_MAX_OUTPUT_BYTES', 8 * 1024 * 1024),
+      maxMemoryMb: int(env, 'CLOUDSMITH_BUILD_MAX_MEMORY_MB', 2048),
+    },
+    deploy: { healthTimeoutMs: int(env, 'CLOUDSMITH_HEALTH_TIMEOUT_MS', 60_000) },
+
+    kafka: {
+      brokers: list(env.KAFKA_BROKERS || '127.0.0.1:9092'),
+      clientId: env.KAFKA_CLIENT_ID || 'cloudsmith',
+      partitions: int(env, 'KAFKA_PARTITIONS', 6),
+      replicationFactor: int(env, 'KAFKA_REPLICATION_FACTOR', 1),
+      topicPrefix: env.KAFKA_TOPIC_PREFIX || 'cloudsmith.',
+    },
+    aws: {
+      region: env.AWS_REGION || 'us-east-1',
+      endpoint: env.AWS_ENDPOINT_URL || undefined,
+      bucket: env.CLOUDSMITH_S3_BUCKET || 'cloudsmith-artifacts',
+      tablePrefix: env.CLOUDSMITH_DYNAMODB_PREFIX || 'cloudsmith-',
+      ecs: {
+        cluster: env.CLOUDSMITH_ECS_CLUSTER || 'cloudsmith',
+        subnets: list(env.CLOUDSMITH_ECS_SUBNETS),
+        securityGroups: list(env.CLOUDSMITH_ECS_SECURITY_GROUPS),
+        listenerArn: env.CLOUDSMITH_ALB_LISTENER_ARN || undefined,
+        vpcId: env.CLOUDSMITH_VPC_ID || undefined,
+        executionRoleArn: env.CLOUDSMITH_ECS_EXECUTION_ROLE_ARN || undefined,
+        logGroup: env.CLOUDSMITH_ECS_LOG_GROUP || '/cloudsmith/apps',
+        cpu: int(env, 'CLOUDSMITH_ECS_CPU', 256),
+        memory: int(env, 'CLOUDSMITH_ECS_MEMORY', 512),
+        minTasks: int(env, 'CLOUDSMITH_ECS_MIN_TASKS', 1),
+        maxTasks: int(env, 'CLOUDSMITH_ECS_MAX_TASKS', 4),
+        appDomain: env.CLOUDSMITH_ECS_APP_DOMAIN || 'apps.example.com',
+      },
+    },
+    docker: {
+      registry: env.CLOUDSMITH_REGISTRY || '127.0.0.1:5000',
+      baseImage: env.CLOUDSMITH_BASE_IMAGE || 'node:20-slim',
+      memoryMb: int(env, 'CLOUDSMITH_DOCKER_MEMORY_MB', 512),
+      cpus: int(env, 'CLOUDSMITH_DOCKER_CPUS', 1),
+      pidsLimit: int(env, 'CLOUDSMITH_DOCKER_PIDS_LIMIT', 256),
+      useRepoDockerfile: oneOf(env, 'CLOUDSMITH_REPO_DOCKERFILE', ['auto', 'always', 'never'] as const, 'auto'),
+    },
+    jenkins: {
+      url: env.JENKINS_URL || undefined,
+      user: env.JENKINS_USER || undefined,
+      apiToken: env.JENKINS_API_TOKEN || undefined,
+      job: env.JENKINS_JOB || 'cloudsmith-build',
+      pollMs: int(env, 'JENKINS_POLL_MS', 1000),
+      artifactBucket: env.JENKINS_ARTIFACT_BUCKET || undefined,
+    },
+  };
+}
+
+export function dataPath(config: Config, ...parts: string[]): string {
+  return join(config.dataDir, ...parts);
+}

@@ -1,0 +1,101 @@
+/** A deployment's lifecycle. The store refuses moves that go backwards, so a late or redelivered event can never undo progress. */
+export const STATUSES = ['queued', 'fetching', 'building', 'deploying', 'live', 'failed', 'cancelled', 'superseded'] as const;
+export type DeploymentStatus = (typeof STATUSES)[number];
+
+export const FINAL_STATUSES: readonly DeploymentStatus[] = ['failed', 'cancelled', 'superseded'];
+/** States a client waiting for a deployment can stop at: live is where a deploy ends, even though it may later be superseded. */
+export const TERMINAL_STATUSES: readonly DeploymentStatus[] = ['live', 'failed', 'cancelled', 'superseded'];
+
+const ORDER: Record<DeploymentStatus, number> = {
+  queued: 0, fetching: 1, building: 2, deploying: 3, live: 4, failed: 9, cancelled: 9, superseded: 9,
+};
+
+/** Which statuses may move to `to`; used as the store's conditional write. */
+export function allowedPredecessors(to: DeploymentStatus): DeploymentStatus[] {
+  switch (to) {
+    case 'failed':
+    case 'cancelled':
+      return ['queued', 'fetching', 'building', 'deploying'];
+    case 'superseded':
+      return ['live'];
+    default:
+      return STATUSES.filter((s) => !FINAL_STATUSES.includes(s) && s !== 'live' && ORDER[s] < ORDER[to]);
+  }
+}
+
+export function canMove(from: DeploymentStatus, to: DeploymentStatus): boolean {
+  return allowedPredecessors(to).includes(from);
+}
+
+export type Stage = 'fetch' | 'build' | 'deploy' | 'runtime' | 'system';
+
+export interface Overrides {
+  rootDir?: string;
+  installCommand?: string;
+  buildCommand?: string;
+  startCommand?: string;
+  outputDir?: string;
+  healthPath?: string;
+  dockerfile?: boolean;
+}
+
+/** What the builder produced: a tarball in the artifact store, or an image in a registry. */
+export type ArtifactRef =
+  | { kind: 'tarball'; key: string; sha256: string; size: number }
+  | { kind: 'image'; image: string; digest?: string };
+
+/** How to run a build's output. `static` is served by the platform's own static server with SPA fallback. */
+export interface RunPlan {
+  kind: 'node' | 'static' | 'next';
+  /** argv run in the release directory; static plans use the bundled static server. */
+  start: string[];
+  /** directory inside the artifact to serve (static) or run from (node). */
+  workdir: string;
+  spaFallback?: boolean;
+  healthPath: string;
+  port?: number;
+}
+
+export interface StageTimings {
+  fetchMs?: number;
+  buildMs?: number;
+  deployMs?: number;
+  totalMs?: number;
+}
+
+export interface Deployment {
+  id: string;
+  app: string;
+  ownerId: string;
+  repo: string;
+  ref: string;
+  commitSha?: string;
+  status: DeploymentStatus;
+  url?: string;
+  error?: string;
+  overrides: Overrides;
+  artifact?: ArtifactRef;
+  plan?: RunPlan;
+  /** Set when this deployment re-releases another one's artifact (rollback) or rebuilds its commit (redeploy). */
+  sourceDeploymentId?: string;
+  timings: StageTimings;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface App {
+  name: string;
+  ownerId: string;
+  ownerLogin: string;
+  repo: string;
+  liveDeploymentId?: string;
+  url?: string;
+  createdAt: string;
+}
+
+export interface LogLine {
+  seq: number;
+  ts: string;
+  stage: Stage;
+  text: string;
+}

@@ -1,0 +1,61 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { ArtifactRef, DeploymentStatus, LogLine, RunPlan } from './deployment';
+
+/** Every topic, and the shape of what it carries. Message key is always the deployment id, so one deployment's events stay in order. */
+export interface TopicEvents {
+  'deployment.requested': DeploymentRequested;
+  'source.fetched': SourceFetched;
+  'build.completed': BuildCompleted;
+  'deployment.logs': LogEvent;
+  'deployment.cancel': CancelRequested;
+}
+export type Topic = keyof TopicEvents;
+export const TOPICS = ['deployment.requested', 'source.fetched', 'build.completed', 'deployment.logs', 'deployment.cancel'] as const satisfies readonly Topic[];
+
+export interface EventBase {
+  eventId: string;
+  deploymentId: string;
+  at: string;
+}
+
+export interface DeploymentRequested extends EventBase {
+  /** The caller's GitHub token, sealed with the platform key: Kafka retains messages, so it never travels in clear. */
+  sealedToken: string;
+  /** Rebuild this exact commit (redeploy) instead of resolving the ref. */
+  commitSha?: string;
+}
+
+export interface SourceFetched extends EventBase {
+  commitSha: string;
+  /** Artifact-store key of the fetched source tarball. */
+  sourceKey: string;
+  cloneUrl: string;
+  sealedToken: string;
+}
+
+export interface BuildCompleted extends EventBase {
+  artifact: ArtifactRef;
+  plan: RunPlan;
+}
+
+/** Log lines (already persisted, with their seq) and status changes, in one ordered stream per deployment. */
+export type LogEvent = EventBase &
+  (
+    | { kind: 'lines'; lines: LogLine[] }
+    | { kind: 'status'; status: DeploymentStatus; url?: string; error?: string }
+  );
+
+export type CancelRequested = EventBase;
+
+/** A stage's outgoing event id is derived from its input, so a redelivered input republishes the same id and the next stage skips it. */
+export function stageEventId(topic: Topic, deploymentId: string, discriminator = ''): string {
+  return createHash('sha256').update(`${topic}\0${deploymentId}\0${discriminator}`).digest('hex').slice(0, 32);
+}
+
+export function freshEventId(): string {
+  return randomUUID();
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}

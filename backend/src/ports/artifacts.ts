@@ -1,0 +1,27 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredArtifact {
+  key: string;
+  size: number;
+  sha256: string;
+}
+
+/** Build outputs and fetched sources as tar.gz blobs, addressed by key, verified by checksum. */
+export interface ArtifactStore {
+  /** Stores the file at `path` under `key`. */
+  putFile(key: string, path: string): Promise<StoredArtifact>;
+  /** Downloads `key` to `path`, failing if the content does not match `sha256`. */
+  getFile(key: string, path: string, sha256?: string): Promise<void>;
+  open(key: string): Promise<Readable>;
+  exists(key: string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+}
+
+/** Keys per app and commit, so redeploys of a commit land beside each other and an app's artifacts can be listed and removed together. */
+export function artifactKey(app: string, commitSha: string, deploymentId: string): string {
+  return `artifacts/${app}/${commitSha}/${deploymentId}.tar.gz`;
+}
+
+export function sourceKey(app: string, commitSha: string, deploymentId: string): string {
+  return `sources/${app}/${commitSha}/${deploymentId}.tar.gz`;
+}

@@ -1,0 +1,36 @@
+import type { ArtifactRef, RunPlan } from '../domain/deployment';
+import type { LogFn } from './builder';
+
+export interface Release {
+  app: string;
+  deploymentId: string;
+  artifact: ArtifactRef;
+  plan: RunPlan;
+  /** The app's env, decrypted. PORT is set by the runtime. */
+  env: Record<string, string>;
+}
+
+export interface ReleaseContext {
+  signal: AbortSignal;
+  log: LogFn;
+}
+
+/**
+ * Runs releases. `release` starts the new release, waits until it is healthy, switches traffic to it and
+ * only then retires the previous one; if it never gets healthy the previous release keeps serving and
+ * `release` throws with the reason and the app's last log lines.
+ */
+export interface Runtime {
+  readonly name: string;
+  release(release: Release, ctx: ReleaseContext): Promise<{ url: string }>;
+  /** Restores a live release after a platform restart, at the same URL. */
+  restore(release: Release, ctx: ReleaseContext): Promise<{ url: string }>;
+  /** The URL an app is (or would be) served at. */
+  urlFor(app: string): string;
+  /** Recent runtime output of the app's current release. */
+  logs(app: string): Promise<string[]>;
+  /** Stops the app and removes everything the runtime made for it. */
+  remove(app: string): Promise<void>;
+  /** Stops all releases this process started (embedded shutdown). */
+  close(): Promise<void>;
+}

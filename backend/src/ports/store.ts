@@ -1,0 +1,51 @@
+import type { App, Deployment, DeploymentStatus, LogLine, Stage } from '../domain/deployment';
+
+export interface NewLogLine {
+  ts: string;
+  stage: Stage;
+  text: string;
+}
+
+export interface DeploymentQuery {
+  ownerId: string;
+  repo?: string;
+  app?: string;
+  limit?: number;
+}
+
+export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'status' | 'createdAt' | 'ownerId'>>;
+
+/** Platform state. Status moves are conditional writes: `transition` refuses to go backwards. */
+export interface Store {
+  init(): Promise<void>;
+  close(): Promise<void>;
+
+  putApp(app: App): Promise<void>;
+  getApp(name: string): Promise<App | undefined>;
+  listApps(ownerId: string): Promise<App[]>;
+  /** Apps with a live release, for restarting them at boot. */
+  listLiveApps(): Promise<App[]>;
+  deleteApp(name: string): Promise<void>;
+
+  createDeployment(deployment: Deployment): Promise<void>;
+  getDeployment(id: string): Promise<Deployment | undefined>;
+  /** Newest first. */
+  listDeployments(query: DeploymentQuery): Promise<Deployment[]>;
+  /** Deployments in a non-final, non-live status (for "interrupted" recovery at boot). */
+  listInFlight(): Promise<Deployment[]>;
+  /** Moves status only from an allowed predecessor; returns the updated deployment, or undefined when refused. */
+  transition(id: string, to: DeploymentStatus, patch?: DeploymentPatch): Promise<Deployment | undefined>;
+  /** Updates fields other than status. */
+  updateDeployment(id: string, patch: DeploymentPatch): Promise<Deployment | undefined>;
+
+  /** Assigns consecutive seq numbers per deployment, starting at 1. */
+  appendLogs(deploymentId: string, lines: NewLogLine[]): Promise<LogLine[]>;
+  readLogs(deploymentId: string, sinceSeq: number, limit?: number): Promise<LogLine[]>;
+
+  /** App env, already sealed (encrypted) by the caller. */
+  getEnv(app: string): Promise<Record<string, string>>;
+  putEnv(app: string, sealed: Record<string, string>): Promise<void>;
+
+  /** Records that `consumer` handled `eventId`; false when it already had (a redelivery). */
+  markProcessed(consumer: string, eventId: string): Promise<boolean>;
+}
