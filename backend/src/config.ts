@@ -5,6 +5,8 @@ export interface Config {
   mode: 'embedded' | 'distributed';
   /** API, WebSocket and reverse proxy port. */
   port: number;
+  /** Where a Docksage process without the API serves its reverse proxy (distributed mode, local runtimes). */
+  proxyPort: number;
   host: string;
   /** Base domain apps are served under: http://<app>.<appDomain>:<port>. */
   appDomain: string;
@@ -84,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     mode,
     port: int(env, 'PORT', 8080),
+    proxyPort: int(env, 'CLOUDSMITH_PROXY_PORT', int(env, 'PORT', 8080)),
     host: env.HOST || '127.0.0.1',
     appDomain: env.CLOUDSMITH_APP_DOMAIN || 'localhost',
     publicUrlTemplate: env.CLOUDSMITH_PUBLIC_URL_TEMPLATE || undefined,

@@ -27,6 +27,14 @@ export function canMove(from: DeploymentStatus, to: DeploymentStatus): boolean {
   return allowedPredecessors(to).includes(from);
 }
 
+/**
+ * Whether a stage whose in-progress status is `inProgress` may (re)run for a deployment now in `current`:
+ * a redelivered event runs again only while the deployment has not moved past that stage.
+ */
+export function stageMayRun(current: DeploymentStatus, inProgress: DeploymentStatus): boolean {
+  return !FINAL_STATUSES.includes(current) && current !== 'live' && ORDER[current] <= ORDER[inProgress];
+}
+
 export type Stage = 'fetch' | 'build' | 'deploy' | 'runtime' | 'system';
 
 export interface Overrides {

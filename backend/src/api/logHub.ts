@@ -1,0 +1,143 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { TERMINAL_STATUSES, type Deployment, type DeploymentStatus } from '../domain/deployment';
+import { errorMessage, UserFacingError } from '../domain/errors';
+import type { LogEvent } from '../domain/events';
+import type { Store } from '../ports/store';
+import type { Authspire } from '../services/authspire/authspire';
+import type { Logger } from '../services/shared/logger';
+import { authenticate } from './auth';
+import { logView } from './views';
+
+const PATH = /^\/api\/deployments\/([0-9a-f-]{36})\/logs$/;
+const PING_MS = 15_000;
+
+type Listener = (event: LogEvent) => void;
+
+/**
+ * Streams a deployment's log over WebSocket: stored lines after `since` first, then live lines from the bus,
+ * then the final status. Every message carries its seq, so a client that reconnects with `since` misses
+ * nothing and sees nothing twice.
+ */
+export class LogHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly pinger: NodeJS.Timeout;
+
+  constructor(private readonly deps: { store: Store; authspire: Authspire; logger: Logger }) {
+    this.pinger = setInterval(() => {
+      for (const client of this.wss.clients) client.ping();
+    }, PING_MS);
+    this.pinger.unref();
+  }
+
+  /** Feed from the bus: every API instance receives every deployment's log events. */
+  dispatch(event: LogEvent): void {
+    for (const listener of this.listeners.get(event.deploymentId) ?? []) listener(event);
+  }
+
+  handles(req: IncomingMessage): boolean {
+    return PATH.test(new URL(req.url ?? '/', 'http://x').pathname);
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.accept(req)
+      .then(({ deployment, since }) => {
+        this.wss.handleUpgrade(req, socket, head, (ws) => void this.stream(ws, deployment, since));
+      })
+      .catch((err: unknown) => {
+        const status = err instanceof UserFacingError ? err.status : 500;
+        const message = err instanceof UserFacingError ? err.message : 'internal error';
+        const body = JSON.stringify({ error: { code: status === 401 ? 'unauthorized' : 'not_found', message } });
+        socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      });
+  }
+
+  close(): void {
+    clearInterval(this.pinger);
+    for (const client of this.wss.clients) client.close(1001, 'server shutting down');
+    this.wss.close();
+  }
+
+  private async accept(req: IncomingMessage): Promise<{ deployment: Deployment; since: number }> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const caller = await authenticate(this.deps.authspire, req.headers);
+    const id = PATH.exec(url.pathname)?.[1] ?? '';
+    const deployment = await this.deps.store.getDeployment(id);
+    if (!deployment || deployment.ownerId !== caller.user.id) throw new UserFacingError(`deployment ${id} not found`, 404);
+    const since = Number(url.searchParams.get('since') ?? 0);
+    return { deployment, since: Number.isInteger(since) && since >= 0 ? since : 0 };
+  }
+
+  private async stream(ws: WebSocket, deployment: Deployment, since: number): Promise<void> {
+    let lastSeq = since;
+    let replaying = true;
+    let ended = false;
+    const held: LogEvent[] = [];
+    const send = (message: object) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+    };
+    const sendStored = async () => {
+      for (;;) {
+        const page = await this.deps.store.readLogs(deployment.id, lastSeq, 500);
+        for (const line of page) send(logView(line));
+        if (page.length > 0) lastSeq = page[page.length - 1]!.seq;
+        if (page.length < 500) return;
+      }
+    };
+    const finish = async (status: DeploymentStatus, url?: string, error?: string) => {
+      if (ended) return;
+      ended = true;
+      // Lines published on another partition path may trail the status; the store has them all.
+      await sendStored();
+      send({ type: 'end', status, url, error });
+      ws.close(1000, status);
+    };
+    const apply = async (event: LogEvent) => {
+      if (event.kind === 'lines') {
+        for (const line of event.lines) {
+          if (line.seq <= lastSeq) continue;
+          if (line.seq > lastSeq + 1) await sendStored();
+          if (line.seq === lastSeq + 1) {
+            send(logView(line));
+            lastSeq = line.seq;
+          }
+        }
+        return;
+      }
+      send({ type: 'status', status: event.status, url: event.url, error: event.error });
+      if (TERMINAL_STATUSES.includes(event.status)) await finish(event.status, event.url, event.error);
+    };
+    let queue = Promise.resolve();
+    const listener: Listener = (event) => {
+      if (replaying) held.push(event);
+      else queue = queue.then(() => apply(event)).catch((err: unknown) => this.deps.logger.warn('log stream failed', { error: errorMessage(err) }));
+    };
+    this.listen(deployment.id, listener);
+    ws.on('close', () => this.unlisten(deployment.id, listener));
+    try {
+      await sendStored();
+      const current = await this.deps.store.getDeployment(deployment.id);
+      send({ type: 'status', status: current?.status ?? deployment.status, url: current?.url, error: current?.error });
+      replaying = false;
+      for (const event of held.splice(0)) await apply(event);
+      if (current && TERMINAL_STATUSES.includes(current.status)) await finish(current.status, current.url, current.error);
+    } catch (err) {
+      this.deps.logger.warn('log replay failed', { error: errorMessage(err) });
+      ws.close(1011, 'log replay failed');
+    }
+  }
+
+  private listen(id: string, listener: Listener): void {
+    let set = this.listeners.get(id);
+    if (!set) this.listeners.set(id, (set = new Set()));
+    set.add(listener);
+  }
+
+  private unlisten(id: string, listener: Listener): void {
+    const set = this.listeners.get(id);
+    set?.delete(listener);
+    if (set?.size === 0) this.listeners.delete(id);
+  }
+}

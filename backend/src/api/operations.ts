@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import type { App, Deployment, Overrides } from '../domain/deployment';
+import { NotFoundError, UserFacingError } from '../domain/errors';
+import { now, stageEventId } from '../domain/events';
+import type { EventBus } from '../ports/bus';
+import type { Store } from '../ports/store';
+import type { GitHubUser } from '../ports/source';
+import { previewSecret } from '../security/masker';
+import type { Sealer } from '../security/sealer';
+import type { Authspire } from '../services/authspire/authspire';
+import type { DeploymentLog } from '../services/shared/deploymentLog';
+import { baseAppName, disambiguatedAppName } from './appNames';
+import type { DeployBody } from './schemas';
+
+export interface OperationDeps {
+  store: Store;
+  bus: EventBus;
+  log: DeploymentLog;
+  sealer: Sealer;
+  authspire: Authspire;
+}
+
+export interface Caller {
+  user: GitHubUser;
+  token: string;
+}
+
+/** What the API does for each request, once the request is authenticated and its body validated. */
+export class Operations {
+  constructor(private readonly deps: OperationDeps) {}
+
+  async deploy(caller: Caller, body: DeployBody): Promise<Deployment> {
+    const repo = await this.deps.authspire.authorizeRepo(caller.token, body.repo);
+    const app = await this.appFor(caller.user, repo.fullName);
+    if (body.env) await this.mergeEnv(app.name, body.env);
+    const { repo: _repo, ref, env: _env, ...overrides } = body;
+    return this.start(caller, app, { ref: ref ?? repo.defaultBranch, overrides });
+  }
+
+  async redeploy(caller: Caller, id: string): Promise<Deployment> {
+    const previous = await this.deployment(caller, id);
+    await this.deps.authspire.authorizeRepo(caller.token, previous.repo);
+    const app = await this.app(caller, previous.app);
+    return this.start(caller, app, { ref: previous.ref, overrides: previous.overrides, commitSha: previous.commitSha, from: previous.id });
+  }
+
+  /** Re-releases an earlier deployment's artifact: no fetch, no build. */
+  async rollback(caller: Caller, appName: string, deploymentId: string): Promise<Deployment> {
+    const app = await this.app(caller, appName);
+    const target = await this.deployment(caller, deploymentId);
+    if (target.app !== app.name) throw new UserFacingError(`deployment ${deploymentId} is not a release of ${app.name}`);
+    if (!target.artifact || !target.plan) throw new UserFacingError(`deployment ${deploymentId} has no build to roll back to`, 409, 'conflict');
+    const deployment = this.newDeployment(caller, app, {
+      ref: target.ref,
+      overrides: target.overrides,
+      commitSha: target.commitSha,
+      from: target.id,
+    });
+    deployment.artifact = target.artifact;
+    deployment.plan = target.plan;
+    await this.deps.store.createDeployment(deployment);
+    this.deps.log.write(deployment.id, 'system', `Rolling back ${app.name} to deployment ${target.id} (${target.commitSha?.slice(0, 7) ?? 'unknown commit'})`);
+    await this.deps.log.flush(deployment.id);
+    await this.deps.bus.publish('build.completed', {
+      eventId: stageEventId('build.completed', deployment.id),
+      deploymentId: deployment.id,
+      at: now(),
+      artifact: target.artifact,
+      plan: target.plan,
+    });
+    return deployment;
+  }
+
+  async cancel(caller: Caller, id: string): Promise<Deployment> {
+    const deployment = await this.deployment(caller, id);
+    const cancelled = await this.deps.log.moveTo(id, 'cancelled', { error: 'cancelled by the user' });
+    if (!cancelled) throw new UserFacingError(`deployment ${id} is already ${deployment.status}`, 409, 'conflict');
+    await this.deps.bus.publish('deployment.cancel', { eventId: stageEventId('deployment.cancel', id), deploymentId: id, at: now() });
+    return cancelled;
+  }
+
+  async deployment(caller: Caller, id: string): Promise<Deployment> {
+    const deployment = await this.deps.store.getDeployment(id);
+    // Another user's deployment is indistinguishable from a missing one.
+    if (!deployment || deployment.ownerId !== caller.user.id) throw new NotFoundError(`deployment ${id}`);
+    return deployment;
+  }
+
+  async app(caller: Caller, name: string): Promise<App> {
+    const app = await this.deps.store.getApp(name);
+    if (!app || app.ownerId !== caller.user.id) throw new NotFoundError(`app ${name}`);
+    return app;
+  }
+
+  listDeployments(caller: Caller, filter: { repo?: string; app?: string; limit?: number }): Promise<Deployment[]> {
+    return this.deps.store.listDeployments({ ownerId: caller.user.id, ...filter });
+  }
+
+  listApps(caller: Caller): Promise<App[]> {
+    return this.deps.store.listApps(caller.user.id);
+  }
+
+  async env(caller: Caller, appName: string): Promise<Record<string, string>> {
+    const app = await this.app(caller, appName);
+    const sealed = await this.deps.store.getEnv(app.name);
+    return Object.fromEntries(Object.entries(sealed).map(([key, value]) => [key, previewSecret(this.deps.sealer.open(value))]));
+  }
+
+  /** Replaces the app's env; a null value deletes a key, an omitted key is removed too. */
+  async putEnv(caller: Caller, appName: string, env: Record<string, string>): Promise<Record<string, string>> {
+    const app = await this.app(caller, appName);
+    await this.deps.store.putEnv(app.name, this.sealAll(env));
+    return this.env(caller, app.name);
+  }
+
+  private async mergeEnv(app: string, env: Record<string, string>): Promise<void> {
+    const current = await this.deps.store.getEnv(app);
+    await this.deps.store.putEnv(app, { ...current, ...this.sealAll(env) });
+  }
+
+  private sealAll(env: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, this.deps.sealer.seal(value)]));
+  }
+
+  private async start(
+    caller: Caller,
+    app: App,
+    spec: { ref: string; overrides: Overrides; commitSha?: string; from?: string },
+  ): Promise<Deployment> {
+    const deployment = this.newDeployment(caller, app, spec);
+    await this.deps.store.createDeployment(deployment);
+    this.deps.log.write(deployment.id, 'system', `Queued ${deployment.repo}@${deployment.ref} for ${app.name}`);
+    await this.deps.log.flush(deployment.id);
+    await this.deps.bus.publish('deployment.requested', {
+      eventId: stageEventId('deployment.requested', deployment.id),
+      deploymentId: deployment.id,
+      at: now(),
+      sealedToken: this.deps.sealer.seal(caller.token),
+      commitSha: spec.commitSha,
+    });
+    return deployment;
+  }
+
+  private newDeployment(caller: Caller, app: App, spec: { ref: string; overrides: Overrides; commitSha?: string; from?: string }): Deployment {
+    const at = now();
+    return {
+      id: randomUUID(),
+      app: app.name,
+      ownerId: caller.user.id,
+      repo: app.repo,
+      ref: spec.ref,
+      commitSha: spec.commitSha,
+      status: 'queued',
+      overrides: spec.overrides,
+      sourceDeploymentId: spec.from,
+      timings: {},
+      createdAt: at,
+      updatedAt: at,
+    };
+  }
+
+  /** The caller's app for this repo, created on first deploy. */
+  private async appFor(user: GitHubUser, repo: string): Promise<App> {
+    const mine = (await this.deps.store.listApps(user.id)).find((app) => app.repo.toLowerCase() === repo.toLowerCase());
+    if (mine) return mine;
+    let name = baseAppName(repo);
+    const taken = await this.deps.store.getApp(name);
+    if (taken && taken.ownerId !== user.id) name = disambiguatedAppName(repo, user.id);
+    const app: App = { name, ownerId: user.id, ownerLogin: user.login, repo, createdAt: now() };
+    await this.deps.store.putApp(app);
+    return app;
+  }
+}

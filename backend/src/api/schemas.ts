@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/** Request bodies and query strings, validated once at the edge. Anything that reaches a service has passed these. */
+
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const REPO = /^[A-Za-z0-9._-]{1,100}$/;
+
+export const repoName = z
+  .string()
+  .max(140)
+  .refine((value) => {
+    const [owner, name, extra] = value.split('/');
+    return extra === undefined && !!owner && !!name && OWNER.test(owner) && REPO.test(name) && name !== '.' && name !== '..';
+  }, 'repo must be "owner/name" using GitHub\'s characters (letters, digits, "-", "_", ".")');
+
+/** git check-ref-format's rules, plus no leading "-" so a ref can never be read as an option. */
+export const gitRef = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(
+    (ref) =>
+      !/[\x00-\x20\x7f~^:?*[\\]/.test(ref) &&
+      !ref.startsWith('-') &&
+      !ref.startsWith('/') &&
+      !ref.endsWith('/') &&
+      !ref.endsWith('.') &&
+      !ref.endsWith('.lock') &&
+      !ref.includes('..') &&
+      !ref.includes('//') &&
+      !ref.includes('@{') &&
+      ref !== '@',
+    'ref is not a valid git branch, tag or commit name',
+  );
+
+/** A path inside the repo: relative, no "..", no shell metacharacters. */
+const repoPath = z
+  .string()
+  .max(200)
+  .refine((p) => /^[A-Za-z0-9._\-/]*$/.test(p) && !p.split('/').includes('..') && !p.startsWith('/'), 'must be a relative path inside the repository using letters, digits, ".", "_", "-" and "/"');
+
+/** Commands are the user's own build steps for their own code; bounded and single-line. */
+const command = z.string().min(1).max(1000).refine((c) => !/[\r\n\0]/.test(c), 'must be a single line');
+
+export const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'env var names are letters, digits and "_", not starting with a digit');
+const RESERVED_ENV = new Set(['PORT', 'PATH', 'HOME', 'NODE_OPTIONS']);
+export const envMap = z
+  .record(envKey, z.string().max(32 * 1024))
+  .refine((env) => Object.keys(env).length <= 200, 'at most 200 env vars')
+  .refine((env) => Object.keys(env).every((k) => !RESERVED_ENV.has(k)), `the platform sets ${[...RESERVED_ENV].join(', ')} itself`);
+
+export const deployBody = z
+  .object({
+    repo: repoName,
+    ref: gitRef.optional(),
+    rootDir: repoPath.optional(),
+    env: envMap.optional(),
+    installCommand: command.optional(),
+    buildCommand: command.optional(),
+    startCommand: command.optional(),
+    outputDir: repoPath.optional(),
+    healthPath: z.string().max(200).regex(/^\/[A-Za-z0-9._~\-/?=&%]*$/, 'healthPath must be an absolute URL path').optional(),
+    dockerfile: z.boolean().optional(),
+  })
+  .strict();
+export type DeployBody = z.infer<typeof deployBody>;
+
+export const rollbackBody = z.object({ deploymentId: z.string().uuid() }).strict();
+export const envBody = z.object({ env: envMap }).strict();
+
+export const deploymentId = z.string().uuid('deployment ids are UUIDs');
+export const appName = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'app names are DNS labels');
+
+export const listQuery = z.object({
+  repo: repoName.optional(),
+  app: appName.optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+
+export const sinceQuery = z.object({ since: z.coerce.number().int().min(0).optional() });

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config';
+import { dataPath } from '../config';
+import { errorMessage } from '../domain/errors';
+import type { EventBus } from '../ports/bus';
+import type { Builder } from '../ports/builder';
+import type { SourceHost } from '../ports/source';
+import type { Store } from '../ports/store';
+import { LogHub } from '../api/logHub';
+import { Operations } from '../api/operations';
+import type { RouteDeps } from '../api/routes';
+import { createPlatformServer, type ReverseProxy } from '../api/server';
+import { createReverseProxy } from '../proxy/reverseProxy';
+import { RouteTable } from '../proxy/routes';
+import { loadOrCreateSecret, Sealer } from '../security/sealer';
+import { Authspire } from '../services/authspire/authspire';
+import { buildrelayHandler } from '../services/buildrelay/buildrelay';
+import { docksageHandler, restoreLiveApps } from '../services/docksage/docksage';
+import { gitpulseHandler } from '../services/gitpulse/gitpulse';
+import { Cancellations } from '../services/shared/cancellations';
+import { DeploymentLog } from '../services/shared/deploymentLog';
+import { consoleLogger, type Logger } from '../services/shared/logger';
+import type { StageDeps } from '../services/shared/stage';
+import { createArtifacts, createBuilder, createBus, createRuntime, createSource, createStore } from './adapters';
+
+export const ROLES = ['api', 'gitpulse', 'buildrelay', 'docksage'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface PlatformOptions {
+  config: Config;
+  /** Which services run in this process; all of them in embedded mode. */
+  roles?: readonly Role[];
+  /** Tests inject stand-ins only where no real peer exists (a Jenkins stand-in's builder, say). */
+  builder?: Builder;
+  source?: SourceHost;
+  logger?: Logger;
+}
+
+export interface Platform {
+  /** The API's base URL (or the proxy's, for a Docksage-only process). */
+  url: string;
+  port: number;
+  config: Config;
+  store: Store;
+  bus: EventBus;
+  close(): Promise<void>;
+}
+
+/** The composition root: configuration in, adapters chosen, services wired, one HTTP port out. */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const { config } = options;
+  const roles = new Set<Role>(options.roles ?? ROLES);
+  const embedded = roles.size === ROLES.length && config.bus === 'memory';
+  const logger = options.logger ?? consoleLogger([...roles].join('+'));
+  const instanceId = randomUUID().slice(0, 8);
+  mkdirSync(config.dataDir, { recursive: true });
+  const sealer = new Sealer(loadOrCreateSecret(config.secretKey, dataPath(config, 'secret.key')));
+
+  const store = createStore(config);
+  await store.init();
+  const bus = createBus(config, logger);
+  const artifacts = createArtifacts(config);
+  const source = options.source ?? createSource(config);
+  const log = new DeploymentLog(store, bus);
+  const cancellations = new Cancellations();
+  const stageDeps: StageDeps = { store, bus, log, logger, cancellations };
+  const closers: Array<() => Promise<void> | void> = [];
+
+  bus.onDeadLetter(async (topic, event, error) => {
+    const reason = `the ${topic} step failed repeatedly: ${error.message}`;
+    log.write(event.deploymentId, 'system', `error: ${reason}`);
+    await log.moveTo(event.deploymentId, 'failed', { error: reason });
+  });
+
+  if (embedded) await failInterrupted(store, log);
+
+  const stageRoles = (['gitpulse', 'buildrelay', 'docksage'] as const).filter((r) => roles.has(r));
+  if (stageRoles.length > 0) {
+    await bus.subscribe('deployment.cancel', { group: `cancel-${instanceId}`, latestOnly: true }, async (event) => {
+      cancellations.cancel(event.deploymentId);
+    });
+  }
+
+  const workDir = dataPath(config, 'work');
+  if (roles.has('gitpulse')) {
+    const handler = gitpulseHandler({ ...stageDeps, source, artifacts, sealer, workDir, fetchTimeoutMs: config.build.timeoutMs });
+    await bus.subscribe('deployment.requested', { group: 'gitpulse' }, handler);
+  }
+  if (roles.has('buildrelay')) {
+    const builder = options.builder ?? createBuilder(config, { artifacts, sealer, workDir });
+    await bus.subscribe('source.fetched', { group: 'buildrelay' }, buildrelayHandler({ ...stageDeps, builder, artifacts, sealer, workDir }));
+  }
+
+  let port = 0;
+  const routes = new RouteTable();
+  let proxy: ReverseProxy | undefined;
+  let restore: (() => Promise<void>) | undefined;
+  if (roles.has('docksage')) {
+    const urlFor = (app: string) => appUrl(config, app, port);
+    const runtime = createRuntime(config, { artifacts, routes, urlFor });
+    if (runtime.name === 'process' || runtime.name === 'docker') proxy = createReverseProxy({ routes, appDomain: config.appDomain });
+    closers.push(() => runtime.close());
+    const docksage = { ...stageDeps, runtime, sealer };
+    await bus.subscribe('build.completed', { group: 'docksage' }, docksageHandler(docksage));
+    restore = () => restoreLiveApps(docksage);
+  }
+
+  let logHub: LogHub | undefined;
+  let routeDeps: RouteDeps | undefined;
+  if (roles.has('api')) {
+    const authspire = new Authspire(source);
+    logHub = new LogHub({ store, authspire, logger });
+    const hub = logHub;
+    await bus.subscribe('deployment.logs', { group: `api-${instanceId}`, latestOnly: true }, async (event) => hub.dispatch(event));
+    routeDeps = { operations: new Operations({ store, bus, log, sealer, authspire }), authspire, store, logger };
+  }
+
+  const server = createPlatformServer({
+    routes: routeDeps,
+    logHub,
+    proxy,
+    logger,
+    health: () => ({ mode: config.mode, roles: [...roles], instance: instanceId }),
+  });
+  const listenPort = roles.has('api') ? config.port : config.proxyPort;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listenPort, config.host, resolve);
+  });
+  port = (server.address() as AddressInfo).port;
+  logger.info('listening', { url: `http://${config.host}:${port}`, roles: [...roles] });
+  // Live apps come back after the server listens, so their URLs carry the real port.
+  await restore?.().catch((err: unknown) => logger.error('restore failed', { error: errorMessage(err) }));
+
+  let closed = false;
+  return {
+    url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+    port,
+    config,
+    store,
+    bus,
+    async close() {
+      if (closed) return;
+      closed = true;
+      cancellations.cancelAll();
+      logHub?.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await bus.close();
+      for (const close of closers) await close();
+      await store.close();
+    },
+  };
+}
+
+/** `http://<app>.localhost:<port>` by default; a template such as `https://{app}.apps.example.com` behind a load balancer. */
+export function appUrl(config: Config, app: string, port: number): string {
+  if (config.publicUrlTemplate) return config.publicUrlTemplate.replace('{app}', app);
+  return `http://${app}.${config.appDomain}:${port}`;
+}
+
+/** One process owned every stage, so nothing in flight survived its restart: say so instead of leaving it stuck. */
+async function failInterrupted(store: Store, log: DeploymentLog): Promise<void> {
+  for (const deployment of await store.listInFlight()) {
+    log.write(deployment.id, 'system', 'error: interrupted: the platform restarted while this deployment was in progress; deploy again');
+    await log.moveTo(deployment.id, 'failed', { error: 'interrupted: the platform restarted while this deployment was in progress' });
+  }
+}

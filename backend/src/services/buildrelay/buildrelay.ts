@@ -1,0 +1,68 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { unpackTarball } from '../../archive/tarball';
+import { now, stageEventId, type SourceFetched } from '../../domain/events';
+import type { ArtifactStore } from '../../ports/artifacts';
+import type { Builder } from '../../ports/builder';
+import type { Sealer } from '../../security/sealer';
+import { loadAppEnv } from '../shared/appEnv';
+import { runStage, withTiming, type StageDeps } from '../shared/stage';
+
+export interface BuildrelayDeps extends StageDeps {
+  builder: Builder;
+  artifacts: ArtifactStore;
+  sealer: Sealer;
+  workDir: string;
+}
+
+/** Buildrelay: turns fetched source into an artifact with the configured builder (local, Docker or Jenkins). */
+export function buildrelayHandler(deps: BuildrelayDeps) {
+  return (event: SourceFetched) =>
+    runStage(deps, event, {
+      consumer: 'buildrelay',
+      inProgress: 'building',
+      stage: 'build',
+      timing: 'buildMs',
+      work: async (deployment, signal) => {
+        const started = Date.now();
+        const env = await loadAppEnv(deps.store, deps.sealer, deployment.app);
+        deps.log.addSecrets(deployment.id, [...Object.values(env), deps.sealer.open(event.sealedToken)]);
+        await mkdir(deps.workDir, { recursive: true });
+        const dir = await mkdtemp(join(deps.workDir, 'build-'));
+        try {
+          const tarball = join(dir, 'source.tar.gz');
+          await deps.artifacts.getFile(event.sourceKey, tarball);
+          const sourceDir = join(dir, 'src');
+          await unpackTarball(tarball, sourceDir);
+          deps.log.write(deployment.id, 'build', `Building ${deployment.repo}@${event.commitSha.slice(0, 7)} with the ${deps.builder.name} builder`);
+          const result = await deps.builder.build(
+            {
+              deploymentId: deployment.id,
+              app: deployment.app,
+              repo: deployment.repo,
+              commitSha: event.commitSha,
+              sourceDir,
+              cloneUrl: event.cloneUrl,
+              sealedToken: event.sealedToken,
+              overrides: deployment.overrides,
+              env,
+            },
+            { signal, log: (text, stage = 'build') => deps.log.write(deployment.id, stage, text) },
+          );
+          const timings = withTiming(deployment, 'buildMs', started);
+          await deps.store.updateDeployment(deployment.id, { artifact: result.artifact, plan: result.plan, timings });
+          deps.log.write(deployment.id, 'build', `Build finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          await deps.log.flush(deployment.id);
+          await deps.bus.publish('build.completed', {
+            eventId: stageEventId('build.completed', deployment.id),
+            deploymentId: deployment.id,
+            at: now(),
+            artifact: result.artifact,
+            plan: result.plan,
+          });
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    });
+}

@@ -1,0 +1,59 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { now, stageEventId, type DeploymentRequested } from '../../domain/events';
+import type { ArtifactStore } from '../../ports/artifacts';
+import { sourceKey } from '../../ports/artifacts';
+import type { SourceHost } from '../../ports/source';
+import { packDir } from '../../archive/tarball';
+import type { Sealer } from '../../security/sealer';
+import { fetchCommit } from './gitFetch';
+import { runStage, withTiming, type StageDeps } from '../shared/stage';
+
+export interface GitpulseDeps extends StageDeps {
+  source: SourceHost;
+  artifacts: ArtifactStore;
+  sealer: Sealer;
+  workDir: string;
+  fetchTimeoutMs: number;
+}
+
+/** Gitpulse: resolves the ref to a commit and fetches exactly that commit, shallow, into the artifact store. */
+export function gitpulseHandler(deps: GitpulseDeps) {
+  return (event: DeploymentRequested) =>
+    runStage(deps, event, {
+      consumer: 'gitpulse',
+      inProgress: 'fetching',
+      stage: 'fetch',
+      timing: 'fetchMs',
+      work: async (deployment, signal) => {
+        const started = Date.now();
+        const token = deps.sealer.open(event.sealedToken);
+        deps.log.addSecrets(deployment.id, [token]);
+        const repo = await deps.source.getRepo(token, deployment.repo);
+        const commitSha = event.commitSha ?? (await deps.source.resolveRef(token, deployment.repo, deployment.ref));
+        deps.log.write(deployment.id, 'fetch', `Fetching ${deployment.repo}@${deployment.ref} (${commitSha.slice(0, 7)})`);
+        const dir = await mkdtemp(join(deps.workDir, 'fetch-'));
+        try {
+          await fetchCommit({ cloneUrl: repo.cloneUrl, commitSha, token, destDir: join(dir, 'src'), signal, timeoutMs: deps.fetchTimeoutMs });
+          const tarball = join(dir, 'source.tar.gz');
+          await packDir(join(dir, 'src'), tarball);
+          const key = sourceKey(deployment.app, commitSha, deployment.id);
+          await deps.artifacts.putFile(key, tarball);
+          await deps.store.updateDeployment(deployment.id, { commitSha, timings: withTiming(deployment, 'fetchMs', started) });
+          deps.log.write(deployment.id, 'fetch', `Fetched ${commitSha} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          await deps.log.flush(deployment.id);
+          await deps.bus.publish('source.fetched', {
+            eventId: stageEventId('source.fetched', deployment.id, commitSha),
+            deploymentId: deployment.id,
+            at: now(),
+            commitSha,
+            sourceKey: key,
+            cloneUrl: repo.cloneUrl,
+            sealedToken: event.sealedToken,
+          });
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    });
+}

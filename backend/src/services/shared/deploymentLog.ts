@@ -1,0 +1,105 @@
+import type { Deployment, DeploymentStatus, Stage } from '../../domain/deployment';
+import { now, stageEventId } from '../../domain/events';
+import type { EventBus } from '../../ports/bus';
+import type { DeploymentPatch, NewLogLine, Store } from '../../ports/store';
+import { maskSecrets } from '../../security/masker';
+
+const FLUSH_MS = 40;
+const MAX_BATCH = 200;
+const MAX_LINE = 8192;
+
+interface Pending {
+  lines: NewLogLine[];
+  timer?: NodeJS.Timeout;
+  /** Serialises flushes and status events so a deployment's stream stays in order. */
+  chain: Promise<void>;
+  secrets: string[];
+}
+
+/**
+ * Writes a deployment's log lines to the store (which assigns seq) and then to the bus, batched, with
+ * secrets masked; and records status changes, publishing them in the same ordered stream.
+ */
+export class DeploymentLog {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly store: Store, private readonly bus: EventBus) {}
+
+  /** Values to mask in this deployment's lines (app env values, the caller's token). */
+  addSecrets(deploymentId: string, secrets: string[]): void {
+    this.entry(deploymentId).secrets.push(...secrets.filter(Boolean));
+  }
+
+  write(deploymentId: string, stage: Stage, text: string): void {
+    const entry = this.entry(deploymentId);
+    for (const raw of text.split(/\r?\n/)) {
+      const line = raw.length > MAX_LINE ? `${raw.slice(0, MAX_LINE)} …[line cut]` : raw;
+      entry.lines.push({ ts: now(), stage, text: maskSecrets(line, entry.secrets) });
+    }
+    if (entry.lines.length >= MAX_BATCH) void this.flush(deploymentId);
+    else entry.timer ??= setTimeout(() => void this.flush(deploymentId), FLUSH_MS);
+  }
+
+  /** Persists and publishes pending lines; resolves once they are on the bus. */
+  flush(deploymentId: string): Promise<void> {
+    const entry = this.entry(deploymentId);
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = undefined;
+    const batch = entry.lines.splice(0);
+    if (batch.length > 0) {
+      entry.chain = settled(entry.chain).then(async () => {
+        const lines = await this.store.appendLogs(deploymentId, batch);
+        await this.bus.publish('deployment.logs', {
+          eventId: stageEventId('deployment.logs', deploymentId, `lines:${lines[0]?.seq}`),
+          deploymentId,
+          at: now(),
+          kind: 'lines',
+          lines,
+        });
+      });
+    }
+    return entry.chain;
+  }
+
+  /**
+   * Moves the deployment (the store refuses backward moves) and announces the new status after every
+   * line written before it. Returns the updated deployment, or undefined when the move was refused.
+   */
+  async moveTo(deploymentId: string, status: DeploymentStatus, patch: DeploymentPatch = {}): Promise<Deployment | undefined> {
+    await this.flush(deploymentId);
+    const updated = await this.store.transition(deploymentId, status, patch);
+    if (updated) await this.announce(updated);
+    if (updated && ['live', 'failed', 'cancelled', 'superseded'].includes(status)) this.pending.delete(deploymentId);
+    return updated;
+  }
+
+  private async announce(d: Deployment): Promise<void> {
+    const entry = this.entry(d.id);
+    entry.chain = settled(entry.chain).then(() =>
+      this.bus.publish('deployment.logs', {
+        eventId: stageEventId('deployment.logs', d.id, `status:${d.status}`),
+        deploymentId: d.id,
+        at: now(),
+        kind: 'status',
+        status: d.status,
+        url: d.url,
+        error: d.error,
+      }),
+    );
+    await entry.chain;
+  }
+
+  private entry(deploymentId: string): Pending {
+    let entry = this.pending.get(deploymentId);
+    if (!entry) {
+      entry = { lines: [], chain: Promise.resolve(), secrets: [] };
+      this.pending.set(deploymentId, entry);
+    }
+    return entry;
+  }
+}
+
+/** A failed flush must not poison every later one: the failure is reported to its own caller only. */
+function settled(chain: Promise<void>): Promise<void> {
+  return chain.catch(() => undefined);
+}
