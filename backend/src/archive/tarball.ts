@@ -1,0 +1,215 @@
+import { mkdir, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { posix, relative, resolve, sep } from 'node:path';
+import { create, Parser, Unpack, type ReadEntry } from 'tar';
+import { UserFacingError } from '../domain/errors';
+
+export interface UnpackOptions {
+  maxBytes?: number;
+  maxEntries?: number;
+}
+
+// A node app with node_modules easily reaches tens of thousands of files; these bounds only stop bombs.
+const DEFAULT_MAX_BYTES = 4 * 1024 ** 3;
+const DEFAULT_MAX_ENTRIES = 500_000;
+// Symlink chains longer than this are refused, like the kernel's ELOOP.
+const MAX_LINK_DEPTH = 40;
+
+const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
+
+/** Packs `dir` into a gzipped tarball at `outFile`, without `.git` directories (and without `outFile` itself if it lies inside). */
+export async function packDir(dir: string, outFile: string): Promise<void> {
+  const root = resolve(dir);
+  const out = resolve(outFile);
+  const outInside = relative(root, out);
+  await create(
+    {
+      gzip: { level: 4 },
+      file: out,
+      cwd: root,
+      portable: true,
+      filter: (path) => {
+        const parts = path.split('/');
+        if (parts.includes('.git')) return false;
+        return !outInside || posix.normalize(path) !== outInside.split(sep).join('/');
+      },
+    },
+    ['.'],
+  );
+}
+
+/** Splits an archive path into components, refusing anything that could land outside the destination. */
+function safeParts(path: string, what: string): string[] {
+  if (path.includes('\0')) throw new UserFacingError(`archive ${what} "${path}" contains a NUL byte`);
+  if (path.startsWith('/') || path.startsWith('\\') || /^[a-zA-Z]:/.test(path)) {
+    throw new UserFacingError(`archive ${what} "${path}" is an absolute path`);
+  }
+  const parts = path.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new UserFacingError(`archive ${what} "${path}" contains ".."`);
+  return parts;
+}
+
+/**
+ * Tracks the archive's symlinks so that nothing is written through one, and so that every symlink can be
+ * resolved (as the filesystem would) once the whole archive is known.
+ */
+class LinkMap {
+  private readonly links = new Map<string, string>();
+
+  set(path: string, target: string): void {
+    this.links.set(path, target);
+  }
+
+  forget(path: string): void {
+    this.links.delete(path);
+  }
+
+  has(path: string): boolean {
+    return this.links.has(path);
+  }
+
+  /** The first proper ancestor of `parts` that is a symlink, if any. */
+  symlinkAncestor(parts: string[]): string | undefined {
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join('/');
+      if (this.links.has(prefix)) return prefix;
+    }
+    return undefined;
+  }
+
+  /** Resolves the symlink at `path` through every archive symlink it meets; undefined when it leaves the root. */
+  resolve(path: string): string[] | undefined {
+    const start = path.split('/');
+    const pending = [...(this.links.get(path) ?? '').split('/')];
+    const out = start.slice(0, -1);
+    let hops = 0;
+    while (pending.length > 0) {
+      const part = pending.shift() as string;
+      if (part === '' || part === '.') continue;
+      if (part === '..') {
+        if (out.length === 0) return undefined;
+        out.pop();
+        continue;
+      }
+      out.push(part);
+      const target = this.links.get(out.join('/'));
+      if (target !== undefined) {
+        if (++hops > MAX_LINK_DEPTH) return undefined;
+        if (target.startsWith('/')) return undefined;
+        out.pop();
+        pending.unshift(...target.split('/'));
+      }
+    }
+    return out;
+  }
+
+  entries(): string[] {
+    return [...this.links.keys()];
+  }
+}
+
+/**
+ * Unpacks a (gzipped) tarball into `destDir`. Refuses, with a UserFacingError naming the entry, absolute
+ * paths, `..`, links leading outside `destDir`, writes through symlinks, device and fifo entries, and
+ * archives over `maxEntries` entries or `maxBytes` of content. Nothing is written outside `destDir`, and
+ * nothing at all when the archive is refused.
+ */
+export async function unpackTarball(file: string, destDir: string, opts: UnpackOptions = {}): Promise<void> {
+  const limits = { maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ENTRIES };
+  const cwd = resolve(destDir);
+  // The first pass writes nothing: the whole archive is judged before a single file lands.
+  refuseEscapingLinks(await readArchive(file, new Parser({ strict: true }), limits, 'list'));
+  await mkdir(cwd, { recursive: true });
+  // The checks run again while extracting, so a file changed between the passes still cannot escape.
+  const links = await readArchive(file, new Unpack({ cwd, strict: true, preserveOwner: false }), limits, 'extract');
+  try {
+    refuseEscapingLinks(links);
+  } catch (err) {
+    await Promise.all(links.entries().map((link) => unlink(resolve(cwd, link)).catch(() => undefined)));
+    throw err;
+  }
+}
+
+/** A symlink that was fine when read can escape once a later entry turns one of its components into a symlink. */
+function refuseEscapingLinks(links: LinkMap): void {
+  const escaping = links.entries().find((link) => links.resolve(link) === undefined);
+  if (escaping !== undefined) throw new UserFacingError(`archive symlink "${escaping}" points outside the destination`);
+}
+
+/**
+ * Streams the archive through `parser`, checking every entry. Listing aborts at the first bad entry; extracting
+ * skips it and every later one, then waits for pending writes to settle, so nothing is still writing when it throws.
+ */
+async function readArchive(
+  file: string,
+  parser: Parser,
+  limits: { maxBytes: number; maxEntries: number },
+  mode: 'list' | 'extract',
+): Promise<LinkMap> {
+  const check = entryChecker(limits);
+  let failure: Error | undefined;
+  parser.filter = (_path, entry) => {
+    if (failure) return false;
+    try {
+      check(entry as ReadEntry);
+      return true;
+    } catch (err) {
+      failure = err as Error;
+      if (mode === 'list') parser.abort(failure);
+      return false;
+    }
+  };
+  if (mode === 'list') parser.on('entry', (entry: ReadEntry) => entry.resume());
+  const input = createReadStream(file);
+  try {
+    await new Promise<void>((done, reject) => {
+      parser.on('error', (err: Error) => reject(failure ?? err));
+      parser.on(mode === 'list' ? 'end' : 'close', () => done());
+      input.on('error', reject);
+      input.pipe(parser as unknown as NodeJS.WritableStream);
+    });
+  } finally {
+    input.destroy();
+  }
+  if (failure) throw failure;
+  return check.links;
+}
+
+function entryChecker(limits: { maxBytes: number; maxEntries: number }): ((entry: ReadEntry) => void) & { links: LinkMap } {
+  const links = new LinkMap();
+  let entries = 0;
+  let bytes = 0;
+  const check = (entry: ReadEntry): void => {
+    const path = String(entry.path);
+    entries++;
+    if (entries > limits.maxEntries) throw new UserFacingError(`archive has more than ${limits.maxEntries} entries (at "${path}")`);
+    if (!ALLOWED_TYPES.has(entry.type)) {
+      throw new UserFacingError(`archive entry "${path}" is a ${entry.type}; only files, directories and links are allowed`);
+    }
+    bytes += entry.size ?? 0;
+    if (bytes > limits.maxBytes) throw new UserFacingError(`archive holds more than ${limits.maxBytes} bytes (at "${path}")`);
+    const parts = safeParts(path, 'entry');
+    const through = links.symlinkAncestor(parts);
+    if (through !== undefined) throw new UserFacingError(`archive entry "${path}" would be written through the symlink "${through}"`);
+    const key = parts.join('/');
+    if (entry.type === 'SymbolicLink') {
+      const target = String(entry.linkpath ?? '');
+      if (target.startsWith('/') || /^[a-zA-Z]:/.test(target)) {
+        throw new UserFacingError(`archive symlink "${path}" points to the absolute path "${target}"`);
+      }
+      if (parts.length === 0) throw new UserFacingError(`archive symlink "${path}" replaces the destination directory`);
+      links.set(key, target);
+      if (links.resolve(key) === undefined) throw new UserFacingError(`archive symlink "${path}" points outside the destination ("${target}")`);
+    } else {
+      links.forget(key);
+    }
+    if (entry.type === 'Link') {
+      const target = String(entry.linkpath ?? '');
+      const targetParts = safeParts(target, `hard link "${path}" target`);
+      const targetKey = targetParts.join('/');
+      const via = links.symlinkAncestor(targetParts) ?? (links.has(targetKey) ? targetKey : undefined);
+      if (via !== undefined) throw new UserFacingError(`archive hard link "${path}" goes through the symlink "${via}"`);
+    }
+  };
+  return Object.assign(check, { links });
+}
