@@ -1,0 +1,128 @@
+import http from 'node:http';
+import net from 'node:net';
+
+export type HealthFailure = 'timeout' | 'exited' | 'cancelled';
+
+/** Why a release never became healthy; `message` is written for the user and names what was last seen. */
+export class HealthCheckError extends Error {
+  constructor(readonly failure: HealthFailure, message: string) {
+    super(message);
+    this.name = 'HealthCheckError';
+  }
+}
+
+export interface WaitHealthyOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Path probed instead of `/`. */
+  path?: string;
+  /** Checked between probes, so an app that crashed fails at once instead of after the whole deadline. */
+  isAlive?: () => boolean;
+}
+
+const FIRST_INTERVAL_MS = 50;
+const MAX_INTERVAL_MS = 500;
+const PROBE_TIMEOUT_MS = 5_000;
+
+type Probe = { status: number } | { error: string };
+
+/**
+ * Resolves once `url` + path answers with any status below 500: the app is listening and not failing,
+ * which is all a platform can know about an arbitrary app (a 404 on `/` is a healthy API).
+ * Polls quickly at first because most apps are up within a fraction of a second.
+ */
+export async function waitHealthy(url: string, opts: WaitHealthyOptions): Promise<void> {
+  const target = new URL(normalizePath(opts.path), url.endsWith('/') ? url : `${url}/`);
+  const deadline = Date.now() + opts.timeoutMs;
+  let interval = FIRST_INTERVAL_MS;
+  let last: Probe | undefined;
+  for (;;) {
+    if (opts.signal?.aborted) throw new HealthCheckError('cancelled', 'cancelled while waiting for the app to become healthy');
+    if (opts.isAlive && !opts.isAlive()) throw new HealthCheckError('exited', 'the app exited before it became healthy');
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    last = await probe(target, Math.min(PROBE_TIMEOUT_MS, remaining), opts.signal);
+    if ('status' in last && last.status < 500) return;
+    // The probe may have failed because the app died meanwhile; report that rather than a refused connection.
+    if (opts.isAlive && !opts.isAlive()) throw new HealthCheckError('exited', 'the app exited before it became healthy');
+    await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), opts.signal);
+    interval = Math.min(interval * 2, MAX_INTERVAL_MS);
+  }
+  const seen = !last ? 'no check completed' : 'status' in last ? `it answered ${last.status} on ${target.pathname}` : `${target.pathname}: ${last.error}`;
+  throw new HealthCheckError('timeout', `no response below 500 within ${formatSeconds(opts.timeoutMs)}; last check: ${seen}`);
+}
+
+function normalizePath(path: string | undefined): string {
+  if (!path) return '/';
+  // Relative to the origin only: a health path must not point the probe at another host.
+  return `/${path.replace(/^\/+/, '')}`;
+}
+
+function probe(url: URL, timeoutMs: number, signal?: AbortSignal): Promise<Probe> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs, signal, headers: { 'user-agent': 'cloudsmith-health' } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0 });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${formatSeconds(timeoutMs)}`)));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      resolve({ error: err.code === 'ECONNREFUSED' ? 'connection refused (nothing listening on PORT yet)' : err.message });
+    });
+  });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
+
+/** A port free on loopback right now; the app binds it moments later (the kernel does not hand it out again that fast). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('could not allocate a port'))));
+    });
+  });
+}
+
+/** The last `max` lines of an app's output, kept in a fixed-size ring so a chatty app cannot grow memory. */
+export class LogBuffer {
+  private readonly lines: string[] = [];
+  private next = 0;
+
+  constructor(private readonly max: number) {
+    if (!Number.isInteger(max) || max < 1) throw new Error('LogBuffer size must be a positive integer');
+  }
+
+  push(line: string): void {
+    if (this.lines.length < this.max) this.lines.push(line);
+    else this.lines[this.next] = line;
+    this.next = (this.next + 1) % this.max;
+  }
+
+  /** The newest `n` lines (all kept lines by default), oldest first. */
+  tail(n: number = this.max): string[] {
+    const ordered = this.lines.length < this.max ? this.lines.slice() : [...this.lines.slice(this.next), ...this.lines.slice(0, this.next)];
+    return n >= ordered.length ? ordered : ordered.slice(ordered.length - Math.max(0, n));
+  }
+}
