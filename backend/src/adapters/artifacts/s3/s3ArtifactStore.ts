@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  S3Client,
+  type BucketLocationConstraint,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { sha256File } from '../../../archive/checksum';
+import { NotFoundError } from '../../../domain/errors';
+import type { ArtifactStore, StoredArtifact } from '../../../ports/artifacts';
+import { awsClientConfig, awsErrorName, awsHttpStatus, type AwsSettings } from '../../aws/clients';
+
+export interface S3ArtifactStoreOptions extends AwsSettings {
+  bucket: string;
+  /** Create the bucket on first use when it does not exist (local and test setups; Terraform owns it in production). */
+  createBucket?: boolean;
+  /** Multipart part size; files larger than one part go up as a multipart upload. S3's minimum part is 5 MiB. */
+  partSizeBytes?: number;
+}
+
+/** Object metadata key holding the artifact's sha256, checked on every download. */
+const SHA_META = 'sha256';
+const DEFAULT_PART = 8 * 1024 * 1024;
+
+function isMissing(err: unknown): boolean {
+  const name = awsErrorName(err);
+  return name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket' || awsHttpStatus(err) === 404;
+}
+
+function checksumError(key: string, expected: string, actual: string): Error {
+  return new Error(`artifact ${key} is corrupt: its sha256 is ${actual}, expected ${expected}`);
+}
+
+/**
+ * Artifacts in S3 under the keys of ports/artifacts.ts. The sha256 travels as object metadata, so a download can be
+ * verified even when the caller does not pass the checksum, and a partial or tampered object is never handed out.
+ */
+export class S3ArtifactStore implements ArtifactStore {
+  readonly client: S3Client;
+  private bucketReady?: Promise<void>;
+
+  constructor(private readonly options: S3ArtifactStoreOptions) {
+    // Path-style addressing against an endpoint override: emulators and VPC endpoints do not serve bucket subdomains.
+    this.client = new S3Client({ ...awsClientConfig(options), forcePathStyle: Boolean(options.endpoint) });
+  }
+
+  get bucket(): string {
+    return this.options.bucket;
+  }
+
+  async putFile(key: string, path: string): Promise<StoredArtifact> {
+    await this.ensureBucket();
+    const [sha256, info] = await Promise.all([sha256File(path), stat(path)]);
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: createReadStream(path),
+        ContentType: 'application/gzip',
+        ContentLength: info.size,
+        Metadata: { [SHA_META]: sha256 },
+      },
+      partSize: Math.max(this.options.partSizeBytes ?? DEFAULT_PART, 5 * 1024 * 1024),
+      queueSize: 4,
+      leavePartsOnError: false,
+    });
+    await upload.done();
+    return { key, size: info.size, sha256 };
+  }
+
+  async getFile(key: string, path: string, sha256?: string): Promise<void> {
+    const { body, recorded } = await this.fetch(key);
+    const expected = sha256 ?? recorded;
+    const hash = createHash('sha256');
+    const partial = `${path}.part-${process.pid}-${Date.now()}`;
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      await pipeline(
+        body,
+        new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            hash.update(chunk);
+            done(null, chunk);
+          },
+        }),
+        createWriteStream(partial),
+      );
+      const actual = hash.digest('hex');
+      if (expected && actual !== expected) throw checksumError(key, expected, actual);
+      await rename(partial, path);
+    } catch (err) {
+      await rm(partial, { force: true });
+      throw err;
+    }
+  }
+
+  /** Streams the object; the stream errors at its end instead of finishing when the content does not match its recorded sha256. */
+  async open(key: string): Promise<Readable> {
+    const { body, recorded } = await this.fetch(key);
+    if (!recorded) return body;
+    const hash = createHash('sha256');
+    const out = new PassThrough();
+    body.on('data', (chunk: Buffer) => hash.update(chunk));
+    body.on('error', (err) => out.destroy(err));
+    body.on('end', () => {
+      const actual = hash.digest('hex');
+      if (actual !== recorded) out.destroy(checksumError(key, recorded, actual));
+      else out.end();
+    });
+    body.pipe(out, { end: false });
+    return out;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+  }
+
+  private async fetch(key: string): Promise<{ body: Readable; recorded?: string }> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!(res.Body instanceof Readable)) throw new Error(`S3 returned no body stream for ${key}`);
+      return { body: res.Body, recorded: res.Metadata?.[SHA_META] };
+    } catch (err) {
+      if (isMissing(err)) throw new NotFoundError(`artifact ${key}`);
+      throw err;
+    }
+  }
+
+  private ensureBucket(): Promise<void> {
+    if (!this.options.createBucket) return Promise.resolve();
+    this.bucketReady ??= this.createBucketIfMissing().catch((err: unknown) => {
+      this.bucketReady = undefined;
+      throw err;
+    });
+    return this.bucketReady;
+  }
+
+  private async createBucketIfMissing(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      return;
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+    try {
+      await this.client.send(
+        new CreateBucketCommand({
+          Bucket: this.bucket,
+          // us-east-1 is the one region that rejects an explicit location constraint.
+          CreateBucketConfiguration:
+            this.options.region === 'us-east-1' ? undefined : { LocationConstraint: this.options.region as BucketLocationConstraint },
+        }),
+      );
+    } catch (err) {
+      const name = awsErrorName(err);
+      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+    }
+  }
+}

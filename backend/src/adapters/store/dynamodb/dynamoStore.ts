@@ -1,0 +1,472 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+  type AttributeDefinition,
+  type CreateTableCommandInput,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  allowedPredecessors,
+  type App,
+  type Deployment,
+  type DeploymentStatus,
+  type LogLine,
+} from '../../../domain/deployment';
+import type { DeploymentPatch, DeploymentQuery, NewLogLine, Store } from '../../../ports/store';
+import { awsClientConfig, awsErrorName, type AwsSettings } from '../../aws/clients';
+import { INDEX, TABLES, tableName, type KeyAttr, type TableId, type TableSpec } from './tables';
+
+export interface DynamoStoreOptions extends AwsSettings {
+  /** Prepended to every table name (one platform per prefix; tests use a fresh prefix each run). */
+  tablePrefix: string;
+  /** Create missing tables in init() (local and test setups; Terraform creates them in production). Default true. */
+  createTables?: boolean;
+  /** How long an idempotency record is kept before DynamoDB's TTL removes it. */
+  processedTtlSeconds?: number;
+}
+
+type Item = Record<string, unknown>;
+
+/** Log lines per chunk item: keeps items far below DynamoDB's 400 KB limit even with long lines. */
+const LINES_PER_CHUNK = 50;
+const CHUNK_BYTES = 200_000;
+/** The counter that hands out log seq numbers lives on the deployment item; never part of a Deployment. */
+const LOG_SEQ_ATTR = 'logSeq';
+const IMMUTABLE = new Set(['id', 'status', 'createdAt', 'ownerId', LOG_SEQ_ATTR]);
+const IN_FLIGHT: DeploymentStatus[] = ['queued', 'fetching', 'building', 'deploying'];
+
+function isConditionFailure(err: unknown): boolean {
+  return awsErrorName(err) === 'ConditionalCheckFailedException';
+}
+
+function toDeployment(item: Item | undefined): Deployment | undefined {
+  if (!item) return undefined;
+  const { [LOG_SEQ_ATTR]: _seq, ...rest } = item;
+  return rest as unknown as Deployment;
+}
+
+/** Splits lines into chunk-sized groups by count and by bytes. */
+function chunk<T extends { text: string }>(lines: T[]): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    const size = Buffer.byteLength(line.text) + 64;
+    if (current.length > 0 && (current.length >= LINES_PER_CHUNK || bytes + size > CHUNK_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(line);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+function attrDefs(spec: TableSpec): AttributeDefinition[] {
+  const seen = new Map<string, KeyAttr['type']>();
+  const add = (a?: KeyAttr): void => {
+    if (a) seen.set(a.name, a.type);
+  };
+  add(spec.hash);
+  add(spec.range);
+  for (const idx of spec.indexes) {
+    add(idx.hash);
+    add(idx.range);
+  }
+  return [...seen].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType }));
+}
+
+function keySchema(hash: KeyAttr, range?: KeyAttr): KeySchemaElement[] {
+  const schema: KeySchemaElement[] = [{ AttributeName: hash.name, KeyType: 'HASH' }];
+  if (range) schema.push({ AttributeName: range.name, KeyType: 'RANGE' });
+  return schema;
+}
+
+/** Builds `SET #f0 = :v0, ...` from a patch, skipping undefined values and fields that only dedicated calls may change. */
+function setClause(patch: Item, names: Record<string, string>, values: Record<string, unknown>): string[] {
+  const parts: string[] = [];
+  let i = 0;
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined || IMMUTABLE.has(field)) continue;
+    names[`#f${i}`] = field;
+    values[`:v${i}`] = value;
+    parts.push(`#f${i} = :v${i}`);
+    i++;
+  }
+  return parts;
+}
+
+/**
+ * Platform state on DynamoDB. Status changes are conditional UpdateItems (`#status IN (allowed predecessors)`), so a
+ * late or redelivered event can never move a deployment backwards; log seq numbers come from an atomic counter on
+ * the deployment item; idempotency records are conditional puts.
+ */
+export class DynamoStore implements Store {
+  readonly client: DynamoDBClient;
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(private readonly options: DynamoStoreOptions) {
+    this.client = new DynamoDBClient(awsClientConfig(options));
+    this.doc = DynamoDBDocumentClient.from(this.client, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    });
+  }
+
+  table(id: TableId): string {
+    return tableName(this.options.tablePrefix, id);
+  }
+
+  async init(): Promise<void> {
+    if (this.options.createTables === false) return;
+    await Promise.all(TABLES.map((spec) => this.ensureTable(spec)));
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  // ---- apps
+
+  async putApp(app: App): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table('apps'), Item: { ...app } }));
+  }
+
+  async getApp(name: string): Promise<App | undefined> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.table('apps'), Key: { name }, ConsistentRead: true }));
+    return res.Item as App | undefined;
+  }
+
+  async listApps(ownerId: string): Promise<App[]> {
+    const items = await this.queryAll({
+      TableName: this.table('apps'),
+      IndexName: INDEX.appsByOwner,
+      KeyConditionExpression: 'ownerId = :o',
+      ExpressionAttributeValues: { ':o': ownerId },
+    });
+    return items.map((i) => i as unknown as App).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async listLiveApps(): Promise<App[]> {
+    const out: App[] = [];
+    let start: Item | undefined;
+    do {
+      const res = await this.doc.send(
+        new ScanCommand({ TableName: this.table('apps'), IndexName: INDEX.appsLive, ExclusiveStartKey: start }),
+      );
+      out.push(...((res.Items ?? []) as App[]));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async deleteApp(name: string): Promise<void> {
+    await Promise.all([
+      this.doc.send(new DeleteCommand({ TableName: this.table('apps'), Key: { name } })),
+      this.doc.send(new DeleteCommand({ TableName: this.table('env'), Key: { app: name } })),
+    ]);
+  }
+
+  // ---- deployments
+
+  async createDeployment(deployment: Deployment): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table('deployments'),
+        Item: { ...deployment, [LOG_SEQ_ATTR]: 0 },
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    );
+  }
+
+  async getDeployment(id: string): Promise<Deployment | undefined> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.table('deployments'), Key: { id }, ConsistentRead: true }));
+    return toDeployment(res.Item);
+  }
+
+  async listDeployments(query: DeploymentQuery): Promise<Deployment[]> {
+    const limit = query.limit ?? 50;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const filters: string[] = [];
+    let index: string;
+    let keyCondition: string;
+    // The most selective key available drives the query; the other criteria become filters.
+    if (query.app) {
+      index = INDEX.deploymentsByApp;
+      keyCondition = 'app = :app';
+      values[':app'] = query.app;
+      filters.push('ownerId = :o');
+      values[':o'] = query.ownerId;
+      if (query.repo) {
+        filters.push('repo = :r');
+        values[':r'] = query.repo;
+      }
+    } else if (query.repo) {
+      index = INDEX.deploymentsByRepo;
+      keyCondition = 'repo = :r';
+      values[':r'] = query.repo;
+      filters.push('ownerId = :o');
+      values[':o'] = query.ownerId;
+    } else {
+      index = INDEX.deploymentsByOwner;
+      keyCondition = 'ownerId = :o';
+      values[':o'] = query.ownerId;
+    }
+    const items = await this.queryAll(
+      {
+        TableName: this.table('deployments'),
+        IndexName: index,
+        KeyConditionExpression: keyCondition,
+        FilterExpression: filters.length ? filters.join(' AND ') : undefined,
+        ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+      },
+      limit,
+    );
+    // Same-millisecond creations keep a stable newest-first order by id as the tie-breaker.
+    return items
+      .map((i) => toDeployment(i) as Deployment)
+      .sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)))
+      .slice(0, limit);
+  }
+
+  async listInFlight(): Promise<Deployment[]> {
+    // Only read at boot, to fail deployments interrupted by a crash: a filtered scan is cheaper than an index kept for it.
+    const out: Deployment[] = [];
+    const values: Record<string, string> = {};
+    IN_FLIGHT.forEach((s, i) => (values[`:s${i}`] = s));
+    let start: Item | undefined;
+    do {
+      const res = await this.doc.send(
+        new ScanCommand({
+          TableName: this.table('deployments'),
+          FilterExpression: `#status IN (${Object.keys(values).join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of res.Items ?? []) out.push(toDeployment(item) as Deployment);
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async transition(id: string, to: DeploymentStatus, patch: DeploymentPatch = {}): Promise<Deployment | undefined> {
+    const allowed = allowedPredecessors(to);
+    if (allowed.length === 0) return undefined;
+    const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
+    const values: Record<string, unknown> = { ':to': to, ':now': new Date().toISOString() };
+    const sets = setClause({ ...patch, updatedAt: undefined }, names, values);
+    allowed.forEach((s, i) => (values[`:p${i}`] = s));
+    try {
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table('deployments'),
+          Key: { id },
+          UpdateExpression: `SET #status = :to, #updatedAt = :now${sets.length ? ', ' + sets.join(', ') : ''}`,
+          ConditionExpression: `attribute_exists(id) AND #status IN (${allowed.map((_, i) => `:p${i}`).join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toDeployment(res.Attributes);
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async updateDeployment(id: string, patch: DeploymentPatch): Promise<Deployment | undefined> {
+    const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
+    const values: Record<string, unknown> = { ':now': new Date().toISOString() };
+    const sets = setClause({ ...patch, updatedAt: undefined }, names, values);
+    try {
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table('deployments'),
+          Key: { id },
+          UpdateExpression: `SET #updatedAt = :now${sets.length ? ', ' + sets.join(', ') : ''}`,
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toDeployment(res.Attributes);
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  // ---- logs
+
+  async appendLogs(deploymentId: string, lines: NewLogLine[]): Promise<LogLine[]> {
+    if (lines.length === 0) return [];
+    const last = await this.reserveSeq(deploymentId, lines.length);
+    const first = last - lines.length + 1;
+    const numbered: LogLine[] = lines.map((l, i) => ({ seq: first + i, ts: l.ts, stage: l.stage, text: l.text }));
+    const items = chunk(numbered).map((group) => ({
+      deploymentId,
+      seq: group[group.length - 1].seq,
+      first: group[0].seq,
+      lines: group,
+    }));
+    for (let i = 0; i < items.length; i += 25) {
+      let pending: Record<string, Array<{ PutRequest: { Item: Item } }>> | undefined = {
+        [this.table('logs')]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
+      };
+      // BatchWrite may hand back unprocessed items under throttling; resend them with a short backoff.
+      for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2000)));
+        const res = await this.doc.send(new BatchWriteCommand({ RequestItems: pending }));
+        pending = res.UnprocessedItems as typeof pending;
+      }
+    }
+    return numbered;
+  }
+
+  async readLogs(deploymentId: string, sinceSeq: number, limit = 10_000): Promise<LogLine[]> {
+    const out: LogLine[] = [];
+    let start: Item | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table('logs'),
+          KeyConditionExpression: 'deploymentId = :d AND seq > :since',
+          ExpressionAttributeValues: { ':d': deploymentId, ':since': sinceSeq },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of res.Items ?? []) {
+        for (const line of item.lines as LogLine[]) {
+          if (line.seq > sinceSeq && out.length < limit) out.push(line);
+        }
+      }
+      start = res.LastEvaluatedKey;
+    } while (start && out.length < limit);
+    return out;
+  }
+
+  // ---- env
+
+  async getEnv(app: string): Promise<Record<string, string>> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.table('env'), Key: { app }, ConsistentRead: true }));
+    return { ...((res.Item?.vars as Record<string, string> | undefined) ?? {}) };
+  }
+
+  async putEnv(app: string, sealed: Record<string, string>): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table('env'), Item: { app, vars: { ...sealed } } }));
+  }
+
+  // ---- idempotency
+
+  async markProcessed(consumer: string, eventId: string): Promise<boolean> {
+    const ttl = this.options.processedTtlSeconds ?? 30 * 24 * 3600;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table('processed'),
+          Item: { consumer, eventId, at: new Date().toISOString(), expiresAt: Math.floor(Date.now() / 1000) + ttl },
+          ConditionExpression: 'attribute_not_exists(eventId)',
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  // ---- internals
+
+  /** Atomically adds `count` to the deployment's log counter and returns the new value: the last seq of this batch. */
+  private async reserveSeq(deploymentId: string, count: number): Promise<number> {
+    try {
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table('deployments'),
+          Key: { id: deploymentId },
+          UpdateExpression: 'ADD #seq :n',
+          // ADD would otherwise create a bare item for an unknown id.
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeNames: { '#seq': LOG_SEQ_ATTR },
+          ExpressionAttributeValues: { ':n': count },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(res.Attributes?.[LOG_SEQ_ATTR]);
+    } catch (err) {
+      if (isConditionFailure(err)) throw new Error(`cannot append logs: deployment ${deploymentId} does not exist`);
+      throw err;
+    }
+  }
+
+  private async queryAll(input: QueryCommandInput, limit = Infinity): Promise<Item[]> {
+    const out: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const res = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+      out.push(...(res.Items ?? []));
+      start = res.LastEvaluatedKey;
+    } while (start && out.length < limit);
+    return out;
+  }
+
+  private async ensureTable(spec: TableSpec): Promise<void> {
+    const name = this.table(spec.id);
+    try {
+      const res = await this.client.send(new DescribeTableCommand({ TableName: name }));
+      if (res.Table?.TableStatus === 'ACTIVE') return;
+    } catch (err) {
+      if (awsErrorName(err) !== 'ResourceNotFoundException') throw err;
+      const input: CreateTableCommandInput = {
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: attrDefs(spec),
+        KeySchema: keySchema(spec.hash, spec.range),
+        GlobalSecondaryIndexes: spec.indexes.length
+          ? spec.indexes.map((idx) => ({ IndexName: idx.name, KeySchema: keySchema(idx.hash, idx.range), Projection: { ProjectionType: 'ALL' } }))
+          : undefined,
+      };
+      try {
+        await this.client.send(new CreateTableCommand(input));
+      } catch (createErr) {
+        // Another instance booting at the same time created it first.
+        if (awsErrorName(createErr) !== 'ResourceInUseException') throw createErr;
+      }
+    }
+    await waitUntilTableExists({ client: this.client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: name });
+    if (spec.ttlAttribute) {
+      try {
+        await this.client.send(
+          new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute } }),
+        );
+      } catch (err) {
+        // Enabling twice (a concurrent boot) is refused with a ValidationException; TTL is on either way.
+        if (awsErrorName(err) !== 'ValidationException') throw err;
+      }
+    }
+  }
+}
