@@ -40,6 +40,10 @@ export interface Config {
       listenerArn?: string;
       vpcId?: string;
       executionRoleArn?: string;
+      /** Role the app's tasks run as (the runner image reads its tarball from S3 with it). */
+      taskRoleArn?: string;
+      /** Image that runs a tarball artifact (downloads it from S3, then runs the plan's start command); image artifacts run as they are. */
+      runnerImage?: string;
       logGroup: string;
       cpu: number;
       memory: number;
@@ -127,6 +131,8 @@ export function loadConfig(env: Env = process.env): Config {
         listenerArn: env.CLOUDSMITH_ALB_LISTENER_ARN || undefined,
         vpcId: env.CLOUDSMITH_VPC_ID || undefined,
         executionRoleArn: env.CLOUDSMITH_ECS_EXECUTION_ROLE_ARN || undefined,
+        taskRoleArn: env.CLOUDSMITH_ECS_TASK_ROLE_ARN || undefined,
+        runnerImage: env.CLOUDSMITH_ECS_RUNNER_IMAGE || undefined,
         logGroup: env.CLOUDSMITH_ECS_LOG_GROUP || '/cloudsmith/apps',
         cpu: int(env, 'CLOUDSMITH_ECS_CPU', 256),
         memory: int(env, 'CLOUDSMITH_ECS_MEMORY', 512),
