@@ -31,10 +31,11 @@ export class Operations {
 
   async deploy(caller: Caller, body: DeployBody): Promise<Deployment> {
     const repo = await this.deps.authspire.authorizeRepo(caller.token, body.repo);
+    const { repo: _repo, ref = repo.defaultBranch, env: _env, ...overrides } = body;
+    const commitSha = await this.deps.authspire.resolveRef(caller.token, repo.fullName, ref);
     const app = await this.appFor(caller.user, repo.fullName);
     if (body.env) await this.mergeEnv(app.name, body.env);
-    const { repo: _repo, ref, env: _env, ...overrides } = body;
-    return this.start(caller, app, { ref: ref ?? repo.defaultBranch, overrides });
+    return this.start(caller, app, { ref, overrides, commitSha });
   }
 
   async redeploy(caller: Caller, id: string): Promise<Deployment> {

@@ -19,4 +19,9 @@ export class Authspire {
     }
     return info;
   }
+
+  /** Checked when the request arrives, so an unknown branch is a 400 rather than a deployment that fails later. */
+  resolveRef(token: string, repo: string, ref: string): Promise<string> {
+    return this.source.resolveRef(token, repo, ref);
+  }
 }

@@ -44,7 +44,7 @@ export async function runStage(deps: StageDeps, event: EventBase, spec: StageSpe
   } catch (err) {
     const current = await deps.store.getDeployment(deployment.id);
     if (current?.status === 'cancelled' || signal.aborted) {
-      deps.log.write(deployment.id, spec.stage, 'cancelled');
+      deps.log.write(deployment.id, spec.stage, signal.reason instanceof Error ? signal.reason.message : 'cancelled');
       await deps.log.flush(deployment.id);
       return;
     }
