@@ -53,6 +53,8 @@ export interface Config {
     };
   };
   docker: {
+    /** The engine the Docker builder/runtime talk to (DOCKER_HOST syntax); the docker CLI's default when unset. */
+    host?: string;
     registry: string;
     baseImage: string;
     memoryMb: number;
@@ -142,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
     docker: {
+      host: env.CLOUDSMITH_DOCKER_HOST || env.DOCKER_HOST || undefined,
       registry: env.CLOUDSMITH_REGISTRY || '127.0.0.1:5000',
       baseImage: env.CLOUDSMITH_BASE_IMAGE || 'node:20-slim',
       memoryMb: int(env, 'CLOUDSMITH_DOCKER_MEMORY_MB', 512),
