@@ -1,0 +1,165 @@
+import { parseArgs } from 'node:util';
+import { ApiError, CloudSmithClient, streamLogs, type DeploymentView, type LogMessage } from '../client';
+
+const USAGE = `usage: cloudsmith <command> [options]
+
+  deploy <owner/name> [--ref R] [--root-dir D] [--env K=V]... [--install-command C]
+         [--build-command C] [--start-command C] [--output-dir D] [--no-follow]
+                              deploy a repo, stream its logs, print the URL (exit 1 if it fails)
+  ls [--repo owner/name]      your apps, or a repo's deployment history
+  logs <deployment-id> [--follow]
+  cancel <deployment-id>
+  redeploy <deployment-id>
+  rollback <app> [deployment-id]
+                              release an earlier build again (default: the previous live one)
+  env <app> [K=V ...]         show the app's env (masked), or replace it
+
+environment: CLOUDSMITH_API_URL (default http://127.0.0.1:8080), GITHUB_TOKEN (required)`;
+
+class UsageError extends Error {}
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+function parseEnv(pairs: string[] = []): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env expects KEY=VALUE, got "${pair}"`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+function printLog(message: LogMessage): void {
+  if (message.type === 'log') out(`[${message.stage}] ${message.text}`);
+  else if (message.type === 'status') out(`── ${message.status}`);
+}
+
+async function follow(client: CloudSmithClient, token: string, deployment: DeploymentView): Promise<number> {
+  const result = await streamLogs({
+    baseUrl: client.baseUrl,
+    token,
+    deploymentId: deployment.id,
+    onMessage: printLog,
+    onReconnect: (info) => process.stderr.write(`connection lost (${info.reason}); resuming after line ${info.since}\n`),
+  });
+  if (result.status === 'live') {
+    out(`\nLive: ${result.url}`);
+    return 0;
+  }
+  out(`\nDeployment ${result.status}${result.error ? `: ${result.error}` : ''}`);
+  return 1;
+}
+
+function table(rows: string[][]): void {
+  const widths = rows[0]!.map((_c, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  for (const row of rows) out(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ref: { type: 'string' },
+      'root-dir': { type: 'string' },
+      env: { type: 'string', multiple: true },
+      'install-command': { type: 'string' },
+      'build-command': { type: 'string' },
+      'start-command': { type: 'string' },
+      'output-dir': { type: 'string' },
+      'no-follow': { type: 'boolean' },
+      follow: { type: 'boolean' },
+      repo: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (!command || values.help) {
+    out(USAGE);
+    return command ? 0 : 2;
+  }
+  const token = env.GITHUB_TOKEN;
+  if (!token) throw new UsageError('set GITHUB_TOKEN to a GitHub token (it is sent only to the CloudSmith API, as a header)');
+  const client = new CloudSmithClient({ baseUrl: env.CLOUDSMITH_API_URL || 'http://127.0.0.1:8080', token });
+  const need = (name: string) => {
+    const value = args.shift();
+    if (!value) throw new UsageError(`${command} needs <${name}>`);
+    return value;
+  };
+
+  switch (command) {
+    case 'deploy': {
+      const deployment = await client.deploy({
+        repo: need('owner/name'),
+        ref: values.ref,
+        rootDir: values['root-dir'],
+        env: values.env ? parseEnv(values.env) : undefined,
+        installCommand: values['install-command'],
+        buildCommand: values['build-command'],
+        startCommand: values['start-command'],
+        outputDir: values['output-dir'],
+      });
+      out(`Deployment ${deployment.id} queued for ${deployment.app} (${deployment.repo}@${deployment.ref})`);
+      return values['no-follow'] ? 0 : follow(client, token, deployment);
+    }
+    case 'ls': {
+      if (values.repo) {
+        const history = await client.listDeployments(values.repo);
+        table([['ID', 'STATUS', 'COMMIT', 'CREATED', 'URL'], ...history.map((d) => [d.id, d.status, d.commitSha?.slice(0, 7) ?? '', d.createdAt, d.url ?? ''])]);
+      } else {
+        const apps = await client.listApps();
+        table([['APP', 'REPO', 'URL', 'LIVE DEPLOYMENT'], ...apps.map((a) => [a.name, a.repo, a.url ?? '', a.liveDeploymentId ?? ''])]);
+      }
+      return 0;
+    }
+    case 'logs': {
+      const id = need('deployment-id');
+      if (values.follow) return follow(client, token, await client.getDeployment(id));
+      for (const line of await client.logs(id)) printLog(line);
+      return 0;
+    }
+    case 'cancel': {
+      const d = await client.cancel(need('deployment-id'));
+      out(`Deployment ${d.id} ${d.status}`);
+      return 0;
+    }
+    case 'redeploy': {
+      const d = await client.redeploy(need('deployment-id'));
+      out(`Deployment ${d.id} queued`);
+      return values['no-follow'] ? 0 : follow(client, token, d);
+    }
+    case 'rollback': {
+      const app = need('app');
+      let target = args.shift();
+      if (!target) {
+        const history = await client.listDeployments(undefined, 200);
+        target = history.find((d) => d.app === app && d.status === 'superseded')?.id;
+        if (!target) throw new UsageError(`${app} has no earlier release to roll back to`);
+      }
+      const d = await client.rollback(app, target);
+      out(`Rolling back ${app} to ${target}: deployment ${d.id}`);
+      return values['no-follow'] ? 0 : follow(client, token, d);
+    }
+    case 'env': {
+      const app = need('app');
+      const current = args.length > 0 ? await client.putEnv(app, parseEnv(args)) : await client.getEnv(app);
+      for (const [key, value] of Object.entries(current)) out(`${key}=${value}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('cloudsmith.js')) {
+  run(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (err instanceof UsageError) process.stderr.write(`cloudsmith: ${err.message}\n`);
+      else if (err instanceof ApiError) process.stderr.write(`cloudsmith: ${err.message} (HTTP ${err.status})\n`);
+      else process.stderr.write(`cloudsmith: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(err instanceof UsageError ? 2 : 1);
+    },
+  );
+}

@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import type { Config } from '../config';
+import { dataPath } from '../config';
+import type { ArtifactStore } from '../ports/artifacts';
+import type { Builder } from '../ports/builder';
+import type { EventBus } from '../ports/bus';
+import type { Runtime } from '../ports/runtime';
+import type { SourceHost } from '../ports/source';
+import type { Store } from '../ports/store';
+import type { RouteTable } from '../proxy/routes';
+import type { Sealer } from '../security/sealer';
+import type { Logger } from '../services/shared/logger';
+import { FsArtifactStore } from '../adapters/artifacts/fs/fsArtifactStore';
+import { LocalBuilder } from '../adapters/builder/local/localBuilder';
+import { MemoryBus } from '../adapters/bus/memory/memoryBus';
+import { GitHubRest } from '../adapters/github/githubRest';
+import { ProcessRuntime } from '../adapters/runtime/process/processRuntime';
+import { SqliteStore } from '../adapters/store/sqlite/sqliteStore';
+
+/*
+ * The only place adapters are chosen. Embedded adapters are imported up front; the cloud ones are
+ * required on demand so `npm start` never loads the AWS SDK, kafkajs or the Docker client.
+ */
+
+export function createStore(config: Config): Store {
+  switch (config.store) {
+    case 'sqlite':
+      return new SqliteStore(dataPath(config, 'cloudsmith.db'));
+    case 'dynamodb': {
+      const { DynamoStore } = require('../adapters/store/dynamodb/dynamoStore') as typeof import('../adapters/store/dynamodb/dynamoStore');
+      return new DynamoStore({ region: config.aws.region, endpoint: config.aws.endpoint, tablePrefix: config.aws.tablePrefix });
+    }
+  }
+}
+
+export function createBus(config: Config, logger: Logger): EventBus {
+  switch (config.bus) {
+    case 'memory':
+      return new MemoryBus();
+    case 'kafka': {
+      const { KafkaBus } = require('../adapters/bus/kafka/kafkaBus') as typeof import('../adapters/bus/kafka/kafkaBus');
+      return new KafkaBus({ ...config.kafka, logger });
+    }
+  }
+}
+
+export function createArtifacts(config: Config): ArtifactStore {
+  switch (config.artifacts) {
+    case 'fs':
+      return new FsArtifactStore(dataPath(config, 'artifacts'));
+    case 's3': {
+      const { S3ArtifactStore } = require('../adapters/artifacts/s3/s3ArtifactStore') as typeof import('../adapters/artifacts/s3/s3ArtifactStore');
+      return new S3ArtifactStore({ region: config.aws.region, endpoint: config.aws.endpoint, bucket: config.aws.bucket, createBucket: !!config.aws.endpoint });
+    }
+  }
+}
+
+export function createSource(config: Config): SourceHost {
+  return new GitHubRest({ apiUrl: config.githubApiUrl, cacheMs: config.tokenCacheMs });
+}
+
+export interface BuilderDeps {
+  artifacts: ArtifactStore;
+  sealer: Sealer;
+  workDir: string;
+}
+
+export function createBuilder(config: Config, deps: BuilderDeps): Builder {
+  const limits = config.build;
+  switch (config.builder) {
+    case 'local':
+      return new LocalBuilder({ artifacts: deps.artifacts, workDir: join(deps.workDir, 'local-builder'), limits });
+    case 'docker': {
+      const { DockerBuilder } = require('../adapters/builder/docker/dockerBuilder') as typeof import('../adapters/builder/docker/dockerBuilder');
+      return new DockerBuilder({ config, limits });
+    }
+    case 'jenkins': {
+      const { JenkinsBuilder } = require('../adapters/builder/jenkins/jenkinsBuilder') as typeof import('../adapters/builder/jenkins/jenkinsBuilder');
+      return JenkinsBuilder.fromConfig(config, { artifacts: deps.artifacts, openToken: (sealed: string) => deps.sealer.open(sealed) });
+    }
+  }
+}
+
+export interface RuntimeDeps {
+  artifacts: ArtifactStore;
+  routes: RouteTable;
+  urlFor(app: string): string;
+}
+
+export function createRuntime(config: Config, deps: RuntimeDeps): Runtime {
+  switch (config.runtime) {
+    case 'process':
+      return new ProcessRuntime({ dataDir: config.dataDir, artifacts: deps.artifacts, routes: deps.routes, urlFor: deps.urlFor, healthTimeoutMs: config.deploy.healthTimeoutMs });
+    case 'docker': {
+      const { DockerRuntime } = require('../adapters/runtime/docker/dockerRuntime') as typeof import('../adapters/runtime/docker/dockerRuntime');
+      return new DockerRuntime({ config, routes: deps.routes, urlFor: deps.urlFor });
+    }
+    case 'ecs': {
+      const { EcsRuntime } = require('../adapters/runtime/ecs/ecsRuntime') as typeof import('../adapters/runtime/ecs/ecsRuntime');
+      return EcsRuntime.fromConfig(config);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fetchApp } from '../helpers/appFetch';
+import { World } from '../helpers/world';
+
+const BIN = join(__dirname, '..', '..', 'bin', 'cloudsmith.js');
+
+function cli(world: World, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH, CLOUDSMITH_API_URL: world.url, GITHUB_TOKEN: world.alice.token },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('e2e: the cloudsmith CLI', function () {
+  let world: World;
+
+  before(async () => {
+    world = await World.start();
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  it('deploys, streams the logs live and prints the URL', async () => {
+    await world.addRepo('alice/cli-site', 'static-site');
+    const result = await cli(world, ['deploy', 'alice/cli-site', '--env', 'MODE=cli']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /\[fetch\] Fetching alice\/cli-site/);
+    assert.match(result.stdout, /── live/);
+    const url = /Live: (\S+)/.exec(result.stdout)?.[1];
+    assert.ok(url, result.stdout);
+    assert.equal((await fetchApp(url)).status, 200);
+
+    const ls = await cli(world, ['ls']);
+    assert.match(ls.stdout, /cli-site-alice\s+alice\/cli-site/);
+    const history = await cli(world, ['ls', '--repo', 'alice/cli-site']);
+    const id = /^([0-9a-f-]{36})\s+live/m.exec(history.stdout)?.[1];
+    assert.ok(id, history.stdout);
+    const logs = await cli(world, ['logs', id]);
+    assert.match(logs.stdout, /Live at/);
+    const env = await cli(world, ['env', 'cli-site-alice']);
+    assert.match(env.stdout, /^MODE=/m);
+  });
+
+  it('exits non-zero with the reason when the deployment fails, and on bad usage', async () => {
+    await world.addRepo('alice/cli-broken', 'failing-build');
+    const failed = await cli(world, ['deploy', 'alice/cli-broken']);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout, /Deployment failed: /);
+    const refused = await cli(world, ['deploy', 'alice/no-such-repo']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /not found \(HTTP 404\)/);
+    assert.equal((await cli(world, ['deploy'])).code, 2);
+    assert.equal((await cli(world, ['frobnicate'])).code, 2);
+  });
+
+  it('rolls back to the previous release by default', async () => {
+    await world.addRepo('alice/cli-roll', 'static-site');
+    assert.equal((await cli(world, ['deploy', 'alice/cli-roll'])).code, 0);
+    await world.git.commit('alice/cli-roll', { 'index.html': '<html><body>second</body></html>' });
+    assert.equal((await cli(world, ['deploy', 'alice/cli-roll'])).code, 0);
+    const rollback = await cli(world, ['rollback', 'cli-roll-alice']);
+    assert.equal(rollback.code, 0, rollback.stderr);
+    const url = /Live: (\S+)/.exec(rollback.stdout)?.[1];
+    assert.doesNotMatch((await fetchApp(url!)).body, /second/);
+  });
+});
