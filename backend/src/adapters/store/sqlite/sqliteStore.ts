@@ -1,0 +1,341 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { allowedPredecessors, type App, type Deployment, type DeploymentStatus, type LogLine, type Stage } from '../../../domain/deployment';
+import type { DeploymentPatch, DeploymentQuery, NewLogLine, Store } from '../../../ports/store';
+import { SCHEMA } from './schema';
+
+interface AppRow {
+  name: string;
+  owner_id: string;
+  owner_login: string;
+  repo: string;
+  live_deployment_id: string | null;
+  url: string | null;
+  created_at: string;
+}
+
+interface DeploymentRow {
+  id: string;
+  app: string;
+  owner_id: string;
+  repo: string;
+  ref: string;
+  commit_sha: string | null;
+  status: DeploymentStatus;
+  url: string | null;
+  error: string | null;
+  overrides: string;
+  artifact: string | null;
+  plan: string | null;
+  source_deployment_id: string | null;
+  timings: string;
+  created_at: string;
+  updated_at: string;
+}
+
+interface LogRow {
+  seq: number;
+  ts: string;
+  stage: Stage;
+  text: string;
+}
+
+/** Named parameters of the patch statement: null means "leave the column as it is". */
+interface PatchParams {
+  id: string;
+  app: string | null;
+  repo: string | null;
+  ref: string | null;
+  commit_sha: string | null;
+  url: string | null;
+  error: string | null;
+  overrides: string | null;
+  artifact: string | null;
+  plan: string | null;
+  source_deployment_id: string | null;
+  timings: string | null;
+  updated_at: string;
+}
+
+const IN_FLIGHT: DeploymentStatus[] = ['queued', 'fetching', 'building', 'deploying'];
+
+/**
+ * Only the columns a patch names change; timings merge (json_patch) so each stage adds its own figure
+ * without reading the others first.
+ */
+const PATCH_SET = `
+  app = coalesce(@app, app), repo = coalesce(@repo, repo), ref = coalesce(@ref, ref),
+  commit_sha = coalesce(@commit_sha, commit_sha), url = coalesce(@url, url), error = coalesce(@error, error),
+  overrides = coalesce(@overrides, overrides), artifact = coalesce(@artifact, artifact), plan = coalesce(@plan, plan),
+  source_deployment_id = coalesce(@source_deployment_id, source_deployment_id),
+  timings = CASE WHEN @timings IS NULL THEN timings ELSE json_patch(timings, @timings) END,
+  updated_at = @updated_at`;
+
+function toApp(r: AppRow): App {
+  return {
+    name: r.name,
+    ownerId: r.owner_id,
+    ownerLogin: r.owner_login,
+    repo: r.repo,
+    ...(r.live_deployment_id !== null && { liveDeploymentId: r.live_deployment_id }),
+    ...(r.url !== null && { url: r.url }),
+    createdAt: r.created_at,
+  };
+}
+
+function toDeployment(r: DeploymentRow): Deployment {
+  return {
+    id: r.id,
+    app: r.app,
+    ownerId: r.owner_id,
+    repo: r.repo,
+    ref: r.ref,
+    ...(r.commit_sha !== null && { commitSha: r.commit_sha }),
+    status: r.status,
+    ...(r.url !== null && { url: r.url }),
+    ...(r.error !== null && { error: r.error }),
+    overrides: JSON.parse(r.overrides) as Deployment['overrides'],
+    ...(r.artifact !== null && { artifact: JSON.parse(r.artifact) as NonNullable<Deployment['artifact']> }),
+    ...(r.plan !== null && { plan: JSON.parse(r.plan) as NonNullable<Deployment['plan']> }),
+    ...(r.source_deployment_id !== null && { sourceDeploymentId: r.source_deployment_id }),
+    timings: JSON.parse(r.timings) as Deployment['timings'],
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function json(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+function patchParams(id: string, p: DeploymentPatch): PatchParams {
+  return {
+    id,
+    app: p.app ?? null,
+    repo: p.repo ?? null,
+    ref: p.ref ?? null,
+    commit_sha: p.commitSha ?? null,
+    url: p.url ?? null,
+    error: p.error ?? null,
+    overrides: json(p.overrides),
+    artifact: json(p.artifact),
+    plan: json(p.plan),
+    source_deployment_id: p.sourceDeploymentId ?? null,
+    timings: json(p.timings),
+    updated_at: p.updatedAt ?? new Date().toISOString(),
+  };
+}
+
+type Statements = ReturnType<typeof prepare>;
+
+function notOpen(): Error {
+  return new Error('SqliteStore used before init() or after close()');
+}
+
+function prepare(db: Database.Database) {
+  return {
+    putApp: db.prepare<[AppRow]>(
+      `INSERT INTO apps (name, owner_id, owner_login, repo, live_deployment_id, url, created_at)
+       VALUES (@name, @owner_id, @owner_login, @repo, @live_deployment_id, @url, @created_at)
+       ON CONFLICT(name) DO UPDATE SET owner_id = excluded.owner_id, owner_login = excluded.owner_login,
+         repo = excluded.repo, live_deployment_id = excluded.live_deployment_id, url = excluded.url,
+         created_at = excluded.created_at`,
+    ),
+    getApp: db.prepare<[string], AppRow>('SELECT * FROM apps WHERE name = ?'),
+    listApps: db.prepare<[string], AppRow>('SELECT * FROM apps WHERE owner_id = ? ORDER BY created_at, name'),
+    listLiveApps: db.prepare<[], AppRow>('SELECT * FROM apps WHERE live_deployment_id IS NOT NULL ORDER BY created_at, name'),
+    deleteApp: db.prepare<[string]>('DELETE FROM apps WHERE name = ?'),
+    deleteEnv: db.prepare<[string]>('DELETE FROM env WHERE app = ?'),
+
+    createDeployment: db.prepare<[DeploymentRow]>(
+      `INSERT INTO deployments (id, app, owner_id, repo, ref, commit_sha, status, url, error, overrides, artifact, plan,
+         source_deployment_id, timings, created_at, updated_at)
+       VALUES (@id, @app, @owner_id, @repo, @ref, @commit_sha, @status, @url, @error, @overrides, @artifact, @plan,
+         @source_deployment_id, @timings, @created_at, @updated_at)`,
+    ),
+    getDeployment: db.prepare<[string], DeploymentRow>('SELECT * FROM deployments WHERE id = ?'),
+    // A NULL filter matches everything, so one statement serves every combination of filters.
+    listDeployments: db.prepare<{ owner_id: string; repo: string | null; app: string | null; limit: number }, DeploymentRow>(
+      `SELECT * FROM deployments
+       WHERE owner_id = @owner_id AND (@repo IS NULL OR repo = @repo) AND (@app IS NULL OR app = @app)
+       ORDER BY created_at DESC, rowid DESC LIMIT @limit`,
+    ),
+    listInFlight: db.prepare<[string], DeploymentRow>(
+      `SELECT * FROM deployments WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid`,
+    ),
+    transition: db.prepare<[PatchParams & { to: DeploymentStatus; from: string }], DeploymentRow>(
+      `UPDATE deployments SET status = @to, ${PATCH_SET}
+       WHERE id = @id AND status IN (SELECT value FROM json_each(@from)) RETURNING *`,
+    ),
+    update: db.prepare<[PatchParams], DeploymentRow>(`UPDATE deployments SET ${PATCH_SET} WHERE id = @id RETURNING *`),
+
+    lastSeq: db.prepare<[string], { seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM logs WHERE deployment_id = ?'),
+    insertLog: db.prepare<[string, number, string, Stage, string]>(
+      'INSERT INTO logs (deployment_id, seq, ts, stage, text) VALUES (?, ?, ?, ?, ?)',
+    ),
+    readLogs: db.prepare<[string, number, number], LogRow>(
+      'SELECT seq, ts, stage, text FROM logs WHERE deployment_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+
+    getEnv: db.prepare<[string], { sealed: string }>('SELECT sealed FROM env WHERE app = ?'),
+    putEnv: db.prepare<[string, string]>(
+      'INSERT INTO env (app, sealed) VALUES (?, ?) ON CONFLICT(app) DO UPDATE SET sealed = excluded.sealed',
+    ),
+    markProcessed: db.prepare<[string, string, string]>(
+      'INSERT OR IGNORE INTO processed_events (consumer, event_id, at) VALUES (?, ?, ?)',
+    ),
+  };
+}
+
+/**
+ * Platform state in one SQLite file (WAL, so readers never wait for the writer). Status changes are single
+ * conditional UPDATEs, so a late or redelivered event can never move a deployment backwards, even when
+ * several processes share the file.
+ */
+export class SqliteStore implements Store {
+  private db?: Database.Database;
+  private stmts?: Statements;
+  private tx?: { appendLogs(deploymentId: string, lines: NewLogLine[]): LogLine[]; deleteApp(name: string): void };
+
+  /** `path` is a file (its directory is created) or ':memory:'. */
+  constructor(private readonly path: string) {}
+
+  async init(): Promise<void> {
+    if (this.db) return;
+    if (this.path !== ':memory:' && !this.path.startsWith('file:')) mkdirSync(dirname(this.path), { recursive: true });
+    const db = new Database(this.path);
+    db.pragma('busy_timeout = 5000');
+    if (this.path !== ':memory:') db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    const stmts = prepare(db);
+    const append = db.transaction((deploymentId: string, lines: NewLogLine[]): LogLine[] => {
+      let seq = stmts.lastSeq.get(deploymentId)?.seq ?? 0;
+      return lines.map((l) => {
+        seq += 1;
+        stmts.insertLog.run(deploymentId, seq, l.ts, l.stage, l.text);
+        return { seq, ts: l.ts, stage: l.stage, text: l.text };
+      });
+    });
+    // IMMEDIATE takes the write lock before reading max(seq): two processes can't both pick the same next seq.
+    const deleteApp = db.transaction((name: string) => {
+      stmts.deleteApp.run(name);
+      stmts.deleteEnv.run(name);
+    });
+    this.tx = { appendLogs: (id, lines) => append.immediate(id, lines), deleteApp: (name) => deleteApp.immediate(name) };
+    this.db = db;
+    this.stmts = stmts;
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+    this.stmts = undefined;
+    this.tx = undefined;
+  }
+
+  private get s(): Statements {
+    if (!this.stmts) throw notOpen();
+    return this.stmts;
+  }
+
+  async putApp(app: App): Promise<void> {
+    this.s.putApp.run({
+      name: app.name,
+      owner_id: app.ownerId,
+      owner_login: app.ownerLogin,
+      repo: app.repo,
+      live_deployment_id: app.liveDeploymentId ?? null,
+      url: app.url ?? null,
+      created_at: app.createdAt,
+    });
+  }
+
+  async getApp(name: string): Promise<App | undefined> {
+    const row = this.s.getApp.get(name);
+    return row && toApp(row);
+  }
+
+  async listApps(ownerId: string): Promise<App[]> {
+    return this.s.listApps.all(ownerId).map(toApp);
+  }
+
+  async listLiveApps(): Promise<App[]> {
+    return this.s.listLiveApps.all().map(toApp);
+  }
+
+  async deleteApp(name: string): Promise<void> {
+    if (!this.tx) throw notOpen();
+    this.tx.deleteApp(name);
+  }
+
+  async createDeployment(d: Deployment): Promise<void> {
+    this.s.createDeployment.run({
+      id: d.id,
+      app: d.app,
+      owner_id: d.ownerId,
+      repo: d.repo,
+      ref: d.ref,
+      commit_sha: d.commitSha ?? null,
+      status: d.status,
+      url: d.url ?? null,
+      error: d.error ?? null,
+      overrides: JSON.stringify(d.overrides ?? {}),
+      artifact: json(d.artifact),
+      plan: json(d.plan),
+      source_deployment_id: d.sourceDeploymentId ?? null,
+      timings: JSON.stringify(d.timings ?? {}),
+      created_at: d.createdAt,
+      updated_at: d.updatedAt,
+    });
+  }
+
+  async getDeployment(id: string): Promise<Deployment | undefined> {
+    const row = this.s.getDeployment.get(id);
+    return row && toDeployment(row);
+  }
+
+  async listDeployments(q: DeploymentQuery): Promise<Deployment[]> {
+    return this.s.listDeployments
+      .all({ owner_id: q.ownerId, repo: q.repo ?? null, app: q.app ?? null, limit: q.limit ?? -1 })
+      .map(toDeployment);
+  }
+
+  async listInFlight(): Promise<Deployment[]> {
+    return this.s.listInFlight.all(JSON.stringify(IN_FLIGHT)).map(toDeployment);
+  }
+
+  async transition(id: string, to: DeploymentStatus, patch: DeploymentPatch = {}): Promise<Deployment | undefined> {
+    const row = this.s.transition.get({ ...patchParams(id, patch), to, from: JSON.stringify(allowedPredecessors(to)) });
+    return row && toDeployment(row);
+  }
+
+  async updateDeployment(id: string, patch: DeploymentPatch): Promise<Deployment | undefined> {
+    const row = this.s.update.get(patchParams(id, patch));
+    return row && toDeployment(row);
+  }
+
+  async appendLogs(deploymentId: string, lines: NewLogLine[]): Promise<LogLine[]> {
+    if (!this.tx) throw notOpen();
+    if (lines.length === 0) return [];
+    return this.tx.appendLogs(deploymentId, lines);
+  }
+
+  async readLogs(deploymentId: string, sinceSeq: number, limit?: number): Promise<LogLine[]> {
+    return this.s.readLogs.all(deploymentId, sinceSeq, limit ?? -1).map((r) => ({ seq: r.seq, ts: r.ts, stage: r.stage, text: r.text }));
+  }
+
+  async getEnv(app: string): Promise<Record<string, string>> {
+    const row = this.s.getEnv.get(app);
+    return row ? (JSON.parse(row.sealed) as Record<string, string>) : {};
+  }
+
+  async putEnv(app: string, sealed: Record<string, string>): Promise<void> {
+    this.s.putEnv.run(app, JSON.stringify(sealed));
+  }
+
+  async markProcessed(consumer: string, eventId: string): Promise<boolean> {
+    return this.s.markProcessed.run(consumer, eventId, new Date().toISOString()).changes === 1;
+  }
+}
