@@ -38,7 +38,7 @@ function printLog(message: LogMessage): void {
 async function follow(client: CloudSmithClient, token: string, deployment: DeploymentView): Promise<number> {
   const result = await streamLogs({
     baseUrl: client.baseUrl,
-    token,
+    token: () => token,
     deploymentId: deployment.id,
     onMessage: printLog,
     onReconnect: (info) => process.stderr.write(`connection lost (${info.reason}); resuming after line ${info.since}\n`),
@@ -81,7 +81,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
   }
   const token = env.GITHUB_TOKEN;
   if (!token) throw new UsageError('set GITHUB_TOKEN to a GitHub token (it is sent only to the CloudSmith API, as a header)');
-  const client = new CloudSmithClient({ baseUrl: env.CLOUDSMITH_API_URL || 'http://127.0.0.1:8080', token });
+  const client = new CloudSmithClient({ baseUrl: env.CLOUDSMITH_API_URL || 'http://127.0.0.1:8080', token: () => token });
   const need = (name: string) => {
     const value = args.shift();
     if (!value) throw new UsageError(`${command} needs <${name}>`);
