@@ -1,0 +1,50 @@
+# Shared by every step. Sourced, never run. Parameters arrive as environment variables, as Jenkins passes
+# build parameters; nothing here turns on xtrace, so a bound secret is never echoed.
+set -euo pipefail
+
+: "${WORKSPACE:?WORKSPACE is not set (run these steps from the Jenkinsfile)}"
+SRC="$WORKSPACE/src"
+OUT="$WORKSPACE/out"
+
+log() { printf '[cloudsmith] %s\n' "$*"; }
+fail() { printf '[cloudsmith] error: %s\n' "$*" >&2; exit 1; }
+
+# A relative path that stays inside the repository: no absolute paths, no `..` segments.
+safe_relative() {
+  local path="$1" what="$2"
+  case "$path" in
+    /*) fail "$what must be relative, got '$path'" ;;
+  esac
+  local IFS=/ part
+  for part in $path; do
+    [[ "$part" == ".." ]] && fail "$what must stay inside the repository, got '$path'"
+  done
+  return 0
+}
+
+load_plan() {
+  [[ -f "$OUT/plan.env" ]] || fail "the detect stage did not run"
+  # shellcheck source=/dev/null
+  . "$OUT/plan.env"
+}
+
+# Runs one of the user's own commands (they run their own code anyway, hence a shell) in the app's root dir
+# with a clean environment: PATH, HOME, CI=1 and the app's env only. Jenkins' variables, the build parameters
+# and any bound credential stay out of it.
+run_user_command() {
+  local what="$1" command="$2"
+  local -a env_args=("PATH=$PATH" "HOME=${HOME:-$WORKSPACE}" "CI=1")
+  [[ -n "${NODE_ENV:-}" ]] && env_args+=("NODE_ENV=$NODE_ENV")
+  if [[ -n "${APP_ENV_B64:-}" ]]; then
+    local pair name value
+    for pair in $APP_ENV_B64; do
+      name="${pair%%=*}"
+      [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || fail "the app's env contains an invalid name"
+      value="$(printf '%s' "${pair#*=}" | base64 -d)" || fail "the app's env value for $name is not valid base64"
+      env_args+=("$name=$value")
+    done
+  fi
+  log "$what: $command"
+  cd "$SRC/$PLAN_ROOT"
+  env -i "${env_args[@]}" bash -c "$command" || fail "$what failed: '$command' exited with code $?"
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# upload: with ARTIFACT_BUCKET, copies the artifact to s3://ARTIFACT_BUCKET/ARTIFACT_KEY (the agent's AWS
+# credentials; AWS_ENDPOINT_URL is honoured for S3-compatible stores). Without it the Jenkinsfile archives the
+# artifact with the build and the platform collects it from Jenkins.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+artifact="$OUT/artifact.tar.gz"
+[[ -f "$artifact" ]] || fail "the package stage did not produce an artifact"
+if [[ -z "${ARTIFACT_BUCKET:-}" ]]; then
+  log "upload: no ARTIFACT_BUCKET, the artifact is archived with the build"
+  exit 0
+fi
+: "${ARTIFACT_KEY:?ARTIFACT_KEY is required with ARTIFACT_BUCKET}"
+[[ "$ARTIFACT_KEY" =~ ^[A-Za-z0-9._/-]+$ ]] || fail "ARTIFACT_KEY contains unexpected characters"
+. "$OUT/artifact.env"
+aws s3 cp --only-show-errors --metadata "sha256=$ARTIFACT_SHA256" "$artifact" "s3://$ARTIFACT_BUCKET/$ARTIFACT_KEY" \
+  || fail "could not upload the artifact to s3://$ARTIFACT_BUCKET/$ARTIFACT_KEY"
+log "uploaded s3://$ARTIFACT_BUCKET/$ARTIFACT_KEY"
