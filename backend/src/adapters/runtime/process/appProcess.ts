@@ -1,0 +1,219 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import type { LogBuffer } from '../../../runtime/health';
+
+export interface RestartPolicy {
+  /** Restarts allowed in a row; a run that lasted `stableMs` resets the count. */
+  maxRestarts: number;
+  /** Delay before the first restart, doubled for each further one. */
+  backoffMs: number;
+  stableMs: number;
+}
+
+export interface AppProcessOptions {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  logs: LogBuffer;
+  onLine?: (line: string) => void;
+  restart: RestartPolicy;
+  /** Time between SIGTERM and SIGKILL when stopping. */
+  graceMs: number;
+}
+
+const MAX_LINE_CHARS = 8192;
+
+/** Every process group started in this platform process, killed synchronously if the platform exits without closing its runtime. */
+const liveGroups = new Set<AppProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const app of liveGroups) app.killNow();
+  });
+}
+
+/**
+ * One release's process, run as its own process group (the start command may be `npm start` or a shell
+ * that forks the real server), so stopping it stops everything it started. Once `supervise()` is called
+ * (the release is live), a crash is recorded in its log and the process is restarted with backoff.
+ */
+export class AppProcess {
+  private child?: ChildProcess;
+  private pgid?: number;
+  private running = false;
+  private lastExit?: string;
+  private supervised = false;
+  private stopping = false;
+  private restarts = 0;
+  private startedAt = 0;
+  private restartTimer?: NodeJS.Timeout;
+  private exitWaiters: Array<() => void> = [];
+  /** How many times the process was started; lets tests and logs tell restarts apart. */
+  starts = 0;
+
+  constructor(private readonly opts: AppProcessOptions) {}
+
+  get alive(): boolean {
+    return this.running;
+  }
+
+  /** How the process last ended, e.g. "exited with code 1". */
+  get exitReason(): string | undefined {
+    return this.lastExit;
+  }
+
+  get pid(): number | undefined {
+    return this.pgid;
+  }
+
+  start(): void {
+    installExitHook();
+    liveGroups.add(this);
+    this.starts += 1;
+    this.startedAt = Date.now();
+    const [command, ...args] = this.opts.argv;
+    const child = spawn(command, args, {
+      cwd: this.opts.cwd,
+      env: this.opts.env,
+      // A new session and process group, so the whole tree can be signalled at once.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.pgid = child.pid;
+    // Alive until "exit" or a spawn "error" says otherwise (both arrive asynchronously).
+    this.running = true;
+    pipeLines(child.stdout, (line) => this.line(line));
+    pipeLines(child.stderr, (line) => this.line(line));
+    let finished = false;
+    const finish = (how: string) => {
+      if (finished) return;
+      finished = true;
+      this.ended(child, how);
+    };
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      // A missing executable or cwd: the process never existed, so no 'exit' follows.
+      if (child.pid === undefined) finish(`could not be started (${command}: ${err.code ?? err.message})`);
+    });
+    child.on('exit', (code, signal) => {
+      const how = code !== null ? `exited with code ${code}` : `was killed by ${signal}`;
+      // Its last output may still be in the pipes; record the exit after it unless a leftover child holds them open.
+      this.signalGroup('SIGKILL');
+      const timer = setTimeout(() => finish(how), 1000);
+      child.once('close', () => {
+        clearTimeout(timer);
+        finish(how);
+      });
+    });
+  }
+
+  /** From now on a crash restarts the process (up to the policy's limit). */
+  supervise(): void {
+    this.supervised = true;
+  }
+
+  /** SIGTERM to the group, SIGKILL after the grace period; resolves when the process is gone. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.supervised = false;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.running) {
+      this.signalGroup('SIGTERM');
+      await this.waitExit(this.opts.graceMs);
+    }
+    // Children that outlive the leader (or ignore SIGTERM) still hold the group.
+    this.signalGroup('SIGKILL');
+    if (this.running) await this.waitExit(this.opts.graceMs);
+    liveGroups.delete(this);
+  }
+
+  /** Synchronous last resort when the platform process itself is exiting. */
+  killNow(): void {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.signalGroup('SIGKILL');
+  }
+
+  private line(text: string): void {
+    this.opts.logs.push(text);
+    this.opts.onLine?.(text);
+  }
+
+  private ended(child: ChildProcess, how: string): void {
+    if (this.child !== child) return;
+    this.running = false;
+    this.lastExit = how;
+    // Whatever the leader left behind in its group must not keep the port or run on unsupervised.
+    this.signalGroup('SIGKILL');
+    if (!this.stopping) this.line(`[cloudsmith] the app ${how}`);
+    for (const wake of this.exitWaiters.splice(0)) wake();
+    if (this.supervised && !this.stopping) this.scheduleRestart();
+    else liveGroups.delete(this);
+  }
+
+  private scheduleRestart(): void {
+    const { maxRestarts, backoffMs, stableMs } = this.opts.restart;
+    if (Date.now() - this.startedAt >= stableMs) this.restarts = 0;
+    if (this.restarts >= maxRestarts) {
+      this.line(`[cloudsmith] the app crashed ${this.restarts + 1} times in a row; not restarting it again`);
+      liveGroups.delete(this);
+      return;
+    }
+    const delay = backoffMs * 2 ** this.restarts;
+    this.restarts += 1;
+    this.line(`[cloudsmith] restarting in ${(delay / 1000).toFixed(1)} s (restart ${this.restarts} of ${maxRestarts})`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopping) this.start();
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    if (this.pgid === undefined) return;
+    try {
+      process.kill(-this.pgid, signal);
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  }
+
+  private waitExit(timeoutMs: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.exitWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** Feeds a stream's lines to `onLine`, decoding UTF-8 across chunk boundaries and cutting over-long lines so one cannot grow without bound. */
+function pipeLines(stream: Readable | null, onLine: (line: string) => void): void {
+  if (!stream) return;
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  stream.on('data', (chunk: Buffer) => {
+    pending += decoder.write(chunk);
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      onLine(pending.slice(0, newline).replace(/\r$/, ''));
+      pending = pending.slice(newline + 1);
+    }
+    while (pending.length > MAX_LINE_CHARS) {
+      onLine(pending.slice(0, MAX_LINE_CHARS));
+      pending = pending.slice(MAX_LINE_CHARS);
+    }
+  });
+  stream.on('end', () => {
+    pending += decoder.end();
+    if (pending) onLine(pending);
+    pending = '';
+  });
+}

@@ -1,0 +1,267 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { unpackTarball } from '../../../archive/tarball';
+import { errorMessage, UserFacingError } from '../../../domain/errors';
+import type { ArtifactStore } from '../../../ports/artifacts';
+import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
+import type { RouteTable, RouteTarget } from '../../../proxy/routes';
+import { formatSeconds, freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../../runtime/health';
+import { cleanEnv } from '../../../sandbox/env';
+import { AppProcess, type RestartPolicy } from './appProcess';
+
+export interface ProcessRuntimeOptions {
+  dataDir: string;
+  artifacts: ArtifactStore;
+  routes: RouteTable;
+  urlFor(app: string): string;
+  healthTimeoutMs: number;
+  /** SIGTERM → SIGKILL delay when retiring a release. */
+  stopGraceMs?: number;
+  /** Longest wait for requests in flight to the old release before it is stopped. */
+  drainTimeoutMs?: number;
+  restart?: Partial<RestartPolicy>;
+  /** Release directories kept per app (the live one included). */
+  keepReleases?: number;
+  logLines?: number;
+}
+
+interface LiveRelease {
+  deploymentId: string;
+  dir: string;
+  target: RouteTarget;
+  process: AppProcess;
+  logs: LogBuffer;
+}
+
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const LAST_LINES_IN_ERROR = 20;
+
+/**
+ * The embedded runtime: each release is an unpacked artifact run as a local process group on a free
+ * loopback port, behind the reverse proxy's route table. Swaps are health-gated: traffic moves only to
+ * a release that answers, and the previous release is stopped only after its requests have drained.
+ */
+export class ProcessRuntime implements Runtime {
+  readonly name = 'process';
+  private readonly live = new Map<string, LiveRelease>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly starting = new Set<AppProcess>();
+  private readonly shutdown = new AbortController();
+  private readonly restart: RestartPolicy;
+
+  constructor(private readonly opts: ProcessRuntimeOptions) {
+    this.restart = { maxRestarts: 3, backoffMs: 1000, stableMs: 30_000, ...opts.restart };
+  }
+
+  urlFor(app: string): string {
+    return this.opts.urlFor(app);
+  }
+
+  release(release: Release, ctx: ReleaseContext): Promise<{ url: string }> {
+    return this.exclusive(release.app, () => this.swap(release, ctx));
+  }
+
+  /** At boot the app's live release is started again exactly like a release; the route, and so the URL, stay the same. */
+  restore(release: Release, ctx: ReleaseContext): Promise<{ url: string }> {
+    return this.release(release, ctx);
+  }
+
+  async logs(app: string): Promise<string[]> {
+    return this.live.get(app)?.logs.tail() ?? [];
+  }
+
+  remove(app: string): Promise<void> {
+    assertSafeName('app name', app);
+    return this.exclusive(app, async () => {
+      this.opts.routes.delete(app);
+      const current = this.live.get(app);
+      this.live.delete(app);
+      if (current) await current.process.stop();
+      await rm(this.appDir(app), { recursive: true, force: true });
+      await rm(this.homeDir(app), { recursive: true, force: true });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.shutdown.abort(new Error('the platform is shutting down'));
+    const stopping = [...this.live.entries()].map(async ([app, current]) => {
+      if (this.opts.routes.get(app)?.port === current.target.port) this.opts.routes.delete(app);
+      await current.process.stop();
+    });
+    this.live.clear();
+    await Promise.all([...stopping, ...[...this.starting].map((p) => p.stop())]);
+    // Releases that were mid-way see the abort and clean up after themselves.
+    await Promise.allSettled([...this.locks.values()]);
+  }
+
+  private async swap(release: Release, ctx: ReleaseContext): Promise<{ url: string }> {
+    const { app, deploymentId, artifact, plan } = release;
+    assertSafeName('app name', app);
+    assertSafeName('deployment id', deploymentId);
+    if (artifact.kind !== 'tarball') {
+      throw new UserFacingError(
+        `the process runtime runs tarball artifacts, but this build produced the container image ${artifact.image}; ` +
+          'select the docker runtime (CLOUDSMITH_RUNTIME=docker) to run images',
+      );
+    }
+    if (plan.start.length === 0) throw new UserFacingError('the run plan has no start command');
+    const signal = AbortSignal.any([ctx.signal, this.shutdown.signal]);
+    throwIfCancelled(signal);
+
+    const previous = this.live.get(app);
+    if (previous && previous.deploymentId === deploymentId && previous.process.alive) {
+      // A redelivered event or a restore of what already runs: nothing to start.
+      this.opts.routes.set(app, previous.target);
+      return { url: this.urlFor(app) };
+    }
+
+    const dir = await this.prepareDir(app, deploymentId, previous);
+    let proc: AppProcess | undefined;
+    let forward: ((line: string) => void) | undefined = (line) => ctx.log(line, 'runtime');
+    try {
+      await this.unpack(artifact.key, artifact.sha256, dir, ctx, signal);
+      const cwd = await workdirIn(dir, plan.workdir);
+      const port = await freePort();
+      const logs = new LogBuffer(this.opts.logLines ?? 500);
+      const env = { ...cleanEnv(release.env, { home: this.homeDir(app) }), PORT: String(port) };
+      proc = new AppProcess({
+        argv: plan.start,
+        cwd,
+        env,
+        logs,
+        onLine: (line) => forward?.(line),
+        restart: this.restart,
+        graceMs: this.opts.stopGraceMs ?? 5000,
+      });
+      ctx.log(`Starting \`${plan.start.join(' ')}\` on port ${port}; waiting for HTTP health on ${plan.healthPath || '/'}`, 'deploy');
+      this.starting.add(proc);
+      proc.start();
+      const started = proc;
+      try {
+        await waitHealthy(`http://127.0.0.1:${port}`, { timeoutMs: this.opts.healthTimeoutMs, signal, path: plan.healthPath, isAlive: () => started.alive });
+      } catch (err) {
+        throw this.unhealthy(err, started, logs, previous !== undefined, signal);
+      }
+      throwIfCancelled(signal);
+
+      const target = { host: '127.0.0.1', port };
+      this.opts.routes.set(app, target);
+      this.live.set(app, { deploymentId, dir, target, process: started, logs });
+      this.starting.delete(started);
+      started.supervise();
+      ctx.log(`Healthy; ${app} now serves deployment ${deploymentId}`, 'deploy');
+    } catch (err) {
+      forward = undefined;
+      if (proc) {
+        await proc.stop();
+        this.starting.delete(proc);
+      }
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    forward = undefined;
+
+    if (previous) {
+      await this.opts.routes.drained(previous.target, this.opts.drainTimeoutMs ?? 10_000);
+      await previous.process.stop();
+      ctx.log(`Stopped the previous release (deployment ${previous.deploymentId})`, 'deploy');
+    }
+    await this.prune(app);
+    return { url: this.urlFor(app) };
+  }
+
+  private unhealthy(err: unknown, proc: AppProcess, logs: LogBuffer, hadPrevious: boolean, signal: AbortSignal): Error {
+    const fallback = hadPrevious ? 'the previous release keeps serving' : 'no previous release was running';
+    if (signal.aborted || (err instanceof HealthCheckError && err.failure === 'cancelled')) {
+      return new UserFacingError(`the release was cancelled before it became healthy; ${fallback}`);
+    }
+    if (!(err instanceof HealthCheckError)) return err instanceof Error ? err : new Error(errorMessage(err));
+    const reason = err.failure === 'exited' ? `the app ${proc.exitReason ?? 'exited'} before it became healthy` : err.message;
+    const lines = logs.tail(LAST_LINES_IN_ERROR);
+    return new UserFacingError(
+      `the new release did not become healthy within ${formatSeconds(this.opts.healthTimeoutMs)} (${reason}); ${fallback}. ` +
+        `Last log lines:\n${lines.length ? lines.join('\n') : '(the app printed nothing)'}`,
+    );
+  }
+
+  private async unpack(key: string, sha256: string, dir: string, ctx: ReleaseContext, signal: AbortSignal): Promise<void> {
+    const tarball = `${dir}.tar.gz`;
+    try {
+      ctx.log('Downloading the artifact', 'deploy');
+      await this.opts.artifacts.getFile(key, tarball, sha256);
+      throwIfCancelled(signal);
+      await unpackTarball(tarball, dir);
+      throwIfCancelled(signal);
+    } finally {
+      await rm(tarball, { force: true });
+    }
+  }
+
+  /** `<dataDir>/releases/<app>/<deploymentId>`, fresh; a second release of the directory the app runs from gets its own. */
+  private async prepareDir(app: string, deploymentId: string, previous: LiveRelease | undefined): Promise<string> {
+    const appDir = this.appDir(app);
+    await mkdir(appDir, { recursive: true });
+    let dir = join(appDir, deploymentId);
+    if (previous?.dir === dir) dir = join(appDir, `${deploymentId}-${Date.now().toString(36)}`);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Keeps the newest release directories (the live one always) so disk use stays bounded. */
+  private async prune(app: string): Promise<void> {
+    const appDir = this.appDir(app);
+    const keep = this.opts.keepReleases ?? 3;
+    const liveDir = this.live.get(app)?.dir;
+    const entries = await readdir(appDir, { withFileTypes: true });
+    const dirs = await Promise.all(
+      entries.filter((e) => e.isDirectory()).map(async (e) => ({ path: join(appDir, e.name), mtime: (await stat(join(appDir, e.name))).mtimeMs })),
+    );
+    dirs.sort((a, b) => b.mtime - a.mtime);
+    const kept = new Set(dirs.slice(0, keep).map((d) => d.path));
+    if (liveDir) kept.add(liveDir);
+    for (const d of dirs) if (!kept.has(d.path)) await rm(d.path, { recursive: true, force: true });
+  }
+
+  private appDir(app: string): string {
+    return join(this.opts.dataDir, 'releases', app);
+  }
+
+  private homeDir(app: string): string {
+    return join(this.opts.dataDir, 'homes', app);
+  }
+
+  /** One release, removal or restore per app at a time: two swaps racing could retire each other's process. */
+  private exclusive<T>(app: string, work: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(app) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(app, settled);
+    void settled.then(() => {
+      if (this.locks.get(app) === settled) this.locks.delete(app);
+    });
+    return run;
+  }
+}
+
+function assertSafeName(what: string, value: string): void {
+  if (!SAFE_NAME.test(value) || value.includes('..')) throw new UserFacingError(`invalid ${what} "${value}"`);
+}
+
+function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new UserFacingError('the release was cancelled');
+}
+
+async function workdirIn(dir: string, workdir: string): Promise<string> {
+  const cwd = resolve(dir, workdir || '.');
+  const rel = relative(dir, cwd);
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new UserFacingError(`the run plan's workdir "${workdir}" points outside the release`);
+  }
+  const info = await stat(cwd).catch(() => undefined);
+  if (!info?.isDirectory()) throw new UserFacingError(`the run plan's workdir "${workdir}" is not a directory in the artifact`);
+  return cwd;
+}
