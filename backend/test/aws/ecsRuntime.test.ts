@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import {
+  ApplicationAutoScalingClient,
+  DescribeScalableTargetsCommand,
+  DescribeScalingPoliciesCommand,
+} from '@aws-sdk/client-application-auto-scaling';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { awsClientConfig } from '../../src/adapters/aws/clients';
+import { EcsRuntime, ecsNames, type EcsRuntimeOptions } from '../../src/adapters/runtime/ecs/ecsRuntime';
+import type { RunPlan } from '../../src/domain/deployment';
+import type { Release } from '../../src/ports/runtime';
+import { awsSettings, createMotoNetwork, motoEndpoint, SKIP_MESSAGE, uniqueName } from './motoEnv';
+
+const plan: RunPlan = { kind: 'node', start: ['npm', 'start'], workdir: '.', healthPath: '/healthz' };
+const ctx = { signal: new AbortController().signal, log: (_text: string) => undefined };
+
+function release(app: string, tag: string, deploymentId: string): Release {
+  return {
+    app,
+    deploymentId,
+    artifact: { kind: 'image', image: `registry.example.test/${app}:${tag}` },
+    plan,
+    env: { GREETING: 'hi', DB_PASSWORD: 'arn:aws:ssm:us-east-1:123456789012:parameter/cloudsmith/db' },
+  };
+}
+
+describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)', function () {
+  const endpoint = motoEndpoint();
+  let options: EcsRuntimeOptions;
+  let runtime: EcsRuntime;
+  let ecs: ECSClient;
+  let elb: ElasticLoadBalancingV2Client;
+  let scaling: ApplicationAutoScalingClient;
+  const app = uniqueName('ecs-');
+  let firstRevision = '';
+
+  before(async function () {
+    if (!endpoint) this.skip();
+    const network = await createMotoNetwork(endpoint);
+    options = { ...awsSettings(endpoint), ...network };
+    runtime = new EcsRuntime(options);
+    const config = awsClientConfig(awsSettings(endpoint));
+    ecs = new ECSClient(config);
+    elb = new ElasticLoadBalancingV2Client(config);
+    scaling = new ApplicationAutoScalingClient(config);
+  });
+
+  after(async () => {
+    await runtime?.close();
+    ecs?.destroy();
+    elb?.destroy();
+    scaling?.destroy();
+  });
+
+  beforeEach(function () {
+    if (!endpoint) {
+      this.test!.title += ` (skipped: ${SKIP_MESSAGE})`;
+      this.skip();
+    }
+  });
+
+  it('release creates a task definition, a Fargate service with the circuit breaker, a fast target group, a host rule and autoscaling', async () => {
+    const { url } = await runtime.release(release(app, 'v1', 'dep-1'), ctx);
+    assert.equal(url, `https://${app}.${options.appDomain}`);
+    assert.equal(runtime.urlFor(app), url);
+    const names = ecsNames(app, options.cluster);
+
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0];
+    assert.equal(svc.status, 'ACTIVE');
+    assert.equal(svc.launchType, 'FARGATE');
+    assert.equal(svc.desiredCount, options.minTasks);
+    assert.deepEqual(svc.networkConfiguration?.awsvpcConfiguration?.subnets, options.subnets);
+
+    firstRevision = svc.taskDefinition!;
+    const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! }))).taskDefinition!;
+    assert.equal(td.family, names.family);
+    assert.equal(td.networkMode, 'awsvpc');
+    assert.deepEqual(td.requiresCompatibilities, ['FARGATE']);
+    assert.equal(td.cpu, '256');
+    assert.equal(td.memory, '512');
+    const container = td.containerDefinitions![0];
+    assert.equal(container.image, `registry.example.test/${app}:v1`);
+    assert.equal(container.portMappings![0].containerPort, 8080);
+    assert.deepEqual(
+      container.environment!.map((e) => [e.name, e.value]),
+      [['GREETING', 'hi'], ['PORT', '8080']],
+    );
+    assert.deepEqual(container.secrets, [{ name: 'DB_PASSWORD', valueFrom: 'arn:aws:ssm:us-east-1:123456789012:parameter/cloudsmith/db' }]);
+    assert.equal(container.logConfiguration?.logDriver, 'awslogs');
+    assert.equal(container.logConfiguration?.options?.['awslogs-group'], options.logGroup);
+    assert.equal(container.logConfiguration?.options?.['awslogs-stream-prefix'], app);
+
+    const tg = (await elb.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] }))).TargetGroups![0];
+    assert.equal(tg.HealthCheckPath, '/healthz');
+    assert.equal(tg.HealthCheckIntervalSeconds, 5);
+    assert.equal(tg.HealthyThresholdCount, 2);
+    assert.equal(tg.TargetType, 'ip');
+    assert.equal(tg.VpcId, options.vpcId);
+    assert.equal(svc.loadBalancers![0].targetGroupArn, tg.TargetGroupArn);
+    const attrs = (await elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }))).Attributes!;
+    assert.equal(attrs.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value, '5');
+
+    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: options.listenerArn }))).Rules!;
+    const rule = rules.find((r) => r.Conditions?.some((c) => c.Field === 'host-header'));
+    assert.ok(rule, 'a host-header rule exists');
+    const hosts = rule.Conditions![0].HostHeaderConfig?.Values ?? rule.Conditions![0].Values;
+    assert.deepEqual(hosts, [`${app}.${options.appDomain}`]);
+    assert.equal(rule.Actions![0].TargetGroupArn, tg.TargetGroupArn);
+
+    const targets = (await scaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }))).ScalableTargets!;
+    assert.equal(targets.length, 1);
+    assert.equal(targets[0].MinCapacity, options.minTasks);
+    assert.equal(targets[0].MaxCapacity, options.maxTasks);
+    const policies = (await scaling.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: names.scalableResource }))).ScalingPolicies!;
+    assert.deepEqual(
+      policies.map((p) => [p.PolicyType, p.TargetTrackingScalingPolicyConfiguration?.PredefinedMetricSpecification?.PredefinedMetricType]).sort(),
+      [
+        ['TargetTrackingScaling', 'ECSServiceAverageCPUUtilization'],
+        ['TargetTrackingScaling', 'ECSServiceAverageMemoryUtilization'],
+      ],
+    );
+  });
+
+  it('a second release registers a new revision and rollback returns the service to the previous one', async () => {
+    const names = ecsNames(app, options.cluster);
+    await runtime.release(release(app, 'v2', 'dep-2'), ctx);
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0];
+    const revision = (arn: string) => Number(arn.split(':').pop());
+    assert.equal(revision(svc.taskDefinition!), revision(firstRevision) + 1);
+    // moto drops deploymentConfiguration on CreateService but keeps what UpdateService sets, so the breaker is asserted here.
+    assert.deepEqual(svc.deploymentConfiguration?.deploymentCircuitBreaker, { enable: true, rollback: true });
+    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: options.listenerArn }))).Rules!;
+    assert.equal(rules.filter((r) => r.Conditions?.some((c) => c.Field === 'host-header')).length, 1, 'the host rule is reused, not duplicated');
+
+    const previous = await runtime.rollback(app);
+    assert.equal(previous, firstRevision);
+    const after = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0];
+    assert.equal(after.taskDefinition, previous);
+    const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: after.taskDefinition! }))).taskDefinition!;
+    assert.equal(td.containerDefinitions![0].image, `registry.example.test/${app}:v1`);
+  });
+
+  it('a tarball artifact needs the runner image, and is refused with a clear reason without one', async () => {
+    await assert.rejects(
+      runtime.release({ ...release('ecs-tarball', 'v1', 'dep-3'), artifact: { kind: 'tarball', key: 'artifacts/x/y/z.tar.gz', sha256: 'ab', size: 1 } }, ctx),
+      /CLOUDSMITH_ECS_RUNNER_IMAGE/,
+    );
+  });
+
+  it('remove deletes the rule, target group, service and scaling target', async () => {
+    const names = ecsNames(app, options.cluster);
+    await runtime.remove(app);
+    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: options.listenerArn }))).Rules!;
+    assert.equal(rules.filter((r) => r.Conditions?.some((c) => c.Field === 'host-header')).length, 0);
+    await assert.rejects(elb.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] })), /TargetGroupNotFound|not found/i);
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services ?? [];
+    assert.ok(svc.every((s) => s.status !== 'ACTIVE'), 'the service is gone');
+    const targets = (await scaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }))).ScalableTargets!;
+    assert.equal(targets.length, 0);
+    await runtime.remove(app);
+  });
+});
