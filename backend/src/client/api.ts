@@ -1,0 +1,151 @@
+import type { AppView, DeploymentView, DeployRequest, ErrorBody, LogLineMessage, TokenSource } from './types';
+
+/** A non-2xx answer from the API, carrying its JSON error body; `status` 0 means the API could not be reached. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  /** True when the API was not reachable at all (connection refused, DNS, timeout): a "retry later" condition. */
+  get unreachable(): boolean {
+    return this.status === 0;
+  }
+}
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface ClientOptions {
+  baseUrl: string;
+  token: TokenSource;
+  fetch?: FetchLike;
+  /** Per-request deadline; an API that stops answering must not freeze the editor or the CLI. */
+  timeoutMs?: number;
+}
+
+/** Typed access to the CloudSmith API, shared by the CLI and the VS Code extension. */
+export class CloudSmithClient {
+  readonly baseUrl: string;
+  private readonly token: TokenSource;
+  private readonly fetchImpl: FetchLike;
+  private readonly timeoutMs: number;
+
+  constructor(options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.token = options.token;
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  deploy(req: DeployRequest): Promise<DeploymentView> {
+    return this.request('POST', '/api/deployments', req);
+  }
+
+  getDeployment(id: string): Promise<DeploymentView> {
+    return this.request('GET', `/api/deployments/${seg(id)}`);
+  }
+
+  listDeployments(repo?: string, limit?: number): Promise<DeploymentView[]> {
+    const query = new URLSearchParams();
+    if (repo) query.set('repo', repo);
+    if (limit) query.set('limit', String(limit));
+    const qs = query.toString();
+    return this.request('GET', `/api/deployments${qs ? `?${qs}` : ''}`);
+  }
+
+  cancel(id: string): Promise<DeploymentView> {
+    return this.request('POST', `/api/deployments/${seg(id)}/cancel`);
+  }
+
+  redeploy(id: string): Promise<DeploymentView> {
+    return this.request('POST', `/api/deployments/${seg(id)}/redeploy`);
+  }
+
+  rollback(app: string, deploymentId: string): Promise<DeploymentView> {
+    return this.request('POST', `/api/apps/${seg(app)}/rollback`, { deploymentId });
+  }
+
+  listApps(): Promise<AppView[]> {
+    return this.request('GET', '/api/apps');
+  }
+
+  /** The app's env with values masked by the server (it never returns them in full). */
+  async getEnv(app: string): Promise<Record<string, string>> {
+    return (await this.request<{ env: Record<string, string> }>('GET', `/api/apps/${seg(app)}/env`)).env;
+  }
+
+  async putEnv(app: string, env: Record<string, string>): Promise<Record<string, string>> {
+    return (await this.request<{ env: Record<string, string> }>('PUT', `/api/apps/${seg(app)}/env`, { env })).env;
+  }
+
+  /** The stored log so far (not live): one message per line, in seq order. */
+  async logs(id: string, since = 0): Promise<LogLineMessage[]> {
+    const res = await this.send('GET', `/api/deployments/${seg(id)}/logs${since > 0 ? `?since=${since}` : ''}`);
+    const text = await res.text();
+    return text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as LogLineMessage);
+  }
+
+  /** GET /healthz: resolves when the API answers, throws ApiError otherwise. Needs no token. */
+  async health(): Promise<void> {
+    await this.send('GET', '/healthz', undefined, false);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, body);
+    return (await res.json()) as T;
+  }
+
+  private async send(method: string, path: string, body?: unknown, authenticated = true): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (authenticated) headers.authorization = `Bearer ${await this.token()}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await this.fetchImpl(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new ApiError(0, 'unreachable', `CloudSmith API at ${this.baseUrl} is unreachable: ${causeOf(err)}`);
+    }
+    if (!res.ok) throw await errorFrom(res);
+    return res;
+  }
+}
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  try {
+    const parsed = JSON.parse(text) as Partial<ErrorBody>;
+    if (parsed.error && typeof parsed.error.message === 'string') {
+      return new ApiError(res.status, String(parsed.error.code ?? 'error'), parsed.error.message);
+    }
+  } catch {
+    // Not JSON (a proxy's HTML page, say): fall through to a generic message.
+  }
+  return new ApiError(res.status, `http_${res.status}`, `CloudSmith API answered ${res.status} ${res.statusText}`.trim());
+}
+
+/** The network-level reason, e.g. "connect ECONNREFUSED 127.0.0.1:8080", rather than undici's "fetch failed". */
+function causeOf(err: unknown): string {
+  if (err instanceof Error) {
+    if (err.name === 'TimeoutError') return 'no answer in time';
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof Error && cause.message) return cause.message;
+    return err.message;
+  }
+  return String(err);
+}
+
+function seg(value: string): string {
+  return encodeURIComponent(value);
+}

@@ -1,0 +1,224 @@
+import WebSocket from 'ws';
+import { ApiError } from './api';
+import type { DeploymentStatus, LogMessage, TokenSource } from './types';
+
+export interface ReconnectInfo {
+  /** 1 for the first retry after a drop, counting up until a message arrives again. */
+  attempt: number;
+  /** The seq the next connection asks to resume after. */
+  since: number;
+  delayMs: number;
+  reason: string;
+}
+
+export interface StreamLogsOptions {
+  baseUrl: string;
+  token: TokenSource;
+  deploymentId: string;
+  /** Resume after this seq (lines with seq <= since are not delivered). */
+  since?: number;
+  /** Every log line exactly once and in seq order, plus status changes and the final `end`. */
+  onMessage(message: LogMessage): void;
+  onReconnect?(info: ReconnectInfo): void;
+  signal?: AbortSignal;
+  WebSocketImpl?: typeof WebSocket;
+  /** Backoff between reconnects: doubles from initialMs up to maxMs. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** Give up after this long without any message from the server (across reconnects). */
+  giveUpAfterMs?: number;
+  /** A connection that carries neither data nor pings for this long is treated as dropped. */
+  idleTimeoutMs?: number;
+}
+
+export interface StreamResult {
+  status: DeploymentStatus;
+  url?: string;
+  error?: string;
+  lastSeq: number;
+}
+
+export function logStreamUrl(baseUrl: string, deploymentId: string, since: number): string {
+  const url = new URL(`${baseUrl.replace(/\/+$/, '')}/api/deployments/${encodeURIComponent(deploymentId)}/logs`);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.searchParams.set('since', String(since));
+  return url.toString();
+}
+
+/**
+ * Follows a deployment's log over the API's WebSocket until the server sends `end`, reconnecting with
+ * `since=<last seq>` whenever the connection drops, so the caller sees every line once and in order.
+ * Resolves with the final status; rejects on a refused upgrade (401/404), on abort, or after giveUpAfterMs
+ * without hearing from the server.
+ */
+export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
+  const Impl = options.WebSocketImpl ?? WebSocket;
+  const initialMs = options.backoff?.initialMs ?? 250;
+  const maxMs = options.backoff?.maxMs ?? 5_000;
+  const giveUpAfterMs = options.giveUpAfterMs ?? 5 * 60_000;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
+  const { signal } = options;
+
+  let lastSeq = options.since ?? 0;
+  let attempt = 0;
+  let lastHeard = Date.now();
+  // A gap means lines were lost in transit; one reconnect from lastSeq refills it. Remember where, so a server
+  // whose seqs really are sparse cannot make us loop.
+  let gapRetriedAt = -1;
+
+  return new Promise<StreamResult>((resolve, reject) => {
+    let socket: WebSocket | undefined;
+    let retryTimer: NodeJS.Timeout | undefined;
+    let idleTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+
+    const cleanup = () => {
+      settled = true;
+      clearTimeout(retryTimer);
+      clearTimeout(idleTimer);
+      signal?.removeEventListener('abort', onAbort);
+      if (socket) {
+        socket.removeAllListeners();
+        socket.on('error', () => undefined);
+        if (socket.readyState === Impl.OPEN || socket.readyState === Impl.CONNECTING) socket.terminate();
+      }
+    };
+    const succeed = (result: StreamResult) => {
+      if (settled) return;
+      cleanup();
+      resolve(result);
+    };
+    const fail = (err: Error) => {
+      if (settled) return;
+      cleanup();
+      reject(err);
+    };
+    const onAbort = () => fail(abortError(signal));
+
+    const armIdle = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => socket?.terminate(), idleTimeoutMs);
+    };
+
+    const scheduleReconnect = (reason: string) => {
+      if (settled) return;
+      if (Date.now() - lastHeard > giveUpAfterMs) {
+        fail(new ApiError(0, 'unreachable', `lost the log stream of ${options.deploymentId}: ${reason}`));
+        return;
+      }
+      attempt += 1;
+      const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 16));
+      const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
+      options.onReconnect?.({ attempt, since: lastSeq, delayMs, reason });
+      retryTimer = setTimeout(() => void connect(), delayMs);
+    };
+
+    /** Returns false when this connection must be dropped (frames already buffered on it are then ignored). */
+    const handle = (message: LogMessage): boolean => {
+      if (message.type === 'log') {
+        if (message.seq <= lastSeq) return true;
+        if (message.seq > lastSeq + 1 && gapRetriedAt !== lastSeq) {
+          gapRetriedAt = lastSeq;
+          return false;
+        }
+        lastSeq = message.seq;
+        options.onMessage(message);
+        return true;
+      }
+      options.onMessage(message);
+      if (message.type === 'end') {
+        succeed({ status: message.status, url: message.url ?? undefined, error: message.error ?? undefined, lastSeq });
+      }
+      return true;
+    };
+
+    const connect = async () => {
+      if (settled) return;
+      let token: string;
+      try {
+        token = await options.token();
+      } catch (err) {
+        fail(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      if (settled) return;
+      const ws = new Impl(logStreamUrl(options.baseUrl, options.deploymentId, lastSeq), {
+        headers: { authorization: `Bearer ${token}` },
+        handshakeTimeout: 15_000,
+      });
+      socket = ws;
+      let dropReason = 'connection closed';
+      let dropped = false;
+      armIdle();
+      ws.on('unexpected-response', (_req, res) => {
+        const status = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const error = parseError(status, Buffer.concat(chunks).toString('utf8'));
+          // Auth and visibility do not change by retrying; server errors and proxies' 502s might.
+          if (status === 401 || status === 403 || status === 404) fail(error);
+          else {
+            dropReason = error.message;
+            ws.terminate();
+          }
+        });
+        res.on('error', () => ws.terminate());
+      });
+      ws.on('open', () => {
+        lastHeard = Date.now();
+        armIdle();
+      });
+      ws.on('ping', armIdle);
+      ws.on('message', (data) => {
+        if (dropped) return;
+        lastHeard = Date.now();
+        attempt = 0;
+        armIdle();
+        let message: LogMessage;
+        try {
+          message = JSON.parse(data.toString()) as LogMessage;
+        } catch {
+          return;
+        }
+        if (!handle(message)) {
+          dropped = true;
+          dropReason = `missing log lines after seq ${lastSeq}`;
+          ws.terminate();
+        }
+      });
+      ws.on('error', (err) => {
+        dropReason = err.message || dropReason;
+      });
+      ws.on('close', (code) => {
+        clearTimeout(idleTimer);
+        if (settled || socket !== ws) return;
+        scheduleReconnect(code === 1006 || code === 1005 ? dropReason : `${dropReason} (code ${code})`);
+      });
+    };
+
+    if (signal?.aborted) {
+      reject(abortError(signal));
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void connect();
+  });
+}
+
+function parseError(status: number, body: string): ApiError {
+  try {
+    const parsed = JSON.parse(body) as { error?: { code?: string; message?: string } };
+    if (parsed.error?.message) return new ApiError(status, parsed.error.code ?? 'error', parsed.error.message);
+  } catch {
+    // not JSON
+  }
+  return new ApiError(status, `http_${status}`, `log stream refused with HTTP ${status}`);
+}
+
+function abortError(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error) return reason;
+  const err = new Error('log stream aborted');
+  err.name = 'AbortError';
+  return err;
+}
