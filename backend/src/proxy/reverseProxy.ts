@@ -74,8 +74,8 @@ export function createReverseProxy(opts: { routes: RouteTable; appDomain: string
           if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'transfer-encoding') out[name] = value;
         }
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage, out);
-        // Send the head now: a streaming response (server-sent events, long downloads) may not write for a while.
-        res.flushHeaders();
+        // Send the head now when the body streams (server-sent events, chunked output): its first chunk may take a while.
+        if (answer.headers['content-length'] === undefined) res.flushHeaders();
         answer.on('error', () => res.destroy());
         answer.on('aborted', () => res.destroy());
         answer.pipe(res);

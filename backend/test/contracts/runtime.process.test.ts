@@ -257,7 +257,7 @@ describe('process runtime', function () {
       /process runtime runs tarball artifacts.*registry\/app:abc/,
     );
     const missing = await h.artifactFrom({ 'index.js': '' }, { start: ['cloudsmith-no-such-command'] });
-    await assert.rejects(release('nocmd', missing), /could not be started \(cloudsmith-no-such-command: ENOENT\)/);
+    await assert.rejects(release('nocmd', missing), /\(the app could not be started: cloudsmith-no-such-command: command not found\)/);
     const outside = await h.artifactFrom({ 'index.js': '' }, { workdir: '../..' });
     await assert.rejects(release('outside', outside), /points outside the release/);
   });

@@ -52,8 +52,8 @@ export class AppProcess {
   private startedAt = 0;
   private restartTimer?: NodeJS.Timeout;
   private exitWaiters: Array<() => void> = [];
-  /** How many times the process was started; lets tests and logs tell restarts apart. */
-  starts = 0;
+  /** The command itself could not be run (missing executable or directory), as opposed to a program that exited. */
+  startFailed = false;
 
   constructor(private readonly opts: AppProcessOptions) {}
 
@@ -73,7 +73,7 @@ export class AppProcess {
   start(): void {
     installExitHook();
     liveGroups.add(this);
-    this.starts += 1;
+    this.startFailed = false;
     this.startedAt = Date.now();
     const [command, ...args] = this.opts.argv;
     const child = spawn(command, args, {
@@ -97,7 +97,10 @@ export class AppProcess {
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
       // A missing executable or cwd: the process never existed, so no 'exit' follows.
-      if (child.pid === undefined) finish(`could not be started (${command}: ${err.code ?? err.message})`);
+      if (child.pid === undefined) {
+        this.startFailed = true;
+        finish(`could not be started: ${command}: ${err.code === 'ENOENT' ? 'command not found' : err.code ?? err.message}`);
+      }
     });
     child.on('exit', (code, signal) => {
       const how = code !== null ? `exited with code ${code}` : `was killed by ${signal}`;

@@ -176,7 +176,9 @@ export class ProcessRuntime implements Runtime {
       return new UserFacingError(`the release was cancelled before it became healthy; ${fallback}`);
     }
     if (!(err instanceof HealthCheckError)) return err instanceof Error ? err : new Error(errorMessage(err));
-    const reason = err.failure === 'exited' ? `the app ${proc.exitReason ?? 'exited'} before it became healthy` : err.message;
+    const reason = err.failure !== 'exited' ? err.message
+      : proc.startFailed ? `the app ${proc.exitReason}`
+      : `the app ${proc.exitReason ?? 'exited'} before it became healthy`;
     const lines = logs.tail(LAST_LINES_IN_ERROR);
     return new UserFacingError(
       `the new release did not become healthy within ${formatSeconds(this.opts.healthTimeoutMs)} (${reason}); ${fallback}. ` +
