@@ -125,7 +125,8 @@ async function processHarness(options: Partial<ProcessRuntimeOptions> = {}): Pro
     artifacts,
     routes,
     urlFor: (app) => `http://${app}.localhost:${port}`,
-    healthTimeoutMs: 4000,
+    // Generous for a loaded CI machine; the never-healthy cases wait for all of it.
+    healthTimeoutMs: 10_000,
     stopGraceMs: 2000,
     ...options,
   });
@@ -238,7 +239,7 @@ describe('process runtime', function () {
     const crashing = await h.artifactFrom({ 'server.js': "console.error('boom: missing DATABASE_URL'); process.exit(1);" }, {});
     await assert.rejects(release('early-exit', crashing), (err: unknown) => {
       assert.ok(err instanceof UserFacingError);
-      assert.match(err.message, /^the new release did not become healthy within 4 s \(the app exited with code 1 before it became healthy\); no previous release was running\. Last log lines:\n/);
+      assert.match(err.message, /^the new release did not become healthy within 10 s \(the app exited with code 1 before it became healthy\); no previous release was running\. Last log lines:\n/);
       assert.match(err.message, /boom: missing DATABASE_URL/);
       return true;
     });
@@ -247,7 +248,16 @@ describe('process runtime', function () {
   });
 
   it('names the last health answer when the deadline passes', async () => {
-    await assert.rejects(release('sick', await h.makeArtifact('never-healthy')), /within 4 s \(no response below 500 within 4 s; last check: it answered 500 on \/\)/);
+    const quick = await processHarness({ healthTimeoutMs: 2500 });
+    try {
+      const sick = await quick.makeArtifact('never-healthy');
+      await assert.rejects(
+        quick.runtime.release({ app: 'sick', deploymentId: randomUUID(), artifact: sick.artifact, plan: sick.plan, env: {} }, ctx()),
+        /within 2\.5 s \(no response below 500 within 2\.5 s; last check: it answered 500 on \/\)/,
+      );
+    } finally {
+      await quick.cleanup();
+    }
   });
 
   it('refuses image artifacts and a start command missing from the machine, clearly', async () => {
@@ -341,7 +351,7 @@ describe('process runtime', function () {
       assert.notEqual((await other.fetchApp('keep')).status, 200);
 
       // A new runtime over the same data dir and routes, as after a platform restart.
-      const restarted = new ProcessRuntime({ dataDir: other.dataDir, artifacts: other.artifacts, routes: other.routes, urlFor: (app) => other.runtime.urlFor(app), healthTimeoutMs: 4000 });
+      const restarted = new ProcessRuntime({ dataDir: other.dataDir, artifacts: other.artifacts, routes: other.routes, urlFor: (app) => other.runtime.urlFor(app), healthTimeoutMs: 10_000 });
       const restored = await restarted.restore(release1, ctx());
       assert.equal(restored.url, url);
       assert.match((await other.fetchApp('keep')).body, /node fixture/);
