@@ -72,7 +72,7 @@ export function createBuilder(config: Config, deps: BuilderDeps): Builder {
       return new LocalBuilder({ artifacts: deps.artifacts, workDir: join(deps.workDir, 'local-builder'), limits });
     case 'docker': {
       const { DockerBuilder } = require('../adapters/builder/docker/dockerBuilder') as typeof import('../adapters/builder/docker/dockerBuilder');
-      return new DockerBuilder({ config, limits });
+      return DockerBuilder.fromConfig(config);
     }
     case 'jenkins': {
       const { JenkinsBuilder } = require('../adapters/builder/jenkins/jenkinsBuilder') as typeof import('../adapters/builder/jenkins/jenkinsBuilder');
@@ -93,7 +93,7 @@ export function createRuntime(config: Config, deps: RuntimeDeps): Runtime {
       return new ProcessRuntime({ dataDir: config.dataDir, artifacts: deps.artifacts, routes: deps.routes, urlFor: deps.urlFor, healthTimeoutMs: config.deploy.healthTimeoutMs });
     case 'docker': {
       const { DockerRuntime } = require('../adapters/runtime/docker/dockerRuntime') as typeof import('../adapters/runtime/docker/dockerRuntime');
-      return new DockerRuntime({ config, routes: deps.routes, urlFor: deps.urlFor });
+      return DockerRuntime.fromConfig(config, { routes: deps.routes, urlFor: deps.urlFor });
     }
     case 'ecs': {
       const { EcsRuntime } = require('../adapters/runtime/ecs/ecsRuntime') as typeof import('../adapters/runtime/ecs/ecsRuntime');

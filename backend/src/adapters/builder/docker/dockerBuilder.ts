@@ -1,0 +1,290 @@
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { copyFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import type { Config } from '../../../config';
+import type { RunPlan } from '../../../domain/deployment';
+import { errorMessage, UserFacingError } from '../../../domain/errors';
+import { detectPlan, type BuildPlan } from '../../../detect/plan';
+import { cloudsmithJsonSchema, relativePath } from '../../../detect/schema';
+import type { BuildContext, BuildJob, Builder, BuildResult } from '../../../ports/builder';
+import { describeCommand } from '../../../sandbox/run';
+import { DockerCli, DockerError } from '../../docker/cli';
+import { imageName } from '../../docker/names';
+import { APP_DIR, CONTAINER_PORT, generateDockerfile, STATIC_SERVER_CONTEXT_PATH } from './dockerfile';
+
+export interface DockerBuildLimits {
+  timeoutMs: number;
+  maxOutputBytes: number;
+  maxMemoryMb: number;
+}
+
+export interface DockerBuilderOptions {
+  docker: DockerCli;
+  /** host:port of the registry images are pushed to. */
+  registry: string;
+  /** FROM of generated Dockerfiles (production: node:20-slim). */
+  baseImage: string;
+  /** Whether a repo's own Dockerfile is used: when found or asked for (`auto`), whenever (`always`), never. */
+  useRepoDockerfile: 'auto' | 'always' | 'never';
+  limits: DockerBuildLimits;
+  /** The platform's static file server, copied into images of SPAs and static sites. */
+  staticServerPath?: string;
+  /** Scratch space for build contexts. */
+  workDir?: string;
+}
+
+export const DEFAULT_STATIC_SERVER = resolve(__dirname, '../../../../runtime-assets/static-server.js');
+/** Lines of builder output quoted in a failed build's error. */
+const ERROR_TAIL_LINES = 15;
+/** Names the docker CLI reads for itself: an app env var with one of them must not steer the CLI. */
+const CLI_RESERVED = /^(PATH|HOME|DOCKER_.*|BUILDKIT_.*)$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+type Source = { kind: 'generated'; plan: BuildPlan } | { kind: 'dockerfile'; rootDir: string; reason: string };
+
+/**
+ * Builds an image per deployment with the Docker engine: a Dockerfile generated from the same detection
+ * as the local builder, or the repo's own; tagged `<registry>/<app>:<commit>` and pushed.
+ */
+export class DockerBuilder implements Builder {
+  readonly name = 'docker';
+
+  constructor(private readonly options: DockerBuilderOptions) {}
+
+  static fromConfig(config: Config): DockerBuilder {
+    return new DockerBuilder({
+      docker: new DockerCli({ host: config.docker.host }),
+      registry: config.docker.registry,
+      baseImage: config.docker.baseImage,
+      useRepoDockerfile: config.docker.useRepoDockerfile,
+      limits: config.build,
+      workDir: join(config.dataDir, 'work', 'docker-builder'),
+    });
+  }
+
+  async build(job: BuildJob, ctx: BuildContext): Promise<BuildResult> {
+    const source = await this.chooseSource(job);
+    const image = imageName(this.options.registry, job.app, job.commitSha);
+    const { names: buildArgNames, env: buildArgEnv } = buildArgs(job.env, ctx);
+    const scratchRoot = this.options.workDir ?? tmpdir();
+    await mkdir(scratchRoot, { recursive: true });
+    const scratch = await mkdtemp(join(scratchRoot, 'ctx-'));
+    try {
+      let contextDir: string;
+      let dockerfile: string;
+      let generatedPlan: RunPlan | undefined;
+      if (source.kind === 'generated') {
+        ctx.log(`Build plan: ${source.plan.reason}`);
+        const generated = generateDockerfile({
+          plan: source.plan,
+          baseImage: this.options.baseImage,
+          app: job.app,
+          commitSha: job.commitSha,
+          buildArgNames,
+          cacheInstall: !job.overrides.installCommand && !!source.plan.install && 'argv' in source.plan.install,
+        });
+        contextDir = await this.prepareContext(job.sourceDir, scratch, source.plan);
+        dockerfile = join(scratch, 'Dockerfile');
+        await writeFile(dockerfile, generated.text);
+        generatedPlan = generated.runPlan;
+        for (const step of [source.plan.install, source.plan.build]) if (step) ctx.log(`  step: ${describeCommand(step)}`);
+      } else {
+        ctx.log(`Using the repository's own Dockerfile (${source.reason})`);
+        contextDir = resolve(job.sourceDir, source.rootDir);
+        dockerfile = join(contextDir, 'Dockerfile');
+      }
+
+      const started = Date.now();
+      await this.dockerBuild(contextDir, dockerfile, image, buildArgNames, buildArgEnv, job, ctx);
+      ctx.log(`Image ${image} built in ${seconds(Date.now() - started)}`);
+      const plan = generatedPlan ?? (await this.planFromImage(image, job));
+      const pushed = Date.now();
+      await this.run(['push', image], ctx, 'push');
+      const digest = await this.digestOf(image);
+      ctx.log(`Pushed ${image}${digest ? ` (${digest})` : ''} in ${seconds(Date.now() - pushed)}`);
+      return { artifact: { kind: 'image', image, ...(digest ? { digest } : {}) }, plan };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /** Repo Dockerfile or generated one, from the setting, the deployment's `dockerfile` override and cloudsmith.json. */
+  private async chooseSource(job: BuildJob): Promise<Source> {
+    const config = readCloudsmithJson(job.sourceDir);
+    const rootDir = job.overrides.rootDir ?? config.rootDir ?? '.';
+    const asked = job.overrides.dockerfile ?? config.dockerfile;
+    const mode = this.options.useRepoDockerfile;
+    if (mode !== 'never' && (mode === 'always' || asked !== false)) {
+      const dir = resolveInside(job.sourceDir, rootDir);
+      const found = existsSync(join(dir, 'Dockerfile'));
+      const label = rootDir === '.' ? 'the repository root' : rootDir;
+      if (found && (mode === 'always' || asked === true || asked === undefined)) {
+        const reason = mode === 'always' ? 'the platform builds with repository Dockerfiles' : asked ? '"dockerfile": true' : `found in ${label}`;
+        return { kind: 'dockerfile', rootDir: relative(realpathSync(job.sourceDir), dir) || '.', reason };
+      }
+      if (!found && (mode === 'always' || asked === true)) {
+        throw new UserFacingError(`no Dockerfile in ${label}, but the deployment asks to build with the repository's Dockerfile`);
+      }
+    }
+    return { kind: 'generated', plan: await detectPlan(job.sourceDir, job.overrides) };
+  }
+
+  /**
+   * A copy of the source as the build context, so nothing is written into the job's tree: with the
+   * platform's static server added and an ignore file of our own (a repo's .dockerignore was written for
+   * its own Dockerfile, not for this one).
+   */
+  private async prepareContext(sourceDir: string, scratch: string, plan: BuildPlan): Promise<string> {
+    const contextDir = join(scratch, 'context');
+    await cp(sourceDir, contextDir, {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (src) => !['.git', 'node_modules'].includes(basename(src)) || src === sourceDir,
+    });
+    await writeFile(join(contextDir, '.dockerignore'), '.git\n**/node_modules\n');
+    if (plan.kind === 'spa' || plan.kind === 'static') {
+      const staticServer = this.options.staticServerPath ?? DEFAULT_STATIC_SERVER;
+      await mkdir(join(contextDir, '.cloudsmith'), { recursive: true });
+      await copyFile(staticServer, join(contextDir, STATIC_SERVER_CONTEXT_PATH));
+    }
+    return contextDir;
+  }
+
+  private async dockerBuild(
+    contextDir: string,
+    dockerfile: string,
+    image: string,
+    buildArgNames: string[],
+    buildArgEnv: Record<string, string>,
+    job: BuildJob,
+    ctx: BuildContext,
+  ): Promise<void> {
+    const { limits } = this.options;
+    const args = [
+      'build',
+      '--file', dockerfile,
+      '--tag', image,
+      // Intermediate containers go even when a step fails or the build is cancelled.
+      '--force-rm',
+      '--memory', `${limits.maxMemoryMb}m`,
+      '--label', `cloudsmith.app=${job.app}`,
+      '--label', `cloudsmith.deployment=${job.deploymentId}`,
+      ...buildArgNames.flatMap((name) => ['--build-arg', name]),
+      contextDir,
+    ];
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    let bytes = 0;
+    let overflow = false;
+    try {
+      await this.options.docker.run(args, {
+        signal: controller.signal,
+        timeoutMs: limits.timeoutMs,
+        // Values by name only: the CLI reads them from its environment, so they never appear in argv.
+        env: buildArgEnv,
+        onLine: (line) => {
+          bytes += Buffer.byteLength(line) + 1;
+          if (bytes > limits.maxOutputBytes) {
+            if (!overflow) {
+              overflow = true;
+              controller.abort();
+            }
+            return;
+          }
+          ctx.log(line);
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof DockerError)) throw err;
+      if (ctx.signal.aborted) throw new UserFacingError('the build was cancelled', 409, 'cancelled');
+      if (overflow) throw new UserFacingError(`the build printed more than ${Math.round(limits.maxOutputBytes / 1024)} KiB of output and was stopped`);
+      if (err.reason === 'timeout') throw new UserFacingError(`the build did not finish within ${seconds(limits.timeoutMs)} and was stopped`);
+      throw new UserFacingError(`the Docker build failed:\n${lastLines(err.tail)}`);
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** A repo Dockerfile's image says how it runs: its exposed port (PORT is set to it) and working directory. */
+  private async planFromImage(image: string, job: BuildJob): Promise<RunPlan> {
+    const raw = await this.options.docker.output(['image', 'inspect', '--format', '{{json .Config}}', image]);
+    const config = JSON.parse(raw) as { ExposedPorts?: Record<string, unknown> | null; WorkingDir?: string; Cmd?: string[] | null; Entrypoint?: string[] | null };
+    const exposed = Object.keys(config.ExposedPorts ?? {})
+      .filter((p) => p.endsWith('/tcp'))
+      .map((p) => Number.parseInt(p, 10))
+      .filter((p) => Number.isInteger(p) && p > 0);
+    return {
+      kind: 'node',
+      start: [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])],
+      workdir: config.WorkingDir || APP_DIR,
+      healthPath: job.overrides.healthPath ?? '/',
+      port: exposed[0] ?? CONTAINER_PORT,
+    };
+  }
+
+  private async digestOf(image: string): Promise<string | undefined> {
+    const raw = await this.options.docker.output(['image', 'inspect', '--format', '{{json .RepoDigests}}', image]);
+    const repo = image.slice(0, image.lastIndexOf(':'));
+    const digests = (JSON.parse(raw) as string[] | null) ?? [];
+    return digests.find((d) => d.startsWith(`${repo}@`))?.split('@')[1];
+  }
+
+  private async run(args: string[], ctx: BuildContext, what: string): Promise<void> {
+    try {
+      await this.options.docker.run(args, { signal: ctx.signal, timeoutMs: this.options.limits.timeoutMs });
+    } catch (err) {
+      if (ctx.signal.aborted) throw new UserFacingError('the build was cancelled', 409, 'cancelled');
+      throw new UserFacingError(`docker ${what} failed: ${err instanceof DockerError ? lastLines(err.tail) : errorMessage(err)}`);
+    }
+  }
+}
+
+/** The app's env as build args: names on the command line, values in the CLI's own environment. */
+function buildArgs(env: Record<string, string>, ctx: BuildContext): { names: string[]; env: Record<string, string> } {
+  const names: string[] = [];
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!ENV_NAME.test(name) || CLI_RESERVED.test(name)) {
+      ctx.log(`note: the env var ${name} is not passed to the Docker build (the name is reserved or invalid)`);
+      continue;
+    }
+    names.push(name);
+    values[name] = value;
+  }
+  return { names, env: values };
+}
+
+function readCloudsmithJson(dir: string): { rootDir?: string; dockerfile?: boolean } {
+  const file = join(dir, 'cloudsmith.json');
+  if (!existsSync(file)) return {};
+  try {
+    const parsed = cloudsmithJsonSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    // An invalid file is reported by detection with the exact problem; here it simply decides nothing.
+    return parsed.success ? parsed.data : {};
+  } catch {
+    return {};
+  }
+}
+
+/** rootDir inside the repo, refusing paths (or symlinks) that lead out of it. */
+function resolveInside(repoDir: string, rootDir: string): string {
+  const checked = relativePath.safeParse(rootDir);
+  if (!checked.success) throw new UserFacingError(`rootDir "${rootDir}" ${checked.error.issues[0]?.message ?? 'is invalid'}`);
+  const repoReal = realpathSync(repoDir);
+  const target = resolve(repoReal, rootDir);
+  if (!existsSync(target) || !statSync(target).isDirectory()) throw new UserFacingError(`rootDir "${rootDir}" is not a directory in the repository`);
+  const real = realpathSync(target);
+  if (real !== repoReal && !real.startsWith(repoReal + sep)) throw new UserFacingError(`rootDir "${rootDir}" leads outside the repository`);
+  return real;
+}
+
+function lastLines(lines: string[]): string {
+  const useful = lines.filter((l) => l.trim() !== '' && !/^(Removing intermediate container|\s*---> )/.test(l));
+  return useful.slice(-ERROR_TAIL_LINES).join('\n');
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,26 @@
+import { UserFacingError } from '../../domain/errors';
+
+/** Labels every container and image the platform makes carries, so cleanup finds exactly its own. */
+export const APP_LABEL = 'cloudsmith.app';
+export const DEPLOYMENT_LABEL = 'cloudsmith.deployment';
+
+// Docker repository path components: lower-case alphanumerics with single separators; app names already are.
+const REPO_COMPONENT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** `<registry>/<app>:<commit>`, refusing anything that would not be one image reference. */
+export function imageName(registry: string, app: string, commitSha: string): string {
+  const repo = appRepository(app);
+  if (!TAG.test(commitSha)) throw new UserFacingError(`commit "${commitSha}" cannot be an image tag`);
+  return `${registry.replace(/\/+$/, '')}/${repo}:${commitSha}`;
+}
+
+export function appRepository(app: string): string {
+  if (!REPO_COMPONENT.test(app)) throw new UserFacingError(`app name "${app}" cannot be a Docker image name`);
+  return app;
+}
+
+/** `--filter label=cloudsmith.app=<app>`: app names are checked, so the filter matches that app only. */
+export function appFilter(app: string): string[] {
+  return ['--filter', `label=${APP_LABEL}=${appRepository(app)}`];
+}

@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../../../config';
+import { errorMessage, UserFacingError } from '../../../domain/errors';
+import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
+import type { RouteTable, RouteTarget } from '../../../proxy/routes';
+import { HealthCheckError, LogBuffer, waitHealthy } from '../../../runtime/health';
+import { DockerCli, DockerError } from '../../docker/cli';
+import { APP_LABEL, appFilter, appRepository, DEPLOYMENT_LABEL } from '../../docker/names';
+
+export interface DockerRuntimeOptions {
+  docker: DockerCli;
+  routes: RouteTable;
+  urlFor(app: string): string;
+  healthTimeoutMs: number;
+  memoryMb: number;
+  cpus: number;
+  pidsLimit: number;
+  /** How long the old container may finish requests it is serving after the swap. */
+  drainTimeoutMs?: number;
+}
+
+interface Container {
+  id: string;
+  name: string;
+  deploymentId: string;
+  target: RouteTarget;
+  logs: LogBuffer;
+  follower: { stop(): void };
+}
+
+interface ContainerState {
+  Status: string;
+  Running: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  ExitCode: number;
+}
+
+const LOG_LINES = 500;
+const ERROR_LOG_LINES = 20;
+const STATE_POLL_MS = 500;
+const STOP_GRACE_S = 5;
+/** Values with a newline cannot go through an env file; names the CLI itself reads cannot go through its environment. */
+const CLI_RESERVED = /^(PATH|HOME|DOCKER_.*|BUILDKIT_.*)$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Runs image releases on a Docker engine, behind the platform's reverse proxy: each release is a
+ * container with memory, CPU and pid limits and a restart policy, published on a loopback port; traffic
+ * moves to it only once it is healthy, and the previous container is removed after that.
+ */
+export class DockerRuntime implements Runtime {
+  readonly name = 'docker';
+  private readonly current = new Map<string, Container>();
+  /** Releases in progress per app, so two releases of one app never interleave their swaps. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private events?: { stop(): void };
+
+  constructor(private readonly options: DockerRuntimeOptions) {}
+
+  static fromConfig(config: Config, deps: { routes: RouteTable; urlFor(app: string): string }): DockerRuntime {
+    return new DockerRuntime({
+      docker: new DockerCli({ host: config.docker.host }),
+      routes: deps.routes,
+      urlFor: deps.urlFor,
+      healthTimeoutMs: config.deploy.healthTimeoutMs,
+      memoryMb: config.docker.memoryMb,
+      cpus: config.docker.cpus,
+      pidsLimit: config.docker.pidsLimit,
+    });
+  }
+
+  urlFor(app: string): string {
+    return this.options.urlFor(app);
+  }
+
+  release(release: Release, ctx: ReleaseContext): Promise<{ url: string }> {
+    return this.serialized(release.app, () => this.doRelease(release, ctx));
+  }
+
+  /** After a platform restart the app is started again from its image; leftovers of the old process are retired by the swap. */
+  restore(release: Release, ctx: ReleaseContext): Promise<{ url: string }> {
+    return this.release(release, ctx);
+  }
+
+  async logs(app: string): Promise<string[]> {
+    return this.current.get(app)?.logs.tail() ?? [];
+  }
+
+  async remove(app: string): Promise<void> {
+    await this.serialized(app, async () => {
+      this.options.routes.delete(app);
+      const live = this.current.get(app);
+      live?.follower.stop();
+      this.current.delete(app);
+      await this.removeContainers(app, () => true);
+      // The app's images (every commit) and its dangling build stages carry its name or its label.
+      const byLabel = await this.options.docker.output(['image', 'ls', '--all', '--quiet', ...appFilter(app)]);
+      const byName = await this.options.docker.output(['image', 'ls', '--quiet', `*/${appRepository(app)}`]);
+      const ids = [...new Set(`${byLabel}\n${byName}`.split('\n').filter(Boolean))];
+      if (ids.length > 0) await this.options.docker.run(['image', 'rm', '--force', ...ids]).catch(() => undefined);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.events?.stop();
+    this.events = undefined;
+    const all = [...this.current.entries()];
+    this.current.clear();
+    await Promise.all(
+      all.map(async ([app, container]) => {
+        container.follower.stop();
+        this.options.routes.delete(app);
+        await this.removeContainer(container.id);
+      }),
+    );
+  }
+
+  private async doRelease(release: Release, ctx: ReleaseContext): Promise<{ url: string }> {
+    const { artifact, plan, app } = release;
+    if (artifact.kind !== 'image') {
+      throw new UserFacingError('the Docker runtime runs images: build with the Docker builder (CLOUDSMITH_BUILDER=docker)');
+    }
+    appRepository(app);
+    this.watchOom();
+    const port = plan.port ?? 8080;
+    const previous = this.current.get(app);
+    const container = await this.start(release, port, ctx);
+    const forward = (line: string) => ctx.log(line, 'runtime');
+    let forwarding = true;
+    const follower = this.options.docker.follow(['logs', '--follow', container.id], (line) => {
+      container.logs.push(line);
+      if (forwarding) forward(line);
+    });
+    container.follower = follower;
+    try {
+      ctx.log(`Started container ${container.name} (${artifact.image}), waiting for it to answer on ${plan.healthPath}`);
+      let state: ContainerState | undefined;
+      const poll = setInterval(() => {
+        this.state(container.id).then((s) => (state = s), () => undefined);
+      }, STATE_POLL_MS);
+      try {
+        await waitHealthy(`http://${container.target.host}:${container.target.port}`, {
+          timeoutMs: this.options.healthTimeoutMs,
+          signal: ctx.signal,
+          path: plan.healthPath,
+          isAlive: () => !state || (state.Running && !state.OOMKilled && !state.Restarting),
+        });
+      } finally {
+        clearInterval(poll);
+      }
+    } catch (err) {
+      forwarding = false;
+      follower.stop();
+      const reason = await this.failureReason(container, err);
+      await this.removeContainer(container.id);
+      if (ctx.signal.aborted) throw new UserFacingError(`the release was cancelled; ${previous ? 'the previous release keeps serving' : 'nothing was started'}`, 409, 'cancelled');
+      const logs = container.logs.tail(ERROR_LOG_LINES);
+      throw new UserFacingError(
+        `the new release did not become healthy: ${reason}; ${previous ? 'the previous release keeps serving' : 'no previous release was serving'}.` +
+          (logs.length ? `\nLast log lines:\n${logs.join('\n')}` : ''),
+      );
+    }
+    forwarding = false;
+
+    this.options.routes.set(app, container.target);
+    this.current.set(app, container);
+    ctx.log(`Traffic switched to ${container.name} (127.0.0.1:${container.target.port})`);
+    if (previous) {
+      previous.follower.stop();
+      await this.options.routes.drained(previous.target, this.options.drainTimeoutMs ?? 10_000);
+    }
+    // Every other container of the app goes: the previous release and any left by an earlier platform process.
+    const retired = await this.removeContainers(app, (id) => id !== container.id);
+    if (retired > 0) ctx.log(`Removed ${retired} previous container${retired === 1 ? '' : 's'}`);
+    return { url: this.urlFor(app) };
+  }
+
+  private async start(release: Release, port: number, ctx: ReleaseContext): Promise<Container> {
+    const { app, deploymentId, artifact } = release;
+    if (artifact.kind !== 'image') throw new Error('not an image');
+    const name = `cloudsmith-${app}-${randomUUID().slice(0, 8)}`;
+    const { fileEnv, cliEnv } = splitEnv({ ...release.env, PORT: String(port) }, ctx);
+    // The env goes through a private file (and, for multi-line values, the CLI's environment) so no value is in argv.
+    const dir = await mkdtemp(join(tmpdir(), 'cloudsmith-env-'));
+    const envFile = join(dir, 'env');
+    try {
+      await writeFile(envFile, fileEnv.map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+      const id = await this.options.docker.output(
+        [
+          'run', '--detach',
+          '--name', name,
+          '--label', `${APP_LABEL}=${app}`,
+          '--label', `${DEPLOYMENT_LABEL}=${deploymentId}`,
+          '--memory', `${this.options.memoryMb}m`,
+          '--memory-swap', `${this.options.memoryMb}m`,
+          '--cpus', String(this.options.cpus),
+          '--pids-limit', String(this.options.pidsLimit),
+          '--restart', 'on-failure:3',
+          // A real PID 1 that forwards signals and reaps zombies: `npm start` as PID 1 does neither.
+          '--init',
+          '--cap-drop', 'ALL',
+          '--security-opt', 'no-new-privileges',
+          '--log-opt', 'max-size=10m',
+          '--log-opt', 'max-file=2',
+          '--publish', `127.0.0.1::${port}`,
+          '--env-file', envFile,
+          ...Object.keys(cliEnv).flatMap((k) => ['--env', k]),
+          artifact.image,
+        ],
+        { signal: ctx.signal, env: cliEnv },
+      );
+      const published = await this.options.docker.output(['port', id, `${port}/tcp`]);
+      const match = /127\.0\.0\.1:(\d+)/.exec(published);
+      if (!match) {
+        await this.removeContainer(id);
+        throw new UserFacingError(`the container's port ${port} was not published (docker port said "${published}")`);
+      }
+      return { id, name, deploymentId, target: { host: '127.0.0.1', port: Number(match[1]) }, logs: new LogBuffer(LOG_LINES), follower: { stop: () => undefined } };
+    } catch (err) {
+      if (err instanceof DockerError) {
+        await this.options.docker.run(['rm', '--force', name]).catch(() => undefined);
+        if (ctx.signal.aborted) throw new UserFacingError('the release was cancelled', 409, 'cancelled');
+        throw new UserFacingError(`the container could not be started: ${err.tail.slice(-5).join(' ') || err.message}`);
+      }
+      throw err;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Why a container never became healthy, in the user's terms: out of memory, exited with a code, or the health check's own reason. */
+  private async failureReason(container: Container, err: unknown): Promise<string> {
+    const state = await this.state(container.id).catch(() => undefined);
+    if (state?.OOMKilled) return `the app was killed for exceeding its memory limit of ${this.options.memoryMb} MB`;
+    if (err instanceof HealthCheckError && err.failure === 'exited') {
+      return state && !state.Running ? `the app exited with code ${state.ExitCode} before it became healthy` : 'the app exited and was restarted before it became healthy';
+    }
+    return errorMessage(err);
+  }
+
+  private async state(id: string): Promise<ContainerState> {
+    return JSON.parse(await this.options.docker.output(['inspect', '--format', '{{json .State}}', id])) as ContainerState;
+  }
+
+  /**
+   * An app killed for memory while live: the engine restarts it (on-failure:3), and its runtime log
+   * says why, since the app itself cannot.
+   */
+  private watchOom(): void {
+    if (this.events) return;
+    this.events = this.options.docker.follow(
+      ['events', '--format', '{{json .}}', '--filter', 'type=container', '--filter', 'event=oom', '--filter', `label=${APP_LABEL}`],
+      (line) => {
+        try {
+          const event = JSON.parse(line) as { id?: string; Actor?: { Attributes?: Record<string, string> } };
+          const app = event.Actor?.Attributes?.[APP_LABEL];
+          const live = app ? this.current.get(app) : undefined;
+          if (live && event.id === live.id) {
+            live.logs.push(`[cloudsmith] the app was killed for exceeding its memory limit of ${this.options.memoryMb} MB; restarting it (up to 3 times)`);
+          }
+        } catch {
+          // Not an event line (the CLI's own warnings): nothing to attribute.
+        }
+      },
+    );
+  }
+
+  private async removeContainers(app: string, keep: (id: string) => boolean): Promise<number> {
+    const ids = (await this.options.docker.output(['ps', '--all', '--quiet', '--no-trunc', ...appFilter(app)])).split('\n').filter(Boolean);
+    const doomed = ids.filter(keep);
+    await Promise.all(doomed.map((id) => this.removeContainer(id)));
+    return doomed.length;
+  }
+
+  private async removeContainer(id: string): Promise<void> {
+    // A graceful stop first, so the app can finish its requests and close its connections.
+    await this.options.docker.run(['stop', '--time', String(STOP_GRACE_S), id]).catch(() => undefined);
+    await this.options.docker.run(['rm', '--force', id]).catch(() => undefined);
+  }
+
+  private serialized<T>(app: string, work: () => Promise<T>): Promise<T> {
+    const before = this.queues.get(app) ?? Promise.resolve();
+    const next = before.then(work, work);
+    const settled = next.catch(() => undefined);
+    this.queues.set(app, settled);
+    void settled.then(() => {
+      if (this.queues.get(app) === settled) this.queues.delete(app);
+    });
+    return next;
+  }
+}
+
+function splitEnv(env: Record<string, string>, ctx: ReleaseContext): { fileEnv: Array<[string, string]>; cliEnv: Record<string, string> } {
+  const fileEnv: Array<[string, string]> = [];
+  const cliEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (!ENV_NAME.test(key)) {
+      ctx.log(`note: the env var "${key}" is not passed to the container (not a valid variable name)`);
+    } else if (!/[\r\n]/.test(value)) {
+      fileEnv.push([key, value]);
+    } else if (!CLI_RESERVED.test(key)) {
+      cliEnv[key] = value;
+    } else {
+      ctx.log(`note: the env var ${key} has a multi-line value and a reserved name, so it is not passed to the container`);
+    }
+  }
+  return { fileEnv, cliEnv };
+}
