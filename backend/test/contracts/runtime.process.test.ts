@@ -1,52 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { FsArtifactStore } from '../../src/adapters/artifacts/fs/fsArtifactStore';
 import { ProcessRuntime, type ProcessRuntimeOptions } from '../../src/adapters/runtime/process/processRuntime';
 import { packDir } from '../../src/archive/tarball';
-import { sha256File } from '../../src/archive/checksum';
 import type { ArtifactRef, RunPlan } from '../../src/domain/deployment';
 import { UserFacingError } from '../../src/domain/errors';
-import type { ArtifactStore, StoredArtifact } from '../../src/ports/artifacts';
 import type { ReleaseContext } from '../../src/ports/runtime';
 import { createReverseProxy } from '../../src/proxy/reverseProxy';
 import { RouteTable } from '../../src/proxy/routes';
 import { describeRuntimeContract, type RuntimeFixture, type RuntimeHarness } from './runtime.contract';
-
-/** Files on disk by key, verified on download; enough for the runtime, which only reads what it is given. */
-class DirArtifactStore implements ArtifactStore {
-  constructor(private readonly root: string) {}
-
-  private path(key: string): string {
-    return join(this.root, key);
-  }
-
-  async putFile(key: string, path: string): Promise<StoredArtifact> {
-    await mkdir(dirname(this.path(key)), { recursive: true });
-    await copyFile(path, this.path(key));
-    return { key, size: (await stat(path)).size, sha256: await sha256File(path) };
-  }
-
-  async getFile(key: string, path: string, sha256?: string): Promise<void> {
-    await copyFile(this.path(key), path);
-    if (sha256 && (await sha256File(path)) !== sha256) throw new UserFacingError(`artifact ${key} failed its checksum`);
-  }
-
-  async open(): Promise<never> {
-    throw new Error('the runtime tests only download files');
-  }
-
-  async exists(key: string): Promise<boolean> {
-    return stat(this.path(key)).then(() => true, () => false);
-  }
-
-  async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
-  }
-}
 
 const FIXTURES: Record<RuntimeFixture, { files: Record<string, string>; plan: Omit<RunPlan, 'healthPath'> & { healthPath?: string } }> = {
   node: {
@@ -105,7 +72,7 @@ interface ProcessHarness extends RuntimeHarness {
 async function processHarness(options: Partial<ProcessRuntimeOptions> = {}): Promise<ProcessHarness> {
   const root = await mkdtemp(join(tmpdir(), 'cloudsmith-runtime-'));
   const dataDir = join(root, 'data');
-  const artifacts = new DirArtifactStore(join(root, 'artifacts'));
+  const artifacts = new FsArtifactStore(join(root, 'artifacts'));
   const routes = new RouteTable();
   const proxy = createReverseProxy({ routes, appDomain: 'localhost' });
   const server = http.createServer((req, res) => {
@@ -268,6 +235,15 @@ describe('process runtime', function () {
     );
     const missing = await h.artifactFrom({ 'index.js': '' }, { start: ['cloudsmith-no-such-command'] });
     await assert.rejects(release('nocmd', missing), /\(the app could not be started: cloudsmith-no-such-command: command not found\)/);
+    const good = await h.makeArtifact('node');
+    await release('corrupt', good);
+    const tampered: ArtifactRef = { ...good.artifact, sha256: '0'.repeat(64) } as ArtifactRef;
+    await assert.rejects(release('corrupt', { artifact: tampered, plan: good.plan }), (err: unknown) => {
+      assert.ok(err instanceof UserFacingError);
+      assert.match(err.message, /^could not download the release's artifact: .*sha256/);
+      return true;
+    });
+    assert.match((await h.fetchApp('corrupt')).body, /node fixture/);
     const outside = await h.artifactFrom({ 'index.js': '' }, { workdir: '../..' });
     await assert.rejects(release('outside', outside), /points outside the release/);
   });

@@ -190,7 +190,9 @@ export class ProcessRuntime implements Runtime {
     const tarball = `${dir}.tar.gz`;
     try {
       ctx.log('Downloading the artifact', 'deploy');
-      await this.opts.artifacts.getFile(key, tarball, sha256);
+      await this.opts.artifacts.getFile(key, tarball, sha256).catch((err: unknown) => {
+        throw err instanceof UserFacingError ? err : new UserFacingError(`could not download the release's artifact: ${errorMessage(err)}`);
+      });
       throwIfCancelled(signal);
       await unpackTarball(tarball, dir);
       throwIfCancelled(signal);
