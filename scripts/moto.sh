@@ -44,8 +44,37 @@ install() {
   echo "moto: installed in $((SECONDS - started))s" >&2
 }
 
+# moto_server handles requests on parallel threads, and its DynamoDB check-then-write for conditional updates is not
+# atomic across them: two racing conditional updates can both succeed, which DynamoDB never allows. This launcher is
+# moto_server with one lock around request handling (connections stay concurrent, handling is one at a time), so
+# conditional writes are atomic as they are on AWS.
+write_launcher() {
+  cat > "$VENV/cloudsmith_moto.py" <<'PY'
+import sys
+import threading
+
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.server import MotoRequestHandler
+
+host, port = sys.argv[1], int(sys.argv[2])
+app = DomainDispatcherApplication(create_backend_app)
+lock = threading.Lock()
+
+
+def serialized(environ, start_response):
+    with lock:
+        # Materialize the body inside the lock: moto builds responses lazily in places.
+        return list(app(environ, start_response))
+
+
+run_simple(host, port, serialized, threaded=True, request_handler=MotoRequestHandler)
+PY
+}
+
 up() {
   install
+  write_launcher
   if pid="$(running_pid)"; then
     if answers; then
       echo "moto: already running (pid $pid) at $URL" >&2
@@ -58,7 +87,7 @@ up() {
   fi
   mkdir -p "$CACHE"
   # setsid: its own process group, so `down` can stop the server and any worker it forks.
-  setsid "$VENV/bin/moto_server" -H "$HOST" -p "$PORT" >"$LOG" 2>&1 < /dev/null &
+  MOTO_PORT="$PORT" setsid "$VENV/bin/python" "$VENV/cloudsmith_moto.py" "$HOST" "$PORT" >"$LOG" 2>&1 < /dev/null &
   echo $! > "$PIDFILE"
   local deadline=$((SECONDS + 60))
   until answers; do

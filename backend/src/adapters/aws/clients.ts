@@ -14,7 +14,7 @@ export interface AwsClientConfig {
   maxAttempts: number;
 }
 
-function isLoopback(endpoint: string): boolean {
+export function isLoopback(endpoint: string): boolean {
   try {
     const host = new URL(endpoint).hostname;
     return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host === '[::1]';

@@ -171,6 +171,8 @@ export class DockerBuilder implements Builder {
       '--label', `cloudsmith.app=${job.app}`,
       '--label', `cloudsmith.deployment=${job.deploymentId}`,
       ...buildArgNames.flatMap((name) => ['--build-arg', name]),
+      // Repo Dockerfiles may declare `ARG BASE_IMAGE` to run on the platform's base (no registry access needed).
+      ...(buildArgNames.includes('BASE_IMAGE') ? [] : ['--build-arg', `BASE_IMAGE=${this.options.baseImage}`]),
       contextDir,
     ];
     const controller = new AbortController();

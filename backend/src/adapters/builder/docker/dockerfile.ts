@@ -124,7 +124,7 @@ export function generateDockerfile(input: DockerfileInput): GeneratedDockerfile 
   if (servesFiles) {
     lines.push(`COPY --from=build ${json([`${BUILT_SITE_DIR}/`, `${SITE_DIR}/`])}`);
     lines.push(`COPY ${json([STATIC_SERVER_CONTEXT_PATH, STATIC_SERVER_IMAGE_PATH])}`);
-    start = ['node', STATIC_SERVER_IMAGE_PATH, SITE_DIR];
+    start = ['node', STATIC_SERVER_IMAGE_PATH, SITE_DIR, ...(plan.kind === 'spa' ? ['--spa'] : [])];
   } else {
     lines.push(`COPY --from=build --chown=node:node ${json([`${workdir}/`, `${APP_DIR}/`])}`);
     if (!plan.start) throw new UserFacingError('the build plan has no start command for a server app; set startCommand');

@@ -39,7 +39,8 @@ import type { ArtifactRef } from '../../../domain/deployment';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
 import type { LogFn } from '../../../ports/builder';
 import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
-import { awsClientConfig, awsErrorName, type AwsSettings } from '../../aws/clients';
+import type { Config } from '../../../config';
+import { awsClientConfig, awsErrorName, isLoopback, type AwsSettings } from '../../aws/clients';
 
 export interface EcsRuntimeOptions extends AwsSettings {
   cluster: string;
@@ -132,6 +133,39 @@ export class EcsRuntime implements Runtime {
   readonly ecr: ECRClient;
   readonly logsClient: CloudWatchLogsClient;
   private readonly port: number;
+
+  /** The runtime as configured by CLOUDSMITH_ECS_* / CLOUDSMITH_ALB_LISTENER_ARN / CLOUDSMITH_VPC_ID (Terraform outputs them all). */
+  static fromConfig(config: Config): EcsRuntime {
+    const ecs = config.aws.ecs;
+    const missing = [
+      ['CLOUDSMITH_ALB_LISTENER_ARN', ecs.listenerArn],
+      ['CLOUDSMITH_VPC_ID', ecs.vpcId],
+      ['CLOUDSMITH_ECS_SUBNETS', ecs.subnets.join(',')],
+    ].filter(([, v]) => !v);
+    if (missing.length) throw new Error(`the ECS runtime needs ${missing.map(([k]) => k).join(', ')} (see terraform outputs)`);
+    return new EcsRuntime({
+      region: config.aws.region,
+      endpoint: config.aws.endpoint,
+      cluster: ecs.cluster,
+      subnets: ecs.subnets,
+      securityGroups: ecs.securityGroups,
+      listenerArn: ecs.listenerArn!,
+      vpcId: ecs.vpcId!,
+      executionRoleArn: ecs.executionRoleArn,
+      taskRoleArn: ecs.taskRoleArn,
+      runnerImage: ecs.runnerImage,
+      artifactBucket: config.aws.bucket,
+      logGroup: ecs.logGroup,
+      cpu: ecs.cpu,
+      memory: ecs.memory,
+      minTasks: ecs.minTasks,
+      maxTasks: ecs.maxTasks,
+      appDomain: ecs.appDomain,
+      // Fargate rollouts take minutes (image pull, ALB registration); the app health timeout alone is too short.
+      stableTimeoutMs: Math.max(config.deploy.healthTimeoutMs, 10 * 60_000),
+      emulator: Boolean(config.aws.endpoint && isLoopback(config.aws.endpoint)),
+    });
+  }
 
   constructor(private readonly options: EcsRuntimeOptions) {
     const config = awsClientConfig(options);

@@ -44,19 +44,18 @@ type Item = Record<string, unknown>;
 /** Log lines per chunk item: keeps items far below DynamoDB's 400 KB limit even with long lines. */
 const LINES_PER_CHUNK = 50;
 const CHUNK_BYTES = 200_000;
-/** The counter that hands out log seq numbers lives on the deployment item; never part of a Deployment. */
-const LOG_SEQ_ATTR = 'logSeq';
-const IMMUTABLE = new Set(['id', 'status', 'createdAt', 'ownerId', LOG_SEQ_ATTR]);
+/**
+ * The counter that hands out log seq numbers: an attribute of the head item (seq 0) of the deployment's log partition.
+ * Logs may arrive for an id the store has no deployment record for (the contract allows it), so the counter cannot
+ * live on the deployment item without creating bare deployment items.
+ */
+const LOG_SEQ_ATTR = 'next';
+const HEAD_SEQ = 0;
+const IMMUTABLE = new Set(['id', 'status', 'createdAt', 'ownerId']);
 const IN_FLIGHT: DeploymentStatus[] = ['queued', 'fetching', 'building', 'deploying'];
 
 function isConditionFailure(err: unknown): boolean {
   return awsErrorName(err) === 'ConditionalCheckFailedException';
-}
-
-function toDeployment(item: Item | undefined): Deployment | undefined {
-  if (!item) return undefined;
-  const { [LOG_SEQ_ATTR]: _seq, ...rest } = item;
-  return rest as unknown as Deployment;
 }
 
 /** Splits lines into chunk-sized groups by count and by bytes. */
@@ -98,16 +97,29 @@ function keySchema(hash: KeyAttr, range?: KeyAttr): KeySchemaElement[] {
   return schema;
 }
 
-/** Builds `SET #f0 = :v0, ...` from a patch, skipping undefined values and fields that only dedicated calls may change. */
+/**
+ * Builds `SET #f0 = :v0, ...` from a patch, skipping undefined values and fields only dedicated calls may change.
+ * Timings merge key by key (each stage reports its own), everything else is replaced.
+ */
 function setClause(patch: Item, names: Record<string, string>, values: Record<string, unknown>): string[] {
   const parts: string[] = [];
   let i = 0;
+  const set = (path: string[], value: unknown): void => {
+    const refs = path.map((p, j) => {
+      names[`#f${i}_${j}`] = p;
+      return `#f${i}_${j}`;
+    });
+    values[`:v${i}`] = value;
+    parts.push(`${refs.join('.')} = :v${i}`);
+    i++;
+  };
   for (const [field, value] of Object.entries(patch)) {
     if (value === undefined || IMMUTABLE.has(field)) continue;
-    names[`#f${i}`] = field;
-    values[`:v${i}`] = value;
-    parts.push(`#f${i} = :v${i}`);
-    i++;
+    if (field === 'timings' && value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) if (v !== undefined) set([field, k], v);
+    } else {
+      set([field], value);
+    }
   }
   return parts;
 }
@@ -188,7 +200,7 @@ export class DynamoStore implements Store {
     await this.doc.send(
       new PutCommand({
         TableName: this.table('deployments'),
-        Item: { ...deployment, [LOG_SEQ_ATTR]: 0 },
+        Item: { ...deployment },
         ConditionExpression: 'attribute_not_exists(id)',
       }),
     );
@@ -196,7 +208,7 @@ export class DynamoStore implements Store {
 
   async getDeployment(id: string): Promise<Deployment | undefined> {
     const res = await this.doc.send(new GetCommand({ TableName: this.table('deployments'), Key: { id }, ConsistentRead: true }));
-    return toDeployment(res.Item);
+    return res.Item as Deployment | undefined;
   }
 
   async listDeployments(query: DeploymentQuery): Promise<Deployment[]> {
@@ -242,7 +254,7 @@ export class DynamoStore implements Store {
     );
     // Same-millisecond creations keep a stable newest-first order by id as the tie-breaker.
     return items
-      .map((i) => toDeployment(i) as Deployment)
+      .map((i) => i as Deployment)
       .sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)))
       .slice(0, limit);
   }
@@ -264,7 +276,7 @@ export class DynamoStore implements Store {
           ConsistentRead: true,
         }),
       );
-      for (const item of res.Items ?? []) out.push(toDeployment(item) as Deployment);
+      for (const item of res.Items ?? []) out.push(item as Deployment);
       start = res.LastEvaluatedKey;
     } while (start);
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -289,7 +301,7 @@ export class DynamoStore implements Store {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return toDeployment(res.Attributes);
+      return res.Attributes as Deployment | undefined;
     } catch (err) {
       if (isConditionFailure(err)) return undefined;
       throw err;
@@ -312,7 +324,7 @@ export class DynamoStore implements Store {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return toDeployment(res.Attributes);
+      return res.Attributes as Deployment | undefined;
     } catch (err) {
       if (isConditionFailure(err)) return undefined;
       throw err;
@@ -354,7 +366,7 @@ export class DynamoStore implements Store {
         new QueryCommand({
           TableName: this.table('logs'),
           KeyConditionExpression: 'deploymentId = :d AND seq > :since',
-          ExpressionAttributeValues: { ':d': deploymentId, ':since': sinceSeq },
+          ExpressionAttributeValues: { ':d': deploymentId, ':since': Math.max(sinceSeq, HEAD_SEQ) },
           ExclusiveStartKey: start,
           ConsistentRead: true,
         }),
@@ -401,26 +413,19 @@ export class DynamoStore implements Store {
 
   // ---- internals
 
-  /** Atomically adds `count` to the deployment's log counter and returns the new value: the last seq of this batch. */
+  /** Atomically adds `count` to the deployment's log counter (UpdateItem ADD) and returns the new value: the last seq of this batch. */
   private async reserveSeq(deploymentId: string, count: number): Promise<number> {
-    try {
-      const res = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table('deployments'),
-          Key: { id: deploymentId },
-          UpdateExpression: 'ADD #seq :n',
-          // ADD would otherwise create a bare item for an unknown id.
-          ConditionExpression: 'attribute_exists(id)',
-          ExpressionAttributeNames: { '#seq': LOG_SEQ_ATTR },
-          ExpressionAttributeValues: { ':n': count },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return Number(res.Attributes?.[LOG_SEQ_ATTR]);
-    } catch (err) {
-      if (isConditionFailure(err)) throw new Error(`cannot append logs: deployment ${deploymentId} does not exist`);
-      throw err;
-    }
+    const res = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table('logs'),
+        Key: { deploymentId, seq: HEAD_SEQ },
+        UpdateExpression: 'ADD #next :n',
+        ExpressionAttributeNames: { '#next': LOG_SEQ_ATTR },
+        ExpressionAttributeValues: { ':n': count },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(res.Attributes?.[LOG_SEQ_ATTR]);
   }
 
   private async queryAll(input: QueryCommandInput, limit = Infinity): Promise<Item[]> {

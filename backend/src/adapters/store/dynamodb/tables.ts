@@ -58,7 +58,8 @@ export const TABLES: readonly TableSpec[] = [
       { name: INDEX.deploymentsByApp, hash: S('app'), range: S('createdAt') },
     ],
   },
-  // One item per chunk of lines; the range key is the chunk's LAST seq, so `seq > since` finds every chunk holding a newer line.
+  // One item per chunk of lines; the range key is the chunk's LAST seq, so `seq > since` finds every chunk holding a newer
+  // line. The head item at seq 0 holds the counter that hands out seq numbers.
   { id: 'logs', suffix: 'logs', hash: S('deploymentId'), range: N('seq'), indexes: [] },
   { id: 'env', suffix: 'env', hash: S('app'), indexes: [] },
   { id: 'processed', suffix: 'processed', hash: S('consumer'), range: S('eventId'), indexes: [], ttlAttribute: 'expiresAt' },

@@ -1,0 +1,388 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../../../config';
+import type { ArtifactRef } from '../../../domain/deployment';
+import { errorMessage, UserFacingError } from '../../../domain/errors';
+import { detectPlan } from '../../../detect/plan';
+import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
+import type { BuildContext, BuildJob, Builder, BuildResult } from '../../../ports/builder';
+import { maskSecrets } from '../../../security/masker';
+import { JenkinsClient, sleep } from './jenkinsClient';
+import type { JenkinsParameters } from './parameters';
+import { pipelinePlan, runPlanFor } from './plan';
+
+export interface JenkinsBuilderOptions {
+  url: string;
+  user: string;
+  apiToken: string;
+  /** Job name; folders as `folder/job`. */
+  job: string;
+  /** How often the queue, the log and the result are polled. */
+  pollMs: number;
+  artifacts: ArtifactStore;
+  /** Opens the sealed GitHub token of a build job. */
+  openToken: (sealed: string) => string;
+  /** Sent as CALLBACK_URL: the pipeline POSTs its result there. */
+  callbackUrl?: string;
+  /** With a bucket the pipeline uploads to S3 itself (the artifact store must be that bucket); without one it archives the artifact in Jenkins and the adapter collects it. */
+  artifactBucket?: string;
+  /** A build still running after this long is stopped. */
+  timeoutMs?: number;
+  /** Where archived artifacts are downloaded before they enter the artifact store. */
+  workDir?: string;
+  /** Retries of 5xx and unreachable Jenkins, and the first backoff delay. */
+  attempts?: number;
+  backoffMs?: number;
+}
+
+/** The credentials plugin's store and domain the temporary credentials live in (system store, global domain). */
+const CREDENTIALS_STORE = 'credentials/store/system/domain/_';
+/** Where package.sh writes the artifact; the Jenkinsfile archives exactly this path. */
+const ARCHIVED_ARTIFACT = 'out/artifact.tar.gz';
+const ARTIFACT_LINE = /^\[cloudsmith\] artifact sha256=([0-9a-f]{64}) size=(\d+)$/;
+const ERROR_LINE = /^\[cloudsmith\] error: (.*)$/;
+const TAIL_LINES = 20;
+
+interface QueueItem {
+  id?: number;
+  cancelled?: boolean;
+  why?: string | null;
+  executable?: { number: number; url?: string } | null;
+}
+
+interface BuildInfo {
+  number?: number;
+  building?: boolean;
+  result?: string | null;
+  artifacts?: { relativePath: string }[];
+}
+
+interface LogSummary {
+  tail: string[];
+  errors: string[];
+  sha256?: string;
+  size?: number;
+}
+
+/** Everything one build needs to cancel itself: where it is in Jenkins right now. */
+class Handle {
+  queueId?: number;
+  build?: number;
+  cancelRequested = false;
+  stopSent = false;
+  queueCancelSent = false;
+}
+
+/**
+ * Buildrelay's Jenkins adapter: runs jenkins/Jenkinsfile through the Jenkins REST API. The Git token and the
+ * app's env reach Jenkins only as temporary credentials (created before, deleted after the build), never as
+ * build parameters; the pipeline binds them with `withCredentials`.
+ */
+export class JenkinsBuilder implements Builder {
+  readonly name = 'jenkins';
+  private readonly client: JenkinsClient;
+  private readonly jobPath: string;
+
+  constructor(private readonly opts: JenkinsBuilderOptions) {
+    this.client = new JenkinsClient({ url: opts.url, user: opts.user, apiToken: opts.apiToken, attempts: opts.attempts, backoffMs: opts.backoffMs });
+    this.jobPath = `job/${opts.job.split('/').map(encodeURIComponent).join('/job/')}`;
+  }
+
+  static fromConfig(config: Config, deps: { artifacts: ArtifactStore; openToken: (sealed: string) => string; callbackUrl?: string }): JenkinsBuilder {
+    const { url, user, apiToken, job, pollMs, artifactBucket } = config.jenkins;
+    if (!url || !user || !apiToken) {
+      throw new Error('CLOUDSMITH_BUILDER=jenkins needs JENKINS_URL, JENKINS_USER and JENKINS_API_TOKEN');
+    }
+    return new JenkinsBuilder({
+      url,
+      user,
+      apiToken,
+      job,
+      pollMs,
+      artifactBucket,
+      artifacts: deps.artifacts,
+      openToken: deps.openToken,
+      callbackUrl: deps.callbackUrl,
+      timeoutMs: config.build.timeoutMs,
+      workDir: join(config.dataDir, 'jenkins'),
+    });
+  }
+
+  async build(job: BuildJob, ctx: BuildContext): Promise<BuildResult> {
+    const plan = await detectPlan(job.sourceDir, job.overrides);
+    const runPlan = runPlanFor(plan);
+    const pipeline = pipelinePlan(plan);
+    ctx.log(`Detected: ${plan.reason}`);
+    const token = this.opts.openToken(job.sealedToken);
+    const secrets = [token, ...Object.values(job.env)];
+    const log = (line: string) => ctx.log(maskSecrets(line, secrets));
+    const key = artifactKey(job.app, job.commitSha, job.deploymentId);
+
+    const suffix = `${safeId(job.deploymentId)}-${randomBytes(4).toString('hex')}`;
+    const gitCredentialId = `cloudsmith-git-${suffix}`;
+    const envCredentialId = Object.keys(job.env).length > 0 ? `cloudsmith-env-${suffix}` : '';
+    const created: string[] = [];
+    const handle = new Handle();
+    const onAbort = () => {
+      handle.cancelRequested = true;
+      void this.cancel(handle).catch((err: unknown) => log(`Could not cancel the Jenkins build: ${errorMessage(err)}`));
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (ctx.signal.aborted) throw cancelled();
+      await this.createCredential(usernamePasswordXml(gitCredentialId, 'x-access-token', token, `CloudSmith deployment ${job.deploymentId}: Git token (temporary)`));
+      created.push(gitCredentialId);
+      if (envCredentialId) {
+        await this.createCredential(secretTextXml(envCredentialId, encodeEnv(job.env), `CloudSmith deployment ${job.deploymentId}: app env (temporary)`));
+        created.push(envCredentialId);
+      }
+
+      const parameters: JenkinsParameters = {
+        REPO_CLONE_URL: job.cloneUrl,
+        REF: job.commitSha,
+        COMMIT_SHA: job.commitSha,
+        DEPLOYMENT_ID: job.deploymentId,
+        ROOT_DIR: pipeline.rootDir,
+        INSTALL_COMMAND: pipeline.installCommand,
+        BUILD_COMMAND: pipeline.buildCommand,
+        OUTPUT_DIR: pipeline.outputDir,
+        ARTIFACT_BUCKET: this.opts.artifactBucket ?? '',
+        ARTIFACT_KEY: key,
+        CALLBACK_URL: this.opts.callbackUrl ?? '',
+        GIT_CREDENTIALS_ID: gitCredentialId,
+        ENV_CREDENTIALS_ID: envCredentialId,
+      };
+      const queueUrl = await this.trigger(parameters);
+      handle.queueId = queueId(queueUrl);
+      if (handle.cancelRequested) await this.cancel(handle);
+      log(`Queued in Jenkins as item ${handle.queueId ?? queueUrl} (job ${this.opts.job})`);
+
+      const number = await this.waitForExecutable(queueUrl, handle, log);
+      handle.build = number;
+      if (handle.cancelRequested) await this.cancel(handle);
+      log(`Jenkins build #${number} started: ${this.client.url(`${this.jobPath}/${number}/`).href}`);
+
+      const summary = await this.streamLog(number, handle, log);
+      const result = await this.waitForResult(number, handle);
+      return { artifact: await this.collect(result, number, key, summary, handle, ctx.signal), plan: runPlan };
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      for (const id of created) {
+        await this.deleteCredential(id).catch((err: unknown) => log(`Warning: could not delete the temporary Jenkins credential ${id}: ${errorMessage(err)}`));
+      }
+    }
+  }
+
+  private async createCredential(xml: string): Promise<void> {
+    await this.client.request({ method: 'POST', path: `${CREDENTIALS_STORE}/createCredentials`, body: xml, contentType: 'application/xml' });
+  }
+
+  private async deleteCredential(id: string): Promise<void> {
+    await this.client.request({ method: 'DELETE', path: `${CREDENTIALS_STORE}/credential/${encodeURIComponent(id)}/config.xml`, accept: [404] });
+  }
+
+  /** POST buildWithParameters; Jenkins answers 201 with the queue item in Location. */
+  private async trigger(parameters: JenkinsParameters): Promise<string> {
+    const body = new URLSearchParams(parameters);
+    const res = await this.client.request({ method: 'POST', path: `${this.jobPath}/buildWithParameters`, body, accept: [404] });
+    if (res.status === 404) throw new UserFacingError(`Jenkins has no job "${this.opts.job}" (JENKINS_JOB); seed it with jenkins/jobs/cloudsmith-build.groovy`, 502, 'jenkins_error');
+    const location = res.headers.get('location');
+    if (!location) throw new UserFacingError(`Jenkins accepted the build of "${this.opts.job}" but gave no queue item (HTTP ${res.status})`, 502, 'jenkins_error');
+    return location;
+  }
+
+  private async waitForExecutable(queueUrl: string, handle: Handle, log: (line: string) => void): Promise<number> {
+    const deadline = Date.now() + (this.opts.timeoutMs ?? 60 * 60_000);
+    let lastWhy = '';
+    for (;;) {
+      const item = await this.client.json<QueueItem>(`${queueUrl.replace(/\/?$/, '/')}api/json`);
+      if (item.cancelled) {
+        throw new UserFacingError(handle.cancelRequested ? 'cancelled while waiting in the Jenkins queue' : "the build was cancelled in Jenkins' queue");
+      }
+      if (item.executable && typeof item.executable.number === 'number') return item.executable.number;
+      if (item.why && item.why !== lastWhy) {
+        lastWhy = item.why;
+        log(`Waiting in the Jenkins queue: ${item.why}`);
+      }
+      if (handle.cancelRequested && handle.queueCancelSent && Date.now() > deadline) throw cancelled();
+      if (Date.now() > deadline) throw new UserFacingError(`the build waited in the Jenkins queue for longer than ${minutes(this.opts.timeoutMs)}`);
+      await sleep(this.opts.pollMs);
+    }
+  }
+
+  /** Follows logText/progressiveText from byte offset X-Text-Size while X-More-Data says the build is still writing. */
+  private async streamLog(number: number, handle: Handle, log: (line: string) => void): Promise<LogSummary> {
+    const summary: LogSummary = { tail: [], errors: [] };
+    const deadline = Date.now() + (this.opts.timeoutMs ?? 60 * 60_000);
+    let start = 0;
+    let partial = '';
+    const emit = (line: string) => {
+      const clean = line.replace(/\r$/, '');
+      const artifact = ARTIFACT_LINE.exec(clean);
+      if (artifact) {
+        summary.sha256 = artifact[1];
+        summary.size = Number(artifact[2]);
+      }
+      const error = ERROR_LINE.exec(clean);
+      if (error?.[1]) summary.errors.push(error[1]);
+      summary.tail.push(clean);
+      if (summary.tail.length > TAIL_LINES) summary.tail.shift();
+      log(clean);
+    };
+    for (;;) {
+      const res = await this.client.request({ path: `${this.jobPath}/${number}/logText/progressiveText`, query: { start: String(start) } });
+      const lines = (partial + res.text).split('\n');
+      partial = lines.pop() ?? '';
+      lines.forEach(emit);
+      const size = Number(res.headers.get('x-text-size'));
+      if (Number.isFinite(size) && size >= start) start = size;
+      if (res.headers.get('x-more-data') !== 'true') break;
+      if (Date.now() > deadline && !handle.stopSent) {
+        log(`The build ran longer than ${minutes(this.opts.timeoutMs)}: stopping it`);
+        await this.stop(handle, number);
+      }
+      if (res.text.length === 0) await sleep(this.opts.pollMs);
+    }
+    if (partial) emit(partial);
+    return summary;
+  }
+
+  /** The log can end a moment before Jenkins records the result: poll until `building` is false. */
+  private async waitForResult(number: number, handle: Handle): Promise<BuildInfo> {
+    for (let i = 0; ; i++) {
+      const info = await this.client.json<BuildInfo>(`${this.jobPath}/${number}/api/json?tree=number,building,result,artifacts[relativePath]`);
+      if (!info.building && info.result) return info;
+      if (i > 0 && handle.cancelRequested && !handle.stopSent) await this.stop(handle, number);
+      await sleep(this.opts.pollMs);
+    }
+  }
+
+  private async collect(info: BuildInfo, number: number, key: string, summary: LogSummary, handle: Handle, signal: AbortSignal): Promise<ArtifactRef> {
+    const last = summary.errors.at(-1) ?? summary.tail.filter((l) => l.trim()).slice(-5).join(' | ');
+    switch (info.result) {
+      case 'SUCCESS':
+        break;
+      case 'ABORTED':
+        if (handle.cancelRequested || signal.aborted) throw cancelled(number);
+        throw new UserFacingError(`the Jenkins build #${number} was aborted`);
+      case 'UNSTABLE':
+        throw new UserFacingError(`the Jenkins build #${number} finished UNSTABLE (a step marked it unstable); only successful builds are deployed${last ? `: ${last}` : ''}`);
+      case 'NOT_BUILT':
+        throw new UserFacingError(`the Jenkins build #${number} was not built${last ? `: ${last}` : ''}`);
+      default:
+        throw new UserFacingError(`the Jenkins build #${number} failed${last ? `: ${last}` : ''}`);
+    }
+    if (!summary.sha256 || summary.size === undefined) {
+      throw new UserFacingError(`the Jenkins build #${number} succeeded but its log has no artifact checksum line (is the job running jenkins/Jenkinsfile?)`);
+    }
+    const stored = this.opts.artifactBucket ? await this.verifyUploaded(key) : await this.fetchArchived(info, number, key);
+    if (stored.sha256 !== summary.sha256 || stored.size !== summary.size) {
+      throw new UserFacingError(`the artifact of Jenkins build #${number} does not match what the build packaged (sha256 ${stored.sha256.slice(0, 12)}…, expected ${summary.sha256.slice(0, 12)}…)`);
+    }
+    return { kind: 'tarball', key, sha256: stored.sha256, size: stored.size };
+  }
+
+  /** Bucket mode: the pipeline uploaded to S3; read it back through the artifact store and hash it. */
+  private async verifyUploaded(key: string): Promise<{ sha256: string; size: number }> {
+    if (!(await this.opts.artifacts.exists(key))) {
+      throw new UserFacingError(`the Jenkins build succeeded but s3://${this.opts.artifactBucket}/${key} is missing; check that CLOUDSMITH_S3_BUCKET and JENKINS_ARTIFACT_BUCKET name the same bucket`);
+    }
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of await this.opts.artifacts.open(key)) {
+      const buf = chunk as Buffer;
+      hash.update(buf);
+      size += buf.length;
+    }
+    return { sha256: hash.digest('hex'), size };
+  }
+
+  /** Archive mode: download the build's archived artifact and put it into the artifact store. */
+  private async fetchArchived(info: BuildInfo, number: number, key: string): Promise<{ sha256: string; size: number }> {
+    if (!(info.artifacts ?? []).some((a) => a.relativePath === ARCHIVED_ARTIFACT)) {
+      throw new UserFacingError(`the Jenkins build #${number} succeeded but archived no ${ARCHIVED_ARTIFACT}`);
+    }
+    const base = this.opts.workDir ?? join(tmpdir(), 'cloudsmith-jenkins');
+    await mkdir(base, { recursive: true });
+    const dir = await mkdtemp(join(base, 'artifact-'));
+    try {
+      const file = join(dir, 'artifact.tar.gz');
+      await this.client.download(`${this.jobPath}/${number}/artifact/${ARCHIVED_ARTIFACT}`, file);
+      const stored = await this.opts.artifacts.putFile(key, file);
+      return { sha256: stored.sha256, size: stored.size };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private async cancel(handle: Handle): Promise<void> {
+    if (handle.build !== undefined) return this.stop(handle, handle.build);
+    if (handle.queueId !== undefined && !handle.queueCancelSent) {
+      handle.queueCancelSent = true;
+      // Jenkins answers cancelItem with a redirect (302) or 204 depending on the version; either is fine.
+      await this.client.request({ method: 'POST', path: 'queue/cancelItem', query: { id: String(handle.queueId) }, accept: [302, 303, 404] });
+    }
+  }
+
+  private async stop(handle: Handle, number: number): Promise<void> {
+    if (handle.stopSent) return;
+    handle.stopSent = true;
+    await this.client.request({ method: 'POST', path: `${this.jobPath}/${number}/stop`, accept: [302, 303] });
+  }
+}
+
+function cancelled(number?: number): UserFacingError {
+  return new UserFacingError(number === undefined ? 'the build was cancelled' : `the build was cancelled (Jenkins build #${number} stopped)`);
+}
+
+function minutes(ms: number | undefined): string {
+  return `${Math.round((ms ?? 60 * 60_000) / 60_000)} minutes`;
+}
+
+function queueId(location: string): number | undefined {
+  const match = /\/queue\/item\/(\d+)\/?$/.exec(location);
+  return match ? Number(match[1]) : undefined;
+}
+
+function safeId(id: string): string {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : createHash('sha256').update(id).digest('hex').slice(0, 16);
+}
+
+function xmlEscape(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+export function usernamePasswordXml(id: string, username: string, password: string, description: string): string {
+  return [
+    '<com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>',
+    '  <scope>GLOBAL</scope>',
+    `  <id>${xmlEscape(id)}</id>`,
+    `  <description>${xmlEscape(description)}</description>`,
+    `  <username>${xmlEscape(username)}</username>`,
+    `  <password>${xmlEscape(password)}</password>`,
+    '</com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>',
+  ].join('\n');
+}
+
+export function secretTextXml(id: string, secret: string, description: string): string {
+  return [
+    '<org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>',
+    '  <scope>GLOBAL</scope>',
+    `  <id>${xmlEscape(id)}</id>`,
+    `  <description>${xmlEscape(description)}</description>`,
+    `  <secret>${xmlEscape(secret)}</secret>`,
+    '</org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>',
+  ].join('\n');
+}
+
+/** The app env as one line of NAME=base64(value) pairs, the format jenkins/steps/lib.sh decodes. */
+export function encodeEnv(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([name, value]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UserFacingError(`env var name "${name}" is not a valid name`);
+      return `${name}=${Buffer.from(value).toString('base64')}`;
+    })
+    .join(' ');
+}
