@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { GitHubRest } from '../../src/adapters/github/githubRest';
+import { isValidRef, isValidRepoFullName } from '../../src/adapters/github/names';
+import { NotFoundError, UnauthorizedError, UserFacingError } from '../../src/domain/errors';
 import { startGitServer, type GitServerHandle } from './gitServer';
 import { startGitHubStandin, type GitHubStandinHandle } from './githubStandin';
 
@@ -90,5 +93,96 @@ describe('test helper: GitHub REST stand-in', function () {
     assert.equal((await get(`/repos/alice/secret/commits/${'0'.repeat(40)}`, 'tok-alice')).status, 422);
     assert.equal((await get('/repos/alice/secret/commits/--output=x', 'tok-alice')).status, 422);
     assert.equal((await get('/repos/alice/secret/commits/main', 'tok-bob')).status, 404);
+  });
+});
+
+describe('GitHubRest adapter against the stand-in', function () {
+  let git: GitServerHandle;
+  let gh: GitHubStandinHandle;
+  let tmp: string;
+  let sha: string;
+
+  before(async function () {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'githubrest-test-'));
+    await fs.writeFile(path.join(tmp, 'index.html'), 'hi\n');
+    git = await startGitServer({ tokens: {} });
+    gh = await startGitHubStandin({ git });
+    gh.addUser('alice', 'tok-alice');
+    gh.addUser('bob', 'tok-bob');
+    sha = await git.addRepo('alice/secret', tmp, { private: true, branch: 'trunk' });
+  });
+  after(async function () {
+    await gh?.close();
+    await git?.close();
+    await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  it('verifies a token once per cache period, by hash, and refuses a bad one', async function () {
+    for (const apiUrl of [gh.url, `${gh.url}/api/v3/`]) {
+      const rest = new GitHubRest({ apiUrl, cacheMs: 60_000 });
+      const before = gh.calls.filter((c) => c.path === '/user').length;
+      const [a, b] = await Promise.all([rest.verifyToken('tok-alice'), rest.verifyToken('tok-alice')]);
+      assert.equal(a.login, 'alice');
+      assert.deepEqual(a, b);
+      assert.equal((await rest.verifyToken('tok-alice')).login, 'alice');
+      assert.equal(gh.calls.filter((c) => c.path === '/user').length, before + 1, 'one GET /user for three checks');
+      await assert.rejects(rest.verifyToken('bad'), UnauthorizedError);
+      await assert.rejects(rest.verifyToken('bad'), UnauthorizedError);
+      await assert.rejects(rest.verifyToken(''), UnauthorizedError);
+    }
+    assert.ok(gh.calls.every((c) => !JSON.stringify(c).includes('tok-alice')));
+  });
+
+  it('reads repos as the token sees them', async function () {
+    const rest = new GitHubRest({ apiUrl: gh.url, cacheMs: 0 });
+    assert.deepEqual(await rest.getRepo('tok-alice', 'alice/secret'), {
+      fullName: 'alice/secret',
+      private: true,
+      defaultBranch: 'trunk',
+      cloneUrl: git.cloneUrl('alice/secret'),
+    });
+    await assert.rejects(rest.getRepo('tok-bob', 'alice/secret'), NotFoundError);
+    await assert.rejects(rest.getRepo('tok-alice', 'alice/missing'), /repository alice\/missing not found/);
+    await assert.rejects(rest.getRepo('bad', 'alice/secret'), UnauthorizedError);
+    const callsBefore = gh.calls.length;
+    for (const bad of ['alice', 'alice/x;rm -rf', '../x', 'a/b/c', 'alice/..', '-/$(id)']) {
+      await assert.rejects(rest.getRepo('tok-alice', bad), (e: unknown) => e instanceof UserFacingError && e.status === 400, bad);
+    }
+    assert.equal(gh.calls.length, callsBefore, 'invalid names never reach GitHub');
+  });
+
+  it('resolves branches, shas and slashed branch names; unknown refs are a clear 400', async function () {
+    const rest = new GitHubRest({ apiUrl: gh.url, cacheMs: 0 });
+    const featureSha = await git.commit('alice/secret', { 'x.txt': 'x' }, { branch: 'feature/x' });
+    assert.equal(await rest.resolveRef('tok-alice', 'alice/secret', 'trunk'), sha);
+    assert.equal(await rest.resolveRef('tok-alice', 'alice/secret', sha.toUpperCase()), sha);
+    assert.equal(await rest.resolveRef('tok-alice', 'alice/secret', 'feature/x'), featureSha);
+    await assert.rejects(rest.resolveRef('tok-alice', 'alice/secret', 'nope'), {
+      message: 'unknown ref "nope" in alice/secret',
+      status: 400,
+    });
+    await assert.rejects(rest.resolveRef('tok-alice', 'alice/secret', '0'.repeat(40)), /unknown ref/);
+    await assert.rejects(rest.resolveRef('tok-alice', 'alice/secret', '--upload-pack=x'), /invalid ref/);
+  });
+
+  it('reports an unreachable GitHub as a 502 naming the URL', async function () {
+    const rest = new GitHubRest({ apiUrl: 'http://127.0.0.1:1', cacheMs: 0 });
+    await assert.rejects(rest.verifyToken('tok'), { message: 'GitHub is unreachable at http://127.0.0.1:1', status: 502 });
+  });
+});
+
+describe('GitHub name validators', function () {
+  it('accepts GitHub repository names and refuses anything else', function () {
+    for (const ok of ['a/b', 'Octo-Cat/hello.world_1', 'x/.github', `${'a'.repeat(39)}/${'b'.repeat(100)}`]) assert.ok(isValidRepoFullName(ok), ok);
+    for (const bad of ['', 'a', 'a/', '/b', 'a/b/c', 'a/.', 'a/..', 'a b/c', 'a/b;ls', 'a/$(id)', `${'a'.repeat(40)}/b`, `a/${'b'.repeat(101)}`, 'ä/b']) {
+      assert.ok(!isValidRepoFullName(bad), bad);
+    }
+  });
+
+  it('accepts refs git accepts and refuses option-like or malformed ones', function () {
+    for (const ok of ['main', 'feature/x', 'v1.2.3', 'release-2024', 'a'.repeat(40), 'user@host']) assert.ok(isValidRef(ok), ok);
+    for (const bad of ['', '-x', '--upload-pack=x', 'a..b', 'a b', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[', 'a\\b', '/a', 'a/', 'a//b', '.a', 'a/.b', 'a.lock', 'a.', '@', 'a@{1}', 'a\x00', 'a\nb', 'x'.repeat(256)]) {
+      assert.ok(!isValidRef(bad), JSON.stringify(bad));
+    }
   });
 });
