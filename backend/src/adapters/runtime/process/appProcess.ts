@@ -66,10 +66,6 @@ export class AppProcess {
     return this.lastExit;
   }
 
-  get pid(): number | undefined {
-    return this.pgid;
-  }
-
   start(): void {
     installExitHook();
     liveGroups.add(this);
@@ -152,6 +148,8 @@ export class AppProcess {
     this.lastExit = how;
     // Whatever the leader left behind in its group must not keep the port or run on unsupervised.
     this.signalGroup('SIGKILL');
+    // Once the group is empty its id may be reused by an unrelated process group: never signal it again.
+    this.pgid = undefined;
     if (!this.stopping) this.line(`[cloudsmith] the app ${how}`);
     for (const wake of this.exitWaiters.splice(0)) wake();
     if (this.supervised && !this.stopping) this.scheduleRestart();
