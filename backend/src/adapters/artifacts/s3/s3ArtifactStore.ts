@@ -16,6 +16,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { sha256File } from '../../../archive/checksum';
 import { NotFoundError } from '../../../domain/errors';
+import { assertArtifactKey } from '../fs/fsArtifactStore';
 import type { ArtifactStore, StoredArtifact } from '../../../ports/artifacts';
 import { awsClientConfig, awsErrorName, awsHttpStatus, type AwsSettings } from '../../aws/clients';
 
@@ -58,6 +59,7 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async putFile(key: string, path: string): Promise<StoredArtifact> {
+    assertArtifactKey(key);
     await this.ensureBucket();
     const [sha256, info] = await Promise.all([sha256File(path), stat(path)]);
     const upload = new Upload({
@@ -122,6 +124,7 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async exists(key: string): Promise<boolean> {
+    assertArtifactKey(key);
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return true;
@@ -132,6 +135,7 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async delete(key: string): Promise<void> {
+    assertArtifactKey(key);
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (err) {
@@ -140,6 +144,7 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   private async fetch(key: string): Promise<{ body: Readable; recorded?: string }> {
+    assertArtifactKey(key);
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!(res.Body instanceof Readable)) throw new Error(`S3 returned no body stream for ${key}`);

@@ -254,7 +254,7 @@ export class DynamoStore implements Store {
     );
     // Same-millisecond creations keep a stable newest-first order by id as the tie-breaker.
     return items
-      .map((i) => i as Deployment)
+      .map((i) => i as unknown as Deployment)
       .sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)))
       .slice(0, limit);
   }
@@ -276,7 +276,7 @@ export class DynamoStore implements Store {
           ConsistentRead: true,
         }),
       );
-      for (const item of res.Items ?? []) out.push(item as Deployment);
+      for (const item of res.Items ?? []) out.push(item as unknown as Deployment);
       start = res.LastEvaluatedKey;
     } while (start);
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3ArtifactStore } from '../../src/adapters/artifacts/s3/s3ArtifactStore';
+import { awsSettings, motoEndpoint, SKIP_MESSAGE, uniqueName } from '../aws/motoEnv';
+import { describeArtifactStoreContract } from './artifacts.contract';
+
+const endpoint = motoEndpoint();
+
+if (!endpoint) {
+  describe('ArtifactStore contract: s3 (moto)', function () {
+    it('runs against moto', function () {
+      console.log(`  skipped: ${SKIP_MESSAGE}`);
+      this.skip();
+    });
+  });
+} else {
+  // One bucket per run (created on first put); the suite's fresh keys keep tests apart.
+  const bucket = uniqueName('cs-contract-');
+  describeArtifactStoreContract('s3 (moto)', async () => {
+    const store = new S3ArtifactStore({ ...awsSettings(endpoint), bucket, createBucket: true, partSizeBytes: 5 * 1024 * 1024 });
+    return { store, cleanup: async () => store.client.destroy() };
+  });
+
+  describe('S3ArtifactStore specifics (moto)', function () {
+    this.timeout(60_000);
+    let dir: string;
+    let store: S3ArtifactStore;
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'artifacts-s3-'));
+      store = new S3ArtifactStore({ ...awsSettings(endpoint), bucket, createBucket: true });
+    });
+    afterEach(async () => {
+      store.client.destroy();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('detects an object replaced behind its back (sha256 metadata no longer matches)', async () => {
+      const input = join(dir, 'in');
+      await writeFile(input, 'original');
+      const key = 'artifacts/tamper/sha/id.tar.gz';
+      const stored = await store.putFile(key, input);
+      await store.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'tampered', Metadata: { sha256: stored.sha256 } }));
+      await assert.rejects(store.getFile(key, join(dir, 'out')), /corrupt/);
+      const stream = await store.open(key);
+      await assert.rejects(
+        (async () => {
+          for await (const _chunk of stream) void _chunk;
+        })(),
+        /corrupt/,
+      );
+    });
+  });
+}
