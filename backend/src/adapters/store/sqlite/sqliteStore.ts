@@ -127,6 +127,14 @@ function patchParams(id: string, p: DeploymentPatch): PatchParams {
   };
 }
 
+type ListParams = { owner_id: string; repo?: string; app?: string; limit: number };
+
+function listStatement(db: Database.Database, filter: string) {
+  return db.prepare<[ListParams], DeploymentRow>(
+    `SELECT * FROM deployments WHERE owner_id = @owner_id ${filter} ORDER BY created_at DESC, rowid DESC LIMIT @limit`,
+  );
+}
+
 type Statements = ReturnType<typeof prepare>;
 
 function notOpen(): Error {
@@ -155,12 +163,13 @@ function prepare(db: Database.Database) {
          @source_deployment_id, @timings, @created_at, @updated_at)`,
     ),
     getDeployment: db.prepare<[string], DeploymentRow>('SELECT * FROM deployments WHERE id = ?'),
-    // A NULL filter matches everything, so one statement serves every combination of filters.
-    listDeployments: db.prepare<{ owner_id: string; repo: string | null; app: string | null; limit: number }, DeploymentRow>(
-      `SELECT * FROM deployments
-       WHERE owner_id = @owner_id AND (@repo IS NULL OR repo = @repo) AND (@app IS NULL OR app = @app)
-       ORDER BY created_at DESC, rowid DESC LIMIT @limit`,
-    ),
+    // One statement per filter combination, so each can use its own index (newest first straight from it).
+    listDeployments: {
+      all: listStatement(db, ''),
+      repo: listStatement(db, 'AND repo = @repo'),
+      app: listStatement(db, 'AND app = @app'),
+      both: listStatement(db, 'AND repo = @repo AND app = @app'),
+    },
     listInFlight: db.prepare<[string], DeploymentRow>(
       `SELECT * FROM deployments WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid`,
     ),
@@ -297,9 +306,12 @@ export class SqliteStore implements Store {
   }
 
   async listDeployments(q: DeploymentQuery): Promise<Deployment[]> {
-    return this.s.listDeployments
-      .all({ owner_id: q.ownerId, repo: q.repo ?? null, app: q.app ?? null, limit: q.limit ?? -1 })
-      .map(toDeployment);
+    const list = this.s.listDeployments;
+    const stmt = q.repo !== undefined ? (q.app !== undefined ? list.both : list.repo) : q.app !== undefined ? list.app : list.all;
+    const params: ListParams = { owner_id: q.ownerId, limit: q.limit ?? -1 };
+    if (q.repo !== undefined) params.repo = q.repo;
+    if (q.app !== undefined) params.app = q.app;
+    return stmt.all(params).map(toDeployment);
   }
 
   async listInFlight(): Promise<Deployment[]> {
