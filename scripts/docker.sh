@@ -153,7 +153,7 @@ base_fingerprint() {
   node="$(readlink -f "$(command -v node)")"
   npmdir="$(dirname "$node")/../lib/node_modules/npm"
   {
-    echo "v2"
+    echo "v4"
     "$node" --version
     cat "$npmdir/package.json" 2>/dev/null | grep '"version"' | head -1
     sha256sum /bin/busybox /etc/ssl/certs/ca-certificates.crt
@@ -174,6 +174,10 @@ make_rootfs() {
   copy "$node"
   [[ "$node" == /usr/bin/node ]] || ln -sf "$node" "$out/usr/bin/node"
   for lib in $(ldd "$node" | grep -o '/[^ ]*'); do copy "$lib"; done
+  # The rest of the C runtime: npm packages with native addons (rollup, esbuild, sharp...) link against it.
+  for lib in $(dpkg -L libc6 libgcc-s1 libstdc++6 2>/dev/null | grep -E '/lib.*\.so(\.[0-9]+)*$' | grep -v gconv); do
+    [[ -f "$lib" ]] && copy "$lib"
+  done
   mkdir -p "$out/usr/lib/node_modules"
   cp -a "$npmdir" "$out/usr/lib/node_modules/npm"
   ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$out/usr/bin/npm"

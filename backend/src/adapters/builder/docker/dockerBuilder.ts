@@ -96,7 +96,7 @@ export class DockerBuilder implements Builder {
       }
 
       const started = Date.now();
-      await this.dockerBuild(contextDir, dockerfile, image, buildArgNames, buildArgEnv, job, ctx);
+      await this.dockerBuild(contextDir, dockerfile, image, buildArgNames, buildArgEnv, job, ctx, source.kind === 'dockerfile');
       ctx.log(`Image ${image} built in ${seconds(Date.now() - started)}`);
       const plan = generatedPlan ?? (await this.planFromImage(image, job));
       const pushed = Date.now();
@@ -159,6 +159,7 @@ export class DockerBuilder implements Builder {
     buildArgEnv: Record<string, string>,
     job: BuildJob,
     ctx: BuildContext,
+    repoDockerfile: boolean,
   ): Promise<void> {
     const { limits } = this.options;
     const args = [
@@ -172,7 +173,7 @@ export class DockerBuilder implements Builder {
       '--label', `cloudsmith.deployment=${job.deploymentId}`,
       ...buildArgNames.flatMap((name) => ['--build-arg', name]),
       // Repo Dockerfiles may declare `ARG BASE_IMAGE` to run on the platform's base (no registry access needed).
-      ...(buildArgNames.includes('BASE_IMAGE') ? [] : ['--build-arg', `BASE_IMAGE=${this.options.baseImage}`]),
+      ...(repoDockerfile && !buildArgNames.includes('BASE_IMAGE') ? ['--build-arg', `BASE_IMAGE=${this.options.baseImage}`] : []),
       contextDir,
     ];
     const controller = new AbortController();
