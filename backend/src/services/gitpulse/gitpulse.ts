@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { now, stageEventId, type DeploymentRequested } from '../../domain/events';
 import type { ArtifactStore } from '../../ports/artifacts';
@@ -32,6 +32,7 @@ export function gitpulseHandler(deps: GitpulseDeps) {
         const repo = await deps.source.getRepo(token, deployment.repo);
         const commitSha = event.commitSha ?? (await deps.source.resolveRef(token, deployment.repo, deployment.ref));
         deps.log.write(deployment.id, 'fetch', `Fetching ${deployment.repo}@${deployment.ref} (${commitSha.slice(0, 7)})`);
+        await mkdir(deps.workDir, { recursive: true });
         const dir = await mkdtemp(join(deps.workDir, 'fetch-'));
         try {
           await fetchCommit({ cloneUrl: repo.cloneUrl, commitSha, token, destDir: join(dir, 'src'), signal, timeoutMs: deps.fetchTimeoutMs });
