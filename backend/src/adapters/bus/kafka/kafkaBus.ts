@@ -4,7 +4,7 @@ import { errorMessage } from '../../../domain/errors';
 import type { Topic, TopicEvents } from '../../../domain/events';
 import type { EventBus, EventHandler, SubscribeOptions } from '../../../ports/bus';
 import type { Logger } from '../../../services/shared/logger';
-import { asError, backoffMs, kafkaLogCreator, sleep, topicNames, type DeadLetterRecord } from './kafkaSupport';
+import { asError, backoffMs, kafkaLogCreator, OffsetCommitter, sleep, topicNames, type DeadLetterRecord } from './kafkaSupport';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -25,6 +25,8 @@ type DeadLetterHandler = (topic: Topic, event: TopicEvents[Topic], error: Error)
 
 interface Subscription {
   consumer: Consumer;
+  /** Absent for fan-out groups: they are deleted at close, so their offsets would never be read. */
+  committer?: OffsetCommitter;
   groupId: string;
   /** Fan-out groups are per instance and die with it; durable groups keep their offsets. */
   ephemeral: boolean;
@@ -50,7 +52,9 @@ export class KafkaBus implements EventBus {
   private producer?: Promise<Producer>;
   private admin?: Promise<Admin>;
   private topics?: Promise<void>;
+  private readonly inflight = new Set<Promise<void>>();
   private closing = false;
+  private closed = false;
 
   constructor(private readonly options: KafkaBusOptions) {
     if (options.brokers.length === 0) throw new Error('KafkaBus needs at least one broker (KAFKA_BROKERS)');
@@ -70,7 +74,8 @@ export class KafkaBus implements EventBus {
   }
 
   async publish<T extends Topic>(topic: T, event: TopicEvents[T]): Promise<void> {
-    if (this.closing) throw new Error(`bus closed: cannot publish ${topic}`);
+    // Handlers still finishing during close() may publish their next stage: the producer stays up until they are done.
+    if (this.closed) throw new Error(`bus closed: cannot publish ${topic}`);
     await this.send(this.names.events[topic], event.deploymentId, JSON.stringify(event), { 'event-id': event.eventId });
   }
 
@@ -94,7 +99,15 @@ export class KafkaBus implements EventBus {
       maxWaitTimeInMs: 1_000,
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 20, restartOnFailure: async () => !this.closing },
     });
-    this.subscriptions.push({ consumer, groupId, ephemeral });
+    const committer = ephemeral
+      ? undefined
+      : new OffsetCommitter(
+          (offsets) => consumer.commitOffsets(offsets),
+          // The position is also held in memory and the next commit covers it; after a rebalance or a
+          // restart the event comes again and the handler's de-duplication absorbs it.
+          (err) => this.options.logger?.warn('kafka offset commit failed; events may be redelivered', { groupId, error: errorMessage(err) }),
+        );
+    this.subscriptions.push({ consumer, groupId, ephemeral, committer });
     const joined = new Promise<void>((resolve) => {
       const stop = consumer.on(consumer.events.GROUP_JOIN, () => {
         stop();
@@ -107,7 +120,7 @@ export class KafkaBus implements EventBus {
       autoCommit: false,
       // Partitions run side by side; within one, messages (one deployment's events) stay sequential.
       partitionsConsumedConcurrently: Math.max(1, this.options.partitions),
-      eachMessage: (payload) => this.deliver(topic, options.group, consumer, payload, handler),
+      eachMessage: (payload) => this.track(this.deliver(topic, options.group, committer, payload, handler)),
     });
     // Seeks are queued and applied at the first fetch after the group assigns the partitions.
     for (const { partition, high } of endOffsets) consumer.seek({ topic: kafkaTopic, partition, offset: high });
@@ -124,8 +137,11 @@ export class KafkaBus implements EventBus {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    // kafkajs' disconnect waits for the in-flight eachMessage; deliver() skips the commit once closing,
-    // so whatever a handler was doing is handed back to the group rather than marked done.
+    // Handlers already running finish (deliver() starts no new one once closing, and commits nothing
+    // that finished after close began, so that work is handed back to the group); then what finished
+    // before is committed while the consumers are still members, and only then do they leave.
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await Promise.allSettled(this.subscriptions.map((s) => s.committer?.drain()));
     await Promise.allSettled(this.subscriptions.map((s) => s.consumer.disconnect()));
     const ephemeral = this.subscriptions.filter((s) => s.ephemeral).map((s) => s.groupId);
     if (ephemeral.length > 0 && this.admin) {
@@ -133,6 +149,7 @@ export class KafkaBus implements EventBus {
         .then((admin) => admin.deleteGroups(ephemeral))
         .catch((err: unknown) => this.options.logger?.warn('could not delete fan-out consumer groups', { error: errorMessage(err) }));
     }
+    this.closed = true;
     const producer = this.producer;
     const admin = this.admin;
     this.producer = undefined;
@@ -144,10 +161,12 @@ export class KafkaBus implements EventBus {
   private async deliver<T extends Topic>(
     topic: T,
     group: string,
-    consumer: Consumer,
+    committer: OffsetCommitter | undefined,
     { topic: kafkaTopic, partition, message, heartbeat }: EachMessagePayload,
     handler: EventHandler<T>,
   ): Promise<void> {
+    // Events fetched before close() are handed back untouched.
+    if (this.closing) return;
     // Without a background heartbeat, a build longer than the session timeout would look like a dead
     // member and its partition would be given to another instance mid-build.
     const beat = setInterval(() => heartbeat().catch(() => undefined), HEARTBEAT_MS);
@@ -168,23 +187,22 @@ export class KafkaBus implements EventBus {
           break;
         } catch (err) {
           failure = asError(err);
-          if (this.closing) return;
           if (attempts < this.retry.attempts) await sleep(backoffMs(attempts, this.retry.baseMs));
+          if (this.closing) return;
         }
       }
       // Closing: leave the offset where it was, so the group redelivers this event to a live instance.
       if (this.closing) return;
       if (failure) await this.deadLetter(topic, group, event, failure, attempts, { topic: kafkaTopic, partition, offset: message.offset });
-      await consumer
-        .commitOffsets([{ topic: kafkaTopic, partition, offset: (BigInt(message.offset) + 1n).toString() }])
-        .catch((err: unknown) =>
-          // The position is also held in memory and the next commit covers it; after a rebalance or a
-          // restart the event comes again and the handler's de-duplication absorbs it.
-          this.options.logger?.warn('kafka offset commit failed; the event may be redelivered', { topic: kafkaTopic, partition, error: errorMessage(err) }),
-        );
+      committer?.done(kafkaTopic, partition, message.offset);
     } finally {
       clearInterval(beat);
     }
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.inflight.add(work);
+    return work.finally(() => this.inflight.delete(work));
   }
 
   private async deadLetter<T extends Topic>(

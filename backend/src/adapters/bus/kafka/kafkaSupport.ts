@@ -58,3 +58,40 @@ export function sleep(ms: number): Promise<void> {
 export function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
+
+/**
+ * Commits a consumer's offsets after its handlers resolved, coalescing: while one commit request is out,
+ * later offsets wait and go in the next request. A group catching up on a backlog then commits a few times
+ * instead of once per event, and a handler never waits for a commit before the next event starts. An
+ * offset not yet committed when a process dies only means a redelivery, which handlers absorb.
+ */
+export class OffsetCommitter {
+  private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly commit: (offsets: Array<{ topic: string; partition: number; offset: string }>) => Promise<void>,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Marks `offset` as handled; the committed position becomes offset + 1. */
+  done(topic: string, partition: number, offset: string): void {
+    this.pending.set(`${topic}\0${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+    this.running ??= this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Resolves once everything marked so far has been sent. */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.pending.size > 0) {
+      const batch = [...this.pending.values()];
+      this.pending.clear();
+      await this.commit(batch).catch(this.onError);
+    }
+  }
+}
