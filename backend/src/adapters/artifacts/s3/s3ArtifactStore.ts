@@ -123,6 +123,42 @@ export class S3ArtifactStore implements ArtifactStore {
     return out;
   }
 
+  /**
+   * Size and sha256 of a stored object, without downloading it when it carries the checksum metadata (objects this
+   * store wrote); objects uploaded by others (a Jenkins pipeline) are hashed once by streaming them. Undefined when missing.
+   */
+  async describe(key: string): Promise<StoredArtifact | undefined> {
+    assertArtifactKey(key);
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const recorded = head.Metadata?.[SHA_META];
+      if (recorded) return { key, size: head.ContentLength ?? 0, sha256: recorded };
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+    const { body } = await this.fetch(key);
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of body) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    return { key, size, sha256: hash.digest('hex') };
+  }
+
+  /** One user-metadata value of an object (a pipeline's plan, say); undefined when the object or the value is missing. */
+  async metadata(key: string, name: string): Promise<string | undefined> {
+    assertArtifactKey(key);
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return head.Metadata?.[name];
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
   async exists(key: string): Promise<boolean> {
     assertArtifactKey(key);
     try {
@@ -155,7 +191,8 @@ export class S3ArtifactStore implements ArtifactStore {
     }
   }
 
-  private ensureBucket(): Promise<void> {
+  /** Creates the bucket when configured to and it is missing; putFile calls it, others writing to the bucket may call it first. */
+  ensureBucket(): Promise<void> {
     if (!this.options.createBucket) return Promise.resolve();
     this.bucketReady ??= this.createBucketIfMissing().catch((err: unknown) => {
       this.bucketReady = undefined;
