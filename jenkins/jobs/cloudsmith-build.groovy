@@ -22,7 +22,7 @@ pipelineJob(jobName) {
     stringParam('ROOT_DIR', '.', 'Directory inside the repository to build (monorepos)')
     stringParam('INSTALL_COMMAND', '', 'Dependency install command, empty for none')
     stringParam('BUILD_COMMAND', '', 'Build command, empty for none')
-    stringParam('OUTPUT_DIR', '', 'Build output to package (static sites); empty packages the whole root dir')
+    stringParam('OUTPUT_DIR', '', 'Static build output to package (or candidates: dist build out); empty packages the whole root dir')
     stringParam('ARTIFACT_BUCKET', '', 'S3 bucket to upload the artifact to; empty archives it with the build')
     stringParam('ARTIFACT_KEY', '', 'Artifact key (S3 object key)')
     stringParam('CALLBACK_URL', '', 'URL notified with the result (POST, JSON); empty for none')

@@ -8,7 +8,7 @@ root="${ROOT_DIR:-.}"
 safe_relative "$root" "ROOT_DIR"
 [[ -d "$SRC/$root" ]] || fail "root directory '$root' does not exist in the repository"
 output="${OUTPUT_DIR:-}"
-[[ -n "$output" ]] && safe_relative "$output" "OUTPUT_DIR"
+for candidate in $output; do safe_relative "$candidate" "OUTPUT_DIR"; done
 
 mkdir -p "$OUT"
 {

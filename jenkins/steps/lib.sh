@@ -29,22 +29,28 @@ load_plan() {
 }
 
 # Runs one of the user's own commands (they run their own code anyway, hence a shell) in the app's root dir
-# with a clean environment: PATH, HOME, CI=1 and the app's env only. Jenkins' variables, the build parameters
-# and any bound credential stay out of it.
+# with a clean environment, as the platform's local builder does: PATH, HOME, NODE_ENV=production (unless the
+# app sets it), CI=1, quiet npm defaults and the app's env only. Jenkins' variables, the build parameters and
+# any bound credential stay out of it. HOME is a build home, never the agent user's own (its ~/.aws or
+# ~/.gitconfig may hold credentials): $WORKSPACE/.home by default, CLOUDSMITH_BUILD_HOME (an agent-wide
+# directory) to keep npm's cache warm across builds.
 run_user_command() {
   local what="$1" command="$2"
-  local -a env_args=("PATH=$PATH" "HOME=${HOME:-$WORKSPACE}" "CI=1")
-  [[ -n "${NODE_ENV:-}" ]] && env_args+=("NODE_ENV=$NODE_ENV")
+  local home="${CLOUDSMITH_BUILD_HOME:-$WORKSPACE/.home}"
+  mkdir -p "$home"
+  local -a env_args=("PATH=$PATH" "HOME=$home" "CI=1" "NODE_ENV=production"
+    "npm_config_audit=false" "npm_config_fund=false" "npm_config_update_notifier=false")
   if [[ -n "${APP_ENV_B64:-}" ]]; then
     local pair name value
     for pair in $APP_ENV_B64; do
       name="${pair%%=*}"
       [[ "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || fail "the app's env contains an invalid name"
+      [[ "$name" =~ ^(PATH|HOME|CI)$ ]] && continue
       value="$(printf '%s' "${pair#*=}" | base64 -d)" || fail "the app's env value for $name is not valid base64"
       env_args+=("$name=$value")
     done
   fi
   log "$what: $command"
   cd "$SRC/$PLAN_ROOT"
-  env -i "${env_args[@]}" bash -c "$command" || fail "$what failed: '$command' exited with code $?"
+  env -i "${env_args[@]}" bash -c "$command" || fail "$what failed: \`$command\` exited with code $?"
 }

@@ -1,16 +1,39 @@
 #!/usr/bin/env bash
-# package: tars the root dir (or only the build output for static sites) into $WORKSPACE/out/artifact.tar.gz,
-# without .git, and records its sha256 and size (printed as one line the platform's adapter checks).
+# package: writes $WORKSPACE/out/artifact.tar.gz (without .git) and records its sha256 and size, printed as one
+# line the platform's adapter checks against what it receives.
+#   - OUTPUT_DIR empty (Node servers, Next.js): the whole root dir, node_modules and build output included.
+#   - OUTPUT_DIR set (static sites, SPAs): site/ = the build output (without .git and node_modules), beside
+#     CloudSmith's dependency-free .cloudsmith/static-server.js (from the pipeline's own checkout), so the
+#     artifact runs anywhere Node does. The layout is the platform's local builder's.
+#     OUTPUT_DIR may list candidates ("dist build out"): the first holding an index.html wins, else the first present.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 load_plan
-dir="$SRC/$PLAN_ROOT"
-if [[ -n "$PLAN_OUTPUT" ]]; then
-  [[ -d "$dir/$PLAN_OUTPUT" ]] || fail "the build did not produce its output directory '$PLAN_OUTPUT'"
-  dir="$dir/$PLAN_OUTPUT"
-fi
+root="$SRC/$PLAN_ROOT"
 artifact="$OUT/artifact.tar.gz"
 rm -f "$artifact"
-tar -C "$dir" --exclude='./.git' --exclude='.git' -czf "$artifact" .
+
+if [[ -z "$PLAN_OUTPUT" ]]; then
+  tar -C "$root" --exclude='.git' -czf "$artifact" .
+else
+  chosen=""
+  for candidate in $PLAN_OUTPUT; do
+    safe_relative "$candidate" "OUTPUT_DIR"
+    [[ -d "$root/$candidate" ]] || continue
+    [[ -z "$chosen" ]] && chosen="$candidate"
+    if [[ -f "$root/$candidate/index.html" ]]; then chosen="$candidate"; break; fi
+  done
+  [[ -n "$chosen" ]] || fail "the build did not produce its output directory (looked for: $PLAN_OUTPUT)"
+  server="$WORKSPACE/.pipeline/backend/runtime-assets/static-server.js"
+  [[ -f "$server" ]] || fail "static-server.js is missing from the pipeline checkout ($server)"
+  stage="$OUT/stage"
+  rm -rf "$stage"
+  mkdir -p "$stage/.cloudsmith"
+  tar -C "$root/$chosen" --exclude='./.git' --exclude='./node_modules' -cf - . | { mkdir -p "$stage/site" && tar -C "$stage/site" -xf -; }
+  cp "$server" "$stage/.cloudsmith/static-server.js"
+  tar -C "$stage" -czf "$artifact" .
+  rm -rf "$stage"
+  log "packaged $chosen/ as a static site"
+fi
 sha256="$(sha256sum "$artifact" | cut -d' ' -f1)"
 size="$(stat -c %s "$artifact")"
 printf 'ARTIFACT_SHA256=%s\nARTIFACT_SIZE=%s\n' "$sha256" "$size" > "$OUT/artifact.env"

@@ -1,6 +1,8 @@
 import type { RunPlan } from '../../../domain/deployment';
 import { OUTPUT_DIR_CANDIDATES, type BuildPlan } from '../../../detect/plan';
+import { UserFacingError } from '../../../domain/errors';
 import type { Command } from '../../../sandbox/run';
+import { SITE_DIR, STATIC_SERVER_PATH } from '../local/localBuilder';
 
 /** What the pipeline needs from a detected plan: the commands as shell strings, and what to package. */
 export interface PipelinePlan {
@@ -38,7 +40,8 @@ export function pipelinePlan(plan: BuildPlan): PipelinePlan {
 }
 
 /**
- * How the runtime starts what package.sh produced: static sites as site/ beside static-server.js, servers
+ * How the runtime starts what package.sh produced. The layout is the local builder's, so an artifact runs
+ * the same whichever builder made it: static sites as site/ beside .cloudsmith/static-server.js, servers
  * from the packaged root dir.
  */
 export function runPlanFor(plan: BuildPlan): RunPlan {
@@ -46,13 +49,13 @@ export function runPlanFor(plan: BuildPlan): RunPlan {
     const spa = plan.kind === 'spa';
     return {
       kind: 'static',
-      start: ['node', 'static-server.js', 'site', ...(spa ? ['--spa'] : [])],
+      start: ['node', STATIC_SERVER_PATH, SITE_DIR, ...(spa ? ['--spa'] : [])],
       workdir: '.',
       spaFallback: spa,
       healthPath: plan.healthPath,
     };
   }
-  if (!plan.start) throw new Error(`a ${plan.kind} plan has no start command`);
+  if (!plan.start) throw new UserFacingError('no start command: add a start script to package.json or set startCommand');
   return {
     kind: plan.kind === 'next' ? 'next' : 'node',
     start: 'shell' in plan.start ? ['sh', '-c', plan.start.shell] : plan.start.argv,
