@@ -10,11 +10,13 @@ import { UserFacingError } from '../../src/domain/errors';
 import { buildFixture, describeBuilderContract, listFiles, unpackArtifact, type BuilderFixture } from './builder.contract';
 
 const limits = { timeoutMs: 300_000, maxOutputBytes: 8 * 1024 * 1024, maxMemoryMb: 2048 };
+// One build HOME for every test of this file, as a platform has: its npm cache makes repeated installs fast.
+const homeDir = join(tmpdir(), 'cloudsmith-test-build-home');
 
 async function localFixture(overrides: Partial<typeof limits> = {}): Promise<BuilderFixture & { dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'builder-local-'));
   const artifacts = new FsArtifactStore(join(dir, 'artifacts'));
-  const builder = new LocalBuilder({ artifacts, workDir: join(dir, 'work'), limits: { ...limits, ...overrides } });
+  const builder = new LocalBuilder({ artifacts, workDir: join(dir, 'work'), homeDir, limits: { ...limits, ...overrides } });
   return { dir, builder, artifacts, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
@@ -76,7 +78,7 @@ describe('LocalBuilder specifics', function () {
 
   it('builds the Vite SPA to dist/ and serves it with SPA fallback from the artifact alone', async function () {
     const { result, logs } = await buildFixture(fx, 'vite-spa', { workDir: fx.dir });
-    assert.ok(logs.includes('$ npm ci --include=dev'), logs.join('\n'));
+    assert.ok(logs.includes('$ npm ci --include=dev --prefer-offline'), logs.join('\n'));
     assert.ok(logs.includes('$ npm run build'));
     assert.deepEqual(result.plan.start, ['node', '.cloudsmith/static-server.js', 'site', '--spa']);
     assert.equal(result.plan.spaFallback, true);
@@ -102,7 +104,7 @@ describe('LocalBuilder specifics', function () {
     assert.equal(await head.text(), '');
   });
 
-  it('runs the node-express artifact with npm start', async function () {
+  it('plans npm start for node-express, and its unpacked artifact serves on its own', async function () {
     const { result } = await buildFixture(fx, 'node-express', { workDir: fx.dir });
     assert.deepEqual(result.plan.start, ['npm', 'start']);
     const dir = await unpackArtifact(fx.artifacts, result, fx.dir);

@@ -37,7 +37,7 @@ describe('detect', () => {
     const plan = await detectPlan(repo, {});
     assert.equal(plan.kind, 'node');
     assert.equal(plan.rootDir, '.');
-    assert.deepEqual(plan.install, { argv: ['npm', 'ci', '--include=dev'] });
+    assert.deepEqual(plan.install, { argv: ['npm', 'ci', '--include=dev', '--prefer-offline'] });
     assert.deepEqual(plan.build, { argv: ['npm', 'run', 'build'] });
     assert.deepEqual(plan.start, { argv: ['npm', 'start'] });
     assert.equal(plan.healthPath, '/');

@@ -19,9 +19,11 @@ export interface BuildLimits {
 
 export interface LocalBuilderOptions {
   artifacts: ArtifactStore;
-  /** Scratch space for packaging, and the shared build HOME (npm cache). */
+  /** Scratch space for packaging, and (unless homeDir is set) the builds' shared HOME. */
   workDir: string;
   limits: BuildLimits;
+  /** HOME of every build, shared so npm's cache stays warm (see cleanEnv); defaults to `<workDir>/home`. */
+  homeDir?: string;
 }
 
 /** Where static and SPA artifacts keep the platform's server, and where they keep the site. */
@@ -60,7 +62,7 @@ export class LocalBuilder implements Builder {
     const plan = await detectPlan(job.sourceDir, job.overrides);
     ctx.log(`Detected ${plan.kind === 'spa' ? 'an SPA' : `a ${plan.kind}`} app in ${plan.rootDir === '.' ? 'the repository root' : plan.rootDir}: ${plan.reason}`);
     const root = resolve(job.sourceDir, plan.rootDir);
-    const env = cleanEnv(job.env, { home: join(this.opts.workDir, 'home') });
+    const env = cleanEnv(job.env, { home: this.opts.homeDir ?? join(this.opts.workDir, 'home') });
     const { limits } = this.opts;
     let outputBytes = 0;
 
