@@ -27,7 +27,15 @@ export interface Config {
   build: { timeoutMs: number; maxOutputBytes: number; maxMemoryMb: number };
   deploy: { healthTimeoutMs: number };
 
-  kafka: { brokers: string[]; clientId: string; partitions: number; replicationFactor: number; topicPrefix: string };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    partitions: number;
+    replicationFactor: number;
+    topicPrefix: string;
+    /** How long a consumer group waits for a silent member (a killed process) before handing its work on. */
+    sessionTimeoutMs: number;
+  };
   aws: {
     region: string;
     endpoint?: string;
@@ -120,6 +128,7 @@ export function loadConfig(env: Env = process.env): Config {
       partitions: int(env, 'KAFKA_PARTITIONS', 6),
       replicationFactor: int(env, 'KAFKA_REPLICATION_FACTOR', 1),
       topicPrefix: env.KAFKA_TOPIC_PREFIX || 'cloudsmith.',
+      sessionTimeoutMs: int(env, 'KAFKA_SESSION_TIMEOUT_MS', 20_000),
     },
     aws: {
       region: env.AWS_REGION || 'us-east-1',
