@@ -75,7 +75,7 @@ node24_env() {
 }
 
 install_code_server() {
-  [ -x "$CS_BIN" ] && (node24_env && code-server --version 2>/dev/null | head -1 | grep -q "^$CS_VERSION ") && return 0
+  [ -x "$CS_BIN" ] && (node24_env && code-server --config "$HOME_DIR/run/config.yaml" --version 2>/dev/null | head -1 | grep -q "^$CS_VERSION ") && return 0
   log "installing code-server $CS_VERSION with $("$NODE_DIR/bin/node" -v)"
   mkdir -p "$HOME_DIR/cs"
   [ -f "$HOME_DIR/cs/package.json" ] || echo '{"private":true}' > "$HOME_DIR/cs/package.json"
@@ -87,7 +87,7 @@ install_code_server() {
 }
 
 verify() {
-  (node24_env && code-server --version | head -1) || return 1
+  (node24_env && mkdir -p "$HOME_DIR/run" && code-server --config "$HOME_DIR/run/config.yaml" --version | head -1) || return 1
   /usr/bin/chromium --version || return 1
   [ -d "$root/node_modules/playwright-core" ] || { log "playwright-core missing: run npm ci at the repo root"; return 1; }
 }

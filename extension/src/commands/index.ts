@@ -1,0 +1,57 @@
+import * as vscode from 'vscode';
+import { ApiError } from '../../../backend/src/client/api';
+import { NotSignedInError } from '../auth';
+import type { Services } from '../services';
+import { cancel } from './cancel';
+import { deploy } from './deploy';
+import { openApp } from './openApp';
+import { openLaunchboard } from './openLaunchboard';
+import { redeploy } from './redeploy';
+import { filterRepositories, refresh } from './refresh';
+import { rollback } from './rollback';
+import { showLogs } from './showLogs';
+import { signIn } from './signIn';
+import { signOut } from './signOut';
+
+type Command = (s: Services, arg?: never) => Promise<void>;
+
+const COMMANDS: Record<string, Command> = {
+  'cloudsmith.deploy': deploy,
+  'cloudsmith.showLogs': showLogs,
+  'cloudsmith.openApp': openApp,
+  'cloudsmith.cancel': cancel,
+  'cloudsmith.rollback': rollback,
+  'cloudsmith.redeploy': redeploy,
+  'cloudsmith.signIn': signIn,
+  'cloudsmith.signOut': signOut,
+  'cloudsmith.refresh': refresh,
+  'cloudsmith.filterRepositories': filterRepositories,
+  'cloudsmith.openLaunchboard': openLaunchboard,
+};
+
+export function registerCommands(s: Services): vscode.Disposable[] {
+  return Object.entries(COMMANDS).map(([id, run]) =>
+    vscode.commands.registerCommand(id, async (arg?: unknown) => {
+      try {
+        await run(s, arg as never);
+      } catch (err) {
+        report(s, id, err);
+      }
+    }),
+  );
+}
+
+/** One place turns failures into messages a user can act on; the token never appears in them. */
+function report(s: Services, id: string, err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  s.logs.info(`${id} failed: ${message}`);
+  if (err instanceof NotSignedInError) {
+    void vscode.window.showWarningMessage(`CloudSmith: ${message}`, 'Sign In').then((c) => c && vscode.commands.executeCommand('cloudsmith.signIn'));
+  } else if (err instanceof ApiError && err.unreachable) {
+    void vscode.window.showErrorMessage(`CloudSmith: ${message}. Check the cloudsmith.apiUrl setting.`, 'Open Settings').then(
+      (c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'cloudsmith.apiUrl'),
+    );
+  } else {
+    void vscode.window.showErrorMessage(`CloudSmith: ${message}`);
+  }
+}

@@ -1,0 +1,11 @@
+import type { Services } from '../services';
+
+export async function refresh(s: Services): Promise<void> {
+  await s.auth.refresh();
+  s.tree.refresh();
+}
+
+export async function filterRepositories(s: Services): Promise<void> {
+  const text = await s.ui.input({ title: 'CloudSmith: Filter Repositories', prompt: 'Show repositories whose name contains (empty shows all)', value: s.tree.filter });
+  if (text !== undefined) s.tree.setFilter(text);
+}

@@ -1,0 +1,91 @@
+import * as vscode from 'vscode';
+import { CloudSmithClient } from '../../backend/src/client/api';
+import { Auth } from './auth';
+import { registerCommands } from './commands';
+import { apiUrl, githubApiUrl } from './config';
+import { Deployments } from './deployments';
+import { createGitHub } from './github';
+import { LogChannel } from './logs';
+import type { Services } from './services';
+import { StatusBar } from './statusBar';
+import type { UserInput } from './userInput';
+import { VsCodeUserInput } from './vscodeUserInput';
+import { Launchboard } from './views/launchboard';
+import { RepositoriesTree } from './views/repositoriesTree';
+import { workspaceRepo } from './workspace';
+
+/** Set by the bundle's first line (esbuild banner), so activation time includes evaluating our own code. */
+declare const __cloudsmithLoadStart: number | undefined;
+const loadedAt = typeof __cloudsmithLoadStart === 'number' ? __cloudsmithLoadStart : performance.now();
+
+/** What activate() returns to other extensions and tests: the prompt answerer can be swapped. */
+export interface CloudSmithApi {
+  activationMs: number;
+  setUserInput(ui: UserInput): void;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<CloudSmithApi> {
+  const auth = new Auth(context.globalState);
+  const token = () => auth.token();
+  const client = new CloudSmithClient({ baseUrl: apiUrl(), token });
+  const logs = new LogChannel(() => client.baseUrl, token);
+  const statusBar = new StatusBar();
+  const deployments = new Deployments(client, logs, statusBar);
+  const github = createGitHub(githubApiUrl, token);
+  const tree = new RepositoriesTree(auth, client, github, () => client.baseUrl);
+  const launchboard = new Launchboard(context.extensionUri, client, github, tree, deployments);
+  const services: Services = { context, auth, client, github, ui: new VsCodeUserInput(), logs, deployments, tree, launchboard, githubApiUrl };
+
+  const view = vscode.window.createTreeView('cloudsmith.repositories', { treeDataProvider: tree, showCollapseAll: true });
+  context.subscriptions.push(auth, logs, statusBar, deployments, tree, launchboard, view, ...registerCommands(services));
+  context.subscriptions.push(
+    auth.onDidChange((session) => {
+      void vscode.commands.executeCommand('setContext', 'cloudsmith.signedIn', !!session);
+      tree.refresh();
+      if (!session) statusBar.set({ kind: 'signedOut' });
+      else void reflectWorkspaceApp(services, statusBar);
+    }),
+    deployments.onDidChange((e) => {
+      if (!e.line) tree.refresh(true);
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('cloudsmith')) void vscode.window.showInformationMessage('CloudSmith: reload the window to use the new API URL.', 'Reload').then((c) => c && vscode.commands.executeCommand('workbench.action.reloadWindow'));
+    }),
+  );
+
+  const activationMs = Math.round(performance.now() - loadedAt);
+  logs.info(`CloudSmith activated in ${activationMs} ms (API ${client.baseUrl})`);
+  // Session lookup and the workspace's app are network calls: after activation, never blocking it.
+  void auth.refresh().then((session) => {
+    void vscode.commands.executeCommand('setContext', 'cloudsmith.signedIn', !!session);
+    if (!session) statusBar.set({ kind: 'signedOut' });
+    else void reflectWorkspaceApp(services, statusBar);
+  });
+
+  return {
+    activationMs,
+    setUserInput: (ui) => {
+      services.ui = ui;
+    },
+  };
+}
+
+/** At start (and after sign-in) the status bar shows the workspace app's latest deployment. */
+async function reflectWorkspaceApp(s: Services, statusBar: StatusBar): Promise<void> {
+  const local = await workspaceRepo(s.githubApiUrl());
+  if (!local) {
+    if (statusBar.state.kind === 'signedOut') statusBar.set({ kind: 'hidden' });
+    return;
+  }
+  const [latest] = await s.client.listDeployments(local.repo, 1).catch(() => []);
+  if (!latest) {
+    statusBar.set({ kind: 'hidden' });
+    return;
+  }
+  if (['queued', 'fetching', 'building', 'deploying'].includes(latest.status)) void s.deployments.follow(latest, { progress: false });
+  else s.deployments.update(latest);
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions.
+}

@@ -1,0 +1,23 @@
+import type * as vscode from 'vscode';
+import type { CloudSmithClient } from '../../backend/src/client/api';
+import type { Auth } from './auth';
+import type { Deployments } from './deployments';
+import type { GitHub } from './github';
+import type { LogChannel } from './logs';
+import type { UserInput } from './userInput';
+import type { Launchboard } from './views/launchboard';
+import type { RepositoriesTree } from './views/repositoriesTree';
+
+/** What commands work with; built once in activate(). */
+export interface Services {
+  context: vscode.ExtensionContext;
+  auth: Auth;
+  client: CloudSmithClient;
+  github: GitHub;
+  ui: UserInput;
+  logs: LogChannel;
+  deployments: Deployments;
+  tree: RepositoriesTree;
+  launchboard: Launchboard;
+  githubApiUrl: () => string;
+}

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { CloudSmithClient } from '../../../backend/src/client/api';
+import type { DeployRequest } from '../../../backend/src/client/types';
+import type { Deployments } from '../deployments';
+import type { GitHub } from '../github';
+import { isFromWebview, type ToWebview } from '../webview/messages';
+import type { RepositoriesTree } from './repositoriesTree';
+
+/**
+ * The Launchboard: a deploy form (repo, branch, root dir, commands, env) and the running deployment's stage
+ * timeline, last log lines and URL. Strict CSP with a per-render nonce; only the extension's own files load.
+ */
+export class Launchboard implements vscode.Disposable {
+  static readonly viewType = 'cloudsmith.launchboard';
+  private panel: vscode.WebviewPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private pendingRepo: string | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly client: CloudSmithClient,
+    private readonly github: GitHub,
+    private readonly tree: RepositoriesTree,
+    private readonly deployments: Deployments,
+  ) {
+    this.disposables.push(
+      deployments.onDidChange((e) => {
+        if (e.line) this.post({ type: 'log', deploymentId: e.deployment.id, line: e.line });
+        else this.post({ type: 'deployment', deployment: e.deployment });
+      }),
+    );
+  }
+
+  show(repo?: string): void {
+    this.pendingRepo = repo ?? this.pendingRepo;
+    if (this.panel) {
+      this.panel.reveal(vscode.ViewColumn.Active);
+      if (repo) void this.sendRepos();
+      return;
+    }
+    const media = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    this.panel = vscode.window.createWebviewPanel(Launchboard.viewType, 'CloudSmith Launchboard', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [media],
+    });
+    this.panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media', 'cloudsmith.svg');
+    this.panel.webview.html = this.html(this.panel.webview, media);
+    this.panel.webview.onDidReceiveMessage((m: unknown) => void this.receive(m), undefined, this.disposables);
+    this.panel.onDidDispose(() => (this.panel = undefined), undefined, this.disposables);
+  }
+
+  private post(message: ToWebview): void {
+    void this.panel?.webview.postMessage(message);
+  }
+
+  private async receive(message: unknown): Promise<void> {
+    if (!isFromWebview(message)) return;
+    try {
+      switch (message.type) {
+        case 'ready':
+          await this.sendRepos();
+          if (this.deployments.last) this.post({ type: 'deployment', deployment: this.deployments.last });
+          return;
+        case 'selectRepo':
+          await this.sendRepoDetails(message.repo);
+          return;
+        case 'deploy':
+          await this.deploy(message.request);
+          return;
+        case 'cancel':
+          await this.deployments.cancel(message.deploymentId);
+          return;
+        case 'openUrl':
+          await vscode.env.openExternal(vscode.Uri.parse(message.url));
+          return;
+        case 'showLogs':
+          await vscode.commands.executeCommand('cloudsmith.showLogs', message.deploymentId);
+          return;
+      }
+    } catch (err) {
+      this.post({ type: 'error', message: (err as Error).message });
+    }
+  }
+
+  private async sendRepos(): Promise<void> {
+    const repos = await this.tree.listRepos();
+    this.post({ type: 'repos', repos: repos.map((r) => ({ fullName: r.fullName, defaultBranch: r.defaultBranch })), selected: this.pendingRepo });
+  }
+
+  private async sendRepoDetails(repo: string): Promise<void> {
+    const info = (await this.tree.listRepos()).find((r) => r.fullName === repo);
+    const branches = await this.github.branches(repo);
+    this.post({ type: 'branches', repo, branches, defaultBranch: info?.defaultBranch ?? branches[0] ?? 'main' });
+    const app = this.tree.appFor(repo);
+    this.post({ type: 'env', repo, env: app ? await this.client.getEnv(app.name).catch(() => ({})) : {} });
+  }
+
+  private async deploy(request: DeployRequest): Promise<void> {
+    const clean: DeployRequest = { repo: request.repo };
+    if (request.ref) clean.ref = request.ref;
+    for (const key of ['rootDir', 'installCommand', 'buildCommand', 'startCommand', 'outputDir'] as const) {
+      const value = request[key]?.trim();
+      if (value) clean[key] = value;
+    }
+    if (request.env && Object.keys(request.env).length > 0) clean.env = request.env;
+    const deployment = await this.deployments.deploy(clean);
+    this.post({ type: 'deployment', deployment });
+  }
+
+  private html(webview: vscode.Webview, media: vscode.Uri): string {
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'webview.css'));
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource}`,
+      `style-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>CloudSmith Launchboard</title>
+</head>
+<body>
+<main id="app" aria-live="polite"></main>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

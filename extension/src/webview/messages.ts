@@ -1,0 +1,53 @@
+import type { DeploymentView, DeployRequest, LogLineMessage } from '../../../backend/src/client/types';
+
+/** Messages between the Launchboard webview and the extension: typed on both sides, validated on receipt. */
+export type ToWebview =
+  | { type: 'repos'; repos: Array<{ fullName: string; defaultBranch: string }>; selected?: string }
+  | { type: 'branches'; repo: string; branches: string[]; defaultBranch: string }
+  | { type: 'env'; repo: string; env: Record<string, string> }
+  | { type: 'deployment'; deployment: DeploymentView }
+  | { type: 'log'; deploymentId: string; line: LogLineMessage }
+  | { type: 'error'; message: string };
+
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'selectRepo'; repo: string }
+  | { type: 'deploy'; request: DeployRequest }
+  | { type: 'cancel'; deploymentId: string }
+  | { type: 'openUrl'; url: string }
+  | { type: 'showLogs'; deploymentId: string };
+
+/** What the webview keeps with setState, so hiding and showing the panel loses nothing. */
+export interface LaunchboardState {
+  repo?: string;
+  ref?: string;
+  rootDir?: string;
+  installCommand?: string;
+  buildCommand?: string;
+  startCommand?: string;
+  env?: Array<{ key: string; value: string }>;
+  deployment?: DeploymentView;
+  lines?: string[];
+}
+
+export function isFromWebview(value: unknown): value is FromWebview {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      return true;
+    case 'selectRepo':
+      return typeof m.repo === 'string';
+    case 'deploy': {
+      const r = m.request as Record<string, unknown> | undefined;
+      return typeof r === 'object' && r !== null && typeof r.repo === 'string';
+    }
+    case 'cancel':
+    case 'showLogs':
+      return typeof m.deploymentId === 'string';
+    case 'openUrl':
+      return typeof m.url === 'string' && /^https?:\/\//.test(m.url);
+    default:
+      return false;
+  }
+}
