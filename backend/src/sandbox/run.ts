@@ -37,7 +37,11 @@ const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u00
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 
 export function printable(bytes: Buffer): string {
-  return new TextDecoder('utf-8', { fatal: false }).decode(bytes).replace(ANSI, '').replace(CONTROL, '\uFFFD').replace(/\r$/, '');
+  let text = new TextDecoder('utf-8', { fatal: false }).decode(bytes).replace(/\r+$/, '');
+  // Progress bars redraw a line with carriage returns; keep what a terminal would end up showing.
+  const cr = text.lastIndexOf('\r');
+  if (cr !== -1) text = text.slice(cr + 1);
+  return text.replace(ANSI, '').replace(CONTROL, '\uFFFD');
 }
 
 /** Splits a byte stream into lines, decoding only whole lines so multi-byte characters split across chunks survive. */

@@ -151,6 +151,11 @@ describe('sandbox', () => {
     assert.equal(lines[3], 'café', 'a character split across writes is kept whole');
   });
 
+  it('keeps what a terminal would show of CRLF and progress-bar lines', async () => {
+    await runCommand({ argv: [process.execPath, '-e', `process.stdout.write('windows\\r\\n10%\\r50%\\r100% done\\n')`] }, base);
+    assert.deepEqual(lines, ['windows', '100% done']);
+  });
+
   it('gives the command a clean environment', async () => {
     process.env.CLOUDSMITH_PARENT_SECRET = 'do-not-leak';
     try {
