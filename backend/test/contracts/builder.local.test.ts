@@ -104,6 +104,19 @@ describe('LocalBuilder specifics', function () {
     assert.equal(await head.text(), '');
   });
 
+  it('serves a plain static site as is: no SPA fallback, correct types, 404s', async function () {
+    const { result } = await buildFixture(fx, 'static-site', { workDir: fx.dir });
+    assert.deepEqual(result.plan.start, ['node', '.cloudsmith/static-server.js', 'site']);
+    const dir = await unpackArtifact(fx.artifacts, result, fx.dir);
+    const { url, child } = await serve(dir, result.plan.start, result.plan.workdir);
+    children.push(child);
+    assert.match(await (await fetch(`${url}/`)).text(), /static-site ok/);
+    const css = await fetch(`${url}/style.css`);
+    assert.match(css.headers.get('content-type') ?? '', /text\/css/);
+    assert.equal((await fetch(`${url}/about`)).status, 404);
+    assert.equal((await fetch(`${url}/`, { method: 'POST' })).status, 405);
+  });
+
   it('plans npm start for node-express, and its unpacked artifact serves on its own', async function () {
     const { result } = await buildFixture(fx, 'node-express', { workDir: fx.dir });
     assert.deepEqual(result.plan.start, ['npm', 'start']);
