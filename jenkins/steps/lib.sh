@@ -40,6 +40,7 @@ run_user_command() {
   mkdir -p "$home"
   local -a env_args=("PATH=$PATH" "HOME=$home" "CI=1" "NODE_ENV=production"
     "npm_config_audit=false" "npm_config_fund=false" "npm_config_update_notifier=false")
+  SECRET_VALUES=()
   if [[ -n "${APP_ENV_B64:-}" ]]; then
     local pair name value
     for pair in $APP_ENV_B64; do
@@ -48,9 +49,24 @@ run_user_command() {
       [[ "$name" =~ ^(PATH|HOME|CI)$ ]] && continue
       value="$(printf '%s' "${pair#*=}" | base64 -d)" || fail "the app's env value for $name is not valid base64"
       env_args+=("$name=$value")
+      # Jenkins masks only the bound variable (the encoded blob); the decoded values are masked here.
+      (( ${#value} >= 6 )) && SECRET_VALUES+=("$value")
     done
   fi
   log "$what: $command"
   cd "$SRC/$PLAN_ROOT"
-  env -i "${env_args[@]}" bash -c "$command" || fail "$what failed: \`$command\` exited with code $?"
+  if (( ${#SECRET_VALUES[@]} > 0 )); then
+    env -i "${env_args[@]}" bash -c "$command" 2>&1 | mask_output || fail "$what failed: \`$command\` exited with code $?"
+  else
+    env -i "${env_args[@]}" bash -c "$command" || fail "$what failed: \`$command\` exited with code $?"
+  fi
+}
+
+# Copies stdin to stdout line by line (so the console still streams), with every SECRET_VALUES entry as ****.
+mask_output() {
+  local line secret
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    for secret in "${SECRET_VALUES[@]}"; do line="${line//"$secret"/****}"; done
+    printf '%s\n' "$line"
+  done
 }

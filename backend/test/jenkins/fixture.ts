@@ -23,7 +23,7 @@ export interface JenkinsFixture extends BuilderFixture {
 
 /** A JenkinsBuilder against the stand-in, with a git server holding the sources and a filesystem artifact store. */
 export async function jenkinsFixture(
-  opts: { builder?: Partial<JenkinsBuilderOptions>; standin?: JenkinsStandinOptions } = {},
+  opts: { builder?: Partial<JenkinsBuilderOptions>; standin?: JenkinsStandinOptions; /** CALLBACK_URL = the stand-in's recorder */ callback?: boolean } = {},
 ): Promise<JenkinsFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'builder-jenkins-'));
   const artifacts = new FsArtifactStore(join(dir, 'artifacts'));
@@ -41,6 +41,7 @@ export async function jenkinsFixture(
     openToken: (sealed) => sealer.open(sealed),
     workDir: join(dir, 'work'),
     backoffMs: 20,
+    callbackUrl: opts.callback ? `${jenkins.url}/__callback` : undefined,
     ...opts.builder,
   });
   return {

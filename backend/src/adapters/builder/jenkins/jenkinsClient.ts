@@ -97,13 +97,13 @@ export class JenkinsClient {
     let crumbRefreshed = false;
     for (let attempt = 1; ; attempt++) {
       let res: Response;
+      const headers: Record<string, string> = { Authorization: this.auth };
+      if (req.contentType) headers['Content-Type'] = req.contentType;
+      if (method !== 'GET') {
+        const crumb = await this.getCrumb(req.signal);
+        if (crumb) headers[crumb.field] = crumb.value;
+      }
       try {
-        const headers: Record<string, string> = { Authorization: this.auth };
-        if (req.contentType) headers['Content-Type'] = req.contentType;
-        if (method !== 'GET') {
-          const crumb = await this.getCrumb(req.signal);
-          if (crumb) headers[crumb.field] = crumb.value;
-        }
         if (this.cookies.size > 0) headers.Cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
         const signals = [AbortSignal.timeout(this.requestTimeoutMs), ...(req.signal ? [req.signal] : [])];
         res = await fetch(this.url(req.path, req.query), { method, headers, body: req.body, redirect: 'manual', signal: AbortSignal.any(signals) });
