@@ -1,0 +1,239 @@
+const assert = require('node:assert/strict');
+const { readFileSync } = require('node:fs');
+const path = require('node:path');
+const { loadTerraform, allReferences } = require('./hcl.cjs');
+const { TABLES } = require('../../backend/src/adapters/store/dynamodb/tables.ts');
+
+const TF_DIR = process.env.TERRAFORM_DIR || path.join(__dirname, '..');
+const REPO = path.join(TF_DIR, '..');
+
+/**
+ * Actions AWS does not scope to a resource (or that the platform cannot know the ARN of before creating it), the only
+ * ones allowed with Resource "*".
+ */
+const UNSCOPABLE = new Set([
+  'ecr:GetAuthorizationToken',
+  'ecs:RegisterTaskDefinition',
+  'ecs:DeregisterTaskDefinition',
+  'ecs:DescribeTaskDefinition',
+  'ecs:ListTaskDefinitions',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeTargetGroupAttributes',
+  'application-autoscaling:RegisterScalableTarget',
+  'application-autoscaling:DeregisterScalableTarget',
+  'application-autoscaling:PutScalingPolicy',
+  'application-autoscaling:DescribeScalableTargets',
+  'application-autoscaling:DescribeScalingPolicies',
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+]);
+
+const asList = (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+describe('terraform/', function () {
+  let tf;
+  let refs;
+  let usage;
+
+  before(async function () {
+    tf = await loadTerraform(TF_DIR);
+    refs = allReferences(tf.merged);
+    // Uses of a variable count outside its own declaration (a validation block refers to itself).
+    usage = allReferences({ ...tf.merged, variable: {} });
+  });
+
+  const resource = (type, name) => tf.merged.resource[type]?.[name];
+  const resourcesOf = (type) => Object.entries(tf.merged.resource[type] ?? {});
+
+  it('parses every .tf file', function () {
+    const names = Object.keys(tf.files);
+    for (const expected of ['versions.tf', 'variables.tf', 'network.tf', 'alb.tf', 'ecs.tf', 'storage.tf', 'kafka.tf', 'iam.tf', 'services.tf', 'outputs.tf']) {
+      assert.ok(names.includes(expected), `${expected} parsed`);
+    }
+  });
+
+  it('every referenced variable, local, resource, data source and module exists', function () {
+    const missing = [];
+    for (const v of refs.var) if (!tf.merged.variable[v]) missing.push(`var.${v}`);
+    for (const l of refs.local) if (!(l in tf.merged.locals)) missing.push(`local.${l}`);
+    for (const d of refs.data) {
+      const [type, name] = d.split('.');
+      if (!tf.merged.data[type]?.[name]) missing.push(`data.${d}`);
+    }
+    for (const m of refs.module) if (!tf.merged.module[m]) missing.push(`module.${m}`);
+    for (const r of refs.resource) {
+      const [type, name] = r.split('.');
+      if (!tf.merged.resource[type]?.[name]) missing.push(r);
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  it('every variable is used, described and typed', function () {
+    const problems = [];
+    for (const [name, block] of Object.entries(tf.merged.variable)) {
+      if (!usage.var.has(name)) problems.push(`var.${name} is never used`);
+      if (!block.description) problems.push(`var.${name} has no description`);
+      if (!block.type) problems.push(`var.${name} has no type`);
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('every local is used', function () {
+    const unused = Object.keys(tf.merged.locals).filter((l) => !usage.local.has(l));
+    assert.deepEqual(unused, []);
+  });
+
+  it('IAM: no wildcard actions; Resource "*" only for actions AWS cannot scope; every role policy is a checked document', function () {
+    const problems = [];
+    for (const [name, doc] of Object.entries(tf.merged.data.aws_iam_policy_document ?? {})) {
+      for (const st of asList(doc.statement)) {
+        const label = `${name}/${st.sid ?? '(no sid)'}`;
+        const actions = asList(st.actions);
+        if (actions.length === 0) problems.push(`${label}: no actions`);
+        if (st.not_actions) problems.push(`${label}: not_actions`);
+        for (const a of actions) if (a.includes('*')) problems.push(`${label}: wildcard action ${a}`);
+        const resources = asList(st.resources);
+        const deny = st.effect === 'Deny';
+        const isAssume = actions.every((a) => a === 'sts:AssumeRole');
+        if (!isAssume && resources.length === 0) problems.push(`${label}: no resources`);
+        if (resources.includes('*') && !deny) {
+          for (const a of actions) if (!UNSCOPABLE.has(a)) problems.push(`${label}: ${a} on Resource "*"`);
+        }
+        for (const p of asList(st.principals)) {
+          if (asList(p.identifiers).includes('*') && !deny) problems.push(`${label}: Allow to principal "*"`);
+        }
+      }
+    }
+    for (const type of ['aws_iam_role_policy', 'aws_s3_bucket_policy']) {
+      for (const [name, block] of resourcesOf(type)) {
+        if (!/^\$\{data\.aws_iam_policy_document\.[\w-]+\.json\}$/.test(block.policy)) problems.push(`${type}.${name}: inline policy not from a policy document`);
+      }
+    }
+    for (const [name, block] of resourcesOf('aws_iam_role')) {
+      if (!/^\$\{data\.aws_iam_policy_document\.[\w-]+\.json\}$/.test(block.assume_role_policy)) problems.push(`aws_iam_role.${name}: inline trust policy`);
+    }
+    assert.deepEqual(problems, []);
+    assert.equal(resourcesOf('aws_iam_role_policy_attachment').length, 0, 'no managed (broad) policies attached');
+  });
+
+  it('outputs give the API URL over HTTPS and everything the backend needs', function () {
+    const out = tf.merged.output;
+    assert.ok(out.api_url, 'output api_url');
+    assert.equal(out.api_url.value, '${local.api_url}');
+    assert.match(tf.merged.locals.api_url, /^https:\/\//);
+    for (const name of ['alb_listener_arn', 'vpc_id', 'private_subnet_ids', 'ecs_cluster_name', 'artifact_bucket', 'dynamodb_table_prefix', 'kafka_bootstrap_brokers', 'task_execution_role_arn', 'backend_env']) {
+      assert.ok(out[name], `output ${name}`);
+    }
+    for (const [name, block] of Object.entries(out)) assert.ok(block.description, `output ${name} has a description`);
+  });
+
+  it('the backend environment sets only variables backend/src/config.ts reads, and every one the AWS mode needs', function () {
+    const config = readFileSync(path.join(REPO, 'backend/src/config.ts'), 'utf8');
+    const env = tf.merged.locals.backend_env;
+    for (const key of Object.keys(env)) assert.ok(config.includes(key), `${key} is read by config.ts`);
+    for (const key of ['CLOUDSMITH_STORE', 'CLOUDSMITH_ARTIFACTS', 'CLOUDSMITH_RUNTIME', 'CLOUDSMITH_BUS', 'KAFKA_BROKERS', 'CLOUDSMITH_S3_BUCKET', 'CLOUDSMITH_DYNAMODB_PREFIX', 'CLOUDSMITH_ALB_LISTENER_ARN', 'CLOUDSMITH_VPC_ID', 'CLOUDSMITH_ECS_SUBNETS', 'CLOUDSMITH_ECS_CLUSTER']) {
+      assert.ok(key in env, `backend_env sets ${key}`);
+    }
+    assert.equal(env.CLOUDSMITH_STORE, 'dynamodb');
+    assert.equal(env.CLOUDSMITH_ARTIFACTS, 's3');
+    assert.equal(env.CLOUDSMITH_RUNTIME, 'ecs');
+    assert.equal(env.CLOUDSMITH_DYNAMODB_PREFIX, '${local.table_prefix}');
+  });
+
+  it('DynamoDB tables match what DynamoStore creates (keys, attributes, indexes), with point-in-time recovery', function () {
+    const tables = resourcesOf('aws_dynamodb_table');
+    assert.equal(tables.length, TABLES.length, 'one table per DynamoStore table');
+    for (const spec of TABLES) {
+      const entry = tables.find(([, t]) => t.name === `\${local.table_prefix}${spec.suffix}`);
+      assert.ok(entry, `table ${spec.suffix}`);
+      const [name, t] = entry;
+      assert.equal(t.billing_mode, 'PAY_PER_REQUEST', name);
+      assert.equal(t.hash_key, spec.hash.name, `${name} hash key`);
+      assert.equal(t.range_key, spec.range?.name, `${name} range key`);
+      const expectedAttrs = new Map();
+      for (const k of [spec.hash, spec.range, ...spec.indexes.flatMap((i) => [i.hash, i.range])]) if (k) expectedAttrs.set(k.name, k.type);
+      const attrs = new Map(asList(t.attribute).map((a) => [a.name, a.type]));
+      assert.deepEqual([...attrs].sort(), [...expectedAttrs].sort(), `${name} attributes`);
+      const gsis = asList(t.global_secondary_index)
+        .map((g) => ({ name: g.name, hash: g.hash_key, range: g.range_key, projection: g.projection_type }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      const expectedGsis = spec.indexes
+        .map((i) => ({ name: i.name, hash: i.hash.name, range: i.range?.name, projection: 'ALL' }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      assert.deepEqual(gsis, expectedGsis, `${name} indexes`);
+      assert.equal(asList(t.point_in_time_recovery)[0]?.enabled, true, `${name} PITR`);
+      if (spec.ttlAttribute) {
+        assert.equal(asList(t.ttl)[0]?.attribute_name, spec.ttlAttribute, `${name} TTL`);
+        assert.equal(asList(t.ttl)[0]?.enabled, true, `${name} TTL enabled`);
+      }
+    }
+  });
+
+  it('network: public and private subnets in two AZs, a NAT gateway, private routes through it', function () {
+    assert.equal(resource('aws_subnet', 'public').count, 2);
+    assert.equal(resource('aws_subnet', 'private').count, 2);
+    assert.match(resource('aws_subnet', 'private').availability_zone, /local\.azs\[count\.index\]/);
+    assert.match(tf.merged.locals.azs, /slice\(data\.aws_availability_zones\.available\.names, 0, 2\)/);
+    assert.ok(resource('aws_nat_gateway', 'main'));
+    assert.match(asList(resource('aws_route_table', 'private').route)[0].nat_gateway_id, /aws_nat_gateway\.main/);
+  });
+
+  it('ALB: HTTPS with the ACM certificate variable, HTTP redirects to HTTPS, wildcard DNS for apps', function () {
+    const https = resource('aws_lb_listener', 'https');
+    assert.equal(https.protocol, 'HTTPS');
+    assert.equal(https.port, 443);
+    assert.equal(https.certificate_arn, '${var.certificate_arn}');
+    const redirect = asList(resource('aws_lb_listener', 'http_redirect').default_action)[0];
+    assert.equal(redirect.type, 'redirect');
+    assert.equal(asList(redirect.redirect)[0].protocol, 'HTTPS');
+    assert.equal(resource('aws_route53_record', 'apps_wildcard').name, '*.${local.apps_domain}');
+    const tg = asList(resource('aws_lb_target_group', 'api').health_check)[0];
+    assert.equal(tg.interval, 5);
+  });
+
+  it('ECS: Fargate and Fargate Spot capacity providers; four backend services with circuit breaker and autoscaling', function () {
+    assert.deepEqual(resource('aws_ecs_cluster_capacity_providers', 'main').capacity_providers, ['FARGATE', 'FARGATE_SPOT']);
+    assert.deepEqual(Object.keys(tf.merged.variable.services.default).sort(), ['api', 'buildrelay', 'docksage', 'gitpulse']);
+    const svc = resource('aws_ecs_service', 'service');
+    assert.equal(svc.for_each, '${var.services}');
+    assert.equal(asList(svc.deployment_circuit_breaker)[0].enable, true);
+    assert.equal(asList(svc.deployment_circuit_breaker)[0].rollback, true);
+    assert.equal(resource('aws_appautoscaling_target', 'service').for_each, '${var.services}');
+    assert.equal(resource('aws_appautoscaling_policy', 'service_cpu').policy_type, 'TargetTrackingScaling');
+    for (const name of ['services', 'apps', 'lambda']) assert.ok(resource('aws_cloudwatch_log_group', name), `log group ${name}`);
+  });
+
+  it('S3: encrypted, versioned, lifecycle, public access blocked', function () {
+    assert.equal(asList(resource('aws_s3_bucket_versioning', 'artifacts').versioning_configuration)[0].status, 'Enabled');
+    assert.ok(resource('aws_s3_bucket_server_side_encryption_configuration', 'artifacts'));
+    const rules = asList(resource('aws_s3_bucket_lifecycle_configuration', 'artifacts').rule);
+    assert.ok(rules.some((r) => r.abort_incomplete_multipart_upload), 'incomplete multipart uploads are aborted');
+    assert.ok(rules.some((r) => r.noncurrent_version_expiration), 'old versions expire');
+    assert.equal(resource('aws_s3_bucket_public_access_block', 'artifacts').block_public_policy, true);
+  });
+
+  it('Lambda: invoked by S3 on artifacts/*.tar.gz with a scoped permission; its handler file exists', function () {
+    const fn = resource('aws_lambda_function', 'artifact_uploaded');
+    assert.equal(fn.handler, 'artifact-uploaded.handler');
+    assert.ok(readFileSync(path.join(REPO, 'backend/src/lambda/artifact-uploaded.ts'), 'utf8').includes('export async function handler'));
+    const perm = resource('aws_lambda_permission', 's3_invoke');
+    assert.equal(perm.principal, 's3.amazonaws.com');
+    assert.equal(perm.source_arn, '${aws_s3_bucket.artifacts.arn}');
+    const n = asList(resource('aws_s3_bucket_notification', 'artifact_uploaded').lambda_function)[0];
+    assert.equal(n.filter_prefix, 'artifacts/');
+    assert.equal(n.filter_suffix, '.tar.gz');
+    assert.deepEqual(n.events, ['s3:ObjectCreated:*']);
+    assert.ok(resource('aws_msk_cluster', 'main'), 'Kafka (MSK) for the bus');
+  });
+
+  it('README names every variable and output', function () {
+    const readme = readFileSync(path.join(TF_DIR, 'README.md'), 'utf8');
+    const missing = [...Object.keys(tf.merged.variable), ...Object.keys(tf.merged.output)].filter((v) => !readme.includes(`\`${v}\``));
+    assert.deepEqual(missing, []);
+  });
+});

@@ -1,0 +1,179 @@
+variable "name" {
+  description = "Name prefix of every resource (also the DynamoDB table prefix and the ECS cluster name)."
+  type        = string
+  default     = "cloudsmith"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name))
+    error_message = "name: lowercase letters, digits and hyphens, 2-21 characters, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS region to deploy into."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "tags" {
+  description = "Extra tags applied to every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC; split into two public and two private /20 subnets."
+  type        = string
+  default     = "10.40.0.0/16"
+}
+
+variable "domain_name" {
+  description = "Domain of the Route 53 hosted zone (e.g. example.com)."
+  type        = string
+}
+
+variable "route53_zone_id" {
+  description = "ID of the Route 53 hosted zone for domain_name."
+  type        = string
+}
+
+variable "api_subdomain" {
+  description = "The API is served at https://<api_subdomain>.<domain_name>."
+  type        = string
+  default     = "api"
+}
+
+variable "apps_subdomain" {
+  description = "Apps are served at https://<app>.<apps_subdomain>.<domain_name> (wildcard record)."
+  type        = string
+  default     = "apps"
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for the HTTPS listener; must cover <api_subdomain>.<domain_name> and *.<apps_subdomain>.<domain_name>."
+  type        = string
+}
+
+variable "platform_image" {
+  description = "Image of the CloudSmith backend (entrypoint: the backend; command: --service <name>)."
+  type        = string
+}
+
+variable "runner_image" {
+  description = "Image that runs tarball artifacts on Fargate (downloads CLOUDSMITH_ARTIFACT_KEY from S3, then runs the start command)."
+  type        = string
+}
+
+variable "github_api_url" {
+  description = "GitHub REST API base URL (GitHub Enterprise: https://<host>/api/v3)."
+  type        = string
+  default     = "https://api.github.com"
+}
+
+variable "services" {
+  description = "Per backend service: task size and autoscaling bounds."
+  type = map(object({
+    cpu       = number
+    memory    = number
+    min_tasks = number
+    max_tasks = number
+  }))
+  default = {
+    api        = { cpu = 512, memory = 1024, min_tasks = 2, max_tasks = 6 }
+    gitpulse   = { cpu = 256, memory = 512, min_tasks = 1, max_tasks = 4 }
+    buildrelay = { cpu = 2048, memory = 4096, min_tasks = 1, max_tasks = 8 }
+    docksage   = { cpu = 256, memory = 512, min_tasks = 1, max_tasks = 4 }
+  }
+  validation {
+    condition     = alltrue([for k in ["api", "gitpulse", "buildrelay", "docksage"] : contains(keys(var.services), k)])
+    error_message = "services must define api, gitpulse, buildrelay and docksage."
+  }
+}
+
+variable "service_cpu_target" {
+  description = "Target average CPU utilization (percent) for the backend services' autoscaling."
+  type        = number
+  default     = 60
+}
+
+variable "app_cpu" {
+  description = "CPU units of each deployed app's Fargate task (CLOUDSMITH_ECS_CPU)."
+  type        = number
+  default     = 256
+}
+
+variable "app_memory" {
+  description = "Memory (MiB) of each deployed app's Fargate task (CLOUDSMITH_ECS_MEMORY)."
+  type        = number
+  default     = 512
+}
+
+variable "app_min_tasks" {
+  description = "Minimum tasks per deployed app (CLOUDSMITH_ECS_MIN_TASKS)."
+  type        = number
+  default     = 1
+}
+
+variable "app_max_tasks" {
+  description = "Maximum tasks per deployed app (CLOUDSMITH_ECS_MAX_TASKS)."
+  type        = number
+  default     = 4
+}
+
+variable "spot_weight" {
+  description = "Weight of FARGATE_SPOT against FARGATE (weight 1, base 1) in the cluster's default capacity provider strategy."
+  type        = number
+  default     = 1
+}
+
+variable "kafka_version" {
+  description = "Apache Kafka version of the MSK cluster."
+  type        = string
+  default     = "3.6.0"
+}
+
+variable "kafka_instance_type" {
+  description = "MSK broker instance type."
+  type        = string
+  default     = "kafka.t3.small"
+}
+
+variable "kafka_volume_gb" {
+  description = "EBS volume per MSK broker (GiB)."
+  type        = number
+  default     = 50
+}
+
+variable "kafka_partitions" {
+  description = "Partitions per CloudSmith topic (KAFKA_PARTITIONS)."
+  type        = number
+  default     = 6
+}
+
+variable "artifact_retention_days" {
+  description = "Days before artifacts and fetched sources expire from S3 (older releases can no longer be rolled back to)."
+  type        = number
+  default     = 90
+}
+
+variable "noncurrent_version_days" {
+  description = "Days an overwritten or deleted artifact version is kept (bucket versioning)."
+  type        = number
+  default     = 14
+}
+
+variable "log_retention_days" {
+  description = "CloudWatch log retention for the backend, apps and the Lambda."
+  type        = number
+  default     = 30
+}
+
+variable "lambda_package" {
+  description = "Path of the artifact-uploaded Lambda zip (see README: esbuild bundle of backend/src/lambda/artifact-uploaded.ts)."
+  type        = string
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Lambda timeout; an ECS rollout is awaited inside it, so keep it near the 900 s maximum."
+  type        = number
+  default     = 900
+}
