@@ -104,6 +104,8 @@ describe('JenkinsBuilder against the Jenkins stand-in', function () {
     await buildFixture(fx, 'static-site', { workDir: fx.dir, logs, overrides: { buildCommand: 'echo STREAM_FIRST; sleep 2; echo STREAM_SECOND' } });
     assert.deepEqual(seen, [{ building: true, secondInJenkins: false }], 'the first line arrived before the build wrote the second');
     assert.ok(logs.includes('STREAM_SECOND'));
+    assert.ok(logs.includes('── build ──'), 'stage headers, not pipeline bookkeeping');
+    assert.ok(!logs.some((l) => l.startsWith('[Pipeline]')));
     const starts = fx.jenkins.requests.filter((r) => r.path.endsWith('/logText/progressiveText')).map((r) => Number(new URLSearchParams(r.query).get('start')));
     assert.ok(starts.length >= 3, `polled ${starts.length} times`);
     assert.equal(starts[0], 0);
@@ -170,6 +172,12 @@ describe('JenkinsBuilder against the Jenkins stand-in', function () {
     assert.ok(fx.jenkins.requests.some((r) => r.method === 'POST' && r.path === `/job/${fx.jenkins.job}/1/stop`));
     assert.equal(fx.jenkins.builds.get(1)?.result, 'ABORTED');
     await until('the process tree to exit', () => !pids().some(alive), 20_000);
+  });
+
+  it('stops a build that outlives the build timeout', async function () {
+    fx = await jenkinsFixture({ builder: { timeoutMs: 3000 } });
+    await assert.rejects(buildFixture(fx, 'slow-build', { workDir: fx.dir }), (err: unknown) => err instanceof UserFacingError && err.message === 'the Jenkins build timed out after 3 s');
+    assert.equal(fx.jenkins.builds.get(1)?.result, 'ABORTED');
   });
 
   it('names the user when Jenkins refuses the API token, without starting anything', async function () {

@@ -72,8 +72,13 @@ class Handle {
   build?: number;
   cancelRequested = false;
   stopSent = false;
+  stopSentAt = 0;
   queueCancelSent = false;
+  timedOut = false;
 }
+
+/** How long a stopped build may take to end before the adapter stops waiting for it. */
+const STOP_GRACE_MS = 30_000;
 
 /**
  * Buildrelay's Jenkins adapter: runs jenkins/Jenkinsfile through the Jenkins REST API. The Git token and the
@@ -141,7 +146,8 @@ export class JenkinsBuilder implements Builder {
 
       const parameters: JenkinsParameters = {
         REPO_CLONE_URL: job.cloneUrl,
-        REF: job.commitSha,
+        // BuildJob carries the resolved commit only; the ref is informational in the pipeline.
+        REF: '',
         COMMIT_SHA: job.commitSha,
         DEPLOYMENT_ID: job.deploymentId,
         ROOT_DIR: pipeline.rootDir,
@@ -154,12 +160,14 @@ export class JenkinsBuilder implements Builder {
         GIT_CREDENTIALS_ID: gitCredentialId,
         ENV_CREDENTIALS_ID: envCredentialId,
       };
-      const queueUrl = await this.trigger(parameters);
-      handle.queueId = queueId(queueUrl);
+      const location = await this.trigger(parameters);
+      handle.queueId = queueId(location);
+      // Poll the item below our own root URL: Location uses Jenkins' configured URL, which may be a public name.
+      const itemPath = handle.queueId === undefined ? location : `queue/item/${handle.queueId}/`;
       if (handle.cancelRequested) await this.cancel(handle);
-      log(`Queued in Jenkins as item ${handle.queueId ?? queueUrl} (job ${this.opts.job})`);
+      log(`Queued in Jenkins as item ${handle.queueId ?? location} (job ${this.opts.job})`);
 
-      const number = await this.waitForExecutable(queueUrl, handle, log);
+      const number = await this.waitForExecutable(itemPath, handle, log);
       handle.build = number;
       if (handle.cancelRequested) await this.cancel(handle);
       log(`Jenkins build #${number} started: ${this.client.url(`${this.jobPath}/${number}/`).href}`);
@@ -193,11 +201,11 @@ export class JenkinsBuilder implements Builder {
     return location;
   }
 
-  private async waitForExecutable(queueUrl: string, handle: Handle, log: (line: string) => void): Promise<number> {
+  private async waitForExecutable(itemPath: string, handle: Handle, log: (line: string) => void): Promise<number> {
     const deadline = Date.now() + (this.opts.timeoutMs ?? 60 * 60_000);
     let lastWhy = '';
     for (;;) {
-      const item = await this.client.json<QueueItem>(`${queueUrl.replace(/\/?$/, '/')}api/json`);
+      const item = await this.client.json<QueueItem>(`${itemPath.replace(/\/?$/, '/')}api/json`);
       if (item.cancelled) {
         throw new UserFacingError(handle.cancelRequested ? 'cancelled while waiting in the Jenkins queue' : "the build was cancelled in Jenkins' queue");
       }
@@ -206,7 +214,6 @@ export class JenkinsBuilder implements Builder {
         lastWhy = item.why;
         log(`Waiting in the Jenkins queue: ${item.why}`);
       }
-      if (handle.cancelRequested && handle.queueCancelSent && Date.now() > deadline) throw cancelled();
       if (Date.now() > deadline) throw new UserFacingError(`the build waited in the Jenkins queue for longer than ${minutes(this.opts.timeoutMs)}`);
       await sleep(this.opts.pollMs);
     }
@@ -220,6 +227,12 @@ export class JenkinsBuilder implements Builder {
     let partial = '';
     const emit = (line: string) => {
       const clean = line.replace(/\r$/, '');
+      // Pipeline bookkeeping ("[Pipeline] sh", "[Pipeline] }") is noise in a deployment log; stage starts are not.
+      if (clean.startsWith('[Pipeline] ')) {
+        const stage = /^\[Pipeline\] \{ \((.+)\)$/.exec(clean);
+        if (stage) log(`── ${stage[1]} ──`);
+        return;
+      }
       const artifact = ARTIFACT_LINE.exec(clean);
       if (artifact) {
         summary.sha256 = artifact[1];
@@ -241,7 +254,11 @@ export class JenkinsBuilder implements Builder {
       if (res.headers.get('x-more-data') !== 'true') break;
       if (Date.now() > deadline && !handle.stopSent) {
         log(`The build ran longer than ${minutes(this.opts.timeoutMs)}: stopping it`);
+        handle.timedOut = true;
         await this.stop(handle, number);
+      }
+      if (handle.stopSent && Date.now() - handle.stopSentAt > STOP_GRACE_MS) {
+        throw handle.timedOut ? timedOut(this.opts.timeoutMs) : cancelled(number);
       }
       if (res.text.length === 0) await sleep(this.opts.pollMs);
     }
@@ -255,6 +272,7 @@ export class JenkinsBuilder implements Builder {
       const info = await this.client.json<BuildInfo>(`${this.jobPath}/${number}/api/json?tree=number,building,result,artifacts[relativePath]`);
       if (!info.building && info.result) return info;
       if (i > 0 && handle.cancelRequested && !handle.stopSent) await this.stop(handle, number);
+      if (handle.stopSent && Date.now() - handle.stopSentAt > STOP_GRACE_MS) throw handle.timedOut ? timedOut(this.opts.timeoutMs) : cancelled(number);
       await sleep(this.opts.pollMs);
     }
   }
@@ -265,6 +283,7 @@ export class JenkinsBuilder implements Builder {
       case 'SUCCESS':
         break;
       case 'ABORTED':
+        if (handle.timedOut) throw timedOut(this.opts.timeoutMs);
         if (handle.cancelRequested || signal.aborted) throw cancelled(number);
         throw new UserFacingError(`the Jenkins build #${number} was aborted`);
       case 'UNSTABLE':
@@ -329,6 +348,7 @@ export class JenkinsBuilder implements Builder {
   private async stop(handle: Handle, number: number): Promise<void> {
     if (handle.stopSent) return;
     handle.stopSent = true;
+    handle.stopSentAt = Date.now();
     await this.client.request({ method: 'POST', path: `${this.jobPath}/${number}/stop`, accept: [302, 303] });
   }
 }
@@ -337,8 +357,13 @@ function cancelled(number?: number): UserFacingError {
   return new UserFacingError(number === undefined ? 'the build was cancelled' : `the build was cancelled (Jenkins build #${number} stopped)`);
 }
 
+function timedOut(timeoutMs: number | undefined): UserFacingError {
+  return new UserFacingError(`the Jenkins build timed out after ${minutes(timeoutMs)}`);
+}
+
 function minutes(ms: number | undefined): string {
-  return `${Math.round((ms ?? 60 * 60_000) / 60_000)} minutes`;
+  const value = ms ?? 60 * 60_000;
+  return value < 120_000 ? `${Math.round(value / 1000)} s` : `${Math.round(value / 60_000)} minutes`;
 }
 
 function queueId(location: string): number | undefined {
