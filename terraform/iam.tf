@@ -139,7 +139,7 @@ data "aws_iam_policy_document" "platform" {
   }
   statement {
     sid       = "TagAppResources"
-    actions   = ["ecs:TagResource"]
+    actions   = ["ecs:TagResource", "ecs:ListTagsForResource"]
     resources = [local.ecs_service_arn_pattern, local.app_task_definitions]
   }
   statement {

@@ -4,7 +4,7 @@ import {
   DescribeScalableTargetsCommand,
   DescribeScalingPoliciesCommand,
 } from '@aws-sdk/client-application-auto-scaling';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
 import {
   DescribeRulesCommand,
   DescribeTargetGroupAttributesCommand,
@@ -144,6 +144,16 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     assert.equal(after.taskDefinition, previous);
     const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: after.taskDefinition! }))).taskDefinition!;
     assert.equal(td.containerDefinitions![0].image, `registry.example.test/${app}:v1`);
+  });
+
+  it('releasing content identical to an earlier revision reuses that revision instead of registering a new one', async () => {
+    const names = ecsNames(app, options.cluster);
+    const before = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.family }))).taskDefinitionArns!;
+    await runtime.release(release(app, 'v2', 'dep-2-again'), ctx);
+    const after = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.family }))).taskDefinitionArns!;
+    assert.deepEqual(after, before, 'no new revision');
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0];
+    assert.equal(svc.taskDefinition, before[before.length - 1], 'the service is back on the v2 revision');
   });
 
   it('a tarball artifact needs the runner image, and is refused with a clear reason without one', async () => {

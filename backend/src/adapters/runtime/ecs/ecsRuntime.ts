@@ -10,6 +10,7 @@ import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   DeleteServiceCommand,
   DeregisterTaskDefinitionCommand,
+  DescribeTaskDefinitionCommand,
   DescribeServicesCommand,
   DescribeTasksCommand,
   ECSClient,
@@ -19,6 +20,7 @@ import {
   UpdateServiceCommand,
   CreateServiceCommand,
   waitUntilServicesStable,
+  type ContainerDefinition,
   type KeyValuePair,
   type Secret,
   type Service,
@@ -77,6 +79,9 @@ export interface EcsRuntimeOptions extends AwsSettings {
 }
 
 const CONTAINER = 'app';
+const FINGERPRINT_TAG = 'cloudsmith:fingerprint';
+/** How many recent revisions a release compares itself with before registering a new one. */
+const REUSE_LOOKBACK = 10;
 /** Failed rollouts stop and roll back by themselves; the old tasks keep serving until the new ones pass health checks. */
 const DEPLOYMENT_CONFIGURATION = {
   deploymentCircuitBreaker: { enable: true, rollback: true },
@@ -309,6 +314,11 @@ export class EcsRuntime implements Runtime {
     }
   }
 
+  /**
+   * Registers the release's task definition, or reuses an ACTIVE revision with the same content (a rollback to an
+   * earlier artifact, a redeploy of the same commit): the service then moves back to that exact revision. Content is
+   * compared by a fingerprint tag, since ECS echoes definitions back with defaults filled in.
+   */
   private async registerTaskDefinition(release: Release, image: string): Promise<string> {
     const names = ecsNames(release.app, this.options.cluster);
     const env: Record<string, string> = { ...release.env, PORT: String(this.port) };
@@ -319,44 +329,60 @@ export class EcsRuntime implements Runtime {
       env.CLOUDSMITH_WORKDIR = release.plan.workdir;
     }
     const { environment, secrets } = splitEnv(env);
+    const container: ContainerDefinition = {
+      name: CONTAINER,
+      image,
+      essential: true,
+      // Tarballs run their plan's start argv inside the runner; images carry their own entrypoint.
+      command: release.artifact.kind === 'tarball' ? release.plan.start : undefined,
+      portMappings: [{ containerPort: this.port, protocol: 'tcp' }],
+      environment,
+      secrets: secrets.length ? secrets : undefined,
+      logConfiguration: {
+        logDriver: 'awslogs',
+        options: {
+          'awslogs-group': this.options.logGroup,
+          'awslogs-region': this.options.region,
+          'awslogs-stream-prefix': release.app,
+        },
+      },
+    };
+    const shape = {
+      cpu: String(this.options.cpu),
+      memory: String(this.options.memory),
+      executionRoleArn: this.options.executionRoleArn,
+      taskRoleArn: this.options.taskRoleArn,
+    };
+    const fingerprint = createHash('sha256').update(JSON.stringify({ container, shape })).digest('hex').slice(0, 32);
+    const existing = await this.findRevision(names.family, fingerprint);
+    if (existing) return existing;
     const res = await this.ecs.send(
       new RegisterTaskDefinitionCommand({
         family: names.family,
         networkMode: 'awsvpc',
         requiresCompatibilities: ['FARGATE'],
-        cpu: String(this.options.cpu),
-        memory: String(this.options.memory),
-        executionRoleArn: this.options.executionRoleArn,
-        taskRoleArn: this.options.taskRoleArn,
-        containerDefinitions: [
-          {
-            name: CONTAINER,
-            image,
-            essential: true,
-            // Tarballs run their plan's start argv inside the runner; images carry their own entrypoint.
-            command: release.artifact.kind === 'tarball' ? release.plan.start : undefined,
-            portMappings: [{ containerPort: this.port, protocol: 'tcp' }],
-            environment,
-            secrets: secrets.length ? secrets : undefined,
-            logConfiguration: {
-              logDriver: 'awslogs',
-              options: {
-                'awslogs-group': this.options.logGroup,
-                'awslogs-region': this.options.region,
-                'awslogs-stream-prefix': release.app,
-              },
-            },
-          },
-        ],
+        ...shape,
+        containerDefinitions: [container],
         tags: [
           { key: 'cloudsmith:app', value: release.app },
           { key: 'cloudsmith:deployment', value: release.deploymentId },
+          { key: FINGERPRINT_TAG, value: fingerprint },
         ],
       }),
     );
     const arn = res.taskDefinition?.taskDefinitionArn;
     if (!arn) throw new Error(`ECS registered no task definition for ${names.family}`);
     return arn;
+  }
+
+  /** The newest ACTIVE revision (of the last few) carrying `fingerprint`. */
+  private async findRevision(family: string, fingerprint: string): Promise<string | undefined> {
+    const recent = (await this.listRevisions(family)).slice(-REUSE_LOOKBACK).reverse();
+    for (const arn of recent) {
+      const res = await this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }));
+      if (res.tags?.some((t) => t.key === FINGERPRINT_TAG && t.value === fingerprint)) return arn;
+    }
+    return undefined;
   }
 
   private async ensureTargetGroup(app: string, healthPath: string): Promise<string> {
