@@ -8,8 +8,9 @@ export class Cancellations {
     return controller.signal;
   }
 
-  end(deploymentId: string): void {
-    this.running.delete(deploymentId);
+  /** Ends only the stage that began with `signal`: in one process the next stage may already have begun. */
+  end(deploymentId: string, signal: AbortSignal): void {
+    if (this.running.get(deploymentId)?.signal === signal) this.running.delete(deploymentId);
   }
 
   cancel(deploymentId: string): boolean {

@@ -54,7 +54,7 @@ export async function runStage(deps: StageDeps, event: EventBase, spec: StageSpe
     await deps.log.moveTo(deployment.id, 'failed', { error: reason, timings: withTiming(current ?? deployment, spec.timing, started) });
     await deps.store.markProcessed(spec.consumer, event.eventId);
   } finally {
-    deps.cancellations.end(deployment.id);
+    deps.cancellations.end(deployment.id, signal);
   }
 }
 
