@@ -101,7 +101,7 @@ describe('JenkinsBuilder against the Jenkins stand-in', function () {
       }
       return origin(...items);
     };
-    await buildFixture(fx, 'static-site', { workDir: fx.dir, logs, overrides: { buildCommand: 'echo STREAM_FIRST; sleep 2; echo STREAM_SECOND' } });
+    await buildFixture(fx, 'static-site', { workDir: fx.dir, logs, overrides: { buildCommand: 'echo STREAM_FIRST; sleep 3; echo STREAM_SECOND' } });
     assert.deepEqual(seen, [{ building: true, secondInJenkins: false }], 'the first line arrived before the build wrote the second');
     assert.ok(logs.includes('STREAM_SECOND'));
     assert.ok(logs.includes('── build ──'), 'stage headers, not pipeline bookkeeping');

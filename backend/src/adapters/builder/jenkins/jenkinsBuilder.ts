@@ -260,7 +260,8 @@ export class JenkinsBuilder implements Builder {
       if (handle.stopSent && Date.now() - handle.stopSentAt > STOP_GRACE_MS) {
         throw handle.timedOut ? timedOut(this.opts.timeoutMs) : cancelled(number);
       }
-      if (res.text.length === 0) await sleep(this.opts.pollMs);
+      // Re-poll at once-ish while output flows (a chatty build is followed closely), at pollMs when it is quiet.
+      await sleep(res.text.length === 0 ? this.opts.pollMs : Math.min(this.opts.pollMs, 200));
     }
     if (partial) emit(partial);
     return summary;
