@@ -41,7 +41,10 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
   let firstRevision = '';
 
   before(async function () {
-    if (!endpoint) this.skip();
+    if (!endpoint) {
+      console.log(`  skipped: ${SKIP_MESSAGE}`);
+      this.skip();
+    }
     const network = await createMotoNetwork(endpoint);
     options = { ...awsSettings(endpoint), ...network };
     runtime = new EcsRuntime(options);
@@ -56,13 +59,6 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     ecs?.destroy();
     elb?.destroy();
     scaling?.destroy();
-  });
-
-  beforeEach(function () {
-    if (!endpoint) {
-      this.test!.title += ` (skipped: ${SKIP_MESSAGE})`;
-      this.skip();
-    }
   });
 
   it('release creates a task definition, a Fargate service with the circuit breaker, a fast target group, a host rule and autoscaling', async () => {
