@@ -6,7 +6,7 @@ import type { Config } from '../../../config';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
 import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
 import type { RouteTable, RouteTarget } from '../../../proxy/routes';
-import { HealthCheckError, LogBuffer, waitHealthy } from '../../../runtime/health';
+import { freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../../runtime/health';
 import { DockerCli, DockerError } from '../../docker/cli';
 import { APP_LABEL, appFilter, appRepository, DEPLOYMENT_LABEL } from '../../docker/names';
 
@@ -189,44 +189,45 @@ export class DockerRuntime implements Runtime {
     const envFile = join(dir, 'env');
     try {
       await writeFile(envFile, fileEnv.map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
-      const id = await this.options.docker.output(
-        [
-          'run', '--detach',
-          '--name', name,
-          '--label', `${APP_LABEL}=${app}`,
-          '--label', `${DEPLOYMENT_LABEL}=${deploymentId}`,
-          '--memory', `${this.options.memoryMb}m`,
-          '--memory-swap', `${this.options.memoryMb}m`,
-          '--cpus', String(this.options.cpus),
-          '--pids-limit', String(this.options.pidsLimit),
-          '--restart', 'on-failure:3',
-          // A real PID 1 that forwards signals and reaps zombies: `npm start` as PID 1 does neither.
-          '--init',
-          '--cap-drop', 'ALL',
-          '--security-opt', 'no-new-privileges',
-          '--log-opt', 'max-size=10m',
-          '--log-opt', 'max-file=2',
-          '--publish', `127.0.0.1::${port}`,
-          '--env-file', envFile,
-          ...Object.keys(cliEnv).flatMap((k) => ['--env', k]),
-          artifact.image,
-        ],
-        { signal: ctx.signal, env: cliEnv },
-      );
-      const published = await this.options.docker.output(['port', id, `${port}/tcp`]);
-      const match = /127\.0\.0\.1:(\d+)/.exec(published);
-      if (!match) {
-        await this.removeContainer(id);
-        throw new UserFacingError(`the container's port ${port} was not published (docker port said "${published}")`);
+      for (let attempt = 1; ; attempt++) {
+        // A fixed host port rather than an ephemeral one: the engine may pick another ephemeral port when it
+        // restarts a crashed container, and the route would point at nothing.
+        const hostPort = await freePort();
+        try {
+          const id = await this.options.docker.output(
+            [
+              'run', '--detach',
+              '--name', name,
+              '--label', `${APP_LABEL}=${app}`,
+              '--label', `${DEPLOYMENT_LABEL}=${deploymentId}`,
+              '--memory', `${this.options.memoryMb}m`,
+              '--memory-swap', `${this.options.memoryMb}m`,
+              '--cpus', String(this.options.cpus),
+              '--pids-limit', String(this.options.pidsLimit),
+              '--restart', 'on-failure:3',
+              // A real PID 1 that forwards signals and reaps zombies: `npm start` as PID 1 does neither.
+              '--init',
+              '--cap-drop', 'ALL',
+              '--security-opt', 'no-new-privileges',
+              '--log-opt', 'max-size=10m',
+              '--log-opt', 'max-file=2',
+              '--publish', `127.0.0.1:${hostPort}:${port}`,
+              '--env-file', envFile,
+              ...Object.keys(cliEnv).flatMap((k) => ['--env', k]),
+              artifact.image,
+            ],
+            { signal: ctx.signal, env: cliEnv },
+          );
+          return { id, name, deploymentId, target: { host: '127.0.0.1', port: hostPort }, logs: new LogBuffer(LOG_LINES), follower: { stop: () => undefined } };
+        } catch (err) {
+          await this.options.docker.run(['rm', '--force', name]).catch(() => undefined);
+          if (!(err instanceof DockerError)) throw err;
+          if (ctx.signal.aborted) throw new UserFacingError('the release was cancelled', 409, 'cancelled');
+          const portTaken = err.tail.some((l) => /address already in use|port is already allocated/.test(l));
+          if (portTaken && attempt < 3) continue;
+          throw new UserFacingError(`the container could not be started: ${err.tail.slice(-5).join(' ') || err.message}`);
+        }
       }
-      return { id, name, deploymentId, target: { host: '127.0.0.1', port: Number(match[1]) }, logs: new LogBuffer(LOG_LINES), follower: { stop: () => undefined } };
-    } catch (err) {
-      if (err instanceof DockerError) {
-        await this.options.docker.run(['rm', '--force', name]).catch(() => undefined);
-        if (ctx.signal.aborted) throw new UserFacingError('the release was cancelled', 409, 'cancelled');
-        throw new UserFacingError(`the container could not be started: ${err.tail.slice(-5).join(' ') || err.message}`);
-      }
-      throw err;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -247,23 +248,33 @@ export class DockerRuntime implements Runtime {
   }
 
   /**
-   * An app killed for memory while live: the engine restarts it (on-failure:3), and its runtime log
-   * says why, since the app itself cannot.
+   * What happens to a live app between requests: the engine restarts it after a crash or an OOM kill
+   * (on-failure:3), and its runtime log says why, since the app itself cannot.
    */
   private watchOom(): void {
     if (this.events) return;
     this.events = this.options.docker.follow(
-      ['events', '--format', '{{json .}}', '--filter', 'type=container', '--filter', 'event=oom', '--filter', `label=${APP_LABEL}`],
+      ['events', '--format', '{{json .}}', '--filter', 'type=container', '--filter', 'event=oom', '--filter', 'event=die', '--filter', 'event=start', '--filter', `label=${APP_LABEL}`],
       (line) => {
+        let event: { id?: string; status?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } };
         try {
-          const event = JSON.parse(line) as { id?: string; Actor?: { Attributes?: Record<string, string> } };
-          const app = event.Actor?.Attributes?.[APP_LABEL];
-          const live = app ? this.current.get(app) : undefined;
-          if (live && event.id === live.id) {
-            live.logs.push(`[cloudsmith] the app was killed for exceeding its memory limit of ${this.options.memoryMb} MB; restarting it (up to 3 times)`);
-          }
+          event = JSON.parse(line) as typeof event;
         } catch {
-          // Not an event line (the CLI's own warnings): nothing to attribute.
+          return; // not an event (the CLI's own warnings)
+        }
+        const app = event.Actor?.Attributes?.[APP_LABEL];
+        const live = app ? this.current.get(app) : undefined;
+        if (!live || event.id !== live.id) return;
+        const action = event.Action ?? event.status;
+        if (action === 'oom') {
+          live.logs.push(`[cloudsmith] the app was killed for exceeding its memory limit of ${this.options.memoryMb} MB`);
+        } else if (action === 'die') {
+          live.logs.push(`[cloudsmith] the app exited with code ${event.Actor?.Attributes?.exitCode ?? 'unknown'}; the engine restarts it up to 3 times`);
+        } else if (action === 'start') {
+          // `logs --follow` ends with the container's previous run; follow the new one from now on.
+          live.follower.stop();
+          live.logs.push('[cloudsmith] the app was restarted');
+          live.follower = this.options.docker.follow(['logs', '--follow', '--since', String(Math.floor(Date.now() / 1000)), live.id], (l) => live.logs.push(l));
         }
       },
     );

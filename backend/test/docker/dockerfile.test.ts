@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { generateDockerfile, type DockerfileInput } from '../../src/adapters/builder/docker/dockerfile';
+import { imageName } from '../../src/adapters/docker/names';
+import type { BuildPlan } from '../../src/detect/plan';
+import { UserFacingError } from '../../src/domain/errors';
+
+// The generated Dockerfile is plain text: these run without an engine.
+function input(plan: Partial<BuildPlan>, extra: Partial<DockerfileInput> = {}): DockerfileInput {
+  return {
+    plan: { kind: 'node', rootDir: '.', healthPath: '/', reason: 'test', ...plan },
+    baseImage: 'node:20-slim',
+    app: 'web-alice',
+    commitSha: 'a'.repeat(40),
+    buildArgNames: [],
+    cacheInstall: true,
+    ...extra,
+  };
+}
+
+describe('Docker builder: generated Dockerfile', () => {
+  it('builds a node server in one stage and runs only its directory as the node user in another', () => {
+    const { text, runPlan } = generateDockerfile(
+      input(
+        { install: { argv: ['npm', 'ci', '--include=dev'] }, build: { argv: ['npm', 'run', 'build'] }, start: { argv: ['npm', 'start'] } },
+        { buildArgNames: ['API_URL'] },
+      ),
+    );
+    const stages = text.split(/^FROM /m).slice(1);
+    assert.equal(stages.length, 2);
+    assert.match(stages[0]!, /^node:20-slim AS build/);
+    assert.match(stages[0]!, /^ARG API_URL$/m);
+    // Manifests before the source, so the install layer is cached across commits.
+    assert.ok(stages[0]!.indexOf('package.json') < stages[0]!.indexOf('COPY [".","/src/"]'));
+    assert.match(stages[0]!, /^RUN \["npm","ci","--include=dev"\]$/m);
+    assert.match(stages[0]!, /^RUN \["npm","prune","--omit=dev"/m);
+    assert.doesNotMatch(stages[1]!, /ARG/, 'build args stay in the build stage');
+    assert.match(stages[1]!, /^COPY --from=build --chown=node:node \["\/src\/","\/app\/"\]$/m);
+    assert.match(stages[1]!, /^USER node$/m);
+    assert.match(stages[1]!, /^EXPOSE 8080$/m);
+    assert.match(stages[1]!, /^CMD \["npm","start"\]$/m);
+    assert.deepEqual(runPlan, { kind: 'node', start: ['npm', 'start'], workdir: '/app', healthPath: '/', port: 8080 });
+  });
+
+  it('serves an SPA from its output directory with the static server and SPA fallback', () => {
+    const { text, runPlan } = generateDockerfile(
+      input({ kind: 'spa', rootDir: 'apps/web', install: { argv: ['npm', 'ci', '--include=dev'] }, build: { argv: ['npm', 'run', 'build'] } }),
+    );
+    assert.match(text, /^WORKDIR \/src\/apps\/web$/m);
+    assert.match(text, /for d in dist build out/, 'the output directory is found after the build, as the local builder does');
+    assert.match(text, /^COPY \[".cloudsmith\/static-server.js","\/app\/.cloudsmith\/static-server.js"\]$/m);
+    assert.deepEqual(runPlan.start, ['node', '/app/.cloudsmith/static-server.js', '/app/site', '--spa']);
+    assert.equal(runPlan.kind, 'static');
+    assert.equal(runPlan.spaFallback, true);
+  });
+
+  it("runs the user's shell commands through exec form, so no line of theirs becomes a Dockerfile instruction", () => {
+    const { text } = generateDockerfile(
+      input({ install: { shell: 'npm install\nUSER root' }, start: { shell: 'node server.js --flag "x"' } }, { cacheInstall: false }),
+    );
+    assert.match(text, /^RUN \["\/bin\/sh","-c","npm install\\nUSER root"\]$/m);
+    assert.doesNotMatch(text, /^USER root$/m);
+    assert.match(text, /^CMD \["\/bin\/sh","-c","node server.js --flag \\"x\\""\]$/m);
+  });
+
+  it('refuses paths that would break out of an instruction', () => {
+    assert.throws(() => generateDockerfile(input({ rootDir: 'a\nRUN evil', start: { argv: ['node'] } })), UserFacingError);
+    assert.throws(() => generateDockerfile(input({ kind: 'spa', outputDir: 'dist"; rm -rf /' })), UserFacingError);
+  });
+
+  it('names images <registry>/<app>:<commit> and refuses names that are not one reference', () => {
+    assert.equal(imageName('127.0.0.1:5000', 'web-alice', 'a'.repeat(40)), `127.0.0.1:5000/web-alice:${'a'.repeat(40)}`);
+    assert.throws(() => imageName('127.0.0.1:5000', 'Web --privileged', 'abc'), UserFacingError);
+    assert.throws(() => imageName('127.0.0.1:5000', 'web', '-x'), UserFacingError);
+  });
+});
