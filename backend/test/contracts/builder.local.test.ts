@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,10 +23,11 @@ async function localFixture(overrides: Partial<typeof limits> = {}): Promise<Bui
 
 describeBuilderContract('local', () => localFixture());
 
+/** Running, as opposed to gone or a zombie (killed but not yet reaped by init, which can lag under load). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -149,6 +151,7 @@ describe('LocalBuilder specifics', function () {
     build.catch(() => undefined);
     const pids = () => logs.flatMap((l) => /^PID (\d+)$/.exec(l)?.slice(1) ?? []).map(Number);
     while (pids().length < 3) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(pids().every(alive), 'the whole tree is running before the cancel');
     controller.abort();
     await assert.rejects(build, /cancelled/);
     const deadline = Date.now() + 20_000;

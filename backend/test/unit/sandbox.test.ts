@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,10 +7,11 @@ import { UserFacingError } from '../../src/domain/errors';
 import { cleanEnv } from '../../src/sandbox/env';
 import { describeCommand, MAX_LINE_BYTES, runCommand, type RunOptions } from '../../src/sandbox/run';
 
+/** Running, as opposed to gone or a zombie (killed but not yet reaped by init, which can lag under load). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -94,6 +96,7 @@ describe('sandbox', () => {
     const run = runCommand({ argv: [process.execPath, script] }, { ...base, signal: controller.signal });
     await waitFor(pidsWritten, 'the process tree to start');
     const pids = await treePids();
+    assert.ok(pids.every(alive), 'the whole tree is running before the cancel');
     controller.abort();
     await assert.rejects(run, (err: unknown) => err instanceof UserFacingError && err.message === 'cancelled');
     await waitFor(() => pids.every((p) => !alive(p)), 'every process of the tree to be gone');
