@@ -24,7 +24,13 @@ async function firstLogLine(world: World, id: string): Promise<number> {
   });
 }
 
-async function platformDeploy(world: World, repo: string): Promise<{ totalMs: number; firstLogMs: number }> {
+interface PlatformRun {
+  totalMs: number;
+  firstLogMs: number;
+  stages: string;
+}
+
+async function platformDeploy(world: World, repo: string): Promise<PlatformRun> {
   const started = Date.now();
   const queued = await world.deploy(world.alice, { repo });
   const firstLog = firstLogLine(world, queued.id);
@@ -33,7 +39,8 @@ async function platformDeploy(world: World, repo: string): Promise<{ totalMs: nu
   for (;;) {
     if ((await fetchApp(done.url)).status === 200) break;
   }
-  return { totalMs: Date.now() - started, firstLogMs: (await firstLog) - started };
+  const t = done.timings as Record<string, number>;
+  return { totalMs: Date.now() - started, firstLogMs: (await firstLog) - started, stages: `fetch ${t.fetchMs} / build ${t.buildMs} / deploy ${t.deployMs}` };
 }
 
 function row(cells: Array<string | number>): string {
@@ -47,11 +54,11 @@ async function benchPlatform(): Promise<void> {
     await world.addRepo('alice/bench-api', 'node-express');
     const cloneUrl = world.git.cloneUrl('alice/bench-api');
     console.log('\nDeploy overhead: POST to URL serving, vs the same clone + npm ci + start done by a script');
-    console.log(row(['run', 'direct (ms)', 'platform (ms)', 'ratio', 'first log (ms)']));
+    console.log(row(['run', 'direct (ms)', 'platform (ms)', 'ratio', 'first log (ms)', 'platform stages (ms)']));
     for (const label of ['cold (empty npm cache)', 'warm']) {
       const direct = await directDeploy(cloneUrl, world.alice.token, directHome);
       const platform = await platformDeploy(world, 'alice/bench-api');
-      console.log(row([label, direct, platform.totalMs, (platform.totalMs / direct).toFixed(2), platform.firstLogMs]));
+      console.log(row([label, direct, platform.totalMs, (platform.totalMs / direct).toFixed(2), platform.firstLogMs, platform.stages]));
     }
   } finally {
     rmSync(directHome, { recursive: true, force: true });
