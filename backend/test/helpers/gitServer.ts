@@ -352,7 +352,8 @@ export async function startGitServer(options: { tokens: Record<string, string[]>
           () => true,
           () => false,
         );
-        await runGit(['checkout', '-q', '-B', branch, ...(exists ? [`origin/${branch}`] : [])], work, env);
+        // A new branch starts from the default branch, as GitHub's "create branch" does.
+        await runGit(['checkout', '-q', '-B', branch, `origin/${exists ? branch : meta.defaultBranch}`], work, env);
         for (const [rel, content] of Object.entries(files)) {
           const target = path.resolve(work, rel);
           if (!target.startsWith(work + path.sep)) throw new Error(`file path escapes the repo: ${rel}`);
