@@ -11,6 +11,7 @@ import {
   DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { awsClientConfig } from '../../src/adapters/aws/clients';
 import { EcsRuntime, ecsNames, type EcsRuntimeOptions } from '../../src/adapters/runtime/ecs/ecsRuntime';
 import type { RunPlan } from '../../src/domain/deployment';
@@ -150,6 +151,31 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     assert.deepEqual(after, before, 'no new revision');
     const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0];
     assert.equal(svc.taskDefinition, before[before.length - 1], 'the service is back on the v2 revision');
+  });
+
+  it('reads the app\'s runtime output from its CloudWatch log streams', async () => {
+    const logs = new CloudWatchLogsClient(awsClientConfig(awsSettings(endpoint!)));
+    try {
+      await logs.send(new CreateLogGroupCommand({ logGroupName: options.logGroup })).catch((err: Error) => {
+        if (err.name !== 'ResourceAlreadyExistsException') throw err;
+      });
+      const stream = `${app}/app/0123456789abcdef`;
+      await logs.send(new CreateLogStreamCommand({ logGroupName: options.logGroup, logStreamName: stream }));
+      await logs.send(
+        new PutLogEventsCommand({
+          logGroupName: options.logGroup,
+          logStreamName: stream,
+          logEvents: [
+            { timestamp: Date.now(), message: 'listening on 8080' },
+            { timestamp: Date.now() + 1, message: 'GET / 200' },
+          ],
+        }),
+      );
+      assert.deepEqual(await runtime.logs(app), ['listening on 8080', 'GET / 200']);
+      assert.deepEqual(await runtime.logs('no-such-app'), []);
+    } finally {
+      logs.destroy();
+    }
   });
 
   it('a tarball artifact needs the runner image, and is refused with a clear reason without one', async () => {

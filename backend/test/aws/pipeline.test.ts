@@ -10,6 +10,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from '../../src/adapters/aws/clients';
 import { ecsNames } from '../../src/adapters/runtime/ecs/ecsRuntime';
+import { dockerTestEnv, SKIP_MESSAGE as DOCKER_SKIP } from '../docker/helpers';
 import { World } from '../helpers/world';
 import { awsSettings, createMotoNetwork, motoEndpoint, SKIP_MESSAGE, uniqueName } from './motoEnv';
 
@@ -166,5 +167,63 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     const firstArtifact = (await world.platform.store.getDeployment(firstId))?.artifact;
     assert.equal(firstArtifact?.kind, 'tarball');
     assert.equal(envOf(await containerOf(svc.taskDefinition!)).CLOUDSMITH_ARTIFACT_KEY, firstArtifact.key);
+  });
+});
+
+/** The same pipeline with the docker builder: the ECS task definition runs the pushed image itself (no runner image). */
+describe('e2e: docker-built image deployed on ECS against moto', function () {
+  this.timeout(600_000);
+  const endpoint = motoEndpoint();
+  const docker = dockerTestEnv();
+  let world: World;
+  let network: Awaited<ReturnType<typeof createMotoNetwork>>;
+  let ecs: ECSClient;
+
+  before(async function () {
+    if (!endpoint || !docker) {
+      console.log(`  skipped: ${!endpoint ? SKIP_MESSAGE : DOCKER_SKIP}`);
+      this.skip();
+    }
+    network = await createMotoNetwork(endpoint);
+    ecs = new ECSClient(awsClientConfig(awsSettings(endpoint)));
+    world = await World.start({
+      env: {
+        CLOUDSMITH_STORE: 'dynamodb',
+        CLOUDSMITH_ARTIFACTS: 's3',
+        CLOUDSMITH_RUNTIME: 'ecs',
+        CLOUDSMITH_BUILDER: 'docker',
+        CLOUDSMITH_DOCKER_HOST: docker.host,
+        CLOUDSMITH_REGISTRY: docker.registry,
+        CLOUDSMITH_BASE_IMAGE: docker.baseImage,
+        AWS_ENDPOINT_URL: endpoint,
+        AWS_REGION: 'us-east-1',
+        CLOUDSMITH_S3_BUCKET: uniqueName('cs-e2e-docker-'),
+        CLOUDSMITH_DYNAMODB_PREFIX: `${uniqueName('e2e-docker-')}-`,
+        CLOUDSMITH_ECS_CLUSTER: network.cluster,
+        CLOUDSMITH_ECS_SUBNETS: network.subnets.join(','),
+        CLOUDSMITH_ECS_SECURITY_GROUPS: network.securityGroups.join(','),
+        CLOUDSMITH_ALB_LISTENER_ARN: network.listenerArn,
+        CLOUDSMITH_VPC_ID: network.vpcId,
+        CLOUDSMITH_ECS_APP_DOMAIN: network.appDomain,
+      },
+    });
+  });
+
+  after(async () => {
+    await world?.close();
+    ecs?.destroy();
+  });
+
+  it('registers a task definition with the image the docker builder pushed', async () => {
+    await world.addRepo('alice/site', 'static-site');
+    const queued = await world.deploy(world.alice, { repo: 'alice/site' });
+    const done = await world.waitFor(world.alice, queued.id);
+    assert.equal(done.status, 'live', done.error);
+    const stored = await world.platform.store.getDeployment(queued.id);
+    assert.equal(stored?.artifact?.kind, 'image');
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: network.cluster, services: [done.app] }))).services![0];
+    const container = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! }))).taskDefinition!.containerDefinitions![0];
+    assert.ok(container.image!.startsWith(`${docker!.registry}/`), container.image);
+    assert.equal(container.command, undefined, 'an image runs its own entrypoint');
   });
 });

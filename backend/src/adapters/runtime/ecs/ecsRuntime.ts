@@ -254,7 +254,8 @@ export class EcsRuntime implements Runtime {
           limit: 200,
         }),
       );
-      return (res.events ?? []).map((e) => e.message ?? '');
+      // The prefix is checked again here: moto ignores logStreamNamePrefix and returns the whole group.
+      return (res.events ?? []).filter((e) => e.logStreamName?.startsWith(`${app}/`)).map((e) => e.message ?? '');
     } catch (err) {
       if (awsErrorName(err) === 'ResourceNotFoundException') return [];
       throw err;

@@ -213,7 +213,6 @@ export class DynamoStore implements Store {
 
   async listDeployments(query: DeploymentQuery): Promise<Deployment[]> {
     const limit = query.limit ?? 50;
-    const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const filters: string[] = [];
     let index: string;
@@ -246,7 +245,6 @@ export class DynamoStore implements Store {
         IndexName: index,
         KeyConditionExpression: keyCondition,
         FilterExpression: filters.length ? filters.join(' AND ') : undefined,
-        ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
         ExpressionAttributeValues: values,
         ScanIndexForward: false,
       },
