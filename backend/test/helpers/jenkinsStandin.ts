@@ -219,8 +219,10 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
     async close() {
       for (const number of running.keys()) abort(number);
       await Promise.all([...running.values()].map((r) => r.done));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections from the adapter's fetch would otherwise hold close() open.
       server.closeAllConnections();
+      await closed;
       await fs.rm(root, { recursive: true, force: true });
     },
   };
