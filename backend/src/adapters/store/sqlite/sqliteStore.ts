@@ -212,7 +212,7 @@ export class SqliteStore implements Store {
 
   async init(): Promise<void> {
     if (this.db) return;
-    if (this.path !== ':memory:' && !this.path.startsWith('file:')) mkdirSync(dirname(this.path), { recursive: true });
+    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
     const db = new Database(this.path);
     db.pragma('busy_timeout = 5000');
     if (this.path !== ':memory:') db.pragma('journal_mode = WAL');
@@ -227,11 +227,11 @@ export class SqliteStore implements Store {
         return { seq, ts: l.ts, stage: l.stage, text: l.text };
       });
     });
-    // IMMEDIATE takes the write lock before reading max(seq): two processes can't both pick the same next seq.
     const deleteApp = db.transaction((name: string) => {
       stmts.deleteApp.run(name);
       stmts.deleteEnv.run(name);
     });
+    // IMMEDIATE takes the write lock before reading max(seq): two processes can't both pick the same next seq.
     this.tx = { appendLogs: (id, lines) => append.immediate(id, lines), deleteApp: (name) => deleteApp.immediate(name) };
     this.db = db;
     this.stmts = stmts;
