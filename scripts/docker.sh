@@ -57,9 +57,11 @@ install_packages() {
   # policy-rc.d keeps the packages from starting the system's own docker/registry services on install.
   local policy=/usr/sbin/policy-rc.d created_policy=0
   if [[ ! -e $policy ]]; then printf '#!/bin/sh\nexit 101\n' > $policy && chmod +x $policy && created_policy=1; fi
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$CACHE/apt.log" 2>&1 || {
-    apt-get update -qq >>"$CACHE/apt.log" 2>&1
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$CACHE/apt.log" 2>&1
+  # Other provisioning scripts may run apt at the same time (test.sh starts them in parallel): wait for the lock.
+  local apt=(apt-get -o DPkg::Lock::Timeout=600 -y -qq)
+  "${apt[@]}" install --no-install-recommends "${missing[@]}" >"$CACHE/apt.log" 2>&1 || {
+    "${apt[@]}" update >>"$CACHE/apt.log" 2>&1
+    "${apt[@]}" install --no-install-recommends "${missing[@]}" >>"$CACHE/apt.log" 2>&1
   } || { (( created_policy )) && rm -f $policy; log "apt-get failed:"; tail -n 20 "$CACHE/apt.log" >&2; return 1; }
   (( created_policy )) && rm -f $policy
   log "installed in $(( $(now_ms) - started )) ms"
