@@ -238,7 +238,7 @@ up() {
     echo $! > "$(pidfile "$n" "$i")"
   done
   echo "$n" > "$STATE"
-  local deadline=$((SECONDS + 90))
+  local deadline=$((SECONDS + 150))
   until metadata_ok "$n"; do
     for ((i = 0; i < n; i++)); do
       if ! node_pid "$n" "$i" >/dev/null; then
@@ -249,7 +249,7 @@ up() {
       fi
     done
     if ((SECONDS > deadline)); then
-      say "not ready at $(bootstrap "$n") after 90s; log tail:"
+      say "not ready at $(bootstrap "$n") after 150s; log tail:"
       tail -n 30 "$dir/logs-0/server.log" >&2 2>/dev/null || true
       down
       return 1

@@ -82,7 +82,7 @@ export class Cluster {
       CLOUDSMITH_SECRET_KEY: 'test-secret-key-0123456789abcdefghijklmnop',
       CLOUDSMITH_HEALTH_TIMEOUT_MS: '60000',
       CLOUDSMITH_TOKEN_CACHE_MS: '60000',
-      CLOUDSMITH_QUIET: '1',
+      CLOUDSMITH_QUIET: process.env.KAFKA_TEST_VERBOSE ? '0' : '1',
     };
   }
 
@@ -210,16 +210,16 @@ export class Cluster {
 
   async close(): Promise<void> {
     // SIGTERM first: Docksage stops the apps it started; anything still up after that is killed.
+    // The process trees are read first: once a service exits, what it leaked is re-parented and unfindable.
     const all = [...this.services.values()];
+    const trees = all.flatMap((s) => [s.child.pid!, ...descendants(s.child.pid!)]);
     for (const s of all) s.child.kill('SIGTERM');
     await Promise.race([Promise.all(all.map((s) => s.exited)), sleep(15_000)]);
-    for (const s of all) {
-      for (const pid of [s.child.pid!, ...descendants(s.child.pid!)]) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
+    for (const pid of trees) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
       }
     }
     this.services.clear();
