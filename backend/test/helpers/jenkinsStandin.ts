@@ -153,6 +153,8 @@ export interface JenkinsStandin {
   /** The next `count` requests whose path starts with `prefix` get `status` (default 503). */
   failNext(count: number, prefix?: string, status?: number): void;
   releaseQueue(): void;
+  /** Forgets every session, as a controller restart does: old crumbs and cookies stop working. */
+  expireSessions(): void;
   /** Someone cancels the item in Jenkins' UI. */
   cancelQueueItem(id: number): void;
   /** Someone clicks the abort button. */
@@ -201,6 +203,9 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
     releaseQueue() {
       standin.holdQueue = false;
       schedule();
+    },
+    expireSessions() {
+      sessions.clear();
     },
     cancelQueueItem(id) {
       const item = queue.get(id);

@@ -87,6 +87,16 @@ describe('JenkinsBuilder against the Jenkins stand-in', function () {
     assert.equal(fx.jenkins.requests.filter((r) => r.path === '/crumbIssuer/api/json').length, 1, 'one crumb per session');
   });
 
+  it('fetches a fresh crumb when Jenkins no longer knows the session', async function () {
+    fx = await jenkinsFixture();
+    await buildFixture(fx, 'static-site', { workDir: fx.dir });
+    fx.jenkins.expireSessions();
+    const { result } = await buildFixture(fx, 'static-site', { workDir: fx.dir });
+    assert.equal(result.artifact.kind, 'tarball');
+    assert.equal(fx.jenkins.requests.filter((r) => r.path === '/crumbIssuer/api/json').length, 2);
+    assert.equal(fx.jenkins.requests.filter((r) => r.status === 403).length, 1, 'one POST refused with the stale crumb, then retried');
+  });
+
   it('streams the console log incrementally while the build runs', async function () {
     fx = await jenkinsFixture();
     const seen: { building: boolean; secondInJenkins: boolean }[] = [];
