@@ -153,6 +153,19 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     assert.equal(svc.taskDefinition, before[before.length - 1], 'the service is back on the v2 revision');
   });
 
+  it('a rollout that does not finish (cancelled here) puts the service back on the previous revision and says so', async () => {
+    const names = ecsNames(app, options.cluster);
+    const before = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0].taskDefinition;
+    const cancelled = new AbortController();
+    cancelled.abort();
+    await assert.rejects(
+      runtime.release(release(app, 'v3-broken', 'dep-3'), { signal: cancelled.signal, log: () => undefined }),
+      /never became healthy on ECS: cancelled.*previous release keeps serving/,
+    );
+    const after = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0].taskDefinition;
+    assert.equal(after, before);
+  });
+
   it('reads the app\'s runtime output from its CloudWatch log streams', async () => {
     const logs = new CloudWatchLogsClient(awsClientConfig(awsSettings(endpoint!)));
     try {

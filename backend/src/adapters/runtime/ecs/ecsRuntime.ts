@@ -211,13 +211,24 @@ export class EcsRuntime implements Runtime {
       await this.createService(release.app, taskDefinitionArn, targetGroupArn);
     }
     await this.ensureScaling(release.app);
+    let failure: string | undefined;
     try {
       await this.waitStable(names.service, ctx.signal, ctx.log);
+      // Stable is not enough: when the new tasks keep failing, the circuit breaker rolls back and the service
+      // settles, stable, on the previous revision.
+      const settled = await this.describeService(names.service);
+      if (settled?.taskDefinition !== taskDefinitionArn) failure = `ECS rolled the service back to ${settled?.taskDefinition ?? 'nothing'}`;
     } catch (err) {
-      // The circuit breaker rolls back on its own when tasks keep failing; a timeout or cancel needs it done here.
+      // A timeout or cancel leaves the rollout half done: put the previous revision back by hand.
       if (previous) await this.updateTaskDefinition(names.service, previous).catch(() => undefined);
+      failure = errorMessage(err);
+    }
+    if (failure) {
       const reason = await this.failureReason(names.service);
-      throw new UserFacingError(`the ECS service did not become stable: ${errorMessage(err)}${reason ? ` (${reason})` : ''}`);
+      for (const line of (await this.logs(release.app).catch(() => [])).slice(-20)) ctx.log(line, 'runtime');
+      throw new UserFacingError(
+        `the new release never became healthy on ECS: ${failure}${reason ? ` (${reason})` : ''}; the previous release keeps serving`,
+      );
     }
     return { url: this.urlFor(release.app) };
   }
@@ -504,9 +515,9 @@ export class EcsRuntime implements Runtime {
     if (this.options.emulator) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
+        if (signal.aborted) throw new Error('cancelled');
         const s = await this.describeService(service);
         if (s?.status === 'ACTIVE' && (s.desiredCount ?? 0) >= this.options.minTasks) break;
-        if (signal.aborted) throw new Error('cancelled');
         if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)}s`);
         await new Promise((r) => setTimeout(r, 250));
       }
