@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, Partitioners, type Admin, type Consumer, type EachMessagePayload, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type EachMessagePayload, type Producer } from 'kafkajs';
 import { errorMessage } from '../../../domain/errors';
 import type { Topic, TopicEvents } from '../../../domain/events';
 import type { EventBus, EventHandler, SubscribeOptions } from '../../../ports/bus';
@@ -64,6 +64,7 @@ export class KafkaBus implements EventBus {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      logLevel: logLevel.WARN,
       logCreator: kafkaLogCreator(options.logger),
       connectionTimeout: 3_000,
       requestTimeout: 30_000,
