@@ -1,37 +1,14 @@
 import { z } from 'zod';
+import { isValidRef, isValidRepoFullName } from '../adapters/github/names';
 
 /** Request bodies and query strings, validated once at the edge. Anything that reaches a service has passed these. */
-
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const REPO = /^[A-Za-z0-9._-]{1,100}$/;
 
 export const repoName = z
   .string()
   .max(140)
-  .refine((value) => {
-    const [owner, name, extra] = value.split('/');
-    return extra === undefined && !!owner && !!name && OWNER.test(owner) && REPO.test(name) && name !== '.' && name !== '..';
-  }, 'repo must be "owner/name" using GitHub\'s characters (letters, digits, "-", "_", ".")');
+  .refine(isValidRepoFullName, 'repo must be "owner/name" using GitHub\'s characters (letters, digits, "-", "_", ".")');
 
-/** git check-ref-format's rules, plus no leading "-" so a ref can never be read as an option. */
-export const gitRef = z
-  .string()
-  .min(1)
-  .max(255)
-  .refine(
-    (ref) =>
-      !/[\x00-\x20\x7f~^:?*[\\]/.test(ref) &&
-      !ref.startsWith('-') &&
-      !ref.startsWith('/') &&
-      !ref.endsWith('/') &&
-      !ref.endsWith('.') &&
-      !ref.endsWith('.lock') &&
-      !ref.includes('..') &&
-      !ref.includes('//') &&
-      !ref.includes('@{') &&
-      ref !== '@',
-    'ref is not a valid git branch, tag or commit name',
-  );
+export const gitRef = z.string().refine(isValidRef, 'ref is not a valid git branch, tag or commit name');
 
 /** A path inside the repo: relative, no "..", no shell metacharacters. */
 const repoPath = z

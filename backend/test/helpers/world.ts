@@ -50,7 +50,7 @@ export class World {
   ) {}
 
   static async start(options: WorldOptions = {}): Promise<World> {
-    const git = await startGitServer({ tokens: { [ALICE.token]: ['*'], [BOB.token]: ['*'] } });
+    const git = await startGitServer({ tokens: {} });
     const github = await startGitHubStandin({ git });
     const world = new World(git, github, mkdtempSync(join(tmpdir(), 'cloudsmith-e2e-')), options);
     github.addUser(world.alice.login, world.alice.token);
