@@ -70,6 +70,11 @@ describe('e2e: Docker builder and runtime through the platform', function () {
     const back = await world.waitFor(world.alice, rollback.body.id);
     assert.equal(back.status, 'live', back.error);
     assert.match((await fetchApp(done.url)).body, /hello from node-express/);
+
+    // A platform restart: its containers stop with it, and the live image comes back at the same URL.
+    await world.restart();
+    assert.match((await fetchApp(done.url)).body, /hello from node-express/);
+    assert.equal((await containersOf(done.app)).length, 1);
   });
 
   it('deploys a Vite SPA as static files served from the image, with SPA fallback', async () => {

@@ -253,7 +253,7 @@ export class DockerRuntime implements Runtime {
    */
   private watchOom(): void {
     if (this.events) return;
-    this.events = this.options.docker.follow(
+    const events = this.options.docker.follow(
       ['events', '--format', '{{json .}}', '--filter', 'type=container', '--filter', 'event=oom', '--filter', 'event=die', '--filter', 'event=start', '--filter', `label=${APP_LABEL}`],
       (line) => {
         let event: { id?: string; status?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } };
@@ -278,6 +278,11 @@ export class DockerRuntime implements Runtime {
         }
       },
     );
+    this.events = events;
+    // If the engine goes away the watcher ends; the next release starts a new one.
+    void events.done.then(() => {
+      if (this.events === events) this.events = undefined;
+    });
   }
 
   private async removeContainers(app: string, keep: (id: string) => boolean): Promise<number> {
