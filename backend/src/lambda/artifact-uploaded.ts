@@ -1,9 +1,12 @@
 import { S3ArtifactStore } from '../adapters/artifacts/s3/s3ArtifactStore';
+import { KafkaBus } from '../adapters/bus/kafka/kafkaBus';
+import { MemoryBus } from '../adapters/bus/memory/memoryBus';
 import { EcsRuntime } from '../adapters/runtime/ecs/ecsRuntime';
-import { createBus, createStore } from '../compose/adapters';
+import { DynamoStore } from '../adapters/store/dynamodb/dynamoStore';
 import { loadConfig, type Config } from '../config';
 import type { RunPlan } from '../domain/deployment';
 import { errorMessage } from '../domain/errors';
+import type { EventBus } from '../ports/bus';
 import { now, stageEventId } from '../domain/events';
 import { Sealer } from '../security/sealer';
 import { docksageHandler, type DocksageDeps } from '../services/docksage/docksage';
@@ -116,12 +119,20 @@ async function planFor(artifacts: S3ArtifactStore, key: string): Promise<RunPlan
   }
 }
 
-/** Everything the Lambda needs, from its environment (Terraform sets it): DynamoDB, S3, ECS and the bus for log fan-out. */
+/**
+ * Everything the Lambda needs, from its environment (Terraform sets it): DynamoDB, S3, ECS and the bus for log fan-out.
+ * The adapters are built here rather than through compose/adapters, which loads the embedded ones (better-sqlite3's
+ * native module among them) and would break the one-file Lambda bundle.
+ */
 export function depsFromConfig(config: Config): ArtifactUploadedDeps {
   if (!config.secretKey) throw new Error('CLOUDSMITH_SECRET_KEY is required: app env is sealed with the platform key');
+  if (config.store !== 'dynamodb' || config.artifacts !== 's3') {
+    throw new Error('the artifact-uploaded Lambda runs with CLOUDSMITH_STORE=dynamodb and CLOUDSMITH_ARTIFACTS=s3');
+  }
   const logger = consoleLogger('lambda:artifact-uploaded');
-  const store = createStore(config);
-  const bus = createBus(config, logger);
+  const store = new DynamoStore({ region: config.aws.region, endpoint: config.aws.endpoint, tablePrefix: config.aws.tablePrefix });
+  // Without Kafka the lines are still stored; only live fan-out to WebSocket clients needs the bus.
+  const bus: EventBus = config.bus === 'kafka' ? new KafkaBus({ ...config.kafka, logger }) : new MemoryBus();
   return {
     store,
     bus,
