@@ -15,8 +15,6 @@ export interface DockerRunOptions {
   onLine?: (line: string) => void;
   /** Extra environment for the CLI itself, e.g. build-arg values passed by name so they stay out of argv. */
   env?: Record<string, string>;
-  /** Bytes written to the CLI's stdin. */
-  input?: Buffer | string;
   timeoutMs?: number;
 }
 
@@ -62,7 +60,7 @@ export class DockerCli {
   run(args: string[], options: DockerRunOptions = {}): Promise<DockerResult> {
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted) return reject(new DockerError(args, null, [], 'cancelled'));
-      const child = this.spawnChild(args, options.env, options.input !== undefined);
+      const child = this.spawnChild(args, options.env);
       const stdout: Buffer[] = [];
       let stdoutBytes = 0;
       const stderr: string[] = [];
@@ -101,7 +99,6 @@ export class DockerCli {
         if (stderr.length > STDERR_TAIL_LINES) stderr.shift();
         options.onLine?.(line);
       });
-      if (options.input !== undefined) child.stdin!.end(options.input);
 
       let spawnError: Error | undefined;
       child.on('error', (err) => {
@@ -143,7 +140,7 @@ export class DockerCli {
     };
   }
 
-  private spawnChild(args: string[], extraEnv: Record<string, string> = {}, withStdin = false): ChildProcess {
+  private spawnChild(args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: process.env.HOME ?? '/root',
@@ -152,7 +149,7 @@ export class DockerCli {
       ...extraEnv,
     };
     if (this.host) env.DOCKER_HOST = this.host;
-    return spawn(this.bin, args, { env, stdio: [withStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    return spawn(this.bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   }
 }
 

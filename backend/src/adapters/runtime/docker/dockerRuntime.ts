@@ -125,7 +125,7 @@ export class DockerRuntime implements Runtime {
       throw new UserFacingError('the Docker runtime runs images: build with the Docker builder (CLOUDSMITH_BUILDER=docker)');
     }
     appRepository(app);
-    this.watchOom();
+    this.watchEvents();
     const port = plan.port ?? 8080;
     const previous = this.current.get(app);
     const container = await this.start(release, port, ctx);
@@ -251,7 +251,7 @@ export class DockerRuntime implements Runtime {
    * What happens to a live app between requests: the engine restarts it after a crash or an OOM kill
    * (on-failure:3), and its runtime log says why, since the app itself cannot.
    */
-  private watchOom(): void {
+  private watchEvents(): void {
     if (this.events) return;
     const events = this.options.docker.follow(
       ['events', '--format', '{{json .}}', '--filter', 'type=container', '--filter', 'event=oom', '--filter', 'event=die', '--filter', 'event=start', '--filter', `label=${APP_LABEL}`],
