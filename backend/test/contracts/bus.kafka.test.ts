@@ -27,7 +27,7 @@ describe('KafkaBus (real broker)', function () {
   });
 
   const make = (): KafkaBus =>
-    new KafkaBus({ brokers, clientId: 'cloudsmith-test', partitions: 4, replicationFactor: 1, topicPrefix, retry: { attempts: 4, baseMs: 20 } });
+    new KafkaBus({ brokers, clientId: 'cloudsmith-test', partitions: 4, replicationFactor: Math.min(3, brokers.length), topicPrefix, retry: { attempts: 4, baseMs: 20 } });
 
   describeBusContract('kafka', async () => {
     const buses: EventBus[] = [make()];

@@ -73,6 +73,8 @@ export class Cluster {
       KAFKA_BROKERS: this.brokers.join(','),
       KAFKA_TOPIC_PREFIX: this.topicPrefix,
       KAFKA_PARTITIONS: '4',
+      // With `scripts/kafka.sh up --brokers 3` every partition is replicated to all three.
+      KAFKA_REPLICATION_FACTOR: String(Math.min(3, this.brokers.length)),
       KAFKA_CLIENT_ID: `cloudsmith-${role}`,
       // Kafka's floor is 6 s; a short session makes a killed builder's partitions move on quickly.
       KAFKA_SESSION_TIMEOUT_MS: '8000',
