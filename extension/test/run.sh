@@ -29,6 +29,7 @@ trap 'rm -rf "$logs"' EXIT
 echo "=== extension: typecheck"
 step "typecheck (extension host)" "$bin/tsc" -p tsconfig.json --noEmit
 step "typecheck (webview)" "$bin/tsc" -p tsconfig.webview.json
+step "typecheck (e2e)" "$bin/tsc" -p test/e2e/tsconfig.json
 
 echo "=== extension: unit tests"
 timeout 300 "$bin/mocha" --require tsx/cjs --timeout 30000 --exit 'test/unit/**/*.test.ts' 2>&1 | tee "$logs/unit.log"
