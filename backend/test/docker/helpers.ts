@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -68,10 +68,14 @@ export async function buildFiles(builder: DockerBuilder, app: string, files: Rec
     await mkdir(dirname(join(dir, name)), { recursive: true });
     await writeFile(join(dir, name), content);
   }
-  return builder.build(
-    { deploymentId: randomUUID(), app, repo: `test/${app}`, commitSha: randomUUID().replace(/-/g, ''), sourceDir: dir, cloneUrl: '', sealedToken: '', overrides: {}, env: {} },
-    { signal: new AbortController().signal, log: (line) => log.push(line) },
-  );
+  try {
+    return await builder.build(
+      { deploymentId: randomUUID(), app, repo: `test/${app}`, commitSha: randomUUID().replace(/-/g, ''), sourceDir: dir, cloneUrl: '', sealedToken: '', overrides: {}, env: {} },
+      { signal: new AbortController().signal, log: (line) => log.push(line) },
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** A reverse proxy on a loopback port in front of `routes`, as the platform runs it. */
