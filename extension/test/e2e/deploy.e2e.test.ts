@@ -26,6 +26,7 @@ describe('extension e2e: deploy from VS Code', function () {
   let workspace = '';
   let wb: Workbench;
   let firstUrl = '';
+  let activationMs = -1;
   const started = Date.now();
   const lap = (m: string) => console.log(`      [${((Date.now() - started) / 1000).toFixed(1)} s] ${m}`);
 
@@ -78,6 +79,7 @@ describe('extension e2e: deploy from VS Code', function () {
     if (browserDir) rmSync(browserDir, { recursive: true, force: true });
     if (workspace) rmSync(workspace, { recursive: true, force: true });
     lap('stopped everything');
+    if (activationMs >= 0) console.log(`      extension activation: ${activationMs} ms; e2e total ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 
   it('signs in with the GitHub account', async function () {
@@ -106,7 +108,15 @@ describe('extension e2e: deploy from VS Code', function () {
     // Lines arrived while the deploy ran, not all at once at the end.
     assert.ok(seen.length >= 2, `the channel changed ${seen.length} time(s) while streaming`);
     assert.match(seen.join('\n'), /── (CloudSmith|Fetch source|Build) ──/);
-    lap(`logs streamed (${seen.length} distinct views of the channel) up to the live line`);
+    // The top of the channel: activation time, then this deployment's header and its first stages.
+    await wb.page.locator('.part.panel .monaco-editor').first().click({ position: { x: 200, y: 30 } });
+    await wb.page.keyboard.press('Control+Home');
+    const top = (await wb.waitForOutput(/CloudSmith activated in \d+ ms/, 10_000)).text;
+    assert.match(top, new RegExp(`${REPO} · deployment [0-9a-f]{8}`));
+    assert.match(top, /── Fetch source ──/);
+    activationMs = Number(/CloudSmith activated in (\d+) ms/.exec(top)![1]);
+    await wb.page.keyboard.press('Control+End');
+    lap(`logs streamed (${seen.length} distinct views of the channel) up to the live line; activation took ${activationMs} ms`);
   });
 
   it('shows the live URL in the status bar, and that URL serves the app', async function () {
