@@ -68,10 +68,16 @@ export class KafkaBus implements EventBus {
       logCreator: kafkaLogCreator(options.logger),
       connectionTimeout: 3_000,
       requestTimeout: 30_000,
-      // A broker restart takes seconds: keep trying with a capped backoff instead of giving up, and let
-      // consumers that still crash restart themselves (restartOnFailure) rather than stop for good.
-      retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 20, restartOnFailure: async () => !this.closing },
+      retry: this.clientRetry(),
     });
+  }
+
+  /**
+   * A broker restart takes seconds: keep trying with a capped backoff instead of giving up, and let
+   * consumers that still crash restart themselves (restartOnFailure) rather than stop for good.
+   */
+  private clientRetry() {
+    return { initialRetryTime: 300, maxRetryTime: 5_000, retries: 20, restartOnFailure: async () => !this.closing };
   }
 
   async publish<T extends Topic>(topic: T, event: TopicEvents[T]): Promise<void> {
@@ -98,7 +104,7 @@ export class KafkaBus implements EventBus {
       allowAutoTopicCreation: false,
       // A shorter long-poll than the 5 s default: close() waits for the poll in progress.
       maxWaitTimeInMs: 1_000,
-      retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 20, restartOnFailure: async () => !this.closing },
+      retry: this.clientRetry(),
     });
     const committer = ephemeral
       ? undefined
