@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { DockerBuilder } from '../../src/adapters/builder/docker/dockerBuilder';
+import { DockerCli } from '../../src/adapters/docker/cli';
 import { generateDockerfile, type DockerfileInput } from '../../src/adapters/builder/docker/dockerfile';
 import { imageName } from '../../src/adapters/docker/names';
 import type { BuildPlan } from '../../src/detect/plan';
 import { UserFacingError } from '../../src/domain/errors';
+import type { BuildJob } from '../../src/ports/builder';
 
 // The generated Dockerfile is plain text: these run without an engine.
 function input(plan: Partial<BuildPlan>, extra: Partial<DockerfileInput> = {}): DockerfileInput {
@@ -71,5 +75,38 @@ describe('Docker builder: generated Dockerfile', () => {
     assert.equal(imageName('127.0.0.1:5000', 'web-alice', 'a'.repeat(40)), `127.0.0.1:5000/web-alice:${'a'.repeat(40)}`);
     assert.throws(() => imageName('127.0.0.1:5000', 'Web --privileged', 'abc'), UserFacingError);
     assert.throws(() => imageName('127.0.0.1:5000', 'web', '-x'), UserFacingError);
+  });
+});
+
+describe("Docker builder: choosing the repo's Dockerfile", () => {
+  // These fail before any engine call, so they run without one.
+  const builder = (mode: 'auto' | 'always' | 'never') =>
+    new DockerBuilder({
+      docker: new DockerCli({ host: 'unix:///nonexistent/docker.sock' }),
+      registry: '127.0.0.1:5000',
+      baseImage: 'node:20-slim',
+      useRepoDockerfile: mode,
+      limits: { timeoutMs: 10_000, maxOutputBytes: 1024 * 1024, maxMemoryMb: 512 },
+    });
+  const job = (fixture: string, overrides: BuildJob['overrides'] = {}): BuildJob => ({
+    deploymentId: 'd1',
+    app: 'web-alice',
+    repo: 'alice/web',
+    commitSha: 'a'.repeat(40),
+    sourceDir: join(__dirname, '..', 'fixtures', fixture),
+    cloneUrl: '',
+    sealedToken: '',
+    overrides,
+    env: {},
+  });
+  const ctx = { signal: new AbortController().signal, log: () => undefined };
+
+  it('refuses "dockerfile": true (or the always setting) when the repo has no Dockerfile', async () => {
+    await assert.rejects(builder('auto').build(job('static-site', { dockerfile: true }), ctx), /no Dockerfile in the repository root/);
+    await assert.rejects(builder('always').build(job('static-site'), ctx), /no Dockerfile in the repository root/);
+  });
+
+  it('refuses a rootDir outside the repository', async () => {
+    await assert.rejects(builder('auto').build(job('dockerfile-app', { rootDir: '../..' }), ctx), UserFacingError);
   });
 });
