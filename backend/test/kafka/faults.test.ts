@@ -41,7 +41,7 @@ async function scriptBroker(): Promise<boolean> {
 }
 
 describe('distributed platform on a real Kafka broker: faults', function () {
-  this.timeout(240_000);
+  this.timeout(300_000);
   let cluster: Cluster;
 
   before(async function () {
@@ -95,7 +95,7 @@ describe('distributed platform on a real Kafka broker: faults', function () {
     const repos = Array.from({ length: 20 }, (_, i) => `alice/site-${i}`);
     for (const repo of repos) await cluster.addRepo(repo, join(TEST_FIXTURES, 'static-site'));
     const ids = await Promise.all(repos.map((repo, i) => cluster.deploy(i % 2 ? 'api1' : 'api2', repo).then((d) => d.id)));
-    const finals = await Promise.all(ids.map((id) => cluster.waitFor('api1', id, undefined, 200_000)));
+    const finals = await Promise.all(ids.map((id) => cluster.waitFor('api1', id, undefined, 280_000)));
     const failed = finals.filter((d) => d.status !== 'live');
     assert.deepEqual(failed, [], 'every deployment went live');
     for (const id of ids) {
