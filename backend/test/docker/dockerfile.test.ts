@@ -36,7 +36,6 @@ describe('Docker builder: generated Dockerfile', () => {
     // Manifests before the source, so the install layer is cached across commits.
     assert.ok(stages[0]!.indexOf('package.json') < stages[0]!.indexOf('COPY [".","/src/"]'));
     assert.match(stages[0]!, /^RUN \["npm","ci","--include=dev"\]$/m);
-    assert.match(stages[0]!, /^RUN \["npm","prune","--omit=dev"/m);
     assert.doesNotMatch(stages[1]!, /ARG/, 'build args stay in the build stage');
     assert.match(stages[1]!, /^COPY --from=build --chown=node:node \["\/src\/","\/app\/"\]$/m);
     assert.match(stages[1]!, /^USER node$/m);

@@ -115,10 +115,8 @@ export function generateDockerfile(input: DockerfileInput): GeneratedDockerfile 
   if (servesFiles) {
     const outputDir = plan.outputDir === undefined ? undefined : checkPath(plan.outputDir, 'outputDir');
     lines.push(`RUN ${json(['/bin/sh', '-c', collectSiteScript(outputDir)])}`);
-  } else if (plan.install && input.cacheInstall) {
-    // devDependencies were needed to build, not to run: keep them out of the runtime stage.
-    lines.push(`RUN ${json(['npm', 'prune', '--omit=dev', '--no-audit', '--no-fund'])}`);
   }
+  // devDependencies stay, as with the local builder: start scripts often run one (tsx, ts-node, nodemon).
 
   lines.push('', `FROM ${input.baseImage}`, labels, `WORKDIR ${APP_DIR}`);
   let start: string[];
