@@ -1,26 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { sha256File } from '../../../archive/checksum';
-import { NotFoundError, UserFacingError } from '../../../domain/errors';
+import { NotFoundError } from '../../../domain/errors';
 import type { ArtifactStore, StoredArtifact } from '../../../ports/artifacts';
-
-const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
-
-/** Keys are slash-separated names (the ones ports/artifacts.ts builds); nothing that could leave the store's directory. */
-export function assertArtifactKey(key: string): void {
-  const segments = key.split('/');
-  if (key.length === 0 || key.length > 512 || !segments.every((s) => SEGMENT.test(s) && s !== '.' && s !== '..')) {
-    throw new UserFacingError(`invalid artifact key "${key}"`);
-  }
-}
-
-function corrupt(key: string, expected: string, actual: string): Error {
-  return new Error(`artifact ${key} is corrupt: its sha256 is ${actual}, expected ${expected}`);
-}
+import { assertArtifactKey, verifyingStream, writeVerified } from '../verified';
 
 function tempName(path: string): string {
   return `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -89,46 +75,14 @@ export class FsArtifactStore implements ArtifactStore {
 
   async getFile(key: string, path: string, sha256?: string): Promise<void> {
     const body = await this.openBlob(key);
-    const expected = sha256 ?? (await this.recorded(key));
-    const hash = createHash('sha256');
-    await mkdir(dirname(path), { recursive: true });
-    const partial = tempName(path);
-    try {
-      await pipeline(
-        body,
-        new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            hash.update(chunk);
-            done(null, chunk);
-          },
-        }),
-        createWriteStream(partial),
-      );
-      const actual = hash.digest('hex');
-      if (expected && actual !== expected) throw corrupt(key, expected, actual);
-      await rename(partial, path);
-    } catch (err) {
-      await rm(partial, { force: true });
-      throw err;
-    }
+    await writeVerified(body, path, key, sha256 ?? (await this.recorded(key)));
   }
 
   /** Streams the artifact; the stream errors at its end, instead of ending, when the content does not match its recorded sha256. */
   async open(key: string): Promise<Readable> {
     const body = await this.openBlob(key);
     const expected = await this.recorded(key);
-    if (!expected) return body;
-    const hash = createHash('sha256');
-    const out = new PassThrough();
-    body.on('data', (chunk: Buffer) => hash.update(chunk));
-    body.on('error', (err) => out.destroy(err));
-    body.on('end', () => {
-      const actual = hash.digest('hex');
-      if (actual !== expected) out.destroy(corrupt(key, expected, actual));
-      else out.end();
-    });
-    body.pipe(out, { end: false });
-    return out;
+    return expected ? verifyingStream(body, key, expected) : body;
   }
 
   async exists(key: string): Promise<boolean> {

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { PassThrough, Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -16,7 +14,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { sha256File } from '../../../archive/checksum';
 import { NotFoundError } from '../../../domain/errors';
-import { assertArtifactKey } from '../fs/fsArtifactStore';
+import { assertArtifactKey, verifyingStream, writeVerified } from '../verified';
 import type { ArtifactStore, StoredArtifact } from '../../../ports/artifacts';
 import { awsClientConfig, awsErrorName, awsHttpStatus, type AwsSettings } from '../../aws/clients';
 
@@ -35,10 +33,6 @@ const DEFAULT_PART = 8 * 1024 * 1024;
 function isMissing(err: unknown): boolean {
   const name = awsErrorName(err);
   return name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket' || awsHttpStatus(err) === 404;
-}
-
-function checksumError(key: string, expected: string, actual: string): Error {
-  return new Error(`artifact ${key} is corrupt: its sha256 is ${actual}, expected ${expected}`);
 }
 
 /**
@@ -82,45 +76,13 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async getFile(key: string, path: string, sha256?: string): Promise<void> {
     const { body, recorded } = await this.fetch(key);
-    const expected = sha256 ?? recorded;
-    const hash = createHash('sha256');
-    const partial = `${path}.part-${process.pid}-${Date.now()}`;
-    await mkdir(dirname(path), { recursive: true });
-    try {
-      await pipeline(
-        body,
-        new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            hash.update(chunk);
-            done(null, chunk);
-          },
-        }),
-        createWriteStream(partial),
-      );
-      const actual = hash.digest('hex');
-      if (expected && actual !== expected) throw checksumError(key, expected, actual);
-      await rename(partial, path);
-    } catch (err) {
-      await rm(partial, { force: true });
-      throw err;
-    }
+    await writeVerified(body, path, key, sha256 ?? recorded);
   }
 
   /** Streams the object; the stream errors at its end instead of finishing when the content does not match its recorded sha256. */
   async open(key: string): Promise<Readable> {
     const { body, recorded } = await this.fetch(key);
-    if (!recorded) return body;
-    const hash = createHash('sha256');
-    const out = new PassThrough();
-    body.on('data', (chunk: Buffer) => hash.update(chunk));
-    body.on('error', (err) => out.destroy(err));
-    body.on('end', () => {
-      const actual = hash.digest('hex');
-      if (actual !== recorded) out.destroy(checksumError(key, recorded, actual));
-      else out.end();
-    });
-    body.pipe(out, { end: false });
-    return out;
+    return recorded ? verifyingStream(body, key, recorded) : body;
   }
 
   /**
