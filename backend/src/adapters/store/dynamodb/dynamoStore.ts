@@ -283,40 +283,36 @@ export class DynamoStore implements Store {
   async transition(id: string, to: DeploymentStatus, patch: DeploymentPatch = {}): Promise<Deployment | undefined> {
     const allowed = allowedPredecessors(to);
     if (allowed.length === 0) return undefined;
-    const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
-    const values: Record<string, unknown> = { ':to': to, ':now': new Date().toISOString() };
-    const sets = setClause({ ...patch, updatedAt: undefined }, names, values);
+    const values: Record<string, unknown> = { ':to': to };
     allowed.forEach((s, i) => (values[`:p${i}`] = s));
-    try {
-      const res = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table('deployments'),
-          Key: { id },
-          UpdateExpression: `SET #status = :to, #updatedAt = :now${sets.length ? ', ' + sets.join(', ') : ''}`,
-          ConditionExpression: `attribute_exists(id) AND #status IN (${allowed.map((_, i) => `:p${i}`).join(', ')})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return res.Attributes as Deployment | undefined;
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
-    }
+    return this.updateIf(id, patch, {
+      set: '#status = :to',
+      condition: `#status IN (${allowed.map((_, i) => `:p${i}`).join(', ')})`,
+      names: { '#status': 'status' },
+      values,
+    });
   }
 
-  async updateDeployment(id: string, patch: DeploymentPatch): Promise<Deployment | undefined> {
-    const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
-    const values: Record<string, unknown> = { ':now': new Date().toISOString() };
-    const sets = setClause({ ...patch, updatedAt: undefined }, names, values);
+  updateDeployment(id: string, patch: DeploymentPatch): Promise<Deployment | undefined> {
+    return this.updateIf(id, patch, {});
+  }
+
+  /** One conditional UpdateItem on an existing deployment; undefined when the condition (or existence) fails. */
+  private async updateIf(
+    id: string,
+    patch: DeploymentPatch,
+    extra: { set?: string; condition?: string; names?: Record<string, string>; values?: Record<string, unknown> },
+  ): Promise<Deployment | undefined> {
+    const names: Record<string, string> = { '#updatedAt': 'updatedAt', ...extra.names };
+    const values: Record<string, unknown> = { ':now': new Date().toISOString(), ...extra.values };
+    const sets = [...(extra.set ? [extra.set] : []), '#updatedAt = :now', ...setClause({ ...patch, updatedAt: undefined }, names, values)];
     try {
       const res = await this.doc.send(
         new UpdateCommand({
           TableName: this.table('deployments'),
           Key: { id },
-          UpdateExpression: `SET #updatedAt = :now${sets.length ? ', ' + sets.join(', ') : ''}`,
-          ConditionExpression: 'attribute_exists(id)',
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: extra.condition ? `attribute_exists(id) AND ${extra.condition}` : 'attribute_exists(id)',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
