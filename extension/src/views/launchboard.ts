@@ -43,6 +43,8 @@ export class Launchboard implements vscode.Disposable {
     this.panel = vscode.window.createWebviewPanel(Launchboard.viewType, 'CloudSmith Launchboard', vscode.ViewColumn.Active, {
       enableScripts: true,
       localResourceRoots: [media],
+      // Keeps typed env values (which are not persisted) when the tab is hidden; one small form is cheap to keep.
+      retainContextWhenHidden: true,
     });
     this.panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media', 'cloudsmith.svg');
     this.panel.webview.html = this.html(this.panel.webview, media);

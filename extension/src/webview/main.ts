@@ -53,11 +53,16 @@ function envRow(key = '', value = ''): HTMLElement {
   return row;
 }
 
-function saveEnv(): void {
-  state.env = [...document.querySelectorAll<HTMLElement>('.env-row')].map((row) => ({
+/** Env values are read from the form when deploying, never put in the persisted state (which VS Code writes to disk). */
+function envRows(): Array<{ key: string; value: string }> {
+  return [...document.querySelectorAll<HTMLElement>('.env-row')].map((row) => ({
     key: (row.querySelector('.env-key') as HTMLInputElement).value,
     value: (row.querySelector('.env-value') as HTMLInputElement).value,
   }));
+}
+
+function saveEnv(): void {
+  state.envKeys = envRows().map((r) => r.key);
   save();
 }
 
@@ -89,7 +94,7 @@ function render(): void {
       el('pre', { id: 'log' }),
     ),
   );
-  for (const e of state.env ?? []) $('env-rows').append(envRow(e.key, e.value));
+  for (const key of state.envKeys ?? []) $('env-rows').append(envRow(key));
   $('add-env').addEventListener('click', () => {
     $('env-rows').append(envRow());
     saveEnv();
@@ -117,7 +122,7 @@ function deploy(): void {
   if (!state.repo) return;
   $('error').textContent = '';
   const env: Record<string, string> = {};
-  for (const { key, value } of state.env ?? []) if (key.trim()) env[key.trim()] = value;
+  for (const { key, value } of envRows()) if (key.trim()) env[key.trim()] = value;
   vscode.postMessage({
     type: 'deploy',
     request: {

@@ -25,7 +25,8 @@ export interface LaunchboardState {
   installCommand?: string;
   buildCommand?: string;
   startCommand?: string;
-  env?: Array<{ key: string; value: string }>;
+  /** Names only: values stay in the form (the panel keeps its page while hidden) and are never persisted. */
+  envKeys?: string[];
   deployment?: DeploymentView;
   lines?: string[];
 }
