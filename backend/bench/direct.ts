@@ -34,7 +34,8 @@ export async function directDeploy(cloneUrl: string, token: string, home: string
   try {
     await run(['git', 'clone', '--quiet', '--depth', '1', cloneUrl, 'app'], dir, env);
     const app = join(dir, 'app');
-    await run(['npm', 'ci', '--include=dev'], app, env);
+    // The same install the local builder runs, so the ratio measures the platform, not npm flags.
+    await run(['npm', 'ci', '--include=dev', '--prefer-offline'], app, env);
     const port = await freePort();
     server = spawn('npm', ['start'], { cwd: app, env: { ...env, PORT: String(port), NODE_ENV: 'production' }, stdio: 'ignore', detached: true });
     await waitHealthy(`http://127.0.0.1:${port}/`, { timeoutMs: 60_000 });
