@@ -1,4 +1,4 @@
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { ApiError } from './api';
 import type { DeploymentStatus, LogMessage, TokenSource } from './types';
 
@@ -51,7 +51,7 @@ export function logStreamUrl(baseUrl: string, deploymentId: string, since: numbe
  * without hearing from the server.
  */
 export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
-  const Impl = options.WebSocketImpl ?? WebSocket;
+  const Impl = options.WebSocketImpl ?? loadWs();
   const initialMs = options.backoff?.initialMs ?? 250;
   const maxMs = options.backoff?.maxMs ?? 5_000;
   const giveUpAfterMs = options.giveUpAfterMs ?? 5 * 60_000;
@@ -203,6 +203,14 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
     signal?.addEventListener('abort', onAbort, { once: true });
     void connect();
   });
+}
+
+/**
+ * `ws` is required on first use rather than imported at the top: the extension bundles this module, and
+ * evaluating ws there would cost every VS Code window at activation, before any log is followed.
+ */
+function loadWs(): typeof WebSocket {
+  return (require('ws') as { WebSocket: typeof WebSocket }).WebSocket;
 }
 
 function parseError(status: number, body: string): ApiError {
