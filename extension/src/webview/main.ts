@@ -152,6 +152,8 @@ function renderDeployment(): void {
   }
   const result = $('result');
   result.replaceChildren();
+  result.dataset.deploymentId = d?.id ?? '';
+  result.dataset.status = d?.status ?? '';
   if (d?.status === 'live' && d.url) {
     const link = el('a', { id: 'url', href: d.url }, d.url);
     link.addEventListener('click', (e) => {

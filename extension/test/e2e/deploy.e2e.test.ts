@@ -156,11 +156,13 @@ describe('extension e2e: deploy from VS Code', function () {
     await view.locator('#add-env').click();
     await view.locator('.env-key').last().fill('GREETING');
     await view.locator('.env-value').last().fill('hello-from-e2e');
+    // The board opens showing the last deployment (the palette's, live): wait for a different one to go live.
+    const previous = (await view.locator('#result').getAttribute('data-deployment-id')) ?? '';
     await view.locator('#deploy').click();
     lap('deploy clicked in the webview');
-    await view.locator('#timeline li.current, #timeline li.done').first().waitFor({ timeout: 30_000 });
-    const link = view.locator('#url');
-    await link.waitFor({ timeout: 180_000 });
+    const done = view.locator(`#result[data-status="live"]:not([data-deployment-id="${previous}"])`);
+    await done.waitFor({ timeout: 180_000 });
+    const link = done.locator('#url');
     const url = await link.innerText();
     assert.equal(url, firstUrl, 'the same app keeps its URL');
     assert.match(await view.locator('#log').innerText(), /\S/);
@@ -178,5 +180,13 @@ describe('extension e2e: deploy from VS Code', function () {
     }
     assert.deepEqual(statuses, ['live', 'superseded']);
     lap('second deploy live from the webview');
+  });
+
+  it('signs out: the tree and the status bar offer Sign In again', async function () {
+    this.timeout(60_000);
+    await wb.command('CloudSmith: Sign Out');
+    await wb.waitForStatus(/CloudSmith: Sign in/, 20_000);
+    await wb.page.locator('.monaco-list-row', { hasText: 'Sign in with GitHub to see your repositories' }).first().waitFor({ timeout: 20_000 });
+    lap('signed out');
   });
 });
