@@ -68,6 +68,13 @@ machine_npm_config() {
 }
 
 node24_env() {
+  # Under `npm test` the outer npm (Node 20) exports npm_config_user_agent="npm/... node/v20..." and more, and env
+  # beats config: code-server's postinstall reads the Node major from it and refuses. Drop everything npm exported
+  # before reading the machine's npm settings afresh.
+  if [ -z "${NPM_ENV_CLEARED:-}" ]; then
+    unset $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p') MACHINE_NPM_READ 2>/dev/null || true
+    NPM_ENV_CLEARED=1
+  fi
   machine_npm_config
   export PATH="$NODE_DIR/bin:$HOME_DIR/cs/node_modules/.bin:$PATH"
   # Overrides any nodedir in the npmrc files (env beats config files): node-gyp builds against Node 24's headers.
