@@ -180,7 +180,10 @@ export class Cluster {
     for (;;) {
       const d = await this.deployment(via, id).catch(() => undefined);
       if (d && statuses.includes(d.status)) return d;
-      if (Date.now() > deadline) throw new Error(`deployment ${id} still ${d?.status} after ${timeoutMs} ms`);
+      if (Date.now() > deadline) {
+        const outputs = [...this.services.values()].map((s) => `--- ${s.name} (${s.role}):\n${s.output.slice(-15).join('\n')}`);
+        throw new Error(`deployment ${id} still ${d?.status} after ${timeoutMs} ms\n${outputs.join('\n')}`);
+      }
       await sleep(250);
     }
   }

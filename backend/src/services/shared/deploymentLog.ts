@@ -7,6 +7,7 @@ import { maskSecrets } from '../../security/masker';
 const FLUSH_MS = 40;
 const MAX_BATCH = 200;
 const MAX_LINE = 8192;
+const RETRY_MS = 1000;
 
 interface Pending {
   lines: NewLogLine[];
@@ -36,8 +37,16 @@ export class DeploymentLog {
       const line = raw.length > MAX_LINE ? `${raw.slice(0, MAX_LINE)} …[line cut]` : raw;
       entry.lines.push({ ts: now(), stage, text: maskSecrets(line, entry.secrets) });
     }
-    if (entry.lines.length >= MAX_BATCH) void this.flush(deploymentId);
-    else entry.timer ??= setTimeout(() => void this.flush(deploymentId), FLUSH_MS);
+    if (entry.lines.length >= MAX_BATCH) this.flushInBackground(deploymentId);
+    else entry.timer ??= setTimeout(() => this.flushInBackground(deploymentId), FLUSH_MS);
+  }
+
+  /** A background flush that fails (store or broker briefly away) is retried by the next flush; nothing is dropped. */
+  private flushInBackground(deploymentId: string): void {
+    this.flush(deploymentId).catch(() => {
+      const entry = this.entry(deploymentId);
+      entry.timer ??= setTimeout(() => this.flushInBackground(deploymentId), RETRY_MS);
+    });
   }
 
   /** Persists and publishes pending lines; resolves once they are on the bus. */
@@ -46,18 +55,21 @@ export class DeploymentLog {
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = undefined;
     const batch = entry.lines.splice(0);
-    if (batch.length > 0) {
-      entry.chain = settled(entry.chain).then(async () => {
-        const lines = await this.store.appendLogs(deploymentId, batch);
-        await this.bus.publish('deployment.logs', {
-          eventId: stageEventId('deployment.logs', deploymentId, `lines:${lines[0]?.seq}`),
-          deploymentId,
-          at: now(),
-          kind: 'lines',
-          lines,
-        });
+    // Nothing new: an earlier failure is not this caller's (its lines were re-queued or are in the store).
+    if (batch.length === 0) return settled(entry.chain);
+    entry.chain = settled(entry.chain).then(async () => {
+      const lines = await this.store.appendLogs(deploymentId, batch).catch((err: unknown) => {
+        entry.lines.unshift(...batch);
+        throw err;
       });
-    }
+      await this.bus.publish('deployment.logs', {
+        eventId: stageEventId('deployment.logs', deploymentId, `lines:${lines[0]?.seq}`),
+        deploymentId,
+        at: now(),
+        kind: 'lines',
+        lines,
+      });
+    });
     return entry.chain;
   }
 
