@@ -123,7 +123,8 @@ export class ProcessRuntime implements Runtime {
       const cwd = await workdirIn(dir, plan.workdir);
       const port = await freePort();
       const logs = new LogBuffer(this.opts.logLines ?? 500);
-      const env = { ...cleanEnv(release.env, { home: this.homeDir(app) }), PORT: String(port) };
+      // HOST keeps servers that honour it (the static server, Next.js, many frameworks) on loopback: the proxy is the only way in.
+      const env = { HOST: '127.0.0.1', ...cleanEnv(release.env, { home: this.homeDir(app) }), PORT: String(port) };
       proc = new AppProcess({
         argv: plan.start,
         cwd,
