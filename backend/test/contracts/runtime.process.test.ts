@@ -13,6 +13,7 @@ import { UserFacingError } from '../../src/domain/errors';
 import type { ReleaseContext } from '../../src/ports/runtime';
 import { createReverseProxy } from '../../src/proxy/reverseProxy';
 import { RouteTable } from '../../src/proxy/routes';
+import { fetchApp } from '../helpers/appFetch';
 import { describeRuntimeContract, type RuntimeFixture, type RuntimeHarness } from './runtime.contract';
 
 const FIXTURES: Record<RuntimeFixture, { files: Record<string, string>; plan: Omit<RunPlan, 'healthPath'> & { healthPath?: string } }> = {
@@ -120,16 +121,7 @@ async function processHarness(options: Partial<ProcessRuntimeOptions> = {}): Pro
     artifactFrom,
     makeArtifact: (fixture) => artifactFrom(FIXTURES[fixture].files, FIXTURES[fixture].plan),
     fetchApp: (app, path = '/') =>
-      new Promise((resolve, reject) => {
-        const req = http.get({ host: '127.0.0.1', port, path, agent: false, headers: { host: `${app}.localhost:${port}` } }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-      }),
+      fetchApp(`http://${app}.localhost:${port}`, path),
     async cleanup() {
       await runtime.close();
       server.closeAllConnections();

@@ -9,6 +9,7 @@ import { DockerCli } from '../../src/adapters/docker/cli';
 import { appFilter } from '../../src/adapters/docker/names';
 import type { BuildResult } from '../../src/ports/builder';
 import { createReverseProxy } from '../../src/proxy/reverseProxy';
+import { fetchApp } from '../helpers/appFetch';
 import type { RouteTable } from '../../src/proxy/routes';
 
 /** The engine, registry and base image scripts/docker.sh provisions; undefined when it did not run. */
@@ -91,16 +92,7 @@ export async function startProxy(routes: RouteTable): Promise<{ port: number; fe
   return {
     port,
     fetchApp: (app, path = '/') =>
-      new Promise((resolve, reject) => {
-        const req = http.get({ host: '127.0.0.1', port, path, agent: false, headers: { host: `${app}.localhost:${port}` } }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-      }),
+      fetchApp(`http://${app}.localhost:${port}`, path),
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

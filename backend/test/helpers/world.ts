@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { startPlatform, type Platform, type Role } from '../../src/compose/platform';
 import type { Builder } from '../../src/ports/builder';
+import { apiRequest, type ApiResponse } from './apiRequest';
 import { startGitServer } from './gitServer';
 import { startGitHubStandin } from './githubStandin';
 
@@ -12,11 +13,6 @@ export const FIXTURES = join(__dirname, '..', 'fixtures');
 export interface TestUser {
   login: string;
   token: string;
-}
-
-export interface ApiResponse<T = any> {
-  status: number;
-  body: T;
 }
 
 export interface WorldOptions {
@@ -84,19 +80,8 @@ export class World {
     return sha;
   }
 
-  async api<T = any>(user: TestUser | undefined, method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
-    const headers: Record<string, string> = {};
-    if (user) headers.authorization = `Bearer ${user.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // ndjson and plain bodies stay text
-    }
-    return { status: res.status, body: parsed as T };
+  api<T = any>(user: TestUser | undefined, method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+    return apiRequest<T>(this.url, user?.token, method, path, body);
   }
 
   async deploy(user: TestUser, body: Record<string, unknown>): Promise<any> {

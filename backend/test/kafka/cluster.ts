@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Role } from '../../src/compose/platform';
 import { freePort } from '../../src/runtime/health';
+import { apiRequest } from '../helpers/apiRequest';
 import { startGitServer } from '../helpers/gitServer';
 import { startGitHubStandin } from '../helpers/githubStandin';
 
@@ -149,18 +150,8 @@ export class Cluster {
     return undefined;
   }
 
-  async api<T = unknown>(via: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const headers: Record<string, string> = { authorization: `Bearer ${ALICE.token}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.service(via).url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // JSON-lines bodies stay text
-    }
-    return { status: res.status, body: parsed as T };
+  api<T = unknown>(via: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    return apiRequest<T>(this.service(via).url, ALICE.token, method, path, body);
   }
 
   async deploy(via: string, repo: string): Promise<{ id: string; app: string }> {
