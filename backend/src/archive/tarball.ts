@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, utimes } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { posix, relative, resolve, sep } from 'node:path';
 import { create, Parser, type ReadEntry } from 'tar';
@@ -123,6 +123,9 @@ export async function unpackTarball(file: string, destDir: string, opts: UnpackO
   refuseEscapingLinks(await listArchive(file, limits));
   await mkdir(cwd, { recursive: true });
   await extractWithGnuTar(file, cwd);
+  // tar gives the destination the archived "./" entry's mtime; callers order releases by when they were unpacked.
+  const now = new Date();
+  await utimes(cwd, now, now);
 }
 
 /**
