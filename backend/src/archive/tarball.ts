@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { mkdir, utimes } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { posix, relative, resolve, sep } from 'node:path';
-import { create, Parser, type ReadEntry } from 'tar';
+import { relative, resolve, sep } from 'node:path';
+import { Parser, type ReadEntry } from 'tar';
 import { UserFacingError } from '../domain/errors';
 
 export interface UnpackOptions {
@@ -18,26 +18,19 @@ const MAX_LINK_DEPTH = 40;
 
 const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
 
-/** Packs `dir` into a gzipped tarball at `outFile`, without `.git` directories (and without `outFile` itself if it lies inside). */
+/**
+ * Packs `dir` into a gzipped tarball at `outFile`, without `.git` directories (and without `outFile` itself if it
+ * lies inside). GNU tar does the work: on a node_modules tree it is several times faster than a JavaScript packer.
+ * Entries are sorted and owned by root so the same tree packs to the same listing.
+ */
 export async function packDir(dir: string, outFile: string): Promise<void> {
   const root = resolve(dir);
   const out = resolve(outFile);
-  const outInside = relative(root, out);
-  await create(
-    {
-      // Level 1: artifacts are written once per build and read once per release; speed beats size here.
-      gzip: { level: 1 },
-      file: out,
-      cwd: root,
-      portable: true,
-      filter: (path) => {
-        const parts = path.split('/');
-        if (parts.includes('.git')) return false;
-        return !outInside || posix.normalize(path) !== outInside.split(sep).join('/');
-      },
-    },
-    ['.'],
-  );
+  const inside = relative(root, out);
+  const excludes = ['--exclude=.git'];
+  if (inside && !inside.startsWith('..')) excludes.push(`--exclude=./${inside.split(sep).join('/')}`);
+  // Level 1: artifacts are written once per build and read once per release; speed beats size here.
+  await runTar(['-c', '-f', out, '--use-compress-program=gzip -1', '-C', root, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', ...excludes, '.'], 'pack the directory');
 }
 
 /** Splits an archive path into components, refusing anything that could land outside the destination. */
@@ -134,12 +127,16 @@ export async function unpackTarball(file: string, destDir: string, opts: UnpackO
  * members and creates symlinks only after every file is written, so nothing lands through one.
  */
 function extractWithGnuTar(file: string, cwd: string): Promise<void> {
+  return runTar(['-x', '-z', '-f', file, '-C', cwd, '--no-same-owner', '--no-same-permissions'], 'unpack the archive');
+}
+
+function runTar(args: string[], what: string): Promise<void> {
   return new Promise((done, reject) => {
-    const tar = spawn('tar', ['-x', '-z', '-f', file, '-C', cwd, '--no-same-owner', '--no-same-permissions'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const tar = spawn('tar', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     tar.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     tar.on('error', (err) => reject(new Error(`could not run tar: ${err.message}`)));
-    tar.on('close', (code) => (code === 0 ? done() : reject(new UserFacingError(`could not unpack the archive: ${stderr.trim() || `tar exited with ${code}`}`))));
+    tar.on('close', (code) => (code === 0 ? done() : reject(new UserFacingError(`could not ${what}: ${stderr.trim() || `tar exited with ${code}`}`))));
   });
 }
 
