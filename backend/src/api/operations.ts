@@ -80,6 +80,22 @@ export class Operations {
     return cancelled;
   }
 
+  /** Stops the app everywhere it runs, cancels what is in flight and forgets its env; its history stays readable. */
+  async removeApp(caller: Caller, appName: string): Promise<void> {
+    const app = await this.app(caller, appName);
+    const deployments = await this.deps.store.listDeployments({ ownerId: caller.user.id, app: app.name, limit: 200 });
+    for (const d of deployments) {
+      if (await this.deps.log.moveTo(d.id, 'cancelled', { error: 'the app was deleted' })) {
+        await this.deps.bus.publish('deployment.cancel', { eventId: stageEventId('deployment.cancel', d.id), deploymentId: d.id, at: now() });
+      }
+    }
+    if (app.liveDeploymentId) await this.deps.log.moveTo(app.liveDeploymentId, 'superseded');
+    await this.deps.store.putEnv(app.name, {});
+    await this.deps.store.deleteApp(app.name);
+    const key = app.liveDeploymentId ?? deployments[0]?.id ?? app.name;
+    await this.deps.bus.publish('app.removed', { eventId: stageEventId('app.removed', key, `${app.name}:${now()}`), deploymentId: key, at: now(), app: app.name });
+  }
+
   async deployment(caller: Caller, id: string): Promise<Deployment> {
     const deployment = await this.deps.store.getDeployment(id);
     // Another user's deployment is indistinguishable from a missing one.

@@ -70,6 +70,11 @@ export function apiRouter(deps: RouteDeps): Router {
     res.json(appView(await ops.app(callerOf(res), param(req, 'app', appName))));
   }));
 
+  router.delete('/apps/:app', handle(async (req, res) => {
+    await ops.removeApp(callerOf(res), param(req, 'app', appName));
+    res.status(204).end();
+  }));
+
   router.post('/apps/:app/rollback', handle(async (req, res) => {
     const body = rollbackBody.parse(req.body);
     const deployment = await ops.rollback(callerOf(res), param(req, 'app', appName), body.deploymentId);

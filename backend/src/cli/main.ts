@@ -13,6 +13,7 @@ const USAGE = `usage: cloudsmith <command> [options]
   rollback <app> [deployment-id]
                               release an earlier build again (default: the previous live one)
   env <app> [K=V ...]         show the app's env (masked), or replace it
+  rm <app>                    stop and delete an app (its history stays)
 
 environment: CLOUDSMITH_API_URL (default http://127.0.0.1:8080), GITHUB_TOKEN (required)`;
 
@@ -145,6 +146,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
       const app = need('app');
       const current = args.length > 0 ? await client.putEnv(app, parseEnv(args)) : await client.getEnv(app);
       for (const [key, value] of Object.entries(current)) out(`${key}=${value}`);
+      return 0;
+    }
+    case 'rm': {
+      const app = need('app');
+      await client.deleteApp(app);
+      out(`Deleted ${app}`);
       return 0;
     }
     default:

@@ -69,6 +69,11 @@ export class CloudSmithClient {
     return this.request('POST', `/api/apps/${seg(app)}/rollback`, { deploymentId });
   }
 
+  /** Stops the app and deletes it (its deployment history stays readable). */
+  async deleteApp(app: string): Promise<void> {
+    await this.send('DELETE', `/api/apps/${seg(app)}`);
+  }
+
   listApps(): Promise<AppView[]> {
     return this.request('GET', '/api/apps');
   }

@@ -104,6 +104,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     closers.push(() => runtime.close());
     const docksage = { ...stageDeps, runtime, sealer };
     await bus.subscribe('build.completed', { group: 'docksage' }, docksageHandler(docksage));
+    // Every Docksage instance may hold the app (its own processes or containers), so each one hears this.
+    await bus.subscribe('app.removed', { group: `remove-${instanceId}`, latestOnly: true }, (event) => runtime.remove(event.app));
     restore = () => restoreLiveApps(docksage);
   }
 

@@ -8,9 +8,10 @@ export interface TopicEvents {
   'build.completed': BuildCompleted;
   'deployment.logs': LogEvent;
   'deployment.cancel': CancelRequested;
+  'app.removed': AppRemoved;
 }
 export type Topic = keyof TopicEvents;
-export const TOPICS = ['deployment.requested', 'source.fetched', 'build.completed', 'deployment.logs', 'deployment.cancel'] as const satisfies readonly Topic[];
+export const TOPICS = ['deployment.requested', 'source.fetched', 'build.completed', 'deployment.logs', 'deployment.cancel', 'app.removed'] as const satisfies readonly Topic[];
 
 export interface EventBase {
   eventId: string;
@@ -46,6 +47,11 @@ export type LogEvent = EventBase &
   );
 
 export type CancelRequested = EventBase;
+
+/** Every Docksage instance stops the app and removes what its runtime made for it. Keyed by the app's last deployment. */
+export interface AppRemoved extends EventBase {
+  app: string;
+}
 
 /** A stage's outgoing event id is derived from its input, so a redelivered input republishes the same id and the next stage skips it. */
 export function stageEventId(topic: Topic, deploymentId: string, discriminator = ''): string {

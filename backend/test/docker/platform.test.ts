@@ -75,6 +75,16 @@ describe('e2e: Docker builder and runtime through the platform', function () {
     await world.restart();
     assert.match((await fetchApp(done.url)).body, /hello from node-express/);
     assert.equal((await containersOf(done.app)).length, 1);
+
+    // Deleting the app through the API removes its containers and its local images.
+    assert.equal((await world.api(world.alice, 'DELETE', `/api/apps/${done.app}`)).status, 204);
+    const images = () => docker.output(['images', '--quiet', `${process.env.CLOUDSMITH_TEST_REGISTRY}/${done.app}`]);
+    const deadline = Date.now() + 60_000;
+    while ((await containersOf(done.app)).length > 0 || (await images()).trim() !== '') {
+      if (Date.now() > deadline) throw new Error('the deleted app still has containers or images');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal((await fetchApp(done.url)).status, 404);
   });
 
   it('deploys a Vite SPA as static files served from the image, with SPA fallback', async () => {

@@ -71,5 +71,10 @@ describe('e2e: the cloudsmith CLI', function () {
     assert.equal(rollback.code, 0, rollback.stderr);
     const url = /Live: (\S+)/.exec(rollback.stdout)?.[1];
     assert.doesNotMatch((await fetchApp(url!)).body, /second/);
+
+    const removed = await cli(world, ['rm', 'cli-roll-alice']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.match(removed.stdout, /Deleted cli-roll-alice/);
+    assert.doesNotMatch((await cli(world, ['ls'])).stdout, /cli-roll-alice/);
   });
 });

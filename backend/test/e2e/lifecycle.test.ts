@@ -96,6 +96,28 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
     assert.ok((await world.api(world.alice, 'GET', `/api/apps/${live.app}/env`)).body.env.GREETING);
   });
 
+  it('deletes an app: it stops serving, its app and env are gone, its history stays; nobody else can', async () => {
+    await world.addRepo('alice/doomed', 'node-express');
+    const live = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/doomed', env: { APP_MODE: 'doomed-mode' } })).id);
+    assert.equal(live.status, 'live', live.error);
+    assert.equal((await fetchApp(live.url)).status, 200);
+    assert.equal((await world.api(world.bob, 'DELETE', `/api/apps/${live.app}`)).status, 404);
+
+    assert.equal((await world.api(world.alice, 'DELETE', `/api/apps/${live.app}`)).status, 204);
+    await eventually(async () => (await fetchApp(live.url)).status === 404);
+    assert.equal((await world.api(world.alice, 'GET', `/api/apps/${live.app}`)).status, 404);
+    assert.equal((await world.api(world.alice, 'GET', `/api/apps/${live.app}/env`)).status, 404);
+    const history = await world.api(world.alice, 'GET', '/api/deployments?repo=alice/doomed');
+    assert.deepEqual(history.body.map((d: { status: string }) => d.status), ['superseded']);
+    assert.equal((await world.api(world.alice, 'DELETE', `/api/apps/${live.app}`)).status, 404);
+
+    // Deploying the repo again starts a fresh app under the same name, without the old env.
+    const again = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/doomed' })).id);
+    assert.equal(again.status, 'live', again.error);
+    assert.equal(again.app, live.app);
+    assert.deepEqual((await world.api(world.alice, 'GET', `/api/apps/${live.app}/env`)).body.env, {});
+  });
+
   it('fails a deployment that was in flight when the platform stopped, with reason "interrupted"', async () => {
     await world.addRepo('alice/interrupted', 'slow-build');
     const queued = await world.deploy(world.alice, { repo: 'alice/interrupted' });
