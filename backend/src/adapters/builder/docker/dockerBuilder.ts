@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Config } from '../../../config';
 import type { RunPlan } from '../../../domain/deployment';
+import { staticServerSource } from '../artifactLayout';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
 import { detectPlan, type BuildPlan } from '../../../detect/plan';
 import { cloudsmithJsonSchema, relativePath } from '../../../detect/schema';
@@ -34,7 +35,6 @@ export interface DockerBuilderOptions {
   workDir?: string;
 }
 
-export const DEFAULT_STATIC_SERVER = resolve(__dirname, '../../../../runtime-assets/static-server.js');
 /** Lines of builder output quoted in a failed build's error. */
 const ERROR_TAIL_LINES = 15;
 /** Names the docker CLI reads for itself: an app env var with one of them must not steer the CLI. */
@@ -144,7 +144,7 @@ export class DockerBuilder implements Builder {
     });
     await writeFile(join(contextDir, '.dockerignore'), '.git\n**/node_modules\n');
     if (plan.kind === 'spa' || plan.kind === 'static') {
-      const staticServer = this.options.staticServerPath ?? DEFAULT_STATIC_SERVER;
+      const staticServer = this.options.staticServerPath ?? staticServerSource();
       await mkdir(join(contextDir, '.cloudsmith'), { recursive: true });
       await copyFile(staticServer, join(contextDir, STATIC_SERVER_CONTEXT_PATH));
     }

@@ -11,7 +11,8 @@ import type { BuildContext, BuildJob, Builder, BuildResult } from '../../../port
 import { maskSecrets } from '../../../security/masker';
 import { JenkinsClient, sleep } from './jenkinsClient';
 import type { JenkinsParameters } from './parameters';
-import { pipelinePlan, runPlanFor } from './plan';
+import { runPlanFor } from '../artifactLayout';
+import { pipelinePlan } from './plan';
 
 export interface JenkinsBuilderOptions {
   url: string;

@@ -1,8 +1,6 @@
-import type { RunPlan } from '../../../domain/deployment';
 import { OUTPUT_DIR_CANDIDATES, type BuildPlan } from '../../../detect/plan';
-import { UserFacingError } from '../../../domain/errors';
 import type { Command } from '../../../sandbox/run';
-import { SITE_DIR, STATIC_SERVER_PATH } from '../local/localBuilder';
+import { isStaticPlan } from '../artifactLayout';
 
 /** What the pipeline needs from a detected plan: the commands as shell strings, and what to package. */
 export interface PipelinePlan {
@@ -26,40 +24,11 @@ export function commandLine(command: Command | undefined): string {
   return 'shell' in command ? command.shell : command.argv.map(shellQuote).join(' ');
 }
 
-function isStatic(plan: BuildPlan): boolean {
-  return plan.kind === 'spa' || plan.kind === 'static';
-}
-
 export function pipelinePlan(plan: BuildPlan): PipelinePlan {
   return {
     rootDir: plan.rootDir,
     installCommand: commandLine(plan.install),
     buildCommand: commandLine(plan.build),
-    outputDir: isStatic(plan) ? (plan.outputDir ?? OUTPUT_DIR_CANDIDATES.join(' ')) : '',
-  };
-}
-
-/**
- * How the runtime starts what package.sh produced. The layout is the local builder's, so an artifact runs
- * the same whichever builder made it: static sites as site/ beside .cloudsmith/static-server.js, servers
- * from the packaged root dir.
- */
-export function runPlanFor(plan: BuildPlan): RunPlan {
-  if (isStatic(plan)) {
-    const spa = plan.kind === 'spa';
-    return {
-      kind: 'static',
-      start: ['node', STATIC_SERVER_PATH, SITE_DIR, ...(spa ? ['--spa'] : [])],
-      workdir: '.',
-      spaFallback: spa,
-      healthPath: plan.healthPath,
-    };
-  }
-  if (!plan.start) throw new UserFacingError('no start command: add a start script to package.json or set startCommand');
-  return {
-    kind: plan.kind === 'next' ? 'next' : 'node',
-    start: 'shell' in plan.start ? ['sh', '-c', plan.start.shell] : plan.start.argv,
-    workdir: '.',
-    healthPath: plan.healthPath,
+    outputDir: isStaticPlan(plan) ? (plan.outputDir ?? OUTPUT_DIR_CANDIDATES.join(' ')) : '',
   };
 }

@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { packDir } from '../../../archive/tarball';
-import type { RunPlan } from '../../../domain/deployment';
 import { UserFacingError } from '../../../domain/errors';
 import { detectPlan, resolveOutputDir, type BuildPlan } from '../../../detect/plan';
 import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
 import type { BuildContext, BuildJob, BuildResult, Builder } from '../../../ports/builder';
 import { cleanEnv } from '../../../sandbox/env';
-import { describeCommand, runCommand, type Command } from '../../../sandbox/run';
+import { describeCommand, runCommand } from '../../../sandbox/run';
+import { isStaticPlan, runPlanFor, SITE_DIR, STATIC_SERVER_PATH, staticServerSource } from '../artifactLayout';
 
 export interface BuildLimits {
   timeoutMs: number;
@@ -24,26 +23,6 @@ export interface LocalBuilderOptions {
   limits: BuildLimits;
   /** HOME of every build, shared so npm's cache stays warm (see cleanEnv); defaults to `<workDir>/home`. */
   homeDir?: string;
-}
-
-/** Where static and SPA artifacts keep the platform's server, and where they keep the site. */
-export const STATIC_SERVER_PATH = '.cloudsmith/static-server.js';
-export const SITE_DIR = 'site';
-
-/** runtime-assets/ sits at the backend package root; found by walking up, so it works from src/ (tsx) and from a compiled dist/. */
-export function staticServerSource(): string {
-  let dir = __dirname;
-  for (;;) {
-    const candidate = join(dir, 'runtime-assets', 'static-server.js');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('runtime-assets/static-server.js not found above ' + __dirname);
-    dir = parent;
-  }
-}
-
-function startArgv(cmd: Command): string[] {
-  return 'shell' in cmd ? ['sh', '-c', cmd.shell] : cmd.argv;
 }
 
 /**
@@ -115,11 +94,9 @@ export class LocalBuilder implements Builder {
     await mkdir(scratch, { recursive: true });
     try {
       const tarball = join(scratch, 'artifact.tar.gz');
-      let runPlan: RunPlan;
-      if (plan.kind === 'node' || plan.kind === 'next') {
-        if (!plan.start) throw new UserFacingError('no start command: add a start script to package.json or set startCommand');
+      const runPlan = runPlanFor(plan);
+      if (!isStaticPlan(plan)) {
         await packDir(root, tarball);
-        runPlan = { kind: plan.kind, start: startArgv(plan.start), workdir: '.', healthPath: plan.healthPath };
       } else {
         const outputDir = resolveOutputDir(root, plan);
         const staging = join(scratch, 'staging');
@@ -132,15 +109,7 @@ export class LocalBuilder implements Builder {
         await mkdir(join(staging, dirname(STATIC_SERVER_PATH)), { recursive: true });
         await copyFile(staticServerSource(), join(staging, STATIC_SERVER_PATH));
         await packDir(staging, tarball);
-        const spa = plan.kind === 'spa';
-        ctx.log(`Serving ${outputDir === '.' ? 'the site' : `${outputDir}/`} as static files${spa ? ' with SPA fallback to index.html' : ''}`);
-        runPlan = {
-          kind: 'static',
-          start: ['node', STATIC_SERVER_PATH, SITE_DIR, ...(spa ? ['--spa'] : [])],
-          workdir: '.',
-          spaFallback: spa,
-          healthPath: plan.healthPath,
-        };
+        ctx.log(`Serving ${outputDir === '.' ? 'the site' : `${outputDir}/`} as static files${runPlan.spaFallback ? ' with SPA fallback to index.html' : ''}`);
       }
       const key = artifactKey(job.app, job.commitSha, job.deploymentId);
       const stored = await this.opts.artifacts.putFile(key, tarball);
