@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdir, utimes } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createReadStream } from 'node:fs';
-import { relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { UserFacingError } from '../domain/errors';
 
@@ -27,10 +28,23 @@ export async function packDir(dir: string, outFile: string): Promise<void> {
   const root = resolve(dir);
   const out = resolve(outFile);
   const inside = relative(root, out);
-  const excludes = ['--exclude=.git'];
-  if (inside && !inside.startsWith('..')) excludes.push(`--exclude=./${inside.split(sep).join('/')}`);
+  if (!inside || inside.startsWith('..')) return pack(root, out);
+  // Writing the archive into the tree being read makes tar report the tree changed (and exit 1): write beside, then move in.
+  const scratch = await mkdtemp(join(tmpdir(), 'cloudsmith-pack-'));
+  try {
+    await pack(root, join(scratch, 'out.tar.gz'), `--exclude=./${inside.split(sep).join('/')}`);
+    await copyFile(join(scratch, 'out.tar.gz'), out);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function pack(root: string, out: string, ...excludes: string[]): Promise<void> {
   // Level 1: artifacts are written once per build and read once per release; speed beats size here.
-  await runTar(['-c', '-f', out, '--use-compress-program=gzip -1', '-C', root, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', ...excludes, '.'], 'pack the directory');
+  return runTar(
+    ['-c', '-f', out, '--use-compress-program=gzip -1', '-C', root, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--exclude=.git', ...excludes, '.'],
+    'pack the directory',
+  );
 }
 
 /** Splits an archive path into components, refusing anything that could land outside the destination. */
