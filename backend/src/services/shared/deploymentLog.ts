@@ -1,4 +1,4 @@
-import type { Deployment, DeploymentStatus, Stage } from '../../domain/deployment';
+import { TERMINAL_STATUSES, type Deployment, type DeploymentStatus, type Stage } from '../../domain/deployment';
 import { now, stageEventId } from '../../domain/events';
 import type { EventBus } from '../../ports/bus';
 import type { DeploymentPatch, NewLogLine, Store } from '../../ports/store';
@@ -81,7 +81,7 @@ export class DeploymentLog {
     await this.flush(deploymentId);
     const updated = await this.store.transition(deploymentId, status, patch);
     if (updated) await this.announce(updated);
-    if (updated && ['live', 'failed', 'cancelled', 'superseded'].includes(status)) this.pending.delete(deploymentId);
+    if (updated && TERMINAL_STATUSES.includes(status)) this.pending.delete(deploymentId);
     return updated;
   }
 
