@@ -11,7 +11,8 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
 mkdirSync(join(here, 'dist', 'media'), { recursive: true });
-for (const icon of ['icon.png', 'cloudsmith.svg']) copyFileSync(join(here, '..', 'media', icon), join(here, 'dist', 'media', icon));
+for (const icon of ['icon.png', 'cloudsmith.svg'])
+  copyFileSync(join(here, '..', 'media', icon), join(here, 'dist', 'media', icon));
 
 const common = { bundle: true, minify: production, sourcemap: !production, logLevel: 'warning', absWorkingDir: here };
 const contexts = await Promise.all([

@@ -37,7 +37,12 @@ export async function directDeploy(cloneUrl: string, token: string, home: string
     // The same install the local builder runs, so the ratio measures the platform, not npm flags.
     await run(['npm', 'ci', '--include=dev', '--prefer-offline'], app, env);
     const port = await freePort();
-    server = spawn('npm', ['start'], { cwd: app, env: { ...env, PORT: String(port), NODE_ENV: 'production' }, stdio: 'ignore', detached: true });
+    server = spawn('npm', ['start'], {
+      cwd: app,
+      env: { ...env, PORT: String(port), NODE_ENV: 'production' },
+      stdio: 'ignore',
+      detached: true,
+    });
     await waitHealthy(`http://127.0.0.1:${port}/`, { timeoutMs: 60_000 });
     return Date.now() - started;
   } finally {

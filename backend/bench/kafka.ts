@@ -49,12 +49,18 @@ function row(cells: Array<string | number>): string {
 /** Sequential hops: each event is published only after the previous one reached its handler, so queueing never inflates the number. */
 async function hops(bus: EventBus): Promise<number[]> {
   let arrived: (() => void) | undefined;
-  await bus.subscribe('deployment.cancel', { group: `bench-${randomUUID().slice(0, 6)}`, latestOnly: true }, async () => arrived?.());
+  await bus.subscribe('deployment.cancel', { group: `bench-${randomUUID().slice(0, 6)}`, latestOnly: true }, async () =>
+    arrived?.(),
+  );
   const samples: number[] = [];
   for (let i = 0; i < WARMUP + HOPS; i++) {
     const reached = new Promise<void>((resolve) => (arrived = resolve));
     const t0 = performance.now();
-    await bus.publish('deployment.cancel', { eventId: `hop-${i}`, deploymentId: `bench-${i % 8}`, at: new Date().toISOString() });
+    await bus.publish('deployment.cancel', {
+      eventId: `hop-${i}`,
+      deploymentId: `bench-${i % 8}`,
+      at: new Date().toISOString(),
+    });
     await reached;
     if (i >= WARMUP) samples.push(performance.now() - t0);
   }
@@ -64,7 +70,11 @@ async function hops(bus: EventBus): Promise<number[]> {
 
 async function hopLatency(brokers: string[], prefix: string): Promise<void> {
   const memory = stats(await hops(new MemoryBus()));
-  const kafka = stats(await hops(new KafkaBus({ brokers, clientId: 'cloudsmith-bench', partitions: 6, replicationFactor: 1, topicPrefix: prefix })));
+  const kafka = stats(
+    await hops(
+      new KafkaBus({ brokers, clientId: 'cloudsmith-bench', partitions: 6, replicationFactor: 1, topicPrefix: prefix }),
+    ),
+  );
   console.log(`\nEvent hop latency, publish → handler (${HOPS} sequential events, ms)`);
   console.log(row(['bus', 'p50', 'p99']));
   console.log(row(['memory (in-process)', memory.p50, memory.p99]));
@@ -78,7 +88,9 @@ async function lineLatencies(world: World): Promise<number[]> {
   const queued = (await world.deploy(world.alice, { repo: 'alice/ticking' })) as { id: string };
   const samples: number[] = [];
   await new Promise<void>((resolve, reject) => {
-    const ws = new WebSocket(`${world.url.replace('http', 'ws')}/api/deployments/${queued.id}/logs`, { headers: { authorization: `Bearer ${world.alice.token}` } });
+    const ws = new WebSocket(`${world.url.replace('http', 'ws')}/api/deployments/${queued.id}/logs`, {
+      headers: { authorization: `Bearer ${world.alice.token}` },
+    });
     let live = false;
     ws.on('message', (data) => {
       const m = JSON.parse(String(data)) as { type: string; ts?: string; text?: string };
@@ -97,7 +109,10 @@ async function logLatency(brokers: string[], prefix: string): Promise<void> {
   const results: Array<[string, ReturnType<typeof stats>]> = [];
   for (const [label, env] of [
     ['memory (embedded)', {}],
-    ['kafka (all roles, one process)', { CLOUDSMITH_BUS: 'kafka', KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix }],
+    [
+      'kafka (all roles, one process)',
+      { CLOUDSMITH_BUS: 'kafka', KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix },
+    ],
   ] as Array<[string, Record<string, string>]>) {
     const world = await World.start({ env });
     try {
@@ -131,12 +146,21 @@ async function throughput(brokers: string[]): Promise<void> {
       const finals = await Promise.all(ids.map((id) => cluster.waitFor('api', id, undefined, 600_000)));
       const minutes = (Date.now() - started) / 60_000;
       const live = finals.filter((d) => d.status === 'live').length;
-      rows.push(row([`${builders} builder process${builders > 1 ? 'es' : ''}`, perRound / minutes, `${live}/${perRound}`, String(Math.round(minutes * 60_000))]));
+      rows.push(
+        row([
+          `${builders} builder process${builders > 1 ? 'es' : ''}`,
+          perRound / minutes,
+          `${live}/${perRound}`,
+          String(Math.round(minutes * 60_000)),
+        ]),
+      );
     }
   } finally {
     await cluster.close();
   }
-  console.log(`\nDeployments per minute (${perRound} at once, ticking fixture: npm ci + a 5 s build + start; separate processes over Kafka)`);
+  console.log(
+    `\nDeployments per minute (${perRound} at once, ticking fixture: npm ci + a 5 s build + start; separate processes over Kafka)`,
+  );
   console.log(row(['builders', 'deploys/min', 'live', 'wall (ms)']));
   for (const r of rows) console.log(r);
 }

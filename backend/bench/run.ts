@@ -12,14 +12,20 @@ import { directDeploy } from './direct';
  * and warm, and does the same clone + install + start directly with a script.
  */
 /** Follows the deployment's log socket: when the first line arrived and when the final status did (no polling error). */
-function follow(world: World, id: string): Promise<{ firstLogAt: number; endAt: number; status: string; url?: string }> {
+function follow(
+  world: World,
+  id: string,
+): Promise<{ firstLogAt: number; endAt: number; status: string; url?: string }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${world.url.replace('http', 'ws')}/api/deployments/${id}/logs`, { headers: { authorization: `Bearer ${world.alice.token}` } });
+    const ws = new WebSocket(`${world.url.replace('http', 'ws')}/api/deployments/${id}/logs`, {
+      headers: { authorization: `Bearer ${world.alice.token}` },
+    });
     let firstLogAt = 0;
     ws.on('message', (data) => {
       const message = JSON.parse(String(data)) as { type: string; status?: string; url?: string };
       if (message.type === 'log' && !firstLogAt) firstLogAt = Date.now();
-      if (message.type === 'end') resolve({ firstLogAt, endAt: Date.now(), status: message.status ?? '', url: message.url });
+      if (message.type === 'end')
+        resolve({ firstLogAt, endAt: Date.now(), status: message.status ?? '', url: message.url });
     });
     ws.on('error', reject);
   });
@@ -37,8 +43,15 @@ async function platformDeploy(world: World, repo: string): Promise<PlatformRun> 
   const done = await follow(world, queued.id);
   if (done.status !== 'live' || !done.url) throw new Error(`bench deployment ended ${done.status}`);
   if ((await fetchApp(done.url)).status !== 200) throw new Error('the live URL does not serve');
-  const t = (await world.api(world.alice, 'GET', `/api/deployments/${queued.id}`)).body.timings as Record<string, number>;
-  return { totalMs: done.endAt - started, firstLogMs: done.firstLogAt - started, stages: `fetch ${t.fetchMs} / build ${t.buildMs} / deploy ${t.deployMs}` };
+  const t = (await world.api(world.alice, 'GET', `/api/deployments/${queued.id}`)).body.timings as Record<
+    string,
+    number
+  >;
+  return {
+    totalMs: done.endAt - started,
+    firstLogMs: done.firstLogAt - started,
+    stages: `fetch ${t.fetchMs} / build ${t.buildMs} / deploy ${t.deployMs}`,
+  };
 }
 
 function row(cells: Array<string | number>): string {
@@ -58,12 +71,30 @@ async function benchPlatform(): Promise<void> {
       const direct = await directDeploy(cloneUrl, world.alice.token, directHome);
       const platform = await platformDeploy(world, 'alice/bench-api');
       if (label.startsWith('warm')) runs.push({ direct, platform });
-      console.log(row([label, direct, platform.totalMs, (platform.totalMs / direct).toFixed(2), platform.firstLogMs, platform.stages]));
+      console.log(
+        row([
+          label,
+          direct,
+          platform.totalMs,
+          (platform.totalMs / direct).toFixed(2),
+          platform.firstLogMs,
+          platform.stages,
+        ]),
+      );
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const direct = median(runs.map((r) => r.direct));
     const platform = median(runs.map((r) => r.platform.totalMs));
-    console.log(row(['warm median', direct, platform, (platform / direct).toFixed(2), median(runs.map((r) => r.platform.firstLogMs)), 'target ratio <= 1.10']));
+    console.log(
+      row([
+        'warm median',
+        direct,
+        platform,
+        (platform / direct).toFixed(2),
+        median(runs.map((r) => r.platform.firstLogMs)),
+        'target ratio <= 1.10',
+      ]),
+    );
   } finally {
     rmSync(directHome, { recursive: true, force: true });
     await world.close();
@@ -76,7 +107,9 @@ async function main(): Promise<void> {
     const { benchKafka } = require('./kafka') as { benchKafka(): Promise<void> };
     await benchKafka();
   } else {
-    console.log('\nKafka benchmarks skipped: run `bash scripts/kafka.sh up && eval "$(bash scripts/kafka.sh env)"` first');
+    console.log(
+      '\nKafka benchmarks skipped: run `bash scripts/kafka.sh up && eval "$(bash scripts/kafka.sh env)"` first',
+    );
   }
 }
 

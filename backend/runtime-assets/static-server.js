@@ -99,7 +99,11 @@ function insideRoot(root, file) {
 
 function send(res, status, body, headers) {
   const text = body + '\n';
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(res.req.method === 'HEAD' ? undefined : text);
 }
 
@@ -179,7 +183,9 @@ function main() {
   const host = process.env.HOST || '0.0.0.0';
   const server = http.createServer(handler(root, spa));
   server.listen(port, host, () => {
-    process.stdout.write(`static-server: serving ${root}${spa ? ' (SPA fallback to index.html)' : ''} on http://${host}:${port}\n`);
+    process.stdout.write(
+      `static-server: serving ${root}${spa ? ' (SPA fallback to index.html)' : ''} on http://${host}:${port}\n`,
+    );
   });
   const stop = () => server.close(() => process.exit(0));
   process.on('SIGTERM', stop);

@@ -90,7 +90,10 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 }
 
 function list(raw: string | undefined): string[] {
-  return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function loadConfig(env: Env = process.env): Config {

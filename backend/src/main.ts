@@ -9,7 +9,10 @@ import { ROLES, startPlatform, type Role } from './compose/platform';
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { service: { type: 'string', multiple: true } } });
-  const requested = (values.service ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const requested = (values.service ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = requested.filter((s) => !(ROLES as readonly string[]).includes(s));
   if (unknown.length > 0) throw new Error(`unknown service ${unknown.join(', ')}; choose from ${ROLES.join(', ')}`);
   const config = loadConfig();

@@ -1,7 +1,12 @@
 import * as vscode from 'vscode';
 import type { CloudSmithClient } from '../../backend/src/client/api';
 import type { StreamResult } from '../../backend/src/client/logStream';
-import { isTerminal, type DeploymentView, type DeployRequest, type LogLineMessage } from '../../backend/src/client/types';
+import {
+  isTerminal,
+  type DeploymentView,
+  type DeployRequest,
+  type LogLineMessage,
+} from '../../backend/src/client/types';
 import type { LogChannel } from './logs';
 import type { StatusBar } from './statusBar';
 
@@ -34,7 +39,9 @@ export class Deployments implements vscode.Disposable {
 
   async deploy(request: DeployRequest): Promise<DeploymentView> {
     const deployment = await this.client.deploy(request);
-    this.logs.info(`Deploying ${request.repo}${request.ref ? `@${request.ref}` : ''} as ${deployment.app} (deployment ${deployment.id})`);
+    this.logs.info(
+      `Deploying ${request.repo}${request.ref ? `@${request.ref}` : ''} as ${deployment.app} (deployment ${deployment.id})`,
+    );
     void this.follow(deployment, { progress: true });
     return deployment;
   }
@@ -60,7 +67,12 @@ export class Deployments implements vscode.Disposable {
         this.changed.fire({ deployment: current, line: message });
         return;
       }
-      current = { ...current, status: message.status, url: message.url ?? current.url, error: message.error ?? current.error };
+      current = {
+        ...current,
+        status: message.status,
+        url: message.url ?? current.url,
+        error: message.error ?? current.error,
+      };
       report?.(message.status);
       this.update(current);
     });
@@ -68,7 +80,11 @@ export class Deployments implements vscode.Disposable {
     this.watches.set(deployment.id, { done, abort });
     if (options.progress && !isTerminal(deployment.status)) {
       void vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `CloudSmith: deploying ${deployment.repo}`, cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `CloudSmith: deploying ${deployment.repo}`,
+          cancellable: true,
+        },
         async (progress, token) => {
           report = (status) => progress.report({ message: status });
           report(deployment.status);
@@ -106,13 +122,17 @@ export class Deployments implements vscode.Disposable {
     if (!final) return started;
     this.update(final);
     if (final.status === 'live' && final.url) {
-      void vscode.window.showInformationMessage(`CloudSmith: ${final.repo} is live at ${final.url}`, 'Open').then((choice) => {
-        if (choice === 'Open') void vscode.env.openExternal(vscode.Uri.parse(final.url!));
-      });
+      void vscode.window
+        .showInformationMessage(`CloudSmith: ${final.repo} is live at ${final.url}`, 'Open')
+        .then((choice) => {
+          if (choice === 'Open') void vscode.env.openExternal(vscode.Uri.parse(final.url!));
+        });
     } else if (final.status === 'failed') {
-      void vscode.window.showErrorMessage(`CloudSmith: deploy of ${final.repo} failed: ${final.error ?? 'unknown reason'}`, 'Show Logs').then((choice) => {
-        if (choice === 'Show Logs') this.logs.show();
-      });
+      void vscode.window
+        .showErrorMessage(`CloudSmith: deploy of ${final.repo} failed: ${final.error ?? 'unknown reason'}`, 'Show Logs')
+        .then((choice) => {
+          if (choice === 'Show Logs') this.logs.show();
+        });
     }
     return final;
   }

@@ -34,10 +34,33 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
   const github = createGitHub(githubApiUrl, token);
   const tree = new RepositoriesTree(auth, client, github, () => client.baseUrl);
   const launchboard = new Launchboard(context.extensionUri, client, github, tree, deployments);
-  const services: Services = { context, auth, client, github, ui: new VsCodeUserInput(), logs, deployments, tree, launchboard, githubApiUrl };
+  const services: Services = {
+    context,
+    auth,
+    client,
+    github,
+    ui: new VsCodeUserInput(),
+    logs,
+    deployments,
+    tree,
+    launchboard,
+    githubApiUrl,
+  };
 
-  const view = vscode.window.createTreeView('cloudsmith.repositories', { treeDataProvider: tree, showCollapseAll: true });
-  context.subscriptions.push(auth, logs, statusBar, deployments, tree, launchboard, view, ...registerCommands(services));
+  const view = vscode.window.createTreeView('cloudsmith.repositories', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+  });
+  context.subscriptions.push(
+    auth,
+    logs,
+    statusBar,
+    deployments,
+    tree,
+    launchboard,
+    view,
+    ...registerCommands(services),
+  );
   context.subscriptions.push(
     auth.onDidChange((session) => {
       void vscode.commands.executeCommand('setContext', 'cloudsmith.signedIn', !!session);
@@ -49,7 +72,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
       if (!e.line) tree.refresh(true);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('cloudsmith')) void vscode.window.showInformationMessage('CloudSmith: reload the window to use the new API URL.', 'Reload').then((c) => c && vscode.commands.executeCommand('workbench.action.reloadWindow'));
+      if (e.affectsConfiguration('cloudsmith'))
+        void vscode.window
+          .showInformationMessage('CloudSmith: reload the window to use the new API URL.', 'Reload')
+          .then((c) => c && vscode.commands.executeCommand('workbench.action.reloadWindow'));
     }),
   );
 
@@ -82,7 +108,8 @@ async function reflectWorkspaceApp(s: Services, statusBar: StatusBar): Promise<v
     statusBar.set({ kind: 'hidden' });
     return;
   }
-  if (['queued', 'fetching', 'building', 'deploying'].includes(latest.status)) void s.deployments.follow(latest, { progress: false });
+  if (['queued', 'fetching', 'building', 'deploying'].includes(latest.status))
+    void s.deployments.follow(latest, { progress: false });
   else s.deployments.update(latest);
 }
 

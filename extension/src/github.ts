@@ -21,13 +21,26 @@ function loadOctokit(): Promise<OctokitModule> {
 export function createGitHub(baseUrl: () => string, token: () => Promise<string>): GitHub {
   const client = async () => {
     const { Octokit } = await loadOctokit();
-    return new Octokit({ auth: await token(), baseUrl: baseUrl(), userAgent: 'cloudsmith-vscode', request: { timeout: 30_000 } });
+    return new Octokit({
+      auth: await token(),
+      baseUrl: baseUrl(),
+      userAgent: 'cloudsmith-vscode',
+      request: { timeout: 30_000 },
+    });
   };
   return {
     async repos() {
       const octokit = await client();
-      const repos = await octokit.paginate(octokit.rest.repos.listForAuthenticatedUser, { per_page: 100, sort: 'pushed' });
-      return repos.map((r) => ({ fullName: r.full_name, defaultBranch: r.default_branch, private: r.private, description: r.description }));
+      const repos = await octokit.paginate(octokit.rest.repos.listForAuthenticatedUser, {
+        per_page: 100,
+        sort: 'pushed',
+      });
+      return repos.map((r) => ({
+        fullName: r.full_name,
+        defaultBranch: r.default_branch,
+        private: r.private,
+        description: r.description,
+      }));
     },
     async branches(fullName) {
       const [owner, repo] = fullName.split('/') as [string, string];

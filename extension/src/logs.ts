@@ -7,7 +7,10 @@ import { LogPrinter } from './model/logFormat';
 export class LogChannel implements vscode.Disposable {
   readonly channel = vscode.window.createOutputChannel('CloudSmith');
 
-  constructor(private readonly apiUrl: () => string, private readonly token: () => Promise<string>) {}
+  constructor(
+    private readonly apiUrl: () => string,
+    private readonly token: () => Promise<string>,
+  ) {}
 
   info(text: string): void {
     this.channel.appendLine(`[${new Date().toLocaleTimeString()}] ${text}`);
@@ -21,7 +24,11 @@ export class LogChannel implements vscode.Disposable {
    * Prints a deployment's log from the start (or the last printed line) until it ends; a dropped connection
    * resumes with `since`, so nothing is printed twice or lost.
    */
-  follow(deployment: Pick<DeploymentView, 'id' | 'repo'>, signal: AbortSignal, onMessage?: (m: LogMessage) => void): Promise<StreamResult> {
+  follow(
+    deployment: Pick<DeploymentView, 'id' | 'repo'>,
+    signal: AbortSignal,
+    onMessage?: (m: LogMessage) => void,
+  ): Promise<StreamResult> {
     const printer = new LogPrinter(deployment.id, deployment.repo);
     for (const line of printer.header()) this.channel.appendLine(line);
     return streamLogs({

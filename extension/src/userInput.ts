@@ -9,7 +9,10 @@ export interface PickItem<T> extends vscode.QuickPickItem {
  * unexpected prompt fails the test at once instead of leaving a QuickPick open forever.
  */
 export interface UserInput {
-  pick<T>(items: PickItem<T>[] | Promise<PickItem<T>[]>, options: vscode.QuickPickOptions & { title: string }): Promise<PickItem<T> | undefined>;
+  pick<T>(
+    items: PickItem<T>[] | Promise<PickItem<T>[]>,
+    options: vscode.QuickPickOptions & { title: string },
+  ): Promise<PickItem<T> | undefined>;
   input(options: vscode.InputBoxOptions & { title: string }): Promise<string | undefined>;
 }
 
@@ -28,21 +31,33 @@ export class TestUserInput implements UserInput {
     return this.answers.length;
   }
 
-  async pick<T>(items: PickItem<T>[] | Promise<PickItem<T>[]>, options: { title: string }): Promise<PickItem<T> | undefined> {
+  async pick<T>(
+    items: PickItem<T>[] | Promise<PickItem<T>[]>,
+    options: { title: string },
+  ): Promise<PickItem<T> | undefined> {
     const answer = this.next(options.title);
     if (answer === undefined) return undefined;
     const list = await items;
     const found = list.find((i) => (typeof answer === 'string' ? i.label === answer : answer.test(i.label)));
-    if (!found) throw new Error(`"${options.title}": no item matches ${String(answer)}; items: ${list.map((i) => i.label).join(', ')}`);
+    if (!found)
+      throw new Error(
+        `"${options.title}": no item matches ${String(answer)}; items: ${list.map((i) => i.label).join(', ')}`,
+      );
     return found;
   }
 
-  async input(options: { title: string; validateInput?: vscode.InputBoxOptions['validateInput'] }): Promise<string | undefined> {
+  async input(options: {
+    title: string;
+    validateInput?: vscode.InputBoxOptions['validateInput'];
+  }): Promise<string | undefined> {
     const answer = this.next(options.title);
     if (answer === undefined) return undefined;
     if (typeof answer !== 'string') throw new Error(`"${options.title}": an input box needs a string answer`);
     const invalid = await options.validateInput?.(answer);
-    if (invalid) throw new Error(`"${options.title}": "${answer}" is invalid: ${typeof invalid === 'string' ? invalid : invalid.message}`);
+    if (invalid)
+      throw new Error(
+        `"${options.title}": "${answer}" is invalid: ${typeof invalid === 'string' ? invalid : invalid.message}`,
+      );
     return answer;
   }
 

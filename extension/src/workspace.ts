@@ -16,7 +16,9 @@ export async function workspaceRepo(githubApiUrl: string): Promise<WorkspaceRepo
   if (!folder) return undefined;
   const read = async (name: string) => {
     try {
-      return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, '.git', name)));
+      return new TextDecoder().decode(
+        await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, '.git', name)),
+      );
     } catch {
       return undefined;
     }

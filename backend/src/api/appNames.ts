@@ -17,6 +17,9 @@ export function disambiguatedAppName(repo: string, ownerId: string): string {
 }
 
 function label(raw: string): string {
-  const cleaned = raw.replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
-  return (cleaned.slice(0, MAX_LABEL).replace(/-$/, '') || 'app');
+  const cleaned = raw
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
+  return cleaned.slice(0, MAX_LABEL).replace(/-$/, '') || 'app';
 }

@@ -19,13 +19,10 @@ export async function authenticate(authspire: Authspire, headers: IncomingHttpHe
 
 export function requireCaller(authspire: Authspire) {
   return (req: Request, res: Response, next: NextFunction) => {
-    authenticate(authspire, req.headers).then(
-      (caller) => {
-        res.locals.caller = caller;
-        next();
-      },
-      next,
-    );
+    authenticate(authspire, req.headers).then((caller) => {
+      res.locals.caller = caller;
+      next();
+    }, next);
   };
 }
 

@@ -50,7 +50,9 @@ export class LogHub {
         const status = err instanceof UserFacingError ? err.status : 500;
         const message = err instanceof UserFacingError ? err.message : 'internal error';
         const body = JSON.stringify({ error: { code: status === 401 ? 'unauthorized' : 'not_found', message } });
-        socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        socket.end(
+          `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
       });
   }
 
@@ -65,7 +67,8 @@ export class LogHub {
     const caller = await authenticate(this.deps.authspire, req.headers);
     const id = PATH.exec(url.pathname)?.[1] ?? '';
     const deployment = await this.deps.store.getDeployment(id);
-    if (!deployment || deployment.ownerId !== caller.user.id) throw new UserFacingError(`deployment ${id} not found`, 404);
+    if (!deployment || deployment.ownerId !== caller.user.id)
+      throw new UserFacingError(`deployment ${id} not found`, 404);
     const since = Number(url.searchParams.get('since') ?? 0);
     return { deployment, since: Number.isInteger(since) && since >= 0 ? since : 0 };
   }
@@ -112,7 +115,10 @@ export class LogHub {
     let queue = Promise.resolve();
     const listener: Listener = (event) => {
       if (replaying) held.push(event);
-      else queue = queue.then(() => apply(event)).catch((err: unknown) => this.deps.logger.warn('log stream failed', { error: errorMessage(err) }));
+      else
+        queue = queue
+          .then(() => apply(event))
+          .catch((err: unknown) => this.deps.logger.warn('log stream failed', { error: errorMessage(err) }));
     };
     this.listen(deployment.id, listener);
     ws.on('close', () => this.unlisten(deployment.id, listener));
@@ -122,7 +128,8 @@ export class LogHub {
       send({ type: 'status', status: current?.status ?? deployment.status, url: current?.url, error: current?.error });
       replaying = false;
       for (const event of held.splice(0)) await apply(event);
-      if (current && TERMINAL_STATUSES.includes(current.status)) await finish(current.status, current.url, current.error);
+      if (current && TERMINAL_STATUSES.includes(current.status))
+        await finish(current.status, current.url, current.error);
     } catch (err) {
       this.deps.logger.warn('log replay failed', { error: errorMessage(err) });
       ws.close(1011, 'log replay failed');

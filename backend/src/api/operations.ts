@@ -42,15 +42,22 @@ export class Operations {
     const previous = await this.deployment(caller, id);
     await this.deps.authspire.authorizeRepo(caller.token, previous.repo);
     const app = await this.app(caller, previous.app);
-    return this.start(caller, app, { ref: previous.ref, overrides: previous.overrides, commitSha: previous.commitSha, from: previous.id });
+    return this.start(caller, app, {
+      ref: previous.ref,
+      overrides: previous.overrides,
+      commitSha: previous.commitSha,
+      from: previous.id,
+    });
   }
 
   /** Re-releases an earlier deployment's artifact: no fetch, no build. */
   async rollback(caller: Caller, appName: string, deploymentId: string): Promise<Deployment> {
     const app = await this.app(caller, appName);
     const target = await this.deployment(caller, deploymentId);
-    if (target.app !== app.name) throw new UserFacingError(`deployment ${deploymentId} is not a release of ${app.name}`);
-    if (!target.artifact || !target.plan) throw new UserFacingError(`deployment ${deploymentId} has no build to roll back to`, 409, 'conflict');
+    if (target.app !== app.name)
+      throw new UserFacingError(`deployment ${deploymentId} is not a release of ${app.name}`);
+    if (!target.artifact || !target.plan)
+      throw new UserFacingError(`deployment ${deploymentId} has no build to roll back to`, 409, 'conflict');
     const deployment = this.newDeployment(caller, app, {
       ref: target.ref,
       overrides: target.overrides,
@@ -60,7 +67,11 @@ export class Operations {
     deployment.artifact = target.artifact;
     deployment.plan = target.plan;
     await this.deps.store.createDeployment(deployment);
-    this.deps.log.write(deployment.id, 'system', `Rolling back ${app.name} to deployment ${target.id} (${target.commitSha?.slice(0, 7) ?? 'unknown commit'})`);
+    this.deps.log.write(
+      deployment.id,
+      'system',
+      `Rolling back ${app.name} to deployment ${target.id} (${target.commitSha?.slice(0, 7) ?? 'unknown commit'})`,
+    );
     await this.deps.log.flush(deployment.id);
     await this.deps.bus.publish('build.completed', {
       eventId: stageEventId('build.completed', deployment.id),
@@ -76,7 +87,11 @@ export class Operations {
     const deployment = await this.deployment(caller, id);
     const cancelled = await this.deps.log.moveTo(id, 'cancelled', { error: 'cancelled by the user' });
     if (!cancelled) throw new UserFacingError(`deployment ${id} is already ${deployment.status}`, 409, 'conflict');
-    await this.deps.bus.publish('deployment.cancel', { eventId: stageEventId('deployment.cancel', id), deploymentId: id, at: now() });
+    await this.deps.bus.publish('deployment.cancel', {
+      eventId: stageEventId('deployment.cancel', id),
+      deploymentId: id,
+      at: now(),
+    });
     return cancelled;
   }
 
@@ -86,14 +101,23 @@ export class Operations {
     const deployments = await this.deps.store.listDeployments({ ownerId: caller.user.id, app: app.name, limit: 200 });
     for (const d of deployments) {
       if (await this.deps.log.moveTo(d.id, 'cancelled', { error: 'the app was deleted' })) {
-        await this.deps.bus.publish('deployment.cancel', { eventId: stageEventId('deployment.cancel', d.id), deploymentId: d.id, at: now() });
+        await this.deps.bus.publish('deployment.cancel', {
+          eventId: stageEventId('deployment.cancel', d.id),
+          deploymentId: d.id,
+          at: now(),
+        });
       }
     }
     if (app.liveDeploymentId) await this.deps.log.moveTo(app.liveDeploymentId, 'superseded');
     await this.deps.store.putEnv(app.name, {});
     await this.deps.store.deleteApp(app.name);
     const key = app.liveDeploymentId ?? deployments[0]?.id ?? app.name;
-    await this.deps.bus.publish('app.removed', { eventId: stageEventId('app.removed', key, `${app.name}:${now()}`), deploymentId: key, at: now(), app: app.name });
+    await this.deps.bus.publish('app.removed', {
+      eventId: stageEventId('app.removed', key, `${app.name}:${now()}`),
+      deploymentId: key,
+      at: now(),
+      app: app.name,
+    });
   }
 
   async deployment(caller: Caller, id: string): Promise<Deployment> {
@@ -120,7 +144,9 @@ export class Operations {
   async env(caller: Caller, appName: string): Promise<Record<string, string>> {
     const app = await this.app(caller, appName);
     const sealed = await this.deps.store.getEnv(app.name);
-    return Object.fromEntries(Object.entries(sealed).map(([key, value]) => [key, previewSecret(this.deps.sealer.open(value))]));
+    return Object.fromEntries(
+      Object.entries(sealed).map(([key, value]) => [key, previewSecret(this.deps.sealer.open(value))]),
+    );
   }
 
   /** Replaces the app's env; a null value deletes a key, an omitted key is removed too. */
@@ -158,7 +184,11 @@ export class Operations {
     return deployment;
   }
 
-  private newDeployment(caller: Caller, app: App, spec: { ref: string; overrides: Overrides; commitSha?: string; from?: string }): Deployment {
+  private newDeployment(
+    caller: Caller,
+    app: App,
+    spec: { ref: string; overrides: Overrides; commitSha?: string; from?: string },
+  ): Deployment {
     const at = now();
     return {
       id: randomUUID(),

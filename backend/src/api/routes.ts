@@ -26,69 +26,105 @@ export function apiRouter(deps: RouteDeps): Router {
   router.use(express.json({ limit: '256kb' }));
   router.use(requireCaller(deps.authspire));
 
-  router.post('/deployments', handle(async (req, res) => {
-    const deployment = await ops.deploy(callerOf(res), deployBody.parse(req.body));
-    res.status(202).location(`/api/deployments/${deployment.id}`).json(deploymentView(deployment));
-  }));
+  router.post(
+    '/deployments',
+    handle(async (req, res) => {
+      const deployment = await ops.deploy(callerOf(res), deployBody.parse(req.body));
+      res.status(202).location(`/api/deployments/${deployment.id}`).json(deploymentView(deployment));
+    }),
+  );
 
-  router.get('/deployments', handle(async (req, res) => {
-    const deployments = await ops.listDeployments(callerOf(res), listQuery.parse(req.query));
-    res.json(deployments.map(deploymentView));
-  }));
+  router.get(
+    '/deployments',
+    handle(async (req, res) => {
+      const deployments = await ops.listDeployments(callerOf(res), listQuery.parse(req.query));
+      res.json(deployments.map(deploymentView));
+    }),
+  );
 
-  router.get('/deployments/:id', handle(async (req, res) => {
-    res.json(deploymentView(await ops.deployment(callerOf(res), param(req, 'id', deploymentId))));
-  }));
+  router.get(
+    '/deployments/:id',
+    handle(async (req, res) => {
+      res.json(deploymentView(await ops.deployment(callerOf(res), param(req, 'id', deploymentId))));
+    }),
+  );
 
-  router.get('/deployments/:id/logs', handle(async (req, res) => {
-    const deployment = await ops.deployment(callerOf(res), param(req, 'id', deploymentId));
-    let since = sinceQuery.parse(req.query).since ?? 0;
-    res.type('application/x-ndjson');
-    for (;;) {
-      const page = await deps.store.readLogs(deployment.id, since, 1000);
-      for (const line of page) res.write(`${JSON.stringify(logView(line))}\n`);
-      if (page.length < 1000) break;
-      since = page[page.length - 1]!.seq;
-    }
-    res.end();
-  }));
+  router.get(
+    '/deployments/:id/logs',
+    handle(async (req, res) => {
+      const deployment = await ops.deployment(callerOf(res), param(req, 'id', deploymentId));
+      let since = sinceQuery.parse(req.query).since ?? 0;
+      res.type('application/x-ndjson');
+      for (;;) {
+        const page = await deps.store.readLogs(deployment.id, since, 1000);
+        for (const line of page) res.write(`${JSON.stringify(logView(line))}\n`);
+        if (page.length < 1000) break;
+        since = page[page.length - 1]!.seq;
+      }
+      res.end();
+    }),
+  );
 
-  router.post('/deployments/:id/cancel', handle(async (req, res) => {
-    res.json(deploymentView(await ops.cancel(callerOf(res), param(req, 'id', deploymentId))));
-  }));
+  router.post(
+    '/deployments/:id/cancel',
+    handle(async (req, res) => {
+      res.json(deploymentView(await ops.cancel(callerOf(res), param(req, 'id', deploymentId))));
+    }),
+  );
 
-  router.post('/deployments/:id/redeploy', handle(async (req, res) => {
-    const deployment = await ops.redeploy(callerOf(res), param(req, 'id', deploymentId));
-    res.status(202).location(`/api/deployments/${deployment.id}`).json(deploymentView(deployment));
-  }));
+  router.post(
+    '/deployments/:id/redeploy',
+    handle(async (req, res) => {
+      const deployment = await ops.redeploy(callerOf(res), param(req, 'id', deploymentId));
+      res.status(202).location(`/api/deployments/${deployment.id}`).json(deploymentView(deployment));
+    }),
+  );
 
-  router.get('/apps', handle(async (_req, res) => {
-    res.json((await ops.listApps(callerOf(res))).map(appView));
-  }));
+  router.get(
+    '/apps',
+    handle(async (_req, res) => {
+      res.json((await ops.listApps(callerOf(res))).map(appView));
+    }),
+  );
 
-  router.get('/apps/:app', handle(async (req, res) => {
-    res.json(appView(await ops.app(callerOf(res), param(req, 'app', appName))));
-  }));
+  router.get(
+    '/apps/:app',
+    handle(async (req, res) => {
+      res.json(appView(await ops.app(callerOf(res), param(req, 'app', appName))));
+    }),
+  );
 
-  router.delete('/apps/:app', handle(async (req, res) => {
-    await ops.removeApp(callerOf(res), param(req, 'app', appName));
-    res.status(204).end();
-  }));
+  router.delete(
+    '/apps/:app',
+    handle(async (req, res) => {
+      await ops.removeApp(callerOf(res), param(req, 'app', appName));
+      res.status(204).end();
+    }),
+  );
 
-  router.post('/apps/:app/rollback', handle(async (req, res) => {
-    const body = rollbackBody.parse(req.body);
-    const deployment = await ops.rollback(callerOf(res), param(req, 'app', appName), body.deploymentId);
-    res.status(202).location(`/api/deployments/${deployment.id}`).json(deploymentView(deployment));
-  }));
+  router.post(
+    '/apps/:app/rollback',
+    handle(async (req, res) => {
+      const body = rollbackBody.parse(req.body);
+      const deployment = await ops.rollback(callerOf(res), param(req, 'app', appName), body.deploymentId);
+      res.status(202).location(`/api/deployments/${deployment.id}`).json(deploymentView(deployment));
+    }),
+  );
 
-  router.get('/apps/:app/env', handle(async (req, res) => {
-    res.json({ env: await ops.env(callerOf(res), param(req, 'app', appName)) });
-  }));
+  router.get(
+    '/apps/:app/env',
+    handle(async (req, res) => {
+      res.json({ env: await ops.env(callerOf(res), param(req, 'app', appName)) });
+    }),
+  );
 
-  router.put('/apps/:app/env', handle(async (req, res) => {
-    const body = envBody.parse(req.body);
-    res.json({ env: await ops.putEnv(callerOf(res), param(req, 'app', appName), body.env) });
-  }));
+  router.put(
+    '/apps/:app/env',
+    handle(async (req, res) => {
+      const body = envBody.parse(req.body);
+      res.json({ env: await ops.putEnv(callerOf(res), param(req, 'app', appName), body.env) });
+    }),
+  );
 
   router.use((_req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such API route' } });
@@ -101,7 +137,9 @@ export function apiRouter(deps: RouteDeps): Router {
 export function errorHandler(logger: Logger) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof ZodError) {
-      const message = err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+      const message = err.issues
+        .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+        .join('; ');
       res.status(400).json({ error: { code: 'invalid_request', message } });
       return;
     }

@@ -14,17 +14,29 @@ export const gitRef = z.string().refine(isValidRef, 'ref is not a valid git bran
 const repoPath = z
   .string()
   .max(200)
-  .refine((p) => /^[A-Za-z0-9._\-/]*$/.test(p) && !p.split('/').includes('..') && !p.startsWith('/'), 'must be a relative path inside the repository using letters, digits, ".", "_", "-" and "/"');
+  .refine(
+    (p) => /^[A-Za-z0-9._\-/]*$/.test(p) && !p.split('/').includes('..') && !p.startsWith('/'),
+    'must be a relative path inside the repository using letters, digits, ".", "_", "-" and "/"',
+  );
 
 /** Commands are the user's own build steps for their own code; bounded and single-line. */
-const command = z.string().min(1).max(1000).refine((c) => !/[\r\n\0]/.test(c), 'must be a single line');
+const command = z
+  .string()
+  .min(1)
+  .max(1000)
+  .refine((c) => !/[\r\n\0]/.test(c), 'must be a single line');
 
-export const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'env var names are letters, digits and "_", not starting with a digit');
+export const envKey = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'env var names are letters, digits and "_", not starting with a digit');
 const RESERVED_ENV = new Set(['PORT', 'PATH', 'HOME', 'NODE_OPTIONS']);
 export const envMap = z
   .record(envKey, z.string().max(32 * 1024))
   .refine((env) => Object.keys(env).length <= 200, 'at most 200 env vars')
-  .refine((env) => Object.keys(env).every((k) => !RESERVED_ENV.has(k)), `the platform sets ${[...RESERVED_ENV].join(', ')} itself`);
+  .refine(
+    (env) => Object.keys(env).every((k) => !RESERVED_ENV.has(k)),
+    `the platform sets ${[...RESERVED_ENV].join(', ')} itself`,
+  );
 
 export const deployBody = z
   .object({
@@ -36,7 +48,11 @@ export const deployBody = z
     buildCommand: command.optional(),
     startCommand: command.optional(),
     outputDir: repoPath.optional(),
-    healthPath: z.string().max(200).regex(/^\/[A-Za-z0-9._~\-/?=&%]*$/, 'healthPath must be an absolute URL path').optional(),
+    healthPath: z
+      .string()
+      .max(200)
+      .regex(/^\/[A-Za-z0-9._~\-/?=&%]*$/, 'healthPath must be an absolute URL path')
+      .optional(),
     dockerfile: z.boolean().optional(),
   })
   .strict();

@@ -20,7 +20,13 @@ export function deploymentView(d: Deployment) {
 }
 
 export function appView(app: App) {
-  return { name: app.name, repo: app.repo, url: app.url ?? null, liveDeploymentId: app.liveDeploymentId ?? null, createdAt: app.createdAt };
+  return {
+    name: app.name,
+    repo: app.repo,
+    url: app.url ?? null,
+    liveDeploymentId: app.liveDeploymentId ?? null,
+    createdAt: app.createdAt,
+  };
 }
 
 export function logView(line: LogLine) {

@@ -42,7 +42,21 @@ export async function packDir(dir: string, outFile: string): Promise<void> {
 function pack(root: string, out: string, ...excludes: string[]): Promise<void> {
   // Level 1: artifacts are written once per build and read once per release; speed beats size here.
   return runTar(
-    ['-c', '-f', out, '--use-compress-program=gzip -1', '-C', root, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--exclude=.git', ...excludes, '.'],
+    [
+      '-c',
+      '-f',
+      out,
+      '--use-compress-program=gzip -1',
+      '-C',
+      root,
+      '--sort=name',
+      '--owner=0',
+      '--group=0',
+      '--numeric-owner',
+      '--exclude=.git',
+      ...excludes,
+      '.',
+    ],
     'pack the directory',
   );
 }
@@ -150,7 +164,11 @@ function runTar(args: string[], what: string): Promise<void> {
     let stderr = '';
     tar.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     tar.on('error', (err) => reject(new Error(`could not run tar: ${err.message}`)));
-    tar.on('close', (code) => (code === 0 ? done() : reject(new UserFacingError(`could not ${what}: ${stderr.trim() || `tar exited with ${code}`}`))));
+    tar.on('close', (code) =>
+      code === 0
+        ? done()
+        : reject(new UserFacingError(`could not ${what}: ${stderr.trim() || `tar exited with ${code}`}`)),
+    );
   });
 }
 
@@ -192,22 +210,30 @@ async function listArchive(file: string, limits: { maxBytes: number; maxEntries:
   return check.links;
 }
 
-function entryChecker(limits: { maxBytes: number; maxEntries: number }): ((entry: ReadEntry) => void) & { links: LinkMap } {
+function entryChecker(limits: {
+  maxBytes: number;
+  maxEntries: number;
+}): ((entry: ReadEntry) => void) & { links: LinkMap } {
   const links = new LinkMap();
   let entries = 0;
   let bytes = 0;
   const check = (entry: ReadEntry): void => {
     const path = String(entry.path);
     entries++;
-    if (entries > limits.maxEntries) throw new UserFacingError(`archive has more than ${limits.maxEntries} entries (at "${path}")`);
+    if (entries > limits.maxEntries)
+      throw new UserFacingError(`archive has more than ${limits.maxEntries} entries (at "${path}")`);
     if (!ALLOWED_TYPES.has(entry.type)) {
-      throw new UserFacingError(`archive entry "${path}" is a ${entry.type}; only files, directories and links are allowed`);
+      throw new UserFacingError(
+        `archive entry "${path}" is a ${entry.type}; only files, directories and links are allowed`,
+      );
     }
     bytes += entry.size ?? 0;
-    if (bytes > limits.maxBytes) throw new UserFacingError(`archive holds more than ${limits.maxBytes} bytes (at "${path}")`);
+    if (bytes > limits.maxBytes)
+      throw new UserFacingError(`archive holds more than ${limits.maxBytes} bytes (at "${path}")`);
     const parts = safeParts(path, 'entry');
     const through = links.symlinkAncestor(parts);
-    if (through !== undefined) throw new UserFacingError(`archive entry "${path}" would be written through the symlink "${through}"`);
+    if (through !== undefined)
+      throw new UserFacingError(`archive entry "${path}" would be written through the symlink "${through}"`);
     const key = parts.join('/');
     if (entry.type === 'SymbolicLink') {
       const target = String(entry.linkpath ?? '');
@@ -216,7 +242,8 @@ function entryChecker(limits: { maxBytes: number; maxEntries: number }): ((entry
       }
       if (parts.length === 0) throw new UserFacingError(`archive symlink "${path}" replaces the destination directory`);
       links.set(key, target);
-      if (links.resolve(key) === undefined) throw new UserFacingError(`archive symlink "${path}" points outside the destination ("${target}")`);
+      if (links.resolve(key) === undefined)
+        throw new UserFacingError(`archive symlink "${path}" points outside the destination ("${target}")`);
     } else {
       links.forget(key);
     }

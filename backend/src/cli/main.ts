@@ -42,7 +42,8 @@ async function follow(client: CloudSmithClient, token: string, deployment: Deplo
     token: () => token,
     deploymentId: deployment.id,
     onMessage: printLog,
-    onReconnect: (info) => process.stderr.write(`connection lost (${info.reason}); resuming after line ${info.since}\n`),
+    onReconnect: (info) =>
+      process.stderr.write(`connection lost (${info.reason}); resuming after line ${info.since}\n`),
   });
   if (result.status === 'live') {
     out(`\nLive: ${result.url}`);
@@ -54,7 +55,13 @@ async function follow(client: CloudSmithClient, token: string, deployment: Deplo
 
 function table(rows: string[][]): void {
   const widths = rows[0]!.map((_c, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  for (const row of rows) out(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const row of rows)
+    out(
+      row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -81,8 +88,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     return command ? 0 : 2;
   }
   const token = env.GITHUB_TOKEN;
-  if (!token) throw new UsageError('set GITHUB_TOKEN to a GitHub token (it is sent only to the CloudSmith API, as a header)');
-  const client = new CloudSmithClient({ baseUrl: env.CLOUDSMITH_API_URL || 'http://127.0.0.1:8080', token: () => token });
+  if (!token)
+    throw new UsageError('set GITHUB_TOKEN to a GitHub token (it is sent only to the CloudSmith API, as a header)');
+  const client = new CloudSmithClient({
+    baseUrl: env.CLOUDSMITH_API_URL || 'http://127.0.0.1:8080',
+    token: () => token,
+  });
   const need = (name: string) => {
     const value = args.shift();
     if (!value) throw new UsageError(`${command} needs <${name}>`);
@@ -107,10 +118,16 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     case 'ls': {
       if (values.repo) {
         const history = await client.listDeployments(values.repo);
-        table([['ID', 'STATUS', 'COMMIT', 'CREATED', 'URL'], ...history.map((d) => [d.id, d.status, d.commitSha?.slice(0, 7) ?? '', d.createdAt, d.url ?? ''])]);
+        table([
+          ['ID', 'STATUS', 'COMMIT', 'CREATED', 'URL'],
+          ...history.map((d) => [d.id, d.status, d.commitSha?.slice(0, 7) ?? '', d.createdAt, d.url ?? '']),
+        ]);
       } else {
         const apps = await client.listApps();
-        table([['APP', 'REPO', 'URL', 'LIVE DEPLOYMENT'], ...apps.map((a) => [a.name, a.repo, a.url ?? '', a.liveDeploymentId ?? ''])]);
+        table([
+          ['APP', 'REPO', 'URL', 'LIVE DEPLOYMENT'],
+          ...apps.map((a) => [a.name, a.repo, a.url ?? '', a.liveDeploymentId ?? '']),
+        ]);
       }
       return 0;
     }

@@ -137,7 +137,11 @@ async function errorFrom(res: Response): Promise<ApiError> {
   } catch {
     // Not JSON (a proxy's HTML page, say): fall through to a generic message.
   }
-  return new ApiError(res.status, `http_${res.status}`, `CloudSmith API answered ${res.status} ${res.statusText}`.trim());
+  return new ApiError(
+    res.status,
+    `http_${res.status}`,
+    `CloudSmith API answered ${res.status} ${res.statusText}`.trim(),
+  );
 }
 
 /** The network-level reason, e.g. "connect ECONNREFUSED 127.0.0.1:8080", rather than undici's "fetch failed". */

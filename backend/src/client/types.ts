@@ -3,7 +3,8 @@
  * the extension can bundle this folder and the CLI can share it.
  */
 
-export type DeploymentStatus = 'queued' | 'fetching' | 'building' | 'deploying' | 'live' | 'failed' | 'cancelled' | 'superseded';
+export type DeploymentStatus =
+  'queued' | 'fetching' | 'building' | 'deploying' | 'live' | 'failed' | 'cancelled' | 'superseded';
 
 /** Statuses after which a deployment's log stream ends: live ends a deploy even though it may later be superseded. */
 export const TERMINAL_STATUSES: readonly DeploymentStatus[] = ['live', 'failed', 'cancelled', 'superseded'];

@@ -27,8 +27,13 @@ export function createStore(config: Config): Store {
     case 'sqlite':
       return new SqliteStore(dataPath(config, 'cloudsmith.db'));
     case 'dynamodb': {
-      const { DynamoStore } = require('../adapters/store/dynamodb/dynamoStore') as typeof import('../adapters/store/dynamodb/dynamoStore');
-      return new DynamoStore({ region: config.aws.region, endpoint: config.aws.endpoint, tablePrefix: config.aws.tablePrefix });
+      const { DynamoStore } =
+        require('../adapters/store/dynamodb/dynamoStore') as typeof import('../adapters/store/dynamodb/dynamoStore');
+      return new DynamoStore({
+        region: config.aws.region,
+        endpoint: config.aws.endpoint,
+        tablePrefix: config.aws.tablePrefix,
+      });
     }
   }
 }
@@ -49,8 +54,14 @@ export function createArtifacts(config: Config): ArtifactStore {
     case 'fs':
       return new FsArtifactStore(dataPath(config, 'artifacts'));
     case 's3': {
-      const { S3ArtifactStore } = require('../adapters/artifacts/s3/s3ArtifactStore') as typeof import('../adapters/artifacts/s3/s3ArtifactStore');
-      return new S3ArtifactStore({ region: config.aws.region, endpoint: config.aws.endpoint, bucket: config.aws.bucket, createBucket: !!config.aws.endpoint });
+      const { S3ArtifactStore } =
+        require('../adapters/artifacts/s3/s3ArtifactStore') as typeof import('../adapters/artifacts/s3/s3ArtifactStore');
+      return new S3ArtifactStore({
+        region: config.aws.region,
+        endpoint: config.aws.endpoint,
+        bucket: config.aws.bucket,
+        createBucket: !!config.aws.endpoint,
+      });
     }
   }
 }
@@ -71,12 +82,17 @@ export function createBuilder(config: Config, deps: BuilderDeps): Builder {
     case 'local':
       return new LocalBuilder({ artifacts: deps.artifacts, workDir: join(deps.workDir, 'local-builder'), limits });
     case 'docker': {
-      const { DockerBuilder } = require('../adapters/builder/docker/dockerBuilder') as typeof import('../adapters/builder/docker/dockerBuilder');
+      const { DockerBuilder } =
+        require('../adapters/builder/docker/dockerBuilder') as typeof import('../adapters/builder/docker/dockerBuilder');
       return DockerBuilder.fromConfig(config);
     }
     case 'jenkins': {
-      const { JenkinsBuilder } = require('../adapters/builder/jenkins/jenkinsBuilder') as typeof import('../adapters/builder/jenkins/jenkinsBuilder');
-      return JenkinsBuilder.fromConfig(config, { artifacts: deps.artifacts, openToken: (sealed: string) => deps.sealer.open(sealed) });
+      const { JenkinsBuilder } =
+        require('../adapters/builder/jenkins/jenkinsBuilder') as typeof import('../adapters/builder/jenkins/jenkinsBuilder');
+      return JenkinsBuilder.fromConfig(config, {
+        artifacts: deps.artifacts,
+        openToken: (sealed: string) => deps.sealer.open(sealed),
+      });
     }
   }
 }
@@ -90,13 +106,21 @@ export interface RuntimeDeps {
 export function createRuntime(config: Config, deps: RuntimeDeps): Runtime {
   switch (config.runtime) {
     case 'process':
-      return new ProcessRuntime({ dataDir: config.dataDir, artifacts: deps.artifacts, routes: deps.routes, urlFor: deps.urlFor, healthTimeoutMs: config.deploy.healthTimeoutMs });
+      return new ProcessRuntime({
+        dataDir: config.dataDir,
+        artifacts: deps.artifacts,
+        routes: deps.routes,
+        urlFor: deps.urlFor,
+        healthTimeoutMs: config.deploy.healthTimeoutMs,
+      });
     case 'docker': {
-      const { DockerRuntime } = require('../adapters/runtime/docker/dockerRuntime') as typeof import('../adapters/runtime/docker/dockerRuntime');
+      const { DockerRuntime } =
+        require('../adapters/runtime/docker/dockerRuntime') as typeof import('../adapters/runtime/docker/dockerRuntime');
       return DockerRuntime.fromConfig(config, { routes: deps.routes, urlFor: deps.urlFor });
     }
     case 'ecs': {
-      const { EcsRuntime } = require('../adapters/runtime/ecs/ecsRuntime') as typeof import('../adapters/runtime/ecs/ecsRuntime');
+      const { EcsRuntime } =
+        require('../adapters/runtime/ecs/ecsRuntime') as typeof import('../adapters/runtime/ecs/ecsRuntime');
       return EcsRuntime.fromConfig(config);
     }
   }

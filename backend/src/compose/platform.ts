@@ -85,12 +85,23 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   const workDir = dataPath(config, 'work');
   if (roles.has('gitpulse')) {
-    const handler = gitpulseHandler({ ...stageDeps, source, artifacts, sealer, workDir, fetchTimeoutMs: config.build.timeoutMs });
+    const handler = gitpulseHandler({
+      ...stageDeps,
+      source,
+      artifacts,
+      sealer,
+      workDir,
+      fetchTimeoutMs: config.build.timeoutMs,
+    });
     await bus.subscribe('deployment.requested', { group: 'gitpulse' }, handler);
   }
   if (roles.has('buildrelay')) {
     const builder = options.builder ?? createBuilder(config, { artifacts, sealer, workDir });
-    await bus.subscribe('source.fetched', { group: 'buildrelay' }, buildrelayHandler({ ...stageDeps, builder, artifacts, sealer, workDir }));
+    await bus.subscribe(
+      'source.fetched',
+      { group: 'buildrelay' },
+      buildrelayHandler({ ...stageDeps, builder, artifacts, sealer, workDir }),
+    );
   }
 
   let port = 0;
@@ -100,12 +111,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   if (roles.has('docksage')) {
     const urlFor = (app: string) => appUrl(config, app, port);
     const runtime = createRuntime(config, { artifacts, routes, urlFor });
-    if (runtime.name === 'process' || runtime.name === 'docker') proxy = createReverseProxy({ routes, appDomain: config.appDomain });
+    if (runtime.name === 'process' || runtime.name === 'docker')
+      proxy = createReverseProxy({ routes, appDomain: config.appDomain });
     closers.push(() => runtime.close());
     const docksage = { ...stageDeps, runtime, sealer };
     await bus.subscribe('build.completed', { group: 'docksage' }, docksageHandler(docksage));
     // Every Docksage instance may hold the app (its own processes or containers), so each one hears this.
-    await bus.subscribe('app.removed', { group: `remove-${instanceId}`, latestOnly: true }, (event) => runtime.remove(event.app));
+    await bus.subscribe('app.removed', { group: `remove-${instanceId}`, latestOnly: true }, (event) =>
+      runtime.remove(event.app),
+    );
     restore = () => restoreLiveApps(docksage);
   }
 
@@ -115,7 +129,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const authspire = new Authspire(source);
     logHub = new LogHub({ store, authspire, logger });
     const hub = logHub;
-    await bus.subscribe('deployment.logs', { group: `api-${instanceId}`, latestOnly: true }, async (event) => hub.dispatch(event));
+    await bus.subscribe('deployment.logs', { group: `api-${instanceId}`, latestOnly: true }, async (event) =>
+      hub.dispatch(event),
+    );
     routeDeps = { operations: new Operations({ store, bus, log, sealer, authspire }), authspire, store, logger };
   }
 
@@ -166,7 +182,13 @@ export function appUrl(config: Config, app: string, port: number): string {
 /** One process owned every stage, so nothing in flight survived its restart: say so instead of leaving it stuck. */
 async function failInterrupted(store: Store, log: DeploymentLog): Promise<void> {
   for (const deployment of await store.listInFlight()) {
-    log.write(deployment.id, 'system', 'error: interrupted: the platform restarted while this deployment was in progress; deploy again');
-    await log.moveTo(deployment.id, 'failed', { error: 'interrupted: the platform restarted while this deployment was in progress' });
+    log.write(
+      deployment.id,
+      'system',
+      'error: interrupted: the platform restarted while this deployment was in progress; deploy again',
+    );
+    await log.moveTo(deployment.id, 'failed', {
+      error: 'interrupted: the platform restarted while this deployment was in progress',
+    });
   }
 }

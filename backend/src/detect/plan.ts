@@ -58,7 +58,8 @@ function readCloudsmithJson(dir: string, label: string): CloudsmithJson {
 
 function checkRelative(value: string, what: string): string {
   const parsed = relativePath.safeParse(value);
-  if (!parsed.success) throw new UserFacingError(`${what} "${value}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+  if (!parsed.success)
+    throw new UserFacingError(`${what} "${value}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
   const normalized = posix.normalize(value.replace(/\\/g, '/')).replace(/\/+$/, '');
   return normalized === '' ? '.' : normalized;
 }
@@ -67,7 +68,8 @@ function checkRelative(value: string, what: string): string {
 function resolveRootDir(repoDir: string, rootDir: string): string {
   const repoReal = realpathSync(repoDir);
   const target = resolve(repoReal, rootDir);
-  if (!existsSync(target) || !statSync(target).isDirectory()) throw new UserFacingError(`rootDir "${rootDir}" is not a directory in the repository`);
+  if (!existsSync(target) || !statSync(target).isDirectory())
+    throw new UserFacingError(`rootDir "${rootDir}" is not a directory in the repository`);
   const real = realpathSync(target);
   const rel = relative(repoReal, real);
   if (rel.startsWith('..') || rel.split(sep).includes('..') || resolve(repoReal, rel) !== real) {
@@ -126,7 +128,10 @@ function detectNode(dir: string, label: string, pkg: PackageJson): Detected {
         reason: `Next.js static export: ${note}, next build, serving out/`,
       };
     }
-    const start: Command = scripts.start && /\bnext\s+start\b/.test(scripts.start) ? { argv: ['npm', 'start'] } : { argv: ['npx', '--no-install', 'next', 'start'] };
+    const start: Command =
+      scripts.start && /\bnext\s+start\b/.test(scripts.start)
+        ? { argv: ['npm', 'start'] }
+        : { argv: ['npx', '--no-install', 'next', 'start'] };
     return {
       kind: 'next',
       install,
@@ -137,29 +142,66 @@ function detectNode(dir: string, label: string, pkg: PackageJson): Detected {
   }
 
   if (scripts.start && !isDevServer(scripts.start)) {
-    return { kind: 'node', install, build, start: { argv: ['npm', 'start'] }, reason: `Node server (start script): ${note}${buildNote}, npm start` };
+    return {
+      kind: 'node',
+      install,
+      build,
+      start: { argv: ['npm', 'start'] },
+      reason: `Node server (start script): ${note}${buildNote}, npm start`,
+    };
   }
-  const devNote = scripts.start ? ` (its start script "${scripts.start}" is a dev server, not a production server)` : '';
+  const devNote = scripts.start
+    ? ` (its start script "${scripts.start}" is a dev server, not a production server)`
+    : '';
 
   if (deps.vite) {
-    return { kind: 'spa', install, build: build ?? { argv: ['npx', '--no-install', 'vite', 'build'] }, outputDir: 'dist', reason: `Vite SPA${devNote}: ${note}, build, serving dist/` };
+    return {
+      kind: 'spa',
+      install,
+      build: build ?? { argv: ['npx', '--no-install', 'vite', 'build'] },
+      outputDir: 'dist',
+      reason: `Vite SPA${devNote}: ${note}, build, serving dist/`,
+    };
   }
   if (deps['react-scripts']) {
-    return { kind: 'spa', install, build: build ?? { argv: ['npx', '--no-install', 'react-scripts', 'build'] }, outputDir: 'build', reason: `Create React App${devNote}: ${note}, build, serving build/` };
+    return {
+      kind: 'spa',
+      install,
+      build: build ?? { argv: ['npx', '--no-install', 'react-scripts', 'build'] },
+      outputDir: 'build',
+      reason: `Create React App${devNote}: ${note}, build, serving build/`,
+    };
   }
 
   const main = pkg.main ?? (existsSync(join(dir, 'server.js')) ? 'server.js' : undefined);
   if (main && !scripts.start && (existsSync(join(dir, main)) || build)) {
-    return { kind: 'node', install, build, start: { argv: ['node', main] }, reason: `Node server (${main}): ${note}${buildNote}, node ${main}` };
+    return {
+      kind: 'node',
+      install,
+      build,
+      start: { argv: ['node', main] },
+      reason: `Node server (${main}): ${note}${buildNote}, node ${main}`,
+    };
   }
 
   if (build) {
-    return { kind: 'spa', install, build, reason: `static build${devNote}: ${note}, npm run build, serving its output (dist/, build/ or out/)` };
+    return {
+      kind: 'spa',
+      install,
+      build,
+      reason: `static build${devNote}: ${note}, npm run build, serving its output (dist/, build/ or out/)`,
+    };
   }
   if (existsSync(join(dir, 'index.html'))) {
-    return { kind: 'static', outputDir: '.', reason: `static site: index.html in ${label} (package.json has no build or start script)` };
+    return {
+      kind: 'static',
+      outputDir: '.',
+      reason: `static site: index.html in ${label} (package.json has no build or start script)`,
+    };
   }
-  throw new UserFacingError(`nothing to build or run in ${label}: package.json has no start or build script, no server.js and no main`);
+  throw new UserFacingError(
+    `nothing to build or run in ${label}: package.json has no start or build script, no server.js and no main`,
+  );
 }
 
 /**
@@ -184,13 +226,19 @@ export async function detectPlan(repoDir: string, overrides: Overrides): Promise
   const pkgFile = join(dir, 'package.json');
   if (existsSync(pkgFile)) {
     const parsed = packageJsonSchema.safeParse(readJson(pkgFile, `package.json in ${label}`));
-    if (!parsed.success) throw new UserFacingError(`package.json in ${label} is invalid: ${formatIssues(parsed.error)}`);
+    if (!parsed.success)
+      throw new UserFacingError(`package.json in ${label} is invalid: ${formatIssues(parsed.error)}`);
     try {
       detected = detectNode(dir, label, parsed.data);
     } catch (err) {
       // Explicit commands make an otherwise undetectable package buildable.
-      if (!(err instanceof UserFacingError) || (!chosen.startCommand && !chosen.outputDir && !chosen.buildCommand)) throw err;
-      detected = { kind: chosen.startCommand ? 'node' : 'spa', ...installFor(dir, parsed.data), reason: 'commands from the deployment settings' };
+      if (!(err instanceof UserFacingError) || (!chosen.startCommand && !chosen.outputDir && !chosen.buildCommand))
+        throw err;
+      detected = {
+        kind: chosen.startCommand ? 'node' : 'spa',
+        ...installFor(dir, parsed.data),
+        reason: 'commands from the deployment settings',
+      };
     }
   } else if (existsSync(join(dir, 'index.html'))) {
     detected = { kind: 'static', outputDir: '.', reason: `static site: index.html in ${label}, served as is` };
@@ -236,12 +284,16 @@ export async function detectPlan(repoDir: string, overrides: Overrides): Promise
 export function resolveOutputDir(rootPath: string, plan: BuildPlan): string {
   const isDir = (p: string) => existsSync(join(rootPath, p)) && statSync(join(rootPath, p)).isDirectory();
   if (plan.outputDir !== undefined) {
-    if (!isDir(plan.outputDir)) throw new UserFacingError(`the build did not produce the output directory "${plan.outputDir}"`);
+    if (!isDir(plan.outputDir))
+      throw new UserFacingError(`the build did not produce the output directory "${plan.outputDir}"`);
     return plan.outputDir;
   }
   const found = OUTPUT_DIR_CANDIDATES.filter(isDir);
   const withIndex = found.find((d) => existsSync(join(rootPath, d, 'index.html')));
   const chosen = withIndex ?? found[0];
-  if (!chosen) throw new UserFacingError(`the build wrote none of ${OUTPUT_DIR_CANDIDATES.map((d) => `${d}/`).join(', ')}; set outputDir to the directory it writes`);
+  if (!chosen)
+    throw new UserFacingError(
+      `the build wrote none of ${OUTPUT_DIR_CANDIDATES.map((d) => `${d}/`).join(', ')}; set outputDir to the directory it writes`,
+    );
   return chosen;
 }

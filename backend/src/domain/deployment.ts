@@ -1,5 +1,14 @@
 /** A deployment's lifecycle. The store refuses moves that go backwards, so a late or redelivered event can never undo progress. */
-export const STATUSES = ['queued', 'fetching', 'building', 'deploying', 'live', 'failed', 'cancelled', 'superseded'] as const;
+export const STATUSES = [
+  'queued',
+  'fetching',
+  'building',
+  'deploying',
+  'live',
+  'failed',
+  'cancelled',
+  'superseded',
+] as const;
 export type DeploymentStatus = (typeof STATUSES)[number];
 
 export const FINAL_STATUSES: readonly DeploymentStatus[] = ['failed', 'cancelled', 'superseded'];
@@ -7,7 +16,14 @@ export const FINAL_STATUSES: readonly DeploymentStatus[] = ['failed', 'cancelled
 export const TERMINAL_STATUSES: readonly DeploymentStatus[] = ['live', 'failed', 'cancelled', 'superseded'];
 
 const ORDER: Record<DeploymentStatus, number> = {
-  queued: 0, fetching: 1, building: 2, deploying: 3, live: 4, failed: 9, cancelled: 9, superseded: 9,
+  queued: 0,
+  fetching: 1,
+  building: 2,
+  deploying: 3,
+  live: 4,
+  failed: 9,
+  cancelled: 9,
+  superseded: 9,
 };
 
 /** Which statuses may move to `to`; used as the store's conditional write. */
@@ -49,8 +65,7 @@ export interface Overrides {
 
 /** What the builder produced: a tarball in the artifact store, or an image in a registry. */
 export type ArtifactRef =
-  | { kind: 'tarball'; key: string; sha256: string; size: number }
-  | { kind: 'image'; image: string; digest?: string };
+  { kind: 'tarball'; key: string; sha256: string; size: number } | { kind: 'image'; image: string; digest?: string };
 
 /** How to run a build's output. `static` is served by the platform's own static server with SPA fallback. */
 export interface RunPlan {

@@ -1,6 +1,10 @@
 /** An error whose message is written for the user: it ends up as a deployment's `error` or an API response. */
 export class UserFacingError extends Error {
-  constructor(message: string, readonly status = 400, readonly code = 'bad_request') {
+  constructor(
+    message: string,
+    readonly status = 400,
+    readonly code = 'bad_request',
+  ) {
     super(message);
     this.name = 'UserFacingError';
   }

@@ -11,7 +11,14 @@ export interface TopicEvents {
   'app.removed': AppRemoved;
 }
 export type Topic = keyof TopicEvents;
-export const TOPICS = ['deployment.requested', 'source.fetched', 'build.completed', 'deployment.logs', 'deployment.cancel', 'app.removed'] as const satisfies readonly Topic[];
+export const TOPICS = [
+  'deployment.requested',
+  'source.fetched',
+  'build.completed',
+  'deployment.logs',
+  'deployment.cancel',
+  'app.removed',
+] as const satisfies readonly Topic[];
 
 export interface EventBase {
   eventId: string;
@@ -41,10 +48,7 @@ export interface BuildCompleted extends EventBase {
 
 /** Log lines (already persisted, with their seq) and status changes, in one ordered stream per deployment. */
 export type LogEvent = EventBase &
-  (
-    | { kind: 'lines'; lines: LogLine[] }
-    | { kind: 'status'; status: DeploymentStatus; url?: string; error?: string }
-  );
+  ({ kind: 'lines'; lines: LogLine[] } | { kind: 'status'; status: DeploymentStatus; url?: string; error?: string });
 
 export type CancelRequested = EventBase;
 

@@ -88,7 +88,11 @@ export function createArtifactUploadedHandler(deps: ArtifactUploadedDeps) {
       }
       const plan = (await planFor(deps.artifacts, key)) ?? deployment.plan;
       if (!plan) {
-        deps.log.write(deployment.id, 'deploy', `error: artifact ${key} arrived without a run plan (object metadata ${PLAN_METADATA})`);
+        deps.log.write(
+          deployment.id,
+          'deploy',
+          `error: artifact ${key} arrived without a run plan (object metadata ${PLAN_METADATA})`,
+        );
         await deps.log.moveTo(deployment.id, 'failed', { error: 'the uploaded artifact carries no run plan' });
         ignore('no run plan');
         continue;
@@ -130,7 +134,11 @@ export function depsFromConfig(config: Config): ArtifactUploadedDeps {
     throw new Error('the artifact-uploaded Lambda runs with CLOUDSMITH_STORE=dynamodb and CLOUDSMITH_ARTIFACTS=s3');
   }
   const logger = consoleLogger('lambda:artifact-uploaded');
-  const store = new DynamoStore({ region: config.aws.region, endpoint: config.aws.endpoint, tablePrefix: config.aws.tablePrefix });
+  const store = new DynamoStore({
+    region: config.aws.region,
+    endpoint: config.aws.endpoint,
+    tablePrefix: config.aws.tablePrefix,
+  });
   // Without Kafka the lines are still stored; only live fan-out to WebSocket clients needs the bus.
   const bus: EventBus = config.bus === 'kafka' ? new KafkaBus({ ...config.kafka, logger }) : new MemoryBus();
   return {
@@ -141,7 +149,11 @@ export function depsFromConfig(config: Config): ArtifactUploadedDeps {
     cancellations: new Cancellations(),
     runtime: EcsRuntime.fromConfig(config),
     sealer: new Sealer(config.secretKey),
-    artifacts: new S3ArtifactStore({ region: config.aws.region, endpoint: config.aws.endpoint, bucket: config.aws.bucket }),
+    artifacts: new S3ArtifactStore({
+      region: config.aws.region,
+      endpoint: config.aws.endpoint,
+      bucket: config.aws.bucket,
+    }),
   };
 }
 

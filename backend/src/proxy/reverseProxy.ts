@@ -86,7 +86,8 @@ export function createReverseProxy(opts: { routes: RouteTable; appDomain: string
         res.destroy();
         return;
       }
-      const why = err.code === 'ECONNREFUSED' ? 'is not accepting connections' : 'closed the connection without answering';
+      const why =
+        err.code === 'ECONNREFUSED' ? 'is not accepting connections' : 'closed the connection without answering';
       sendPage(res, 502, 'Bad gateway', `The app “${app}” ${why}. It may be restarting; try again in a moment.`);
     });
     // A client that goes away mid-request or mid-response must not leave the upstream request open.
@@ -153,10 +154,15 @@ function rawResponse(status: number, text: string): string {
 }
 
 function sendPage(res: http.ServerResponse, status: number, title: string, message: string): void {
-  const body = `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
+  const body =
+    `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
     `<body style="font-family:sans-serif;margin:3em"><h1>${status} ${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>` +
     '<p><small>CloudSmith</small></p></body></html>\n';
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
   res.end(body);
 }
 

@@ -64,7 +64,11 @@ export class RouteTable {
       };
       const timer = setTimeout(() => {
         const waiters = this.idleWaiters.get(key);
-        if (waiters) this.idleWaiters.set(key, waiters.filter((w) => w !== wake));
+        if (waiters)
+          this.idleWaiters.set(
+            key,
+            waiters.filter((w) => w !== wake),
+          );
         resolve();
       }, timeoutMs);
       timer.unref();

@@ -5,7 +5,10 @@ export type HealthFailure = 'timeout' | 'exited' | 'cancelled';
 
 /** Why a release never became healthy; `message` is written for the user and names what was last seen. */
 export class HealthCheckError extends Error {
-  constructor(readonly failure: HealthFailure, message: string) {
+  constructor(
+    readonly failure: HealthFailure,
+    message: string,
+  ) {
     super(message);
     this.name = 'HealthCheckError';
   }
@@ -42,19 +45,29 @@ export async function waitHealthy(url: string, opts: WaitHealthyOptions): Promis
   let interval = FIRST_INTERVAL_MS;
   let last: Probe | undefined;
   for (;;) {
-    if (opts.signal?.aborted) throw new HealthCheckError('cancelled', 'cancelled while waiting for the app to become healthy');
-    if (opts.isAlive && !opts.isAlive()) throw new HealthCheckError('exited', 'the app exited before it became healthy');
+    if (opts.signal?.aborted)
+      throw new HealthCheckError('cancelled', 'cancelled while waiting for the app to become healthy');
+    if (opts.isAlive && !opts.isAlive())
+      throw new HealthCheckError('exited', 'the app exited before it became healthy');
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     last = await probe(target, Math.min(PROBE_TIMEOUT_MS, remaining), opts.signal);
     if ('status' in last && last.status < 500) return;
     // The probe may have failed because the app died meanwhile; report that rather than a refused connection.
-    if (opts.isAlive && !opts.isAlive()) throw new HealthCheckError('exited', 'the app exited before it became healthy');
+    if (opts.isAlive && !opts.isAlive())
+      throw new HealthCheckError('exited', 'the app exited before it became healthy');
     await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), opts.signal);
     interval = Date.now() - started < FAST_PHASE_MS ? FAST_INTERVAL_MS : Math.min(interval * 2, MAX_INTERVAL_MS);
   }
-  const seen = !last ? 'no check completed' : 'status' in last ? `it answered ${last.status} on ${target.pathname}` : `${target.pathname}: ${last.error}`;
-  throw new HealthCheckError('timeout', `no response below 500 within ${formatSeconds(opts.timeoutMs)}; last check: ${seen}`);
+  const seen = !last
+    ? 'no check completed'
+    : 'status' in last
+      ? `it answered ${last.status} on ${target.pathname}`
+      : `${target.pathname}: ${last.error}`;
+  throw new HealthCheckError(
+    'timeout',
+    `no response below 500 within ${formatSeconds(opts.timeoutMs)}; last check: ${seen}`,
+  );
 }
 
 function normalizePath(path: string | undefined): string {
@@ -65,13 +78,19 @@ function normalizePath(path: string | undefined): string {
 
 function probe(url: URL, timeoutMs: number, signal?: AbortSignal): Promise<Probe> {
   return new Promise((resolve) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs, signal, headers: { 'user-agent': 'cloudsmith-health' } }, (res) => {
-      res.resume();
-      resolve({ status: res.statusCode ?? 0 });
-    });
+    const req = http.get(
+      url,
+      { agent: false, timeout: timeoutMs, signal, headers: { 'user-agent': 'cloudsmith-health' } },
+      (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0 });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${formatSeconds(timeoutMs)}`)));
     req.on('error', (err: NodeJS.ErrnoException) => {
-      resolve({ error: err.code === 'ECONNREFUSED' ? 'connection refused (nothing listening on PORT yet)' : err.message });
+      resolve({
+        error: err.code === 'ECONNREFUSED' ? 'connection refused (nothing listening on PORT yet)' : err.message,
+      });
     });
   });
 }
@@ -127,7 +146,10 @@ export class LogBuffer {
 
   /** The newest `n` lines (all kept lines by default), oldest first. */
   tail(n: number = this.max): string[] {
-    const ordered = this.lines.length < this.max ? this.lines.slice() : [...this.lines.slice(this.next), ...this.lines.slice(0, this.next)];
+    const ordered =
+      this.lines.length < this.max
+        ? this.lines.slice()
+        : [...this.lines.slice(this.next), ...this.lines.slice(0, this.next)];
     return n >= ordered.length ? ordered : ordered.slice(ordered.length - Math.max(0, n));
   }
 }

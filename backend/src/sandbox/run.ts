@@ -146,7 +146,12 @@ export function runCommand(cmd: Command, opts: RunOptions): Promise<void> {
       reject(new Error('runCommand needs a non-empty argv'));
       return;
     }
-    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      cwd: opts.cwd,
+      env: opts.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let failure: UserFacingError | undefined;
     let outputBytes = 0;
     let settled = false;
@@ -164,7 +169,10 @@ export function runCommand(cmd: Command, opts: RunOptions): Promise<void> {
       killGroup(child.pid);
     };
 
-    const timer = setTimeout(() => stop(`build timed out after ${Math.round(opts.timeoutMs / 1000)} s`), opts.timeoutMs);
+    const timer = setTimeout(
+      () => stop(`build timed out after ${Math.round(opts.timeoutMs / 1000)} s`),
+      opts.timeoutMs,
+    );
     const onAbort = () => stop('cancelled');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -178,7 +186,8 @@ export function runCommand(cmd: Command, opts: RunOptions): Promise<void> {
         polling = true;
         groupRssBytes(pgid)
           .then((rss) => {
-            if (rss !== undefined && rss > limit && !settled) stop(`build used more than ${opts.maxMemoryMb} MiB of memory`);
+            if (rss !== undefined && rss > limit && !settled)
+              stop(`build used more than ${opts.maxMemoryMb} MiB of memory`);
           })
           .finally(() => {
             polling = false;

@@ -4,14 +4,24 @@ import {
   DescribeScalableTargetsCommand,
   DescribeScalingPoliciesCommand,
 } from '@aws-sdk/client-application-auto-scaling';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  ListTaskDefinitionsCommand,
+} from '@aws-sdk/client-ecs';
 import {
   DescribeRulesCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { awsClientConfig } from '../../src/adapters/aws/clients';
 import { EcsRuntime, ecsNames, type EcsRuntimeOptions } from '../../src/adapters/runtime/ecs/ecsRuntime';
 import type { RunPlan } from '../../src/domain/deployment';
@@ -68,14 +78,16 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     assert.equal(runtime.urlFor(app), url);
     const names = ecsNames(app, options.cluster);
 
-    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0];
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+      .services![0];
     assert.equal(svc.status, 'ACTIVE');
     assert.equal(svc.launchType, 'FARGATE');
     assert.equal(svc.desiredCount, options.minTasks);
     assert.deepEqual(svc.networkConfiguration?.awsvpcConfiguration?.subnets, options.subnets);
 
     firstRevision = svc.taskDefinition!;
-    const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! }))).taskDefinition!;
+    const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! })))
+      .taskDefinition!;
     assert.equal(td.family, names.family);
     assert.equal(td.networkMode, 'awsvpc');
     assert.deepEqual(td.requiresCompatibilities, ['FARGATE']);
@@ -86,9 +98,14 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     assert.equal(container.portMappings![0].containerPort, 8080);
     assert.deepEqual(
       container.environment!.map((e) => [e.name, e.value]),
-      [['GREETING', 'hi'], ['PORT', '8080']],
+      [
+        ['GREETING', 'hi'],
+        ['PORT', '8080'],
+      ],
     );
-    assert.deepEqual(container.secrets, [{ name: 'DB_PASSWORD', valueFrom: 'arn:aws:ssm:us-east-1:123456789012:parameter/cloudsmith/db' }]);
+    assert.deepEqual(container.secrets, [
+      { name: 'DB_PASSWORD', valueFrom: 'arn:aws:ssm:us-east-1:123456789012:parameter/cloudsmith/db' },
+    ]);
     assert.equal(container.logConfiguration?.logDriver, 'awslogs');
     assert.equal(container.logConfiguration?.options?.['awslogs-group'], options.logGroup);
     assert.equal(container.logConfiguration?.options?.['awslogs-stream-prefix'], app);
@@ -100,7 +117,8 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     assert.equal(tg.TargetType, 'ip');
     assert.equal(tg.VpcId, options.vpcId);
     assert.equal(svc.loadBalancers![0].targetGroupArn, tg.TargetGroupArn);
-    const attrs = (await elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }))).Attributes!;
+    const attrs = (await elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn })))
+      .Attributes!;
     assert.equal(attrs.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value, '5');
 
     const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: options.listenerArn }))).Rules!;
@@ -110,13 +128,26 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     assert.deepEqual(hosts, [`${app}.${options.appDomain}`]);
     assert.equal(rule.Actions![0].TargetGroupArn, tg.TargetGroupArn);
 
-    const targets = (await scaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }))).ScalableTargets!;
+    const targets = (
+      await scaling.send(
+        new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }),
+      )
+    ).ScalableTargets!;
     assert.equal(targets.length, 1);
     assert.equal(targets[0].MinCapacity, options.minTasks);
     assert.equal(targets[0].MaxCapacity, options.maxTasks);
-    const policies = (await scaling.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: names.scalableResource }))).ScalingPolicies!;
+    const policies = (
+      await scaling.send(
+        new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: names.scalableResource }),
+      )
+    ).ScalingPolicies!;
     assert.deepEqual(
-      policies.map((p) => [p.PolicyType, p.TargetTrackingScalingPolicyConfiguration?.PredefinedMetricSpecification?.PredefinedMetricType]).sort(),
+      policies
+        .map((p) => [
+          p.PolicyType,
+          p.TargetTrackingScalingPolicyConfiguration?.PredefinedMetricSpecification?.PredefinedMetricType,
+        ])
+        .sort(),
       [
         ['TargetTrackingScaling', 'ECSServiceAverageCPUUtilization'],
         ['TargetTrackingScaling', 'ECSServiceAverageMemoryUtilization'],
@@ -127,19 +158,26 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
   it('a second release registers a new revision and rollback returns the service to the previous one', async () => {
     const names = ecsNames(app, options.cluster);
     await runtime.release(release(app, 'v2', 'dep-2'), ctx);
-    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0];
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+      .services![0];
     const revision = (arn: string) => Number(arn.split(':').pop());
     assert.equal(revision(svc.taskDefinition!), revision(firstRevision) + 1);
     // moto drops deploymentConfiguration on CreateService but keeps what UpdateService sets, so the breaker is asserted here.
     assert.deepEqual(svc.deploymentConfiguration?.deploymentCircuitBreaker, { enable: true, rollback: true });
     const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: options.listenerArn }))).Rules!;
-    assert.equal(rules.filter((r) => r.Conditions?.some((c) => c.Field === 'host-header')).length, 1, 'the host rule is reused, not duplicated');
+    assert.equal(
+      rules.filter((r) => r.Conditions?.some((c) => c.Field === 'host-header')).length,
+      1,
+      'the host rule is reused, not duplicated',
+    );
 
     const previous = await runtime.rollback(app);
     assert.equal(previous, firstRevision);
-    const after = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0];
+    const after = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+      .services![0];
     assert.equal(after.taskDefinition, previous);
-    const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: after.taskDefinition! }))).taskDefinition!;
+    const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: after.taskDefinition! })))
+      .taskDefinition!;
     assert.equal(td.containerDefinitions![0].image, `registry.example.test/${app}:v1`);
   });
 
@@ -149,24 +187,28 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     await runtime.release(release(app, 'v2', 'dep-2-again'), ctx);
     const after = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.family }))).taskDefinitionArns!;
     assert.deepEqual(after, before, 'no new revision');
-    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0];
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+      .services![0];
     assert.equal(svc.taskDefinition, before[before.length - 1], 'the service is back on the v2 revision');
   });
 
   it('a rollout that does not finish (cancelled here) puts the service back on the previous revision and says so', async () => {
     const names = ecsNames(app, options.cluster);
-    const before = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0].taskDefinition;
+    const before = (
+      await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))
+    ).services![0].taskDefinition;
     const cancelled = new AbortController();
     cancelled.abort();
     await assert.rejects(
       runtime.release(release(app, 'v3-broken', 'dep-3'), { signal: cancelled.signal, log: () => undefined }),
       /never became healthy on ECS: cancelled.*previous release keeps serving/,
     );
-    const after = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0].taskDefinition;
+    const after = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+      .services![0].taskDefinition;
     assert.equal(after, before);
   });
 
-  it('reads the app\'s runtime output from its CloudWatch log streams', async () => {
+  it("reads the app's runtime output from its CloudWatch log streams", async () => {
     const logs = new CloudWatchLogsClient(awsClientConfig(awsSettings(endpoint!)));
     try {
       await logs.send(new CreateLogGroupCommand({ logGroupName: options.logGroup })).catch((err: Error) => {
@@ -193,7 +235,13 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
 
   it('a tarball artifact needs the runner image, and is refused with a clear reason without one', async () => {
     await assert.rejects(
-      runtime.release({ ...release('ecs-tarball', 'v1', 'dep-3'), artifact: { kind: 'tarball', key: 'artifacts/x/y/z.tar.gz', sha256: 'ab', size: 1 } }, ctx),
+      runtime.release(
+        {
+          ...release('ecs-tarball', 'v1', 'dep-3'),
+          artifact: { kind: 'tarball', key: 'artifacts/x/y/z.tar.gz', sha256: 'ab', size: 1 },
+        },
+        ctx,
+      ),
       /CLOUDSMITH_ECS_RUNNER_IMAGE/,
     );
   });
@@ -203,10 +251,22 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     await runtime.remove(app);
     const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: options.listenerArn }))).Rules!;
     assert.equal(rules.filter((r) => r.Conditions?.some((c) => c.Field === 'host-header')).length, 0);
-    await assert.rejects(elb.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] })), /TargetGroupNotFound|not found/i);
-    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services ?? [];
-    assert.ok(svc.every((s) => s.status !== 'ACTIVE'), 'the service is gone');
-    const targets = (await scaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }))).ScalableTargets!;
+    await assert.rejects(
+      elb.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] })),
+      /TargetGroupNotFound|not found/i,
+    );
+    const svc =
+      (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services ??
+      [];
+    assert.ok(
+      svc.every((s) => s.status !== 'ACTIVE'),
+      'the service is gone',
+    );
+    const targets = (
+      await scaling.send(
+        new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }),
+      )
+    ).ScalableTargets!;
     assert.equal(targets.length, 0);
     await runtime.remove(app);
   });

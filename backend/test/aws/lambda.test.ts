@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  ListTaskDefinitionsCommand,
+} from '@aws-sdk/client-ecs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ArtifactStore } from '../../src/adapters/artifacts/s3/s3ArtifactStore';
 import { awsClientConfig } from '../../src/adapters/aws/clients';
@@ -8,7 +13,12 @@ import { MemoryBus } from '../../src/adapters/bus/memory/memoryBus';
 import { EcsRuntime, ecsNames, type EcsRuntimeOptions } from '../../src/adapters/runtime/ecs/ecsRuntime';
 import { DynamoStore } from '../../src/adapters/store/dynamodb/dynamoStore';
 import type { RunPlan } from '../../src/domain/deployment';
-import { createArtifactUploadedHandler, PLAN_METADATA, type ArtifactUploadedDeps, type S3Event } from '../../src/lambda/artifact-uploaded';
+import {
+  createArtifactUploadedHandler,
+  PLAN_METADATA,
+  type ArtifactUploadedDeps,
+  type S3Event,
+} from '../../src/lambda/artifact-uploaded';
 import { artifactKey } from '../../src/ports/artifacts';
 import { Sealer } from '../../src/security/sealer';
 import { Cancellations } from '../../src/services/shared/cancellations';
@@ -28,12 +38,20 @@ function s3Event(bucket: string, key: string, size: number, eventName = 'ObjectC
     eventName,
     userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
     requestParameters: { sourceIPAddress: '10.0.0.1' },
-    responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
+    responseElements: {
+      'x-amz-request-id': 'C3D13FE58DE4C810',
+      'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
+    },
     s3: {
       s3SchemaVersion: '1.0',
       configurationId: 'artifact-uploaded',
       bucket: { name: bucket, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${bucket}` },
-      object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size, eTag: 'd41d8cd98f00b204e9800998ecf8427e', sequencer: '0055AED6DCD90281E5' },
+      object: {
+        key: encodeURIComponent(key).replace(/%2F/g, '/'),
+        size,
+        eTag: 'd41d8cd98f00b204e9800998ecf8427e',
+        sequencer: '0055AED6DCD90281E5',
+      },
     },
   };
   return { Records: [record] };
@@ -55,7 +73,11 @@ describe('Lambda artifact-uploaded against moto (S3 event → Docksage release o
       console.log(`  skipped: ${SKIP_MESSAGE}`);
       this.skip();
     }
-    options = { ...awsSettings(endpoint), ...(await createMotoNetwork(endpoint)), runnerImage: 'public.ecr.aws/cloudsmith/runner:1' };
+    options = {
+      ...awsSettings(endpoint),
+      ...(await createMotoNetwork(endpoint)),
+      runnerImage: 'public.ecr.aws/cloudsmith/runner:1',
+    };
     store = new DynamoStore({ ...awsSettings(endpoint), tablePrefix: `${uniqueName('lambda-')}-` });
     await store.init();
     artifacts = new S3ArtifactStore({ ...awsSettings(endpoint), bucket: uniqueName('cs-lambda-'), createBucket: true });
@@ -90,7 +112,19 @@ describe('Lambda artifact-uploaded against moto (S3 event → Docksage release o
     const at = new Date().toISOString();
     await store.putApp({ name: app, ownerId: 'u1', ownerLogin: 'alice', repo: 'alice/site', createdAt: at });
     await store.putEnv(app, { GREETING: sealer.seal('hello') });
-    await store.createDeployment({ id, app, ownerId: 'u1', repo: 'alice/site', ref: 'main', commitSha: commit, status: 'building', overrides: {}, timings: {}, createdAt: at, updatedAt: at });
+    await store.createDeployment({
+      id,
+      app,
+      ownerId: 'u1',
+      repo: 'alice/site',
+      ref: 'main',
+      commitSha: commit,
+      status: 'building',
+      overrides: {},
+      timings: {},
+      createdAt: at,
+      updatedAt: at,
+    });
 
     // A pipeline (Jenkins) uploads the artifact itself: no sha256 metadata, the plan as metadata.
     const key = artifactKey(app, commit, id);
@@ -114,11 +148,16 @@ describe('Lambda artifact-uploaded against moto (S3 event → Docksage release o
     assert.equal(live?.artifact?.kind, 'tarball');
     assert.equal((await store.getApp(app))?.liveDeploymentId, id);
     const logs = (await store.readLogs(id, 0)).map((l) => l.text);
-    assert.ok(logs.some((t) => t.includes('Live at https://')), logs.join('\n'));
+    assert.ok(
+      logs.some((t) => t.includes('Live at https://')),
+      logs.join('\n'),
+    );
 
     const names = ecsNames(app, options.cluster);
-    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))).services![0];
-    const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! }))).taskDefinition!;
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+      .services![0];
+    const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! })))
+      .taskDefinition!;
     const container = td.containerDefinitions![0];
     assert.equal(container.image, options.runnerImage);
     assert.deepEqual(container.command, plan.start);
@@ -130,7 +169,8 @@ describe('Lambda artifact-uploaded against moto (S3 event → Docksage release o
     // S3 delivers at least once: the same event again changes nothing.
     const again = await handle(s3Event(artifacts.bucket, key, body.length));
     assert.deepEqual(again.released, [id]);
-    const revisions = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.family }))).taskDefinitionArns!;
+    const revisions = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.family })))
+      .taskDefinitionArns!;
     assert.equal(revisions.length, 1, 'no second task definition for a redelivered event');
   });
 
@@ -140,7 +180,8 @@ describe('Lambda artifact-uploaded against moto (S3 event → Docksage release o
       Records: [
         ...s3Event(artifacts.bucket, 'sources/app/sha/id.tar.gz', 1).Records,
         ...s3Event(artifacts.bucket, artifactKey('ghost', 'a'.repeat(40), randomUUID()), 1).Records,
-        ...s3Event(artifacts.bucket, artifactKey('ghost', 'a'.repeat(40), randomUUID()), 1, 'ObjectRemoved:Delete').Records,
+        ...s3Event(artifacts.bucket, artifactKey('ghost', 'a'.repeat(40), randomUUID()), 1, 'ObjectRemoved:Delete')
+          .Records,
       ],
     });
     assert.deepEqual(result.released, []);

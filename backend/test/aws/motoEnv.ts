@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSubnetCommand, CreateVpcCommand, CreateSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { CreateListenerCommand, CreateLoadBalancerCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsClientConfig, type AwsSettings } from '../../src/adapters/aws/clients';
 import type { EcsRuntimeOptions } from '../../src/adapters/runtime/ecs/ecsRuntime';
 
@@ -10,7 +14,8 @@ export function motoEndpoint(): string | undefined {
   return process.env.CLOUDSMITH_TEST_AWS_ENDPOINT || undefined;
 }
 
-export const SKIP_MESSAGE = 'CLOUDSMITH_TEST_AWS_ENDPOINT is unset: run `bash scripts/moto.sh up && eval "$(bash scripts/moto.sh env)"` to run the AWS tests';
+export const SKIP_MESSAGE =
+  'CLOUDSMITH_TEST_AWS_ENDPOINT is unset: run `bash scripts/moto.sh up && eval "$(bash scripts/moto.sh env)"` to run the AWS tests';
 
 export function awsSettings(endpoint: string): AwsSettings {
   return { region: 'us-east-1', endpoint };
@@ -25,7 +30,9 @@ export function uniqueName(prefix: string): string {
  * What Terraform provides in a real account, made in moto: a VPC with two subnets, a security group, an ALB with an
  * HTTPS-style listener (HTTP here: moto has no ACM certificate to attach), and an ECS cluster.
  */
-export async function createMotoNetwork(endpoint: string): Promise<Omit<EcsRuntimeOptions, 'region' | 'endpoint'> & { albArn: string }> {
+export async function createMotoNetwork(
+  endpoint: string,
+): Promise<Omit<EcsRuntimeOptions, 'region' | 'endpoint'> & { albArn: string }> {
   const config = awsClientConfig(awsSettings(endpoint));
   const ec2 = new EC2Client(config);
   const elb = new ElasticLoadBalancingV2Client(config);
@@ -36,18 +43,34 @@ export async function createMotoNetwork(endpoint: string): Promise<Omit<EcsRunti
     const vpcId = vpc.Vpc!.VpcId!;
     const subnets: string[] = [];
     for (const [i, az] of ['us-east-1a', 'us-east-1b'].entries()) {
-      const s = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.20.${i}.0/24`, AvailabilityZone: az }));
+      const s = await ec2.send(
+        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.20.${i}.0/24`, AvailabilityZone: az }),
+      );
       subnets.push(s.Subnet!.SubnetId!);
     }
-    const sg = await ec2.send(new CreateSecurityGroupCommand({ GroupName: `cs-apps-${id}`, Description: 'CloudSmith apps', VpcId: vpcId }));
-    const lb = await elb.send(new CreateLoadBalancerCommand({ Name: `cs-${id}`, Subnets: subnets, SecurityGroups: [sg.GroupId!], Type: 'application' }));
+    const sg = await ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: `cs-apps-${id}`, Description: 'CloudSmith apps', VpcId: vpcId }),
+    );
+    const lb = await elb.send(
+      new CreateLoadBalancerCommand({
+        Name: `cs-${id}`,
+        Subnets: subnets,
+        SecurityGroups: [sg.GroupId!],
+        Type: 'application',
+      }),
+    );
     const albArn = lb.LoadBalancers![0].LoadBalancerArn!;
     const listener = await elb.send(
       new CreateListenerCommand({
         LoadBalancerArn: albArn,
         Protocol: 'HTTP',
         Port: 80,
-        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no such app' } }],
+        DefaultActions: [
+          {
+            Type: 'fixed-response',
+            FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no such app' },
+          },
+        ],
       }),
     );
     const cluster = `cs-${id}`;

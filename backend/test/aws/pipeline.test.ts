@@ -5,7 +5,11 @@ import {
   DescribeScalingPoliciesCommand,
 } from '@aws-sdk/client-application-auto-scaling';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { DescribeRulesCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from '../../src/adapters/aws/clients';
@@ -75,7 +79,9 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
   });
 
   async function serviceOf(app: string) {
-    const res = await ecs.send(new DescribeServicesCommand({ cluster: network.cluster, services: [ecsNames(app, network.cluster).service] }));
+    const res = await ecs.send(
+      new DescribeServicesCommand({ cluster: network.cluster, services: [ecsNames(app, network.cluster).service] }),
+    );
     return res.services![0];
   }
 
@@ -84,7 +90,8 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     return res.taskDefinition!.containerDefinitions![0];
   }
 
-  const envOf = (c: { environment?: Array<{ name?: string; value?: string }> }) => Object.fromEntries((c.environment ?? []).map((e) => [e.name, e.value]));
+  const envOf = (c: { environment?: Array<{ name?: string; value?: string }> }) =>
+    Object.fromEntries((c.environment ?? []).map((e) => [e.name, e.value]));
 
   it('deploys a repo to ECS: state in DynamoDB, artifact in S3, task definition, service, target group, rule, scaling', async () => {
     await world.addRepo('alice/site', 'static-site');
@@ -125,7 +132,7 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     assert.equal(env.GREETING, 'hello');
     assert.equal(env.PORT, '8080');
     assert.equal(container.logConfiguration?.logDriver, 'awslogs');
-    assert.deepEqual(container.command, stored!.plan!.start, 'the runner runs the plan\'s start command');
+    assert.deepEqual(container.command, stored!.plan!.start, "the runner runs the plan's start command");
 
     // Load balancing: target group with the fast health check, host rule on the shared listener.
     const names = ecsNames(app, network.cluster);
@@ -135,17 +142,31 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     assert.equal(svc.loadBalancers?.[0]?.targetGroupArn, tg.TargetGroupArn);
     const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: network.listenerArn }))).Rules!;
     const rule = rules.find((r) => r.Actions?.[0]?.TargetGroupArn === tg.TargetGroupArn);
-    assert.deepEqual(rule?.Conditions?.[0]?.HostHeaderConfig?.Values ?? rule?.Conditions?.[0]?.Values, [`${app}.${network.appDomain}`]);
+    assert.deepEqual(rule?.Conditions?.[0]?.HostHeaderConfig?.Values ?? rule?.Conditions?.[0]?.Values, [
+      `${app}.${network.appDomain}`,
+    ]);
 
     // Autoscaling: the scalable target and both target-tracking policies.
-    const targets = (await scaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }))).ScalableTargets!;
+    const targets = (
+      await scaling.send(
+        new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }),
+      )
+    ).ScalableTargets!;
     assert.deepEqual([targets[0]?.MinCapacity, targets[0]?.MaxCapacity], [1, 3]);
-    const policies = (await scaling.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: names.scalableResource }))).ScalingPolicies!;
+    const policies = (
+      await scaling.send(
+        new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: names.scalableResource }),
+      )
+    ).ScalingPolicies!;
     assert.equal(policies.filter((p) => p.PolicyType === 'TargetTrackingScaling').length, 2);
   });
 
   it('a second deployment rolls the service to a new revision; rollback returns it to the first revision', async () => {
-    const first = (await world.api(world.alice, 'GET', '/api/deployments?repo=alice/site')).body as Array<{ id: string; app: string; status: string }>;
+    const first = (await world.api(world.alice, 'GET', '/api/deployments?repo=alice/site')).body as Array<{
+      id: string;
+      app: string;
+      status: string;
+    }>;
     const firstId = first[0].id;
     const app = first[0].app;
     const firstRevision = (await serviceOf(app)).taskDefinition!;
@@ -221,8 +242,10 @@ describe('e2e: docker-built image deployed on ECS against moto', function () {
     assert.equal(done.status, 'live', done.error);
     const stored = await world.platform.store.getDeployment(queued.id);
     assert.equal(stored?.artifact?.kind, 'image');
-    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: network.cluster, services: [done.app] }))).services![0];
-    const container = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! }))).taskDefinition!.containerDefinitions![0];
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: network.cluster, services: [done.app] })))
+      .services![0];
+    const container = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! })))
+      .taskDefinition!.containerDefinitions![0];
     assert.ok(container.image!.startsWith(`${docker!.registry}/`), container.image);
     assert.equal(container.command, undefined, 'an image runs its own entrypoint');
   });

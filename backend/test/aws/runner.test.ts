@@ -77,10 +77,16 @@ describe('runner entrypoint (tarball artifacts on Fargate) against moto S3', fun
     const port = await freePort();
     const { proc, output } = run(sha256, port);
     child = proc;
-    await waitHealthy(`http://127.0.0.1:${port}`, { timeoutMs: 30_000, isAlive: () => proc.exitCode === null }).catch((err: Error) => {
-      throw new Error(`${err.message}\n${output()}`);
-    });
-    const body = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as { ok: boolean; cwd: string; leaked: string[] };
+    await waitHealthy(`http://127.0.0.1:${port}`, { timeoutMs: 30_000, isAlive: () => proc.exitCode === null }).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\n${output()}`);
+      },
+    );
+    const body = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as {
+      ok: boolean;
+      cwd: string;
+      leaked: string[];
+    };
     assert.equal(body.ok, true);
     assert.equal(body.cwd, join(dir, `release-${port}`));
     assert.deepEqual(body.leaked, []);
@@ -97,4 +103,3 @@ describe('runner entrypoint (tarball artifacts on Fargate) against moto S3', fun
     assert.match(output(), /corrupt/);
   });
 });
-

@@ -123,7 +123,15 @@ export function describeArtifactStoreContract(name: string, factory: () => Promi
 
     it('rejects hostile keys', async function () {
       const path = await file('x');
-      for (const bad of ['../escape.tar.gz', 'artifacts/../../escape', '/etc/passwd', 'a//b', '', 'a/./b', 'a\\..\\b']) {
+      for (const bad of [
+        '../escape.tar.gz',
+        'artifacts/../../escape',
+        '/etc/passwd',
+        'a//b',
+        '',
+        'a/./b',
+        'a\\..\\b',
+      ]) {
         await assert.rejects(store.putFile(bad, path), /invalid artifact key/, `key ${JSON.stringify(bad)}`);
       }
     });

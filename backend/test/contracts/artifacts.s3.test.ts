@@ -20,7 +20,12 @@ if (!endpoint) {
   // One bucket per run (created on first put); the suite's fresh keys keep tests apart.
   const bucket = uniqueName('cs-contract-');
   describeArtifactStoreContract('s3 (moto)', async () => {
-    const store = new S3ArtifactStore({ ...awsSettings(endpoint), bucket, createBucket: true, partSizeBytes: 5 * 1024 * 1024 });
+    const store = new S3ArtifactStore({
+      ...awsSettings(endpoint),
+      bucket,
+      createBucket: true,
+      partSizeBytes: 5 * 1024 * 1024,
+    });
     return { store, cleanup: async () => store.client.destroy() };
   });
 
@@ -42,7 +47,9 @@ if (!endpoint) {
       await writeFile(input, 'original');
       const key = 'artifacts/tamper/sha/id.tar.gz';
       const stored = await store.putFile(key, input);
-      await store.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'tampered', Metadata: { sha256: stored.sha256 } }));
+      await store.client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'tampered', Metadata: { sha256: stored.sha256 } }),
+      );
       await assert.rejects(store.getFile(key, join(dir, 'out')), /corrupt/);
       const stream = await store.open(key);
       await assert.rejects(

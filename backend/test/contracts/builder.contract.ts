@@ -18,7 +18,10 @@ export interface BuilderFixture {
    * For builders that fetch for themselves (Jenkins): publish the fixture copied at `sourceDir` and say where
    * to clone it from. Builders that build `sourceDir` directly leave this out.
    */
-  publishSource?(fixture: string, sourceDir: string): Promise<{ cloneUrl: string; commitSha: string; sealedToken: string }>;
+  publishSource?(
+    fixture: string,
+    sourceDir: string,
+  ): Promise<{ cloneUrl: string; commitSha: string; sealedToken: string }>;
 }
 
 export interface BuildRun {
@@ -30,7 +33,13 @@ export interface BuildRun {
 export async function buildFixture(
   fx: BuilderFixture,
   fixture: string,
-  options: { overrides?: BuildJob['overrides']; env?: Record<string, string>; signal?: AbortSignal; logs?: string[]; workDir: string },
+  options: {
+    overrides?: BuildJob['overrides'];
+    env?: Record<string, string>;
+    signal?: AbortSignal;
+    logs?: string[];
+    workDir: string;
+  },
 ): Promise<BuildRun> {
   const sourceDir = join(options.workDir, `src-${fixture}-${randomUUID().slice(0, 8)}`);
   await cp(join(FIXTURES_DIR, fixture), sourceDir, { recursive: true });
@@ -47,7 +56,10 @@ export async function buildFixture(
     overrides: options.overrides ?? {},
     env: options.env ?? {},
   };
-  const result = await fx.builder.build(job, { signal: options.signal ?? new AbortController().signal, log: (text) => logs.push(text) });
+  const result = await fx.builder.build(job, {
+    signal: options.signal ?? new AbortController().signal,
+    log: (text) => logs.push(text),
+  });
   return { result, logs };
 }
 
@@ -117,8 +129,14 @@ export function describeBuilderContract(name: string, factory: () => Promise<Bui
       assert.ok(logs.length > 0, 'build output reaches the log');
       const out = await filesOf(result);
       if (out) {
-        assert.ok(out.files.some((f) => f.endsWith('server.js')), 'server.js shipped');
-        assert.ok(out.files.some((f) => /node_modules\/express\/package\.json$/.test(f)), 'express installed');
+        assert.ok(
+          out.files.some((f) => f.endsWith('server.js')),
+          'server.js shipped',
+        );
+        assert.ok(
+          out.files.some((f) => /node_modules\/express\/package\.json$/.test(f)),
+          'express installed',
+        );
       }
     });
 
@@ -129,7 +147,10 @@ export function describeBuilderContract(name: string, factory: () => Promise<Bui
         assert.match(err.message, /(exit(ed)?( with)? code:? 2\b|non-zero code:? 2\b)/);
         return true;
       });
-      assert.ok(logs.some((l) => l.includes('BUILD_ERROR_MARKER')), 'the build output is in the logs');
+      assert.ok(
+        logs.some((l) => l.includes('BUILD_ERROR_MARKER')),
+        'the build output is in the logs',
+      );
     });
 
     it('cancels a running build when its signal aborts', async function () {

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { FsArtifactStore } from '../../src/adapters/artifacts/fs/fsArtifactStore';
 import { LocalBuilder } from '../../src/adapters/builder/local/localBuilder';
 import { UserFacingError } from '../../src/domain/errors';
-import { buildFixture, describeBuilderContract, listFiles, unpackArtifact, type BuilderFixture } from './builder.contract';
+import {
+  buildFixture,
+  describeBuilderContract,
+  listFiles,
+  unpackArtifact,
+  type BuilderFixture,
+} from './builder.contract';
 
 const limits = { timeoutMs: 300_000, maxOutputBytes: 8 * 1024 * 1024, maxMemoryMb: 2048 };
 // One build HOME for every test of this file, as a platform has: its npm cache makes repeated installs fast.
@@ -17,7 +23,12 @@ const homeDir = join(tmpdir(), 'cloudsmith-test-build-home');
 async function localFixture(overrides: Partial<typeof limits> = {}): Promise<BuilderFixture & { dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'builder-local-'));
   const artifacts = new FsArtifactStore(join(dir, 'artifacts'));
-  const builder = new LocalBuilder({ artifacts, workDir: join(dir, 'work'), homeDir, limits: { ...limits, ...overrides } });
+  const builder = new LocalBuilder({
+    artifacts,
+    workDir: join(dir, 'work'),
+    homeDir,
+    limits: { ...limits, ...overrides },
+  });
   return { dir, builder, artifacts, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
@@ -38,7 +49,9 @@ async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -129,7 +142,10 @@ describe('LocalBuilder specifics', function () {
   });
 
   it('builds a monorepo app from its rootDir', async function () {
-    await assert.rejects(buildFixture(fx, 'monorepo', { workDir: fx.dir }), /nothing to build or run in the repository root/);
+    await assert.rejects(
+      buildFixture(fx, 'monorepo', { workDir: fx.dir }),
+      /nothing to build or run in the repository root/,
+    );
     const { result } = await buildFixture(fx, 'monorepo', { workDir: fx.dir, overrides: { rootDir: 'apps/web' } });
     assert.equal(result.plan.kind, 'node');
     const files = await listFiles(await unpackArtifact(fx.artifacts, result, fx.dir));

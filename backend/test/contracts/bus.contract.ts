@@ -93,7 +93,11 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
 
     it('delivers a published event to a subscriber, intact', async function () {
       const got: CancelRequested[] = [];
-      await fx.bus.subscribe(TOPIC, { group: group('a') }, member<'deployment.cancel'>(async (e) => void got.push(e)));
+      await fx.bus.subscribe(
+        TOPIC,
+        { group: group('a') },
+        member<'deployment.cancel'>(async (e) => void got.push(e)),
+      );
       await ready(fx.bus);
       const sent = event(dep(1), 1);
       await fx.bus.publish(TOPIC, sent);
@@ -157,7 +161,11 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
       for (let d = 0; d < deployments; d++) {
         // At-least-once: a redelivery may repeat an event; the first sightings must be in order and complete.
         const firsts = [...new Set(seen.get(dep(d)))];
-        assert.deepEqual(firsts, Array.from({ length: perDeployment }, (_, i) => i), `order of ${dep(d)}`);
+        assert.deepEqual(
+          firsts,
+          Array.from({ length: perDeployment }, (_, i) => i),
+          `order of ${dep(d)}`,
+        );
       }
     });
 
@@ -180,7 +188,10 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
         const times = (byMember[0].get(id) ?? 0) + (byMember[1].get(id) ?? 0);
         assert.equal(times, 1, `${id} handled exactly once in the group`);
       }
-      assert.ok(byMember[0].size > 0 && byMember[1].size > 0, `both members got work (${byMember[0].size} / ${byMember[1].size})`);
+      assert.ok(
+        byMember[0].size > 0 && byMember[1].size > 0,
+        `both members got work (${byMember[0].size} / ${byMember[1].size})`,
+      );
     };
 
     it('splits a group between two subscribers, each event handled once', async function () {
@@ -195,8 +206,16 @@ export function describeBusContract(name: string, factory: () => Promise<BusFixt
     it('delivers every event to each of two groups', async function () {
       const a = new Set<string>();
       const b = new Set<string>();
-      await fx.bus.subscribe(TOPIC, { group: group('g1') }, member<'deployment.cancel'>(async (e) => void a.add(e.eventId)));
-      await fx.bus.subscribe(TOPIC, { group: group('g2'), latestOnly: true }, member<'deployment.cancel'>(async (e) => void b.add(e.eventId)));
+      await fx.bus.subscribe(
+        TOPIC,
+        { group: group('g1') },
+        member<'deployment.cancel'>(async (e) => void a.add(e.eventId)),
+      );
+      await fx.bus.subscribe(
+        TOPIC,
+        { group: group('g2'), latestOnly: true },
+        member<'deployment.cancel'>(async (e) => void b.add(e.eventId)),
+      );
       await ready(fx.bus);
       const total = 10;
       await Promise.all(Array.from({ length: total }, (_, d) => fx.bus.publish(TOPIC, event(dep(d), 0))));

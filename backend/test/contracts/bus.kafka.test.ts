@@ -4,7 +4,10 @@ import { KafkaBus } from '../../src/adapters/bus/kafka/kafkaBus';
 import type { EventBus } from '../../src/ports/bus';
 import { describeBusContract } from './bus.contract';
 
-const brokers = (process.env.CLOUDSMITH_TEST_KAFKA ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+const brokers = (process.env.CLOUDSMITH_TEST_KAFKA ?? '')
+  .split(',')
+  .map((b) => b.trim())
+  .filter(Boolean);
 
 describe('KafkaBus (real broker)', function () {
   // A prefix per run: topics and groups from earlier runs on the same broker never leak in.
@@ -27,7 +30,14 @@ describe('KafkaBus (real broker)', function () {
   });
 
   const make = (): KafkaBus =>
-    new KafkaBus({ brokers, clientId: 'cloudsmith-test', partitions: 4, replicationFactor: Math.min(3, brokers.length), topicPrefix, retry: { attempts: 4, baseMs: 20 } });
+    new KafkaBus({
+      brokers,
+      clientId: 'cloudsmith-test',
+      partitions: 4,
+      replicationFactor: Math.min(3, brokers.length),
+      topicPrefix,
+      retry: { attempts: 4, baseMs: 20 },
+    });
 
   describeBusContract('kafka', async () => {
     const buses: EventBus[] = [make()];

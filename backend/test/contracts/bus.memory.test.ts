@@ -8,7 +8,11 @@ describeBusContract('memory', async () => {
   return { bus, cleanup: () => bus.close() };
 });
 
-const ev = (deploymentId: string, n: number): CancelRequested => ({ eventId: `${deploymentId}:${n}`, deploymentId, at: new Date().toISOString() });
+const ev = (deploymentId: string, n: number): CancelRequested => ({
+  eventId: `${deploymentId}:${n}`,
+  deploymentId,
+  at: new Date().toISOString(),
+});
 const until = async (cond: () => boolean): Promise<void> => {
   while (!cond()) await new Promise((r) => setTimeout(r, 5));
 };

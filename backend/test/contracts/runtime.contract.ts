@@ -28,7 +28,10 @@ export interface RuntimeHarness {
  * The harness's health timeout should be a few seconds (the never-healthy case waits for all of it).
  * The factory gets the mocha context, so it can `this.skip()` when its engine is not provisioned.
  */
-export function describeRuntimeContract(adapterName: string, factory: (suite: Mocha.Context) => Promise<RuntimeHarness>): void {
+export function describeRuntimeContract(
+  adapterName: string,
+  factory: (suite: Mocha.Context) => Promise<RuntimeHarness>,
+): void {
   describe(`Runtime contract: ${adapterName}`, function () {
     this.timeout(240_000);
     let h: RuntimeHarness;
@@ -48,7 +51,10 @@ export function describeRuntimeContract(adapterName: string, factory: (suite: Mo
     }
 
     async function release(app: string, built: { artifact: ArtifactRef; plan: RunPlan }, ctx = context()) {
-      return h.runtime.release({ app, deploymentId: randomUUID(), artifact: built.artifact, plan: built.plan, env: { GREETING: 'hi' } }, ctx);
+      return h.runtime.release(
+        { app, deploymentId: randomUUID(), artifact: built.artifact, plan: built.plan, env: { GREETING: 'hi' } },
+        ctx,
+      );
     }
 
     it('releases an app and serves it at its URL', async () => {
@@ -81,7 +87,14 @@ export function describeRuntimeContract(adapterName: string, factory: (suite: Mo
           try {
             const answer = await h.fetchApp(app, '/');
             if (answer.status !== 200) failures.push(`status ${answer.status}: ${answer.body.slice(0, 200)}`);
-            else seen.push(/static fixture/.test(answer.body) ? 'static' : /node fixture/.test(answer.body) ? 'node' : `other: ${answer.body.slice(0, 100)}`);
+            else
+              seen.push(
+                /static fixture/.test(answer.body)
+                  ? 'static'
+                  : /node fixture/.test(answer.body)
+                    ? 'node'
+                    : `other: ${answer.body.slice(0, 100)}`,
+              );
           } catch (err) {
             failures.push(String(err));
           }
@@ -99,7 +112,10 @@ export function describeRuntimeContract(adapterName: string, factory: (suite: Mo
       assert.deepEqual(failures, []);
       assert.ok(seen.includes('node') && seen.includes('static'), `requests saw both releases: ${seen.join(',')}`);
       const firstStatic = seen.indexOf('static');
-      assert.ok(seen.slice(firstStatic).every((s) => s === 'static'), `once switched, traffic stays on the new release: ${seen.join(',')}`);
+      assert.ok(
+        seen.slice(firstStatic).every((s) => s === 'static'),
+        `once switched, traffic stays on the new release: ${seen.join(',')}`,
+      );
     });
 
     it('keeps the previous release serving when the new one never becomes healthy', async () => {
@@ -109,7 +125,7 @@ export function describeRuntimeContract(adapterName: string, factory: (suite: Mo
         assert.ok(err instanceof UserFacingError, `a UserFacingError, got ${String(err)}`);
         assert.match(err.message, /did not become healthy/);
         assert.match(err.message, /previous release keeps serving/);
-        assert.match(err.message, /never-healthy fixture/, 'the error carries the app\'s last log lines');
+        assert.match(err.message, /never-healthy fixture/, "the error carries the app's last log lines");
         return true;
       });
       const answer = await h.fetchApp(app, '/');

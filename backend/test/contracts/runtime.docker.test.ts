@@ -24,7 +24,11 @@ const FIXTURES: Record<RuntimeFixture, Record<string, string>> = {
     'index.html': '<!doctype html><title>fixture</title><p>hello from the static fixture</p>\n',
   },
   'never-healthy': {
-    'package.json': JSON.stringify({ name: 'never-healthy-fixture', version: '1.0.0', scripts: { start: 'node server.js' } }),
+    'package.json': JSON.stringify({
+      name: 'never-healthy-fixture',
+      version: '1.0.0',
+      scripts: { start: 'node server.js' },
+    }),
     'server.js': `
       const http = require('node:http');
       console.log('never-healthy fixture: starting');
@@ -63,7 +67,10 @@ describeRuntimeContract('docker', async (suite) => {
     async cleanup() {
       await runtime.close();
       await proxy.close();
-      await removeApps(docker, [...built.keys()].map((f) => `${imageApp}-${f}`));
+      await removeApps(
+        docker,
+        [...built.keys()].map((f) => `${imageApp}-${f}`),
+      );
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -16,7 +16,10 @@ import { RouteTable } from '../../src/proxy/routes';
 import { fetchApp } from '../helpers/appFetch';
 import { describeRuntimeContract, type RuntimeFixture, type RuntimeHarness } from './runtime.contract';
 
-const FIXTURES: Record<RuntimeFixture, { files: Record<string, string>; plan: Omit<RunPlan, 'healthPath'> & { healthPath?: string } }> = {
+const FIXTURES: Record<
+  RuntimeFixture,
+  { files: Record<string, string>; plan: Omit<RunPlan, 'healthPath'> & { healthPath?: string } }
+> = {
   node: {
     files: {
       'server.js': `
@@ -67,7 +70,10 @@ interface ProcessHarness extends RuntimeHarness {
   runtime: ProcessRuntime;
   dataDir: string;
   routes: RouteTable;
-  artifactFrom(files: Record<string, string>, plan: Partial<RunPlan>): Promise<{ artifact: ArtifactRef; plan: RunPlan }>;
+  artifactFrom(
+    files: Record<string, string>,
+    plan: Partial<RunPlan>,
+  ): Promise<{ artifact: ArtifactRef; plan: RunPlan }>;
 }
 
 async function processHarness(options: Partial<ProcessRuntimeOptions> = {}): Promise<ProcessHarness> {
@@ -110,7 +116,10 @@ async function processHarness(options: Partial<ProcessRuntimeOptions> = {}): Pro
     await packDir(dir, file);
     const stored = await artifacts.putFile(`artifacts/test/${n}.tar.gz`, file);
     const artifact: ArtifactRef = { kind: 'tarball', key: stored.key, sha256: stored.sha256, size: stored.size };
-    return { artifact, plan: { kind: 'node', start: ['node', 'server.js'], workdir: '.', healthPath: '/', ...plan } as RunPlan };
+    return {
+      artifact,
+      plan: { kind: 'node', start: ['node', 'server.js'], workdir: '.', healthPath: '/', ...plan } as RunPlan,
+    };
   }
 
   return {
@@ -120,8 +129,7 @@ async function processHarness(options: Partial<ProcessRuntimeOptions> = {}): Pro
     routes,
     artifactFrom,
     makeArtifact: (fixture) => artifactFrom(FIXTURES[fixture].files, FIXTURES[fixture].plan),
-    fetchApp: (app, path = '/') =>
-      fetchApp(`http://${app}.localhost:${port}`, path),
+    fetchApp: (app, path = '/') => fetchApp(`http://${app}.localhost:${port}`, path),
     async cleanup() {
       await runtime.close();
       server.closeAllConnections();
@@ -147,7 +155,11 @@ function isRunning(pid: number): boolean {
   }
 }
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -173,8 +185,12 @@ describe('process runtime', function () {
     await h?.cleanup();
   });
 
-  const release = (app: string, built: { artifact: ArtifactRef; plan: RunPlan }, context = ctx(), env: Record<string, string> = {}) =>
-    h.runtime.release({ app, deploymentId: randomUUID(), artifact: built.artifact, plan: built.plan, env }, context);
+  const release = (
+    app: string,
+    built: { artifact: ArtifactRef; plan: RunPlan },
+    context = ctx(),
+    env: Record<string, string> = {},
+  ) => h.runtime.release({ app, deploymentId: randomUUID(), artifact: built.artifact, plan: built.plan, env }, context);
 
   it('runs the app with PORT, NODE_ENV=production and its own env only', async () => {
     process.env.CLOUDSMITH_TEST_PLATFORM_SECRET = 'platform-secret';
@@ -187,7 +203,10 @@ describe('process runtime', function () {
       assert.equal(seen.nodeEnv, 'production');
       assert.equal(seen.greeting, 'hello');
       assert.equal(seen.leaked, null);
-      assert.ok(context.lines.some((l) => /node fixture: starting/.test(l)), 'app output reaches the deployment log');
+      assert.ok(
+        context.lines.some((l) => /node fixture: starting/.test(l)),
+        'app output reaches the deployment log',
+      );
       assert.ok((await h.runtime.logs('envy')).some((l) => /node fixture: starting/.test(l)));
     } finally {
       delete process.env.CLOUDSMITH_TEST_PLATFORM_SECRET;
@@ -195,10 +214,16 @@ describe('process runtime', function () {
   });
 
   it('reports an app that exits before it becomes healthy, with its output', async () => {
-    const crashing = await h.artifactFrom({ 'server.js': "console.error('boom: missing DATABASE_URL'); process.exit(1);" }, {});
+    const crashing = await h.artifactFrom(
+      { 'server.js': "console.error('boom: missing DATABASE_URL'); process.exit(1);" },
+      {},
+    );
     await assert.rejects(release('early-exit', crashing), (err: unknown) => {
       assert.ok(err instanceof UserFacingError);
-      assert.match(err.message, /^the new release did not become healthy within 10 s \(the app exited with code 1 before it became healthy\); no previous release was running\. Last log lines:\n/);
+      assert.match(
+        err.message,
+        /^the new release did not become healthy within 10 s \(the app exited with code 1 before it became healthy\); no previous release was running\. Last log lines:\n/,
+      );
       assert.match(err.message, /boom: missing DATABASE_URL/);
       return true;
     });
@@ -211,7 +236,10 @@ describe('process runtime', function () {
     try {
       const sick = await quick.makeArtifact('never-healthy');
       await assert.rejects(
-        quick.runtime.release({ app: 'sick', deploymentId: randomUUID(), artifact: sick.artifact, plan: sick.plan, env: {} }, ctx()),
+        quick.runtime.release(
+          { app: 'sick', deploymentId: randomUUID(), artifact: sick.artifact, plan: sick.plan, env: {} },
+          ctx(),
+        ),
         /within 2\.5 s \(no response below 500 within 2\.5 s; last check: it answered 500 on \/\)/,
       );
     } finally {
@@ -222,11 +250,23 @@ describe('process runtime', function () {
   it('refuses image artifacts and a start command missing from the machine, clearly', async () => {
     const { plan } = await h.makeArtifact('node');
     await assert.rejects(
-      h.runtime.release({ app: 'img', deploymentId: randomUUID(), artifact: { kind: 'image', image: 'registry/app:abc' }, plan, env: {} }, ctx()),
+      h.runtime.release(
+        {
+          app: 'img',
+          deploymentId: randomUUID(),
+          artifact: { kind: 'image', image: 'registry/app:abc' },
+          plan,
+          env: {},
+        },
+        ctx(),
+      ),
       /process runtime runs tarball artifacts.*registry\/app:abc/,
     );
     const missing = await h.artifactFrom({ 'index.js': '' }, { start: ['cloudsmith-no-such-command'] });
-    await assert.rejects(release('nocmd', missing), /\(the app could not be started: cloudsmith-no-such-command: command not found\)/);
+    await assert.rejects(
+      release('nocmd', missing),
+      /\(the app could not be started: cloudsmith-no-such-command: command not found\)/,
+    );
     const good = await h.makeArtifact('node');
     await release('corrupt', good);
     const tampered: ArtifactRef = { ...good.artifact, sha256: '0'.repeat(64) } as ArtifactRef;
@@ -288,11 +328,17 @@ describe('process runtime', function () {
     assert.match(second, /^alive \d+$/);
     const logs = await h.runtime.logs('crasher');
     assert.ok(logs.includes('[cloudsmith] the app exited with code 3'), logs.join('\n'));
-    assert.ok(logs.some((l) => /restarting in 0\.1 s \(restart 1 of 2\)/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /restarting in 0\.1 s \(restart 1 of 2\)/.test(l)),
+      logs.join('\n'),
+    );
 
     await h.fetchApp('crasher', '/break');
-    await eventually('the runtime to give up', async () =>
-      (await h.runtime.logs('crasher')).some((l) => /crashed 3 times in a row; not restarting it again/.test(l)) || undefined,
+    await eventually(
+      'the runtime to give up',
+      async () =>
+        (await h.runtime.logs('crasher')).some((l) => /crashed 3 times in a row; not restarting it again/.test(l)) ||
+        undefined,
     );
     assert.equal((await h.fetchApp('crasher')).status, 502);
   });
@@ -319,7 +365,13 @@ describe('process runtime', function () {
       assert.notEqual((await other.fetchApp('keep')).status, 200);
 
       // A new runtime over the same data dir and routes, as after a platform restart.
-      const restarted = new ProcessRuntime({ dataDir: other.dataDir, artifacts: other.artifacts, routes: other.routes, urlFor: (app) => other.runtime.urlFor(app), healthTimeoutMs: 10_000 });
+      const restarted = new ProcessRuntime({
+        dataDir: other.dataDir,
+        artifacts: other.artifacts,
+        routes: other.routes,
+        urlFor: (app) => other.runtime.urlFor(app),
+        healthTimeoutMs: 10_000,
+      });
       const restored = await restarted.restore(release1, ctx());
       assert.equal(restored.url, url);
       assert.match((await other.fetchApp('keep')).body, /node fixture/);

@@ -90,7 +90,10 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         for (const a of [a1, a2, b1]) await store.putApp(a);
         assert.deepEqual(await store.getApp(a1.name), a1);
         assert.deepEqual((await store.listApps(alice)).map((a) => a.name).sort(), [a1.name, a2.name].sort());
-        assert.deepEqual((await store.listApps(bob)).map((a) => a.name), [b1.name]);
+        assert.deepEqual(
+          (await store.listApps(bob)).map((a) => a.name),
+          [b1.name],
+        );
         assert.deepEqual(await store.listApps(uid('owner')), []);
 
         const updated = { ...a1, liveDeploymentId: uid('dep'), url: 'http://x.localhost:8080' };
@@ -99,7 +102,10 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
         await store.deleteApp(a1.name);
         assert.equal(await store.getApp(a1.name), undefined);
-        assert.deepEqual((await store.listApps(alice)).map((a) => a.name), [a2.name]);
+        assert.deepEqual(
+          (await store.listApps(alice)).map((a) => a.name),
+          [a2.name],
+        );
         assert.equal(await store.getApp(uid('missing')), undefined);
       });
 
@@ -132,7 +138,10 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const other = uid('owner');
         const created: Deployment[] = [];
         for (let i = 0; i < 5; i++) {
-          const d = deployment(owner, { repo: i % 2 ? `${owner}/odd` : `${owner}/even`, app: i % 2 ? 'odd-app' : 'even-app' });
+          const d = deployment(owner, {
+            repo: i % 2 ? `${owner}/odd` : `${owner}/even`,
+            app: i % 2 ? 'odd-app' : 'even-app',
+          });
           created.push(d);
           await store.createDeployment(d);
         }
@@ -155,14 +164,20 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       it('moves forward through the pipeline, recording patches and merging timings', async function () {
         const d = deployment(uid('owner'));
         await store.createDeployment(d);
-        const fetching = await store.transition(d.id, 'fetching', { commitSha: 'b'.repeat(40), timings: { fetchMs: 10 } });
+        const fetching = await store.transition(d.id, 'fetching', {
+          commitSha: 'b'.repeat(40),
+          timings: { fetchMs: 10 },
+        });
         assert.equal(fetching?.status, 'fetching');
         assert.equal(fetching?.commitSha, 'b'.repeat(40));
         await store.transition(d.id, 'building', { timings: { buildMs: 20 } });
         const artifact = { kind: 'tarball' as const, key: 'artifacts/x.tar.gz', sha256: 'c'.repeat(64), size: 42 };
         const plan = { kind: 'node' as const, start: ['npm', 'start'], workdir: '.', healthPath: '/' };
         await store.transition(d.id, 'deploying', { artifact, plan });
-        const live = await store.transition(d.id, 'live', { url: 'http://a.localhost:8080', timings: { deployMs: 30 } });
+        const live = await store.transition(d.id, 'live', {
+          url: 'http://a.localhost:8080',
+          timings: { deployMs: 30 },
+        });
         assert.equal(live?.status, 'live');
         assert.equal(live?.url, 'http://a.localhost:8080');
         assert.deepEqual(live?.artifact, artifact);
@@ -229,8 +244,12 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
       it('lists in-flight deployments only', async function () {
         const owner = uid('owner');
-        const inFlight = await Promise.all((['queued', 'fetching', 'building', 'deploying'] as const).map((s) => deploymentAt(s, owner)));
-        const done = await Promise.all((['live', 'failed', 'cancelled', 'superseded'] as const).map((s) => deploymentAt(s, owner)));
+        const inFlight = await Promise.all(
+          (['queued', 'fetching', 'building', 'deploying'] as const).map((s) => deploymentAt(s, owner)),
+        );
+        const done = await Promise.all(
+          (['live', 'failed', 'cancelled', 'superseded'] as const).map((s) => deploymentAt(s, owner)),
+        );
         const ids = new Set((await store.listInFlight()).map((d) => d.id));
         for (const d of inFlight) assert.ok(ids.has(d.id), `${d.status} is in flight`);
         for (const d of done) assert.ok(!ids.has(d.id), `${d.status} is not in flight`);
@@ -239,20 +258,39 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
     describe('logs', function () {
       const lines = (n: number, tag: string) =>
-        Array.from({ length: n }, (_, i) => ({ ts: new Date().toISOString(), stage: 'build' as const, text: `${tag} ${i}` }));
+        Array.from({ length: n }, (_, i) => ({
+          ts: new Date().toISOString(),
+          stage: 'build' as const,
+          text: `${tag} ${i}`,
+        }));
 
       it('numbers lines consecutively from 1 across calls and reads them since a seq', async function () {
         const id = uid('dep');
         const first = await store.appendLogs(id, lines(3, 'a'));
-        assert.deepEqual(first.map((l) => l.seq), [1, 2, 3]);
+        assert.deepEqual(
+          first.map((l) => l.seq),
+          [1, 2, 3],
+        );
         assert.deepEqual(await store.appendLogs(id, []), []);
         const second = await store.appendLogs(id, lines(2, 'b'));
-        assert.deepEqual(second.map((l) => l.seq), [4, 5]);
+        assert.deepEqual(
+          second.map((l) => l.seq),
+          [4, 5],
+        );
         const all = await store.readLogs(id, 0);
-        assert.deepEqual(all.map((l) => l.text), ['a 0', 'a 1', 'a 2', 'b 0', 'b 1']);
+        assert.deepEqual(
+          all.map((l) => l.text),
+          ['a 0', 'a 1', 'a 2', 'b 0', 'b 1'],
+        );
         assert.deepEqual(all[0], first[0]);
-        assert.deepEqual((await store.readLogs(id, 3)).map((l) => l.seq), [4, 5]);
-        assert.deepEqual((await store.readLogs(id, 1, 2)).map((l) => l.seq), [2, 3]);
+        assert.deepEqual(
+          (await store.readLogs(id, 3)).map((l) => l.seq),
+          [4, 5],
+        );
+        assert.deepEqual(
+          (await store.readLogs(id, 1, 2)).map((l) => l.seq),
+          [2, 3],
+        );
         assert.deepEqual(await store.readLogs(id, 5), []);
         assert.deepEqual(await store.readLogs(uid('dep'), 0), []);
       });
@@ -265,12 +303,23 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         );
         const mine = batches.filter((_, i) => i % 4 !== 0).flat();
         const seqs = mine.map((l) => l.seq).sort((a, b) => a - b);
-        assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1));
-        for (const b of batches) for (let i = 1; i < b.length; i++) assert.equal(b[i].seq, b[i - 1].seq + 1, 'one call gets a contiguous range');
+        assert.deepEqual(
+          seqs,
+          Array.from({ length: seqs.length }, (_, i) => i + 1),
+        );
+        for (const b of batches)
+          for (let i = 1; i < b.length; i++)
+            assert.equal(b[i].seq, b[i - 1].seq + 1, 'one call gets a contiguous range');
         const stored = await store.readLogs(id, 0);
-        assert.deepEqual(stored.map((l) => l.seq), seqs);
+        assert.deepEqual(
+          stored.map((l) => l.seq),
+          seqs,
+        );
         const otherSeqs = (await store.readLogs(other, 0)).map((l) => l.seq);
-        assert.deepEqual(otherSeqs, Array.from({ length: otherSeqs.length }, (_, i) => i + 1));
+        assert.deepEqual(
+          otherSeqs,
+          Array.from({ length: otherSeqs.length }, (_, i) => i + 1),
+        );
       });
     });
 

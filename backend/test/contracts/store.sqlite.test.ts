@@ -36,7 +36,18 @@ describe('SqliteStore specifics', function () {
     const a = new SqliteStore(file);
     await a.init();
     const at = new Date().toISOString();
-    await a.createDeployment({ id: 'd1', app: 'x', ownerId: 'o', repo: 'o/r', ref: 'main', status: 'queued', overrides: {}, timings: {}, createdAt: at, updatedAt: at });
+    await a.createDeployment({
+      id: 'd1',
+      app: 'x',
+      ownerId: 'o',
+      repo: 'o/r',
+      ref: 'main',
+      status: 'queued',
+      overrides: {},
+      timings: {},
+      createdAt: at,
+      updatedAt: at,
+    });
     await a.transition('d1', 'fetching');
     await a.appendLogs('d1', [{ ts: at, stage: 'fetch', text: 'hello' }]);
     await a.putEnv('x', { K: 'sealed' });
@@ -44,8 +55,14 @@ describe('SqliteStore specifics', function () {
     const b = new SqliteStore(file);
     await b.init();
     assert.equal((await b.getDeployment('d1'))?.status, 'fetching');
-    assert.deepEqual((await b.listInFlight()).map((d) => d.id), ['d1']);
-    assert.deepEqual((await b.appendLogs('d1', [{ ts: at, stage: 'fetch', text: 'again' }])).map((l) => l.seq), [2]);
+    assert.deepEqual(
+      (await b.listInFlight()).map((d) => d.id),
+      ['d1'],
+    );
+    assert.deepEqual(
+      (await b.appendLogs('d1', [{ ts: at, stage: 'fetch', text: 'again' }])).map((l) => l.seq),
+      [2],
+    );
     assert.deepEqual(await b.getEnv('x'), { K: 'sealed' });
     await b.close();
   });
@@ -57,10 +74,24 @@ describe('SqliteStore specifics', function () {
     await a.init();
     await b.init();
     const at = new Date().toISOString();
-    await a.createDeployment({ id: 'd1', app: 'x', ownerId: 'o', repo: 'o/r', ref: 'main', status: 'queued', overrides: {}, timings: {}, createdAt: at, updatedAt: at });
+    await a.createDeployment({
+      id: 'd1',
+      app: 'x',
+      ownerId: 'o',
+      repo: 'o/r',
+      ref: 'main',
+      status: 'queued',
+      overrides: {},
+      timings: {},
+      createdAt: at,
+      updatedAt: at,
+    });
     const line = { ts: at, stage: 'build' as const, text: 'l' };
     await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).appendLogs('d1', [line, line])));
-    assert.deepEqual((await a.readLogs('d1', 0)).map((l) => l.seq), Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.deepEqual(
+      (await a.readLogs('d1', 0)).map((l) => l.seq),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
     const wins = [await a.transition('d1', 'cancelled'), await b.transition('d1', 'failed')];
     assert.equal(wins.filter(Boolean).length, 1);
     await a.close();

@@ -23,7 +23,14 @@ const SERVER = `
   }).listen(Number(process.env.PORT));
 `;
 const FILES = {
-  'package.json': JSON.stringify({ name: 'adapter-fixture', version: '1.0.0', scripts: { build: 'node -e "console.log(process.env.SECRET_VALUE ? \'build saw the secret\' : \'no secret\')"', start: 'node server.js' } }),
+  'package.json': JSON.stringify({
+    name: 'adapter-fixture',
+    version: '1.0.0',
+    scripts: {
+      build: "node -e \"console.log(process.env.SECRET_VALUE ? 'build saw the secret' : 'no secret')\"",
+      start: 'node server.js',
+    },
+  }),
   'server.js': SERVER,
 };
 
@@ -32,7 +39,11 @@ function ctx(signal = new AbortController().signal): ReleaseContext & { lines: s
   return { signal, lines, log: (text) => lines.push(text) };
 }
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -65,7 +76,15 @@ describe('Docker adapters', function () {
     docker = new DockerCli({ host: env.host, bin: spy });
     routes = new RouteTable();
     proxy = await startProxy(routes);
-    runtime = new DockerRuntime({ docker, routes, urlFor: (app) => `http://${app}.localhost:${proxy.port}`, healthTimeoutMs: 20_000, memoryMb: 128, cpus: 1, pidsLimit: 64 });
+    runtime = new DockerRuntime({
+      docker,
+      routes,
+      urlFor: (app) => `http://${app}.localhost:${proxy.port}`,
+      healthTimeoutMs: 20_000,
+      memoryMb: 128,
+      cpus: 1,
+      pidsLimit: 64,
+    });
   });
 
   after(async () => {
@@ -75,14 +94,28 @@ describe('Docker adapters', function () {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function build(app: string, files: Record<string, string>, buildEnv: Record<string, string> = {}): Promise<{ result: BuildResult; log: string[] }> {
+  async function build(
+    app: string,
+    files: Record<string, string>,
+    buildEnv: Record<string, string> = {},
+  ): Promise<{ result: BuildResult; log: string[] }> {
     apps.add(app);
     const log: string[] = [];
     const builder = testBuilder(env, { docker });
     const source = await mkdtemp(join(dir, 'src-'));
     for (const [name, content] of Object.entries(files)) await writeFile(join(source, name), content);
     const result = await builder.build(
-      { deploymentId: randomUUID(), app, repo: `test/${app}`, commitSha: 'b'.repeat(40), sourceDir: source, cloneUrl: '', sealedToken: '', overrides: {}, env: buildEnv },
+      {
+        deploymentId: randomUUID(),
+        app,
+        repo: `test/${app}`,
+        commitSha: 'b'.repeat(40),
+        sourceDir: source,
+        cloneUrl: '',
+        sealedToken: '',
+        overrides: {},
+        env: buildEnv,
+      },
       { signal: new AbortController().signal, log: (line) => log.push(line) },
     );
     return { result, log };
@@ -91,11 +124,28 @@ describe('Docker adapters', function () {
   it('passes env to builds and containers without putting a value in any argv, and runs as a non-root user', async () => {
     const app = `adp-env-${randomUUID().slice(0, 6)}`;
     const { result, log } = await build(app, FILES, { SECRET_VALUE: secret });
-    assert.ok(log.some((l) => l.includes('build saw the secret')), 'the build step sees the app env');
-    const history = await docker.output(['image', 'history', '--no-trunc', '--format', '{{.CreatedBy}}', result.artifact.kind === 'image' ? result.artifact.image : '']);
+    assert.ok(
+      log.some((l) => l.includes('build saw the secret')),
+      'the build step sees the app env',
+    );
+    const history = await docker.output([
+      'image',
+      'history',
+      '--no-trunc',
+      '--format',
+      '{{.CreatedBy}}',
+      result.artifact.kind === 'image' ? result.artifact.image : '',
+    ]);
     assert.doesNotMatch(history, new RegExp(secret), 'build args do not reach the pushed image');
-    await runtime.release({ app, deploymentId: randomUUID(), artifact: result.artifact, plan: result.plan, env: { SECRET_VALUE: secret } }, ctx());
-    const seen = JSON.parse((await proxy.fetchApp(app, '/env')).body) as { SECRET_VALUE: string; PORT: string; user: number };
+    await runtime.release(
+      { app, deploymentId: randomUUID(), artifact: result.artifact, plan: result.plan, env: { SECRET_VALUE: secret } },
+      ctx(),
+    );
+    const seen = JSON.parse((await proxy.fetchApp(app, '/env')).body) as {
+      SECRET_VALUE: string;
+      PORT: string;
+      user: number;
+    };
     assert.equal(seen.SECRET_VALUE, secret);
     assert.equal(seen.PORT, '8080');
     assert.notEqual(seen.user, 0);
@@ -105,14 +155,19 @@ describe('Docker adapters', function () {
   it('reports a live app killed for exceeding its memory limit, which the engine restarts', async () => {
     const app = `adp-oom-${randomUUID().slice(0, 6)}`;
     const { result } = await build(app, FILES);
-    await runtime.release({ app, deploymentId: randomUUID(), artifact: result.artifact, plan: result.plan, env: {} }, ctx());
+    await runtime.release(
+      { app, deploymentId: randomUUID(), artifact: result.artifact, plan: result.plan, env: {} },
+      ctx(),
+    );
     await proxy.fetchApp(app, '/hog');
-    await eventually('the OOM kill in the runtime log', async () => (await runtime.logs(app)).some((l) => /killed for exceeding its memory limit of 128 MB/.test(l)));
+    await eventually('the OOM kill in the runtime log', async () =>
+      (await runtime.logs(app)).some((l) => /killed for exceeding its memory limit of 128 MB/.test(l)),
+    );
     await eventually('the restarted app to serve again', async () => {
       const answer = await proxy.fetchApp(app, '/').catch(() => undefined);
       return answer?.status === 200 && /adapter fixture/.test(answer.body);
     });
-    const logs = await eventually('the restarted run\'s output', async () => {
+    const logs = await eventually("the restarted run's output", async () => {
       const lines = await runtime.logs(app);
       return lines.filter((l) => l === 'adapter fixture up').length >= 2 ? lines : undefined;
     });
@@ -127,9 +182,26 @@ describe('Docker adapters', function () {
     const log: string[] = [];
     const builder = testBuilder(env, { docker });
     const source = await mkdtemp(join(dir, 'src-'));
-    await writeFile(join(source, 'package.json'), JSON.stringify({ name: 'slow', version: '1.0.0', scripts: { build: 'echo SLOW_STARTED && sleep 120', start: 'node -e 0' } }));
+    await writeFile(
+      join(source, 'package.json'),
+      JSON.stringify({
+        name: 'slow',
+        version: '1.0.0',
+        scripts: { build: 'echo SLOW_STARTED && sleep 120', start: 'node -e 0' },
+      }),
+    );
     const pending = builder.build(
-      { deploymentId: randomUUID(), app, repo: `test/${app}`, commitSha: 'c'.repeat(40), sourceDir: source, cloneUrl: '', sealedToken: '', overrides: {}, env: {} },
+      {
+        deploymentId: randomUUID(),
+        app,
+        repo: `test/${app}`,
+        commitSha: 'c'.repeat(40),
+        sourceDir: source,
+        cloneUrl: '',
+        sealedToken: '',
+        overrides: {},
+        env: {},
+      },
       { signal: controller.signal, log: (line) => log.push(line) },
     );
     pending.catch(() => undefined);
@@ -145,10 +217,22 @@ describe('Docker adapters', function () {
   it('remove(app) removes its containers and its images', async () => {
     const app = `adp-rm-${randomUUID().slice(0, 6)}`;
     const first = await build(app, FILES);
-    await runtime.release({ app, deploymentId: randomUUID(), artifact: first.result.artifact, plan: first.result.plan, env: {} }, ctx());
-    const second = await buildFiles(testBuilder(env, { docker }), app, { ...FILES, 'server.js': SERVER.replace('adapter fixture up', 'second') });
-    await runtime.release({ app, deploymentId: randomUUID(), artifact: second.artifact, plan: second.plan, env: {} }, ctx());
-    assert.equal((await docker.output(['ps', '--all', '--quiet', ...appFilter(app)])).split('\n').filter(Boolean).length, 1);
+    await runtime.release(
+      { app, deploymentId: randomUUID(), artifact: first.result.artifact, plan: first.result.plan, env: {} },
+      ctx(),
+    );
+    const second = await buildFiles(testBuilder(env, { docker }), app, {
+      ...FILES,
+      'server.js': SERVER.replace('adapter fixture up', 'second'),
+    });
+    await runtime.release(
+      { app, deploymentId: randomUUID(), artifact: second.artifact, plan: second.plan, env: {} },
+      ctx(),
+    );
+    assert.equal(
+      (await docker.output(['ps', '--all', '--quiet', ...appFilter(app)])).split('\n').filter(Boolean).length,
+      1,
+    );
     assert.ok((await docker.output(['image', 'ls', '--quiet', ...appFilter(app)])).length > 0);
 
     await runtime.remove(app);

@@ -25,7 +25,11 @@ describe('Docker builder: generated Dockerfile', () => {
   it('builds a node server in one stage and runs only its directory as the node user in another', () => {
     const { text, runPlan } = generateDockerfile(
       input(
-        { install: { argv: ['npm', 'ci', '--include=dev'] }, build: { argv: ['npm', 'run', 'build'] }, start: { argv: ['npm', 'start'] } },
+        {
+          install: { argv: ['npm', 'ci', '--include=dev'] },
+          build: { argv: ['npm', 'run', 'build'] },
+          start: { argv: ['npm', 'start'] },
+        },
         { buildArgNames: ['API_URL'] },
       ),
     );
@@ -46,10 +50,19 @@ describe('Docker builder: generated Dockerfile', () => {
 
   it('serves an SPA from its output directory with the static server and SPA fallback', () => {
     const { text, runPlan } = generateDockerfile(
-      input({ kind: 'spa', rootDir: 'apps/web', install: { argv: ['npm', 'ci', '--include=dev'] }, build: { argv: ['npm', 'run', 'build'] } }),
+      input({
+        kind: 'spa',
+        rootDir: 'apps/web',
+        install: { argv: ['npm', 'ci', '--include=dev'] },
+        build: { argv: ['npm', 'run', 'build'] },
+      }),
     );
     assert.match(text, /^WORKDIR \/src\/apps\/web$/m);
-    assert.match(text, /for d in dist build out/, 'the output directory is found after the build, as the local builder does');
+    assert.match(
+      text,
+      /for d in dist build out/,
+      'the output directory is found after the build, as the local builder does',
+    );
     assert.match(text, /^COPY \[".cloudsmith\/static-server.js","\/app\/.cloudsmith\/static-server.js"\]$/m);
     assert.deepEqual(runPlan.start, ['node', '/app/.cloudsmith/static-server.js', '/app/site', '--spa']);
     assert.equal(runPlan.kind, 'static');
@@ -58,7 +71,10 @@ describe('Docker builder: generated Dockerfile', () => {
 
   it("runs the user's shell commands through exec form, so no line of theirs becomes a Dockerfile instruction", () => {
     const { text } = generateDockerfile(
-      input({ install: { shell: 'npm install\nUSER root' }, start: { shell: 'node server.js --flag "x"' } }, { cacheInstall: false }),
+      input(
+        { install: { shell: 'npm install\nUSER root' }, start: { shell: 'node server.js --flag "x"' } },
+        { cacheInstall: false },
+      ),
     );
     assert.match(text, /^RUN \["\/bin\/sh","-c","npm install\\nUSER root"\]$/m);
     assert.doesNotMatch(text, /^USER root$/m);
@@ -66,12 +82,18 @@ describe('Docker builder: generated Dockerfile', () => {
   });
 
   it('refuses paths that would break out of an instruction', () => {
-    assert.throws(() => generateDockerfile(input({ rootDir: 'a\nRUN evil', start: { argv: ['node'] } })), UserFacingError);
+    assert.throws(
+      () => generateDockerfile(input({ rootDir: 'a\nRUN evil', start: { argv: ['node'] } })),
+      UserFacingError,
+    );
     assert.throws(() => generateDockerfile(input({ kind: 'spa', outputDir: 'dist"; rm -rf /' })), UserFacingError);
   });
 
   it('names images <registry>/<app>:<commit> and refuses names that are not one reference', () => {
-    assert.equal(imageName('127.0.0.1:5000', 'web-alice', 'a'.repeat(40)), `127.0.0.1:5000/web-alice:${'a'.repeat(40)}`);
+    assert.equal(
+      imageName('127.0.0.1:5000', 'web-alice', 'a'.repeat(40)),
+      `127.0.0.1:5000/web-alice:${'a'.repeat(40)}`,
+    );
     assert.throws(() => imageName('127.0.0.1:5000', 'Web --privileged', 'abc'), UserFacingError);
     assert.throws(() => imageName('127.0.0.1:5000', 'web', '-x'), UserFacingError);
   });
@@ -101,7 +123,10 @@ describe("Docker builder: choosing the repo's Dockerfile", () => {
   const ctx = { signal: new AbortController().signal, log: () => undefined };
 
   it('refuses "dockerfile": true (or the always setting) when the repo has no Dockerfile', async () => {
-    await assert.rejects(builder('auto').build(job('static-site', { dockerfile: true }), ctx), /no Dockerfile in the repository root/);
+    await assert.rejects(
+      builder('auto').build(job('static-site', { dockerfile: true }), ctx),
+      /no Dockerfile in the repository root/,
+    );
     await assert.rejects(builder('always').build(job('static-site'), ctx), /no Dockerfile in the repository root/);
   });
 

@@ -27,7 +27,8 @@ export function dockerTestEnv(): DockerTestEnv | undefined {
   return { host, registry, baseImage };
 }
 
-export const SKIP_MESSAGE = 'CLOUDSMITH_TEST_DOCKER/REGISTRY/BASE_IMAGE are unset: run `eval "$(scripts/docker.sh env)"` after `scripts/docker.sh up`';
+export const SKIP_MESSAGE =
+  'CLOUDSMITH_TEST_DOCKER/REGISTRY/BASE_IMAGE are unset: run `eval "$(scripts/docker.sh env)"` after `scripts/docker.sh up`';
 
 /** `before` hook body: skips the whole suite without an engine. */
 export function requireDocker(ctx: Mocha.Context): DockerTestEnv {
@@ -41,7 +42,10 @@ export function requireDocker(ctx: Mocha.Context): DockerTestEnv {
 
 export const TEST_LIMITS = { timeoutMs: 300_000, maxOutputBytes: 8 * 1024 * 1024, maxMemoryMb: 1024 };
 
-export function testBuilder(env: DockerTestEnv, options: Partial<ConstructorParameters<typeof DockerBuilder>[0]> = {}): DockerBuilder {
+export function testBuilder(
+  env: DockerTestEnv,
+  options: Partial<ConstructorParameters<typeof DockerBuilder>[0]> = {},
+): DockerBuilder {
   return new DockerBuilder({
     docker: new DockerCli({ host: env.host }),
     registry: env.registry,
@@ -57,13 +61,20 @@ export async function removeApps(docker: DockerCli, apps: Iterable<string>): Pro
   for (const app of apps) {
     const containers = (await docker.output(['ps', '--all', '--quiet', ...appFilter(app)])).split('\n').filter(Boolean);
     if (containers.length) await docker.run(['rm', '--force', ...containers]).catch(() => undefined);
-    const images = (await docker.output(['image', 'ls', '--all', '--quiet', ...appFilter(app)])).split('\n').filter(Boolean);
+    const images = (await docker.output(['image', 'ls', '--all', '--quiet', ...appFilter(app)]))
+      .split('\n')
+      .filter(Boolean);
     if (images.length) await docker.run(['image', 'rm', '--force', ...new Set(images)]).catch(() => undefined);
   }
 }
 
 /** Writes `files` into a new directory and builds it as `app`. */
-export async function buildFiles(builder: DockerBuilder, app: string, files: Record<string, string>, log: string[] = []): Promise<BuildResult> {
+export async function buildFiles(
+  builder: DockerBuilder,
+  app: string,
+  files: Record<string, string>,
+  log: string[] = [],
+): Promise<BuildResult> {
   const dir = await mkdtemp(join(tmpdir(), 'cloudsmith-docker-src-'));
   for (const [name, content] of Object.entries(files)) {
     await mkdir(dirname(join(dir, name)), { recursive: true });
@@ -71,7 +82,17 @@ export async function buildFiles(builder: DockerBuilder, app: string, files: Rec
   }
   try {
     return await builder.build(
-      { deploymentId: randomUUID(), app, repo: `test/${app}`, commitSha: randomUUID().replace(/-/g, ''), sourceDir: dir, cloneUrl: '', sealedToken: '', overrides: {}, env: {} },
+      {
+        deploymentId: randomUUID(),
+        app,
+        repo: `test/${app}`,
+        commitSha: randomUUID().replace(/-/g, ''),
+        sourceDir: dir,
+        cloneUrl: '',
+        sealedToken: '',
+        overrides: {},
+        env: {},
+      },
       { signal: new AbortController().signal, log: (line) => log.push(line) },
     );
   } finally {
@@ -80,7 +101,13 @@ export async function buildFiles(builder: DockerBuilder, app: string, files: Rec
 }
 
 /** A reverse proxy on a loopback port in front of `routes`, as the platform runs it. */
-export async function startProxy(routes: RouteTable): Promise<{ port: number; fetchApp(app: string, path?: string): Promise<{ status: number; body: string }>; close(): Promise<void> }> {
+export async function startProxy(
+  routes: RouteTable,
+): Promise<{
+  port: number;
+  fetchApp(app: string, path?: string): Promise<{ status: number; body: string }>;
+  close(): Promise<void>;
+}> {
   const proxy = createReverseProxy({ routes, appDomain: 'localhost' });
   const server = http.createServer((req, res) => {
     const app = proxy.appFor(req.headers.host);
@@ -91,8 +118,7 @@ export async function startProxy(routes: RouteTable): Promise<{ port: number; fe
   const port = (server.address() as AddressInfo).port;
   return {
     port,
-    fetchApp: (app, path = '/') =>
-      fetchApp(`http://${app}.localhost:${port}`, path),
+    fetchApp: (app, path = '/') => fetchApp(`http://${app}.localhost:${port}`, path),
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -65,7 +65,9 @@ describe('e2e: Docker builder and runtime through the platform', function () {
     assert.match((await fetchApp(done.url)).body, /second release/);
     assert.equal((await containersOf(done.app)).length, 1, 'the previous container is removed after the swap');
 
-    const rollback = await world.api(world.alice, 'POST', `/api/apps/${done.app}/rollback`, { deploymentId: queued.id });
+    const rollback = await world.api(world.alice, 'POST', `/api/apps/${done.app}/rollback`, {
+      deploymentId: queued.id,
+    });
     assert.equal(rollback.status, 202, JSON.stringify(rollback.body));
     const back = await world.waitFor(world.alice, rollback.body.id);
     assert.equal(back.status, 'live', back.error);
@@ -120,7 +122,8 @@ describe('e2e: Docker builder and runtime through the platform', function () {
     await world.addRepo('alice/hog', 'dockerfile-app');
     await world.git.commit('alice/hog', {
       // Buffer.alloc zero-fills, so every page is really touched: far past the limit.
-      'server.js': "console.log('allocating'); const keep = []; for (let i = 0; i < 40; i++) keep.push(Buffer.alloc(16 * 1024 * 1024, 1)); require('http').createServer((q, s) => s.end('still here')).listen(8080);",
+      'server.js':
+        "console.log('allocating'); const keep = []; for (let i = 0; i < 40; i++) keep.push(Buffer.alloc(16 * 1024 * 1024, 1)); require('http').createServer((q, s) => s.end('still here')).listen(8080);",
     });
     const { done } = await deploy('alice/hog');
     assert.equal(done.status, 'failed');

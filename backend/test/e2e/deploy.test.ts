@@ -25,7 +25,8 @@ describe('e2e: deploying apps (embedded platform)', function () {
     const page = await fetchApp(done.url);
     assert.equal(page.status, 200);
     assert.match(page.body, /<html/i);
-    for (const key of ['fetchMs', 'buildMs', 'deployMs', 'totalMs']) assert.equal(typeof done.timings[key], 'number', key);
+    for (const key of ['fetchMs', 'buildMs', 'deployMs', 'totalMs'])
+      assert.equal(typeof done.timings[key], 'number', key);
   });
 
   it('deploys a Node server with dependencies (npm ci from its lockfile) and runs it with npm start', async () => {
@@ -87,7 +88,8 @@ describe('e2e: deploying apps (embedded platform)', function () {
     // Same app, a commit whose server answers 500: the health gate must refuse it.
     await world.git.commit('alice/flaky', {
       'package.json': JSON.stringify({ name: 'flaky', version: '1.0.0', scripts: { start: 'node server.js' } }),
-      'server.js': "require('http').createServer((q, s) => { s.statusCode = 500; s.end('broken'); }).listen(process.env.PORT);",
+      'server.js':
+        "require('http').createServer((q, s) => { s.statusCode = 500; s.end('broken'); }).listen(process.env.PORT);",
     });
     const second = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/flaky' })).id);
     assert.equal(second.status, 'failed');

@@ -65,7 +65,9 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
     assert.equal(redeployed.status, 'live', redeployed.error);
     assert.equal(redeployed.commitSha, second.commitSha);
 
-    const rollback = await world.api(world.alice, 'POST', `/api/apps/${first.app}/rollback`, { deploymentId: first.id });
+    const rollback = await world.api(world.alice, 'POST', `/api/apps/${first.app}/rollback`, {
+      deploymentId: first.id,
+    });
     assert.equal(rollback.status, 202);
     const rolledBack = await world.waitFor(world.alice, rollback.body.id);
     assert.equal(rolledBack.status, 'live', rolledBack.error);
@@ -82,7 +84,10 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
 
   it('survives a restart: history, logs and env are kept and live apps come back at the same URL', async () => {
     await world.addRepo('alice/durable', 'env-app');
-    const live = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/durable', env: { GREETING: 'still-here' } })).id);
+    const live = await world.waitFor(
+      world.alice,
+      (await world.deploy(world.alice, { repo: 'alice/durable', env: { GREETING: 'still-here' } })).id,
+    );
     assert.equal(live.status, 'live', live.error);
     const logBefore = await world.logText(world.alice, live.id);
 
@@ -98,7 +103,10 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
 
   it('deletes an app: it stops serving, its app and env are gone, its history stays; nobody else can', async () => {
     await world.addRepo('alice/doomed', 'node-express');
-    const live = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/doomed', env: { APP_MODE: 'doomed-mode' } })).id);
+    const live = await world.waitFor(
+      world.alice,
+      (await world.deploy(world.alice, { repo: 'alice/doomed', env: { APP_MODE: 'doomed-mode' } })).id,
+    );
     assert.equal(live.status, 'live', live.error);
     assert.equal((await fetchApp(live.url)).status, 200);
     assert.equal((await world.api(world.bob, 'DELETE', `/api/apps/${live.app}`)).status, 404);
@@ -108,7 +116,10 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
     assert.equal((await world.api(world.alice, 'GET', `/api/apps/${live.app}`)).status, 404);
     assert.equal((await world.api(world.alice, 'GET', `/api/apps/${live.app}/env`)).status, 404);
     const history = await world.api(world.alice, 'GET', '/api/deployments?repo=alice/doomed');
-    assert.deepEqual(history.body.map((d: { status: string }) => d.status), ['superseded']);
+    assert.deepEqual(
+      history.body.map((d: { status: string }) => d.status),
+      ['superseded'],
+    );
     assert.equal((await world.api(world.alice, 'DELETE', `/api/apps/${live.app}`)).status, 404);
 
     // Deploying the repo again starts a fresh app under the same name, without the old env.

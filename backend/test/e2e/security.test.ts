@@ -12,7 +12,11 @@ describe('e2e: authentication, isolation, bad input and secrets', function () {
   before(async () => {
     world = await World.start();
     await world.addRepo('alice/private-site', 'static-site', { private: true });
-    const live = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/private-site', env: { API_KEY: 'sk_live_supersecret_value' } })).id);
+    const live = await world.waitFor(
+      world.alice,
+      (await world.deploy(world.alice, { repo: 'alice/private-site', env: { API_KEY: 'sk_live_supersecret_value' } }))
+        .id,
+    );
     assert.equal(live.status, 'live', live.error);
     liveId = live.id;
     app = live.app;
@@ -29,7 +33,12 @@ describe('e2e: authentication, isolation, bad input and secrets', function () {
       ['POST', '/api/deployments'],
       ['GET', `/api/deployments/${liveId}`],
     ] as const) {
-      const res = await world.api(undefined, method, path, method === 'POST' ? { repo: 'alice/private-site' } : undefined);
+      const res = await world.api(
+        undefined,
+        method,
+        path,
+        method === 'POST' ? { repo: 'alice/private-site' } : undefined,
+      );
       assert.equal(res.status, 401, `${method} ${path}`);
       assert.equal(res.body.error.code, 'unauthorized');
     }
@@ -80,7 +89,10 @@ describe('e2e: authentication, isolation, bad input and secrets', function () {
 
   it('never lets the token or a platform secret into a build, its logs or a URL', async () => {
     await world.addRepo('alice/snoop', 'print-env');
-    const done = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/snoop', env: { VISIBLE_SETTING: 'plain-visible-value' } })).id);
+    const done = await world.waitFor(
+      world.alice,
+      (await world.deploy(world.alice, { repo: 'alice/snoop', env: { VISIBLE_SETTING: 'plain-visible-value' } })).id,
+    );
     const log = await world.logText(world.alice, done.id);
     assert.match(log, /CI=1/, 'the build printed its environment');
     assert.doesNotMatch(log, new RegExp(world.alice.token));
@@ -95,7 +107,10 @@ describe('e2e: authentication, isolation, bad input and secrets', function () {
     assert.equal(unauthorized.status, 401);
     const all = await collectLogs(world, world.alice.token, liveId, 0);
     assert.ok(all.lines.length > 3);
-    assert.deepEqual(all.lines.map((l) => l.seq), all.lines.map((_l, i) => i + 1));
+    assert.deepEqual(
+      all.lines.map((l) => l.seq),
+      all.lines.map((_l, i) => i + 1),
+    );
     assert.equal(all.end.status, 'live');
     const tail = await collectLogs(world, world.alice.token, liveId, 2);
     assert.equal(tail.lines[0]?.seq, 3);
@@ -107,15 +122,23 @@ describe('e2e: authentication, isolation, bad input and secrets', function () {
     const queued = await world.deploy(world.alice, { repo: 'alice/live-stream' });
     const streamed = await collectLogs(world, world.alice.token, queued.id, 0);
     assert.equal(streamed.end.status, 'live');
-    assert.deepEqual(streamed.lines.map((l) => l.seq), streamed.lines.map((_l, i) => i + 1));
+    assert.deepEqual(
+      streamed.lines.map((l) => l.seq),
+      streamed.lines.map((_l, i) => i + 1),
+    );
     const stored = (await world.logText(world.alice, queued.id)).split('\n');
-    assert.deepEqual(streamed.lines.map((l) => l.text), stored);
+    assert.deepEqual(
+      streamed.lines.map((l) => l.text),
+      stored,
+    );
   });
 });
 
 function openLogSocket(world: World, token: string | undefined, id: string): Promise<{ status: number }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${world.url.replace('http', 'ws')}/api/deployments/${id}/logs`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const ws = new WebSocket(`${world.url.replace('http', 'ws')}/api/deployments/${id}/logs`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
     ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0 }));
     ws.on('open', () => {
       ws.close();
@@ -132,7 +155,9 @@ interface Streamed {
 
 function collectLogs(world: World, token: string, id: string, since: number): Promise<Streamed> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${world.url.replace('http', 'ws')}/api/deployments/${id}/logs?since=${since}`, { headers: { authorization: `Bearer ${token}` } });
+    const ws = new WebSocket(`${world.url.replace('http', 'ws')}/api/deployments/${id}/logs?since=${since}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     const lines: Streamed['lines'] = [];
     ws.on('message', (data) => {
       const message = JSON.parse(String(data));

@@ -4,11 +4,21 @@ export interface ApiResponse<T> {
 }
 
 /** One API call as a client makes it: Bearer token, JSON body; JSON answers parsed, JSON-lines and plain bodies left as text. */
-export async function apiRequest<T>(baseUrl: string, token: string | undefined, method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+export async function apiRequest<T>(
+  baseUrl: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

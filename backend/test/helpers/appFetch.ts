@@ -14,11 +14,19 @@ export function fetchApp(url: string, path = '/', timeoutMs = 10_000): Promise<A
   const target = new URL(path, url);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: target.port || 80, path: target.pathname + target.search, headers: { host: target.host }, timeout: timeoutMs },
+      {
+        host: '127.0.0.1',
+        port: target.port || 80,
+        path: target.pathname + target.search,
+        headers: { host: target.host },
+        timeout: timeoutMs,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }),
+        );
         res.on('error', reject);
       },
     );

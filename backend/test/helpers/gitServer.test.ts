@@ -7,8 +7,11 @@ import { startGitServer, type GitServerHandle } from './gitServer';
 
 function git(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('git', args, { cwd, env: { PATH: process.env.PATH, HOME: cwd, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' } }, (err, stdout, stderr) =>
-      resolve({ code: err ? 1 : 0, stdout, stderr }),
+    execFile(
+      'git',
+      args,
+      { cwd, env: { PATH: process.env.PATH, HOME: cwd, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' } },
+      (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
     );
   });
 }
@@ -48,7 +51,10 @@ describe('test helper: git smart-HTTP server', function () {
   it('refuses a clone without credentials (401) and a token without access (404)', async function () {
     const none = await git(['clone', '-q', server.cloneUrl('alice/site'), path.join(tmp, 'clone-none')], tmp);
     assert.notEqual(none.code, 0);
-    const bob = await git(['-c', authHeader('tok-bob'), 'clone', '-q', server.cloneUrl('alice/site'), path.join(tmp, 'clone-bob')], tmp);
+    const bob = await git(
+      ['-c', authHeader('tok-bob'), 'clone', '-q', server.cloneUrl('alice/site'), path.join(tmp, 'clone-bob')],
+      tmp,
+    );
     assert.notEqual(bob.code, 0);
     const res = await fetch(`${server.cloneUrl('alice/site')}/info/refs?service=git-upload-pack`);
     assert.equal(res.status, 401);
@@ -64,7 +70,18 @@ describe('test helper: git smart-HTTP server', function () {
     await fs.mkdir(dest);
     for (const args of [
       ['init', '-q'],
-      ['-c', 'protocol.version=2', '-c', authHeader('tok-alice'), 'fetch', '-q', '--depth', '1', server.cloneUrl('alice/site'), sha1],
+      [
+        '-c',
+        'protocol.version=2',
+        '-c',
+        authHeader('tok-alice'),
+        'fetch',
+        '-q',
+        '--depth',
+        '1',
+        server.cloneUrl('alice/site'),
+        sha1,
+      ],
       ['checkout', '-q', 'FETCH_HEAD'],
     ]) {
       const r = await git(args, dest);

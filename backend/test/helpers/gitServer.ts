@@ -35,7 +35,11 @@ export interface GitRequestRecord {
 export interface GitServerHandle {
   url: string;
   addRepo(fullName: string, fromDir: string, opts?: { branch?: string; private?: boolean }): Promise<string>;
-  commit(fullName: string, files: Record<string, string>, opts?: { branch?: string; message?: string }): Promise<string>;
+  commit(
+    fullName: string,
+    files: Record<string, string>,
+    opts?: { branch?: string; message?: string },
+  ): Promise<string>;
   createBranch(fullName: string, branch: string, fromRef: string): Promise<string>;
   cloneUrl(fullName: string): string;
   requests: GitRequestRecord[];
@@ -131,7 +135,10 @@ export async function startGitServer(options: { tokens: Record<string, string[]>
   const serialize = <T>(fullName: string, fn: () => Promise<T>): Promise<T> => {
     const prev = locks.get(fullName) ?? Promise.resolve();
     const next = prev.then(fn, fn);
-    locks.set(fullName, next.catch(() => undefined));
+    locks.set(
+      fullName,
+      next.catch(() => undefined),
+    );
     return next;
   };
 
@@ -198,7 +205,11 @@ export async function startGitServer(options: { tokens: Record<string, string[]>
     });
   });
 
-  function serveCgi(req: http.IncomingMessage, res: http.ServerResponse, where: { pathInfo: string; query: string }): void {
+  function serveCgi(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    where: { pathInfo: string; query: string },
+  ): void {
     const cgiEnv: NodeJS.ProcessEnv = isolatedEnv(home, {
       GIT_PROJECT_ROOT: bareRoot,
       GIT_HTTP_EXPORT_ALL: '1',
@@ -324,7 +335,10 @@ export async function startGitServer(options: { tokens: Record<string, string[]>
         await runGit(['init', '-q', '-b', branch], work, env);
         await runGit(['remote', 'add', 'origin', bare], work, env);
         await runGit(['add', '-A'], work, env);
-        await runGit(['commit', '-q', '--allow-empty', '--no-gpg-sign', '-m', 'Initial commit'], work, { ...env, ...COMMIT_ENV });
+        await runGit(['commit', '-q', '--allow-empty', '--no-gpg-sign', '-m', 'Initial commit'], work, {
+          ...env,
+          ...COMMIT_ENV,
+        });
         await runGit(['push', '-q', 'origin', `HEAD:refs/heads/${branch}`], work, env);
         const sha = await headSha(work);
         const at = new Date().toISOString();
@@ -348,7 +362,11 @@ export async function startGitServer(options: { tokens: Record<string, string[]>
         const branch = checkBranch(opts.branch ?? meta.defaultBranch);
         const work = workDir(fullName);
         await runGit(['fetch', '-q', 'origin'], work, env);
-        const exists = await runGit(['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}`], work, env).then(
+        const exists = await runGit(
+          ['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}`],
+          work,
+          env,
+        ).then(
           () => true,
           () => false,
         );

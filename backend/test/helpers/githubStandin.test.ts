@@ -74,7 +74,9 @@ describe('test helper: GitHub REST stand-in', function () {
     const p3 = await get('/user/repos?per_page=3&page=3', 'tok-alice');
     assert.equal(p3.body.length, 1);
     assert.doesNotMatch(p3.link ?? '', /rel="next"/);
-    const all = (await get('/user/repos?per_page=100', 'tok-alice')).body.map((r: { full_name: string }) => r.full_name);
+    const all = (await get('/user/repos?per_page=100', 'tok-alice')).body.map(
+      (r: { full_name: string }) => r.full_name,
+    );
     assert.deepEqual(all, ['alice/open', 'alice/secret', 'carol/r0', 'carol/r1', 'carol/r2', 'carol/r3', 'carol/r4']);
     assert.deepEqual((await get('/user/repos', 'tok-bob')).body, []);
   });
@@ -88,7 +90,10 @@ describe('test helper: GitHub REST stand-in', function () {
     assert.equal(branch.body.commit.sha, featureSha);
     assert.equal((await get('/repos/alice/secret/commits/main', 'tok-alice')).body.sha, mainSha);
     assert.equal((await get(`/repos/alice/secret/commits/${mainSha}`, 'tok-alice')).body.sha, mainSha);
-    assert.equal((await get(`/repos/alice/secret/commits/${encodeURIComponent('feature/x')}`, 'tok-alice')).body.sha, featureSha);
+    assert.equal(
+      (await get(`/repos/alice/secret/commits/${encodeURIComponent('feature/x')}`, 'tok-alice')).body.sha,
+      featureSha,
+    );
     assert.equal((await get('/repos/alice/secret/commits/nope', 'tok-alice')).status, 422);
     assert.equal((await get(`/repos/alice/secret/commits/${'0'.repeat(40)}`, 'tok-alice')).status, 422);
     assert.equal((await get('/repos/alice/secret/commits/--output=x', 'tok-alice')).status, 422);
@@ -146,7 +151,11 @@ describe('GitHubRest adapter against the stand-in', function () {
     await assert.rejects(rest.getRepo('bad', 'alice/secret'), UnauthorizedError);
     const callsBefore = gh.calls.length;
     for (const bad of ['alice', 'alice/x;rm -rf', '../x', 'a/b/c', 'alice/..', '-/$(id)']) {
-      await assert.rejects(rest.getRepo('tok-alice', bad), (e: unknown) => e instanceof UserFacingError && e.status === 400, bad);
+      await assert.rejects(
+        rest.getRepo('tok-alice', bad),
+        (e: unknown) => e instanceof UserFacingError && e.status === 400,
+        bad,
+      );
     }
     assert.equal(gh.calls.length, callsBefore, 'invalid names never reach GitHub');
   });
@@ -167,21 +176,65 @@ describe('GitHubRest adapter against the stand-in', function () {
 
   it('reports an unreachable GitHub as a 502 naming the URL', async function () {
     const rest = new GitHubRest({ apiUrl: 'http://127.0.0.1:1', cacheMs: 0 });
-    await assert.rejects(rest.verifyToken('tok'), { message: 'GitHub is unreachable at http://127.0.0.1:1', status: 502 });
+    await assert.rejects(rest.verifyToken('tok'), {
+      message: 'GitHub is unreachable at http://127.0.0.1:1',
+      status: 502,
+    });
   });
 });
 
 describe('GitHub name validators', function () {
   it('accepts GitHub repository names and refuses anything else', function () {
-    for (const ok of ['a/b', 'Octo-Cat/hello.world_1', 'x/.github', `${'a'.repeat(39)}/${'b'.repeat(100)}`]) assert.ok(isValidRepoFullName(ok), ok);
-    for (const bad of ['', 'a', 'a/', '/b', 'a/b/c', 'a/.', 'a/..', 'a b/c', 'a/b;ls', 'a/$(id)', `${'a'.repeat(40)}/b`, `a/${'b'.repeat(101)}`, 'ä/b']) {
+    for (const ok of ['a/b', 'Octo-Cat/hello.world_1', 'x/.github', `${'a'.repeat(39)}/${'b'.repeat(100)}`])
+      assert.ok(isValidRepoFullName(ok), ok);
+    for (const bad of [
+      '',
+      'a',
+      'a/',
+      '/b',
+      'a/b/c',
+      'a/.',
+      'a/..',
+      'a b/c',
+      'a/b;ls',
+      'a/$(id)',
+      `${'a'.repeat(40)}/b`,
+      `a/${'b'.repeat(101)}`,
+      'ä/b',
+    ]) {
       assert.ok(!isValidRepoFullName(bad), bad);
     }
   });
 
   it('accepts refs git accepts and refuses option-like or malformed ones', function () {
-    for (const ok of ['main', 'feature/x', 'v1.2.3', 'release-2024', 'a'.repeat(40), 'user@host']) assert.ok(isValidRef(ok), ok);
-    for (const bad of ['', '-x', '--upload-pack=x', 'a..b', 'a b', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[', 'a\\b', '/a', 'a/', 'a//b', '.a', 'a/.b', 'a.lock', 'a.', '@', 'a@{1}', 'a\x00', 'a\nb', 'x'.repeat(256)]) {
+    for (const ok of ['main', 'feature/x', 'v1.2.3', 'release-2024', 'a'.repeat(40), 'user@host'])
+      assert.ok(isValidRef(ok), ok);
+    for (const bad of [
+      '',
+      '-x',
+      '--upload-pack=x',
+      'a..b',
+      'a b',
+      'a~1',
+      'a^',
+      'a:b',
+      'a?',
+      'a*',
+      'a[',
+      'a\\b',
+      '/a',
+      'a/',
+      'a//b',
+      '.a',
+      'a/.b',
+      'a.lock',
+      'a.',
+      '@',
+      'a@{1}',
+      'a\x00',
+      'a\nb',
+      'x'.repeat(256),
+    ]) {
       assert.ok(!isValidRef(bad), JSON.stringify(bad));
     }
   });

@@ -37,7 +37,10 @@ interface User {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -70,7 +73,8 @@ export async function startGitHubStandin(options: { git: GitServerHandle }): Pro
   const canSee = (u: User, meta: GitRepoMeta): boolean => !meta.private || hasAccess(u, meta);
 
   const repoJson = (u: User, meta: GitRepoMeta): Record<string, unknown> => {
-    const admin = meta.owner.toLowerCase() === u.login.toLowerCase() || u.access.get(meta.fullName.toLowerCase()) === true;
+    const admin =
+      meta.owner.toLowerCase() === u.login.toLowerCase() || u.access.get(meta.fullName.toLowerCase()) === true;
     const push = admin || hasAccess(u, meta);
     const ownerUser = usersByLogin.get(meta.owner.toLowerCase());
     return {
@@ -122,7 +126,12 @@ export async function startGitHubStandin(options: { git: GitServerHandle }): Pro
   };
 
   const commitJson = async (meta: GitRepoMeta, sha: string): Promise<Record<string, unknown>> => {
-    const out = await git.gitIn(meta.fullName, ['show', '-s', '--format=%H%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B', sha]);
+    const out = await git.gitIn(meta.fullName, [
+      'show',
+      '-s',
+      '--format=%H%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B',
+      sha,
+    ]);
     const [full, parents, an, ae, ad, cn, ce, cd, ...msg] = out.split('\0');
     return {
       sha: full,
@@ -147,14 +156,22 @@ export async function startGitHubStandin(options: { git: GitServerHandle }): Pro
     // eslint-disable-next-line no-control-regex
     if (!ref || ref.startsWith('-') || /[\x00-\x20\x7f~^:?*[\\]/.test(ref) || ref.includes('..')) return undefined;
     try {
-      return (await git.gitIn(meta.fullName, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])).trim() || undefined;
+      return (
+        (
+          await git.gitIn(meta.fullName, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])
+        ).trim() || undefined
+      );
     } catch {
       return undefined;
     }
   };
 
   const branches = async (meta: GitRepoMeta): Promise<Array<{ name: string; sha: string }>> => {
-    const out = await git.gitIn(meta.fullName, ['for-each-ref', '--format=%(refname:lstrip=2) %(objectname)', 'refs/heads']);
+    const out = await git.gitIn(meta.fullName, [
+      'for-each-ref',
+      '--format=%(refname:lstrip=2) %(objectname)',
+      'refs/heads',
+    ]);
     return out
       .split('\n')
       .filter(Boolean)
@@ -218,7 +235,10 @@ export async function startGitHubStandin(options: { git: GitServerHandle }): Pro
         name: b.name,
         commit: await commitJson(meta, b.sha),
         protected: false,
-        _links: { self: `${baseUrl}/repos/${meta.fullName}/branches/${b.name}`, html: `${git.url}/${meta.fullName}/tree/${b.name}` },
+        _links: {
+          self: `${baseUrl}/repos/${meta.fullName}/branches/${b.name}`,
+          html: `${git.url}/${meta.fullName}/tree/${b.name}`,
+        },
       };
     }
     if (rest[0] === 'commits' && rest.length >= 2) {

@@ -276,7 +276,10 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
       workspace,
     };
     builds.set(number, build);
-    const run: { child?: ChildProcess; aborted: boolean; done: Promise<void> } = { aborted: false, done: Promise.resolve() };
+    const run: { child?: ChildProcess; aborted: boolean; done: Promise<void> } = {
+      aborted: false,
+      done: Promise.resolve(),
+    };
     running.set(number, run);
     run.done = runPipeline(build, run)
       .catch((err: unknown) => {
@@ -313,7 +316,16 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
       STANDIN_S3_URL: `${url}/__s3`,
       ...build.params,
     };
-    append(build, ['Started by remote host 127.0.0.1', '[Pipeline] Start of Pipeline', '[Pipeline] node', `Running on Jenkins in ${build.workspace}`], masks);
+    append(
+      build,
+      [
+        'Started by remote host 127.0.0.1',
+        '[Pipeline] Start of Pipeline',
+        '[Pipeline] node',
+        `Running on Jenkins in ${build.workspace}`,
+      ],
+      masks,
+    );
     let result: StandinBuild['result'] = 'SUCCESS';
     const sh = async (script: string, extraEnv: Record<string, string>) => {
       append(build, ['[Pipeline] sh'], masks);
@@ -324,7 +336,16 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
     try {
       for (const stage of spec.stages) {
         if (result !== 'SUCCESS' || run.aborted) {
-          append(build, [`[Pipeline] stage`, `[Pipeline] { (${stage.name})`, `Stage "${stage.name}" skipped due to earlier failure(s)`, '[Pipeline] }'], masks);
+          append(
+            build,
+            [
+              `[Pipeline] stage`,
+              `[Pipeline] { (${stage.name})`,
+              `Stage "${stage.name}" skipped due to earlier failure(s)`,
+              '[Pipeline] }',
+            ],
+            masks,
+          );
           continue;
         }
         build.stagesRun.push(stage.name);
@@ -338,15 +359,17 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
           const bound: Record<string, string> = {};
           if (stage.bindsGit) {
             const cred = credentials.get(build.params.GIT_CREDENTIALS_ID ?? '');
-            if (!cred || cred.kind !== 'usernamePassword') throw new Error(`Could not find credentials entry with ID '${build.params.GIT_CREDENTIALS_ID ?? ''}'`);
-            append(build, ['[Pipeline] withCredentials', "Masking supported pattern matches of $GIT_PASSWORD"], masks);
+            if (!cred || cred.kind !== 'usernamePassword')
+              throw new Error(`Could not find credentials entry with ID '${build.params.GIT_CREDENTIALS_ID ?? ''}'`);
+            append(build, ['[Pipeline] withCredentials', 'Masking supported pattern matches of $GIT_PASSWORD'], masks);
             bound.GIT_USERNAME = cred.username;
             bound.GIT_PASSWORD = cred.password;
             masks.push(cred.password);
           }
           if (stage.bindsAppEnv && build.params.ENV_CREDENTIALS_ID) {
             const cred = credentials.get(build.params.ENV_CREDENTIALS_ID);
-            if (!cred || cred.kind !== 'string') throw new Error(`Could not find credentials entry with ID '${build.params.ENV_CREDENTIALS_ID}'`);
+            if (!cred || cred.kind !== 'string')
+              throw new Error(`Could not find credentials entry with ID '${build.params.ENV_CREDENTIALS_ID}'`);
             append(build, ['[Pipeline] withCredentials', 'Masking supported pattern matches of $APP_ENV_B64'], masks);
             bound.APP_ENV_B64 = cred.secret;
             masks.push(cred.secret);
@@ -355,7 +378,8 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
           if (stage.archives && !build.params.ARTIFACT_BUCKET) {
             append(build, ['[Pipeline] archiveArtifacts', 'Archiving artifacts'], masks);
             const file = path.join(build.workspace, stage.archives);
-            if (!existsSync(file)) throw new Error(`No artifacts found that match the file pattern "${stage.archives}"`);
+            if (!existsSync(file))
+              throw new Error(`No artifacts found that match the file pattern "${stage.archives}"`);
             const kept = path.join(root, 'archive', String(build.number), stage.archives);
             await fs.mkdir(path.dirname(kept), { recursive: true });
             await fs.copyFile(file, kept);
@@ -385,14 +409,23 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
         await fs.rm(build.workspace, { recursive: true, force: true });
       }
       if (existsSync(gitLog)) {
-        build.gitArgv = (await fs.readFile(gitLog, 'utf8')).split('\n\0\n').filter(Boolean).map((entry) => entry.split('\n'));
+        build.gitArgv = (await fs.readFile(gitLog, 'utf8'))
+          .split('\n\0\n')
+          .filter(Boolean)
+          .map((entry) => entry.split('\n'));
       }
       append(build, ['[Pipeline] End of Pipeline'], masks);
     }
     build.result = result === 'SUCCESS' && standin.markUnstable ? 'UNSTABLE' : result;
   }
 
-  function runScript(build: StandinBuild, run: { child?: ChildProcess }, script: string, env: Record<string, string>, masks: string[]): Promise<number> {
+  function runScript(
+    build: StandinBuild,
+    run: { child?: ChildProcess },
+    script: string,
+    env: Record<string, string>,
+    masks: string[],
+  ): Promise<number> {
     return new Promise((resolve) => {
       // durable-task writes the step into a script file and runs it with `sh -xe`.
       const dir = path.join(`${build.workspace}@tmp`, `durable-${randomBytes(4).toString('hex')}`);
@@ -402,7 +435,12 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
         .then(() => {
           const argv = ['sh', '-xe', path.join(dir, 'script.sh')];
           build.argv.push(argv);
-          const child = spawn(argv[0]!, argv.slice(1), { cwd: build.workspace, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+          const child = spawn(argv[0]!, argv.slice(1), {
+            cwd: build.workspace,
+            env,
+            detached: true,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
           run.child = child;
           const partial = { out: '', err: '' };
           const onData = (which: 'out' | 'err') => (chunk: Buffer) => {
@@ -454,7 +492,9 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
       };
       const json = (status: number, value: unknown, headers: Record<string, string> = {}) =>
         send(status, JSON.stringify(value), { 'Content-Type': 'application/json;charset=utf-8', ...headers });
-      void handle(req, parsed, body, send, json, res, record).catch((err: unknown) => send(500, `stand-in error: ${(err as Error).message}`));
+      void handle(req, parsed, body, send, json, res, record).catch((err: unknown) =>
+        send(500, `stand-in error: ${(err as Error).message}`),
+      );
     });
   });
 
@@ -493,7 +533,8 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
     const auth = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
     const [u, t] = auth ? Buffer.from(auth[1]!, 'base64').toString('utf8').split(/:(.*)/s) : [];
     if (!auth) return send(403, 'Authentication required', { 'X-Required-Permission': 'hudson.model.Hudson.Read' });
-    if (u !== user || t !== apiToken) return send(401, `Invalid password/token for user: ${u ?? ''}`, { 'WWW-Authenticate': 'Basic realm="Jenkins"' });
+    if (u !== user || t !== apiToken)
+      return send(401, `Invalid password/token for user: ${u ?? ''}`, { 'WWW-Authenticate': 'Basic realm="Jenkins"' });
 
     const session = cookieSession(req.headers.cookie);
     if (p === '/crumbIssuer/api/json' && method === 'GET') {
@@ -501,14 +542,20 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
       if (!sessions.has(id)) sessions.set(id, createHash('sha256').update(`${id}:${apiToken}`).digest('hex'));
       return json(
         200,
-        { _class: 'hudson.security.csrf.DefaultCrumbIssuer', crumb: sessions.get(id), crumbRequestField: 'Jenkins-Crumb' },
+        {
+          _class: 'hudson.security.csrf.DefaultCrumbIssuer',
+          crumb: sessions.get(id),
+          crumbRequestField: 'Jenkins-Crumb',
+        },
         session ? {} : { 'Set-Cookie': `JSESSIONID.standin=${id}; Path=/; HttpOnly` },
       );
     }
     if (method !== 'GET') {
       const expected = session ? sessions.get(session) : undefined;
       if (!expected || req.headers['jenkins-crumb'] !== expected) {
-        return send(403, '<html><body>HTTP ERROR 403 No valid crumb was included in the request</body></html>', { 'Content-Type': 'text/html' });
+        return send(403, '<html><body>HTTP ERROR 403 No valid crumb was included in the request</body></html>', {
+          'Content-Type': 'text/html',
+        });
       }
     }
 
@@ -518,7 +565,8 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
       const id = tag('id');
       if (!id) return send(400, 'missing id');
       if (credentials.has(id)) return send(409, `A credential with id ${id} already exists`);
-      if (xml.includes('UsernamePasswordCredentialsImpl')) credentials.set(id, { kind: 'usernamePassword', username: tag('username'), password: tag('password') });
+      if (xml.includes('UsernamePasswordCredentialsImpl'))
+        credentials.set(id, { kind: 'usernamePassword', username: tag('username'), password: tag('password') });
       else if (xml.includes('StringCredentialsImpl')) credentials.set(id, { kind: 'string', secret: tag('secret') });
       else return send(400, 'unsupported credential class');
       standin.credentialEvents.push({ op: 'create', id, kind: credentials.get(id)!.kind });
@@ -541,11 +589,21 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
       const item = queue.get(Number(queueMatch[1]));
       if (!item) return send(404, 'Not found');
       return json(200, {
-        _class: item.cancelled ? 'hudson.model.Queue$CancelledItem' : item.executable ? 'hudson.model.Queue$LeftItem' : 'hudson.model.Queue$WaitingItem',
+        _class: item.cancelled
+          ? 'hudson.model.Queue$CancelledItem'
+          : item.executable
+            ? 'hudson.model.Queue$LeftItem'
+            : 'hudson.model.Queue$WaitingItem',
         id: item.id,
         cancelled: item.cancelled,
         why: item.executable || item.cancelled ? null : item.why,
-        executable: item.executable ? { _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun', number: item.executable.number, url: item.executable.url } : null,
+        executable: item.executable
+          ? {
+              _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun',
+              number: item.executable.number,
+              url: item.executable.url,
+            }
+          : null,
       });
     }
 
@@ -574,8 +632,17 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
         building: build.building,
         result: build.building ? null : build.result,
         queueId: build.queueId,
-        artifacts: [...build.archived.keys()].map((rel) => ({ displayPath: path.basename(rel), fileName: path.basename(rel), relativePath: rel })),
-        actions: [{ _class: 'hudson.model.ParametersAction', parameters: Object.entries(build.params).map(([name, value]) => ({ name, value })) }],
+        artifacts: [...build.archived.keys()].map((rel) => ({
+          displayPath: path.basename(rel),
+          fileName: path.basename(rel),
+          relativePath: rel,
+        })),
+        actions: [
+          {
+            _class: 'hudson.model.ParametersAction',
+            parameters: Object.entries(build.params).map(([name, value]) => ({ name, value })),
+          },
+        ],
       });
     }
     if (action === 'logText/progressiveText' && method === 'GET') {
@@ -619,7 +686,12 @@ function cookieSession(header: string | undefined): string | undefined {
 }
 
 function unescapeXml(value: string): string {
-  return value.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return value
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 function killGroup(child: ChildProcess | undefined) {

@@ -74,7 +74,11 @@ export class World {
   }
 
   /** Commits a fixture as a repo owned by `owner`, granted to them (private repos are invisible to others). */
-  async addRepo(fullName: string, fixture: string, opts: { private?: boolean; owner?: TestUser } = {}): Promise<string> {
+  async addRepo(
+    fullName: string,
+    fixture: string,
+    opts: { private?: boolean; owner?: TestUser } = {},
+  ): Promise<string> {
     const sha = await this.git.addRepo(fullName, join(FIXTURES, fixture), { private: opts.private });
     this.github.grant((opts.owner ?? this.alice).login, fullName, { private: opts.private, admin: true });
     return sha;
@@ -91,7 +95,12 @@ export class World {
   }
 
   /** Polls until the deployment reaches one of `statuses` (default: any terminal one). */
-  async waitFor(user: TestUser, id: string, statuses = ['live', 'failed', 'cancelled', 'superseded'], timeoutMs = 180_000): Promise<any> {
+  async waitFor(
+    user: TestUser,
+    id: string,
+    statuses = ['live', 'failed', 'cancelled', 'superseded'],
+    timeoutMs = 180_000,
+  ): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const res = await this.api(user, 'GET', `/api/deployments/${id}`);
@@ -125,9 +134,18 @@ export class World {
   }
 
   private async boot(extraEnv: Record<string, string> = {}): Promise<void> {
-    this.platform = await startPlatform({ config: this.config(extraEnv), roles: this.options.roles, builder: this.options.builder, logger: silentLogger });
+    this.platform = await startPlatform({
+      config: this.config(extraEnv),
+      roles: this.options.roles,
+      builder: this.options.builder,
+      logger: silentLogger,
+    });
     this.port = this.platform.port;
   }
 }
 
-const silentLogger = { info: () => undefined, warn: () => undefined, error: (m: string, f?: Record<string, unknown>) => console.error(m, f) };
+const silentLogger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: (m: string, f?: Record<string, unknown>) => console.error(m, f),
+};

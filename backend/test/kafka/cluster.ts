@@ -112,9 +112,13 @@ export class Cluster {
     void exited.then(() => (gone = true));
     for (;;) {
       if (gone) throw new Error(`${name} (${role}) exited during startup:\n${output.slice(-30).join('\n')}`);
-      const ok = await fetch(`${service.url}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${service.url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return service;
-      if (Date.now() > deadline) throw new Error(`${name} (${role}) not healthy after 90 s:\n${output.slice(-30).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`${name} (${role}) not healthy after 90 s:\n${output.slice(-30).join('\n')}`);
       await sleep(200);
     }
   }
@@ -161,18 +165,29 @@ export class Cluster {
   }
 
   async deployment(via: string, id: string): Promise<{ status: string; url?: string; error?: string; app: string }> {
-    const res = await this.api<{ status: string; url?: string; error?: string; app: string }>(via, 'GET', `/api/deployments/${id}`);
+    const res = await this.api<{ status: string; url?: string; error?: string; app: string }>(
+      via,
+      'GET',
+      `/api/deployments/${id}`,
+    );
     if (res.status !== 200) throw new Error(`GET deployment ${id}: ${res.status}`);
     return res.body;
   }
 
-  async waitFor(via: string, id: string, statuses = ['live', 'failed', 'cancelled', 'superseded'], timeoutMs = 150_000) {
+  async waitFor(
+    via: string,
+    id: string,
+    statuses = ['live', 'failed', 'cancelled', 'superseded'],
+    timeoutMs = 150_000,
+  ) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const d = await this.deployment(via, id).catch(() => undefined);
       if (d && statuses.includes(d.status)) return d;
       if (Date.now() > deadline) {
-        const outputs = [...this.services.values()].map((s) => `--- ${s.name} (${s.role}):\n${s.output.slice(-15).join('\n')}`);
+        const outputs = [...this.services.values()].map(
+          (s) => `--- ${s.name} (${s.role}):\n${s.output.slice(-15).join('\n')}`,
+        );
         throw new Error(`deployment ${id} still ${d?.status} after ${timeoutMs} ms\n${outputs.join('\n')}`);
       }
       await sleep(250);
@@ -201,7 +216,9 @@ export class Cluster {
   }
 
   report(): string {
-    return [...this.services.values()].map((s) => `--- ${s.name} (${s.role}) ---\n${s.output.slice(-40).join('\n')}`).join('\n');
+    return [...this.services.values()]
+      .map((s) => `--- ${s.name} (${s.role}) ---\n${s.output.slice(-40).join('\n')}`)
+      .join('\n');
   }
 
   async close(): Promise<void> {

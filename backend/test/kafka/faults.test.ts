@@ -6,14 +6,21 @@ import WebSocket from 'ws';
 import { fetchApp } from '../helpers/appFetch';
 import { Cluster, KAFKA_FIXTURES, sleep, TEST_FIXTURES, type StoredLine } from './cluster';
 
-const brokers = (process.env.CLOUDSMITH_TEST_KAFKA ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+const brokers = (process.env.CLOUDSMITH_TEST_KAFKA ?? '')
+  .split(',')
+  .map((b) => b.trim())
+  .filter(Boolean);
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const run = promisify(execFile);
 
 /** A log is complete and in order when its seqs are exactly 1..N. */
 function assertContiguous(lines: StoredLine[], what: string): void {
   const seqs = lines.map((l) => l.seq);
-  assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), `${what}: seqs must be 1..${seqs.length} without gaps or repeats`);
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: seqs.length }, (_, i) => i + 1),
+    `${what}: seqs must be 1..${seqs.length} without gaps or repeats`,
+  );
 }
 
 function count(lines: StoredLine[], pattern: RegExp): number {
@@ -26,7 +33,11 @@ function assertTicks(lines: StoredLine[]): void {
   assert.ok(ticks.length > 0, 'the build printed its ticks');
   const total = Number(ticks[0]![2]);
   const last = ticks.map((m) => Number(m[1])).slice(-total);
-  assert.deepEqual(last, Array.from({ length: total }, (_, i) => i + 1), 'the completed build’s ticks are all there, in order');
+  assert.deepEqual(
+    last,
+    Array.from({ length: total }, (_, i) => i + 1),
+    'the completed build’s ticks are all there, in order',
+  );
 }
 
 async function scriptBroker(): Promise<boolean> {
@@ -79,7 +90,11 @@ describe('distributed platform on a real Kafka broker: faults', function () {
       assertTicks(lines);
       assert.equal(count(lines, /^Releasing /), 1, 'released exactly once');
       assert.equal(count(lines, /^Live at /), 1, 'went live exactly once');
-      const apps = await cluster.api<Array<{ app: string; liveDeploymentId?: string; deploymentId?: string }>>('api2', 'GET', '/api/apps');
+      const apps = await cluster.api<Array<{ app: string; liveDeploymentId?: string; deploymentId?: string }>>(
+        'api2',
+        'GET',
+        '/api/apps',
+      );
       assert.ok(JSON.stringify(apps.body).includes(id), 'the app’s live deployment is this one');
       const served = await fetchApp(done.url!);
       assert.equal(served.status, 200);
@@ -94,7 +109,9 @@ describe('distributed platform on a real Kafka broker: faults', function () {
   it('20 deployments at once with two builders: all terminal, every log complete and in order', async function () {
     const repos = Array.from({ length: 20 }, (_, i) => `alice/site-${i}`);
     for (const repo of repos) await cluster.addRepo(repo, join(TEST_FIXTURES, 'static-site'));
-    const ids = await Promise.all(repos.map((repo, i) => cluster.deploy(i % 2 ? 'api1' : 'api2', repo).then((d) => d.id)));
+    const ids = await Promise.all(
+      repos.map((repo, i) => cluster.deploy(i % 2 ? 'api1' : 'api2', repo).then((d) => d.id)),
+    );
     const finals = await Promise.all(ids.map((id) => cluster.waitFor('api1', id, undefined, 280_000)));
     const failed = finals.filter((d) => d.status !== 'live');
     assert.deepEqual(failed, [], 'every deployment went live');
@@ -133,7 +150,11 @@ describe('distributed platform on a real Kafka broker: faults', function () {
     await stream('api2', received[received.length - 1]!);
     assert.equal(end?.status, 'live');
     const stored = await cluster.logs('api2', id);
-    assert.deepEqual(received, stored.map((l) => l.seq), 'the client saw every stored line once, in order');
+    assert.deepEqual(
+      received,
+      stored.map((l) => l.seq),
+      'the client saw every stored line once, in order',
+    );
     assertContiguous(stored, 'log');
     await cluster.spawn('api1', 'api');
   });

@@ -64,7 +64,11 @@ describe('archive', () => {
     return file;
   }
 
-  async function expectRefused(entries: RawEntry[], messagePart: RegExp, opts?: { maxBytes?: number; maxEntries?: number }) {
+  async function expectRefused(
+    entries: RawEntry[],
+    messagePart: RegExp,
+    opts?: { maxBytes?: number; maxEntries?: number },
+  ) {
     const file = await tarball(entries);
     await assert.rejects(unpackTarball(file, dest, opts), (err: unknown) => {
       assert.ok(err instanceof UserFacingError, `expected UserFacingError, got ${String(err)}`);
@@ -109,7 +113,10 @@ describe('archive', () => {
   it('refuses .. hidden mid-path', () => expectRefused([{ path: 'a/../../evil.txt', body: 'x' }], /contains "\.\."/));
 
   it('refuses a symlink pointing outside', () =>
-    expectRefused([{ path: 'link', type: 'SymbolicLink', linkpath: '../../outside' }], /symlink "link" points outside/));
+    expectRefused(
+      [{ path: 'link', type: 'SymbolicLink', linkpath: '../../outside' }],
+      /symlink "link" points outside/,
+    ));
 
   it('refuses an absolute symlink', () =>
     expectRefused([{ path: 'link', type: 'SymbolicLink', linkpath: '/etc' }], /absolute/));

@@ -29,7 +29,9 @@ async function logServer(script: (ws: WebSocket, conn: Connection, index: number
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
       const body = JSON.stringify({ error: { code: 'unauthorized', message: 'bad token' } });
-      socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     assert.equal(url.pathname, `/api/deployments/${ID}/logs`);
@@ -49,7 +51,13 @@ async function logServer(script: (ws: WebSocket, conn: Connection, index: number
   };
 }
 
-const line = (seq: number): LogLineMessage => ({ type: 'log', seq, ts: new Date(0).toISOString(), stage: 'build', text: `line ${seq}` });
+const line = (seq: number): LogLineMessage => ({
+  type: 'log',
+  seq,
+  ts: new Date(0).toISOString(),
+  stage: 'build',
+  text: `line ${seq}`,
+});
 const send = (ws: WebSocket, m: LogMessage) => ws.send(JSON.stringify(m));
 
 describe('client: streamLogs', () => {
@@ -80,12 +88,18 @@ describe('client: streamLogs', () => {
         onMessage: (m) => (m.type === 'log' ? seen.push(m.seq) : statuses.push(`${m.type}:${m.status}`)),
         onReconnect: (info) => reconnects.push(info),
       });
-      assert.deepEqual(seen, Array.from({ length: TOTAL }, (_, i) => i + 1));
+      assert.deepEqual(
+        seen,
+        Array.from({ length: TOTAL }, (_, i) => i + 1),
+      );
       assert.deepEqual(result, { status: 'live', url: 'http://app.localhost:8080', error: undefined, lastSeq: TOTAL });
       assert.deepEqual(statuses, ['status:building', 'end:live']);
       assert.equal(reconnects.length, 1);
       assert.equal(reconnects[0]!.since, 7);
-      assert.deepEqual(srv.connections.map((c) => c.since), [0, 7]);
+      assert.deepEqual(
+        srv.connections.map((c) => c.since),
+        [0, 7],
+      );
       assert.ok(srv.connections.every((c) => c.auth === `Bearer ${TOKEN}`));
     } finally {
       await srv.close();
@@ -113,7 +127,10 @@ describe('client: streamLogs', () => {
       assert.deepEqual(seen, [1, 2, 3, 4, 5, 6]);
       assert.equal(result.status, 'failed');
       assert.equal(result.error, 'build failed');
-      assert.deepEqual(srv.connections.map((c) => c.since), [0, 2]);
+      assert.deepEqual(
+        srv.connections.map((c) => c.since),
+        [0, 2],
+      );
     } finally {
       await srv.close();
     }
@@ -127,20 +144,33 @@ describe('client: streamLogs', () => {
     });
     try {
       const seen: number[] = [];
-      await streamLogs({ baseUrl: srv.url, token: () => TOKEN, deploymentId: ID, since: 3, onMessage: (m) => void (m.type === 'log' && seen.push(m.seq)) });
+      await streamLogs({
+        baseUrl: srv.url,
+        token: () => TOKEN,
+        deploymentId: ID,
+        since: 3,
+        onMessage: (m) => void (m.type === 'log' && seen.push(m.seq)),
+      });
       assert.deepEqual(seen, [4, 5]);
     } finally {
       await srv.close();
     }
   });
 
-  it('rejects a refused upgrade with the server\'s error, without retrying', async () => {
+  it("rejects a refused upgrade with the server's error, without retrying", async () => {
     const srv = await logServer(() => assert.fail('must not upgrade'));
     try {
       let reconnects = 0;
       await assert.rejects(
-        streamLogs({ baseUrl: srv.url, token: () => 'wrong', deploymentId: ID, onMessage: () => undefined, onReconnect: () => reconnects++ }),
-        (err: unknown) => err instanceof ApiError && err.status === 401 && err.code === 'unauthorized' && err.message === 'bad token',
+        streamLogs({
+          baseUrl: srv.url,
+          token: () => 'wrong',
+          deploymentId: ID,
+          onMessage: () => undefined,
+          onReconnect: () => reconnects++,
+        }),
+        (err: unknown) =>
+          err instanceof ApiError && err.status === 401 && err.code === 'unauthorized' && err.message === 'bad token',
       );
       assert.equal(reconnects, 0);
     } finally {
@@ -152,21 +182,40 @@ describe('client: streamLogs', () => {
     const srv = await logServer((ws) => send(ws, line(1)));
     try {
       const controller = new AbortController();
-      const pending = streamLogs({ baseUrl: srv.url, token: () => TOKEN, deploymentId: ID, signal: controller.signal, onMessage: () => controller.abort() });
+      const pending = streamLogs({
+        baseUrl: srv.url,
+        token: () => TOKEN,
+        deploymentId: ID,
+        signal: controller.signal,
+        onMessage: () => controller.abort(),
+      });
       await assert.rejects(pending, (err: Error) => err.name === 'AbortError');
     } finally {
       await srv.close();
     }
     // Nothing listens on the closed port: connection refused on every attempt.
     await assert.rejects(
-      streamLogs({ baseUrl: srv.url, token: () => TOKEN, deploymentId: ID, onMessage: () => undefined, backoff: { initialMs: 5, maxMs: 20 }, giveUpAfterMs: 200 }),
+      streamLogs({
+        baseUrl: srv.url,
+        token: () => TOKEN,
+        deploymentId: ID,
+        onMessage: () => undefined,
+        backoff: { initialMs: 5, maxMs: 20 },
+        giveUpAfterMs: 200,
+      }),
       (err: unknown) => err instanceof ApiError && err.unreachable,
     );
   });
 
   it('builds ws and wss URLs from the API base URL', () => {
-    assert.equal(logStreamUrl('http://127.0.0.1:8080/', 'abc', 4), 'ws://127.0.0.1:8080/api/deployments/abc/logs?since=4');
-    assert.equal(logStreamUrl('https://api.example.com/base', 'abc', 0), 'wss://api.example.com/base/api/deployments/abc/logs?since=0');
+    assert.equal(
+      logStreamUrl('http://127.0.0.1:8080/', 'abc', 4),
+      'ws://127.0.0.1:8080/api/deployments/abc/logs?since=4',
+    );
+    assert.equal(
+      logStreamUrl('https://api.example.com/base', 'abc', 0),
+      'wss://api.example.com/base/api/deployments/abc/logs?since=0',
+    );
   });
 });
 
@@ -196,16 +245,22 @@ describe('client: CloudSmithClient', () => {
       const d = await client.deploy({ repo: 'alice/site', ref: 'main', rootDir: 'web' });
       assert.equal(d.status, 'queued');
       assert.deepEqual(await client.getEnv('alice-site'), { API_KEY: 'sk…89' });
-      assert.deepEqual((await client.logs(ID)).map((l) => l.seq), [1, 2]);
+      assert.deepEqual(
+        (await client.logs(ID)).map((l) => l.seq),
+        [1, 2],
+      );
       await client.listDeployments('alice/site');
       await client.rollback('alice-site', ID);
-      assert.deepEqual(seen.map((s) => `${s.method} ${s.url}`), [
-        'POST /api/deployments',
-        'GET /api/apps/alice-site/env',
-        `GET /api/deployments/${ID}/logs`,
-        'GET /api/deployments?repo=alice%2Fsite',
-        'POST /api/apps/alice-site/rollback',
-      ]);
+      assert.deepEqual(
+        seen.map((s) => `${s.method} ${s.url}`),
+        [
+          'POST /api/deployments',
+          'GET /api/apps/alice-site/env',
+          `GET /api/deployments/${ID}/logs`,
+          'GET /api/deployments?repo=alice%2Fsite',
+          'POST /api/apps/alice-site/rollback',
+        ],
+      );
       assert.ok(seen.every((s) => s.auth === `Bearer ${TOKEN}`));
       assert.deepEqual(JSON.parse(seen[0]!.body), { repo: 'alice/site', ref: 'main', rootDir: 'web' });
       assert.deepEqual(JSON.parse(seen[4]!.body), { deploymentId: ID });
@@ -222,10 +277,20 @@ describe('client: CloudSmithClient', () => {
     });
     const client = new CloudSmithClient({ baseUrl: srv.url, token: () => TOKEN });
     try {
-      await assert.rejects(client.getDeployment('x'), (err: unknown) => err instanceof ApiError && err.status === 404 && err.code === 'not_found' && err.message === 'deployment x not found');
+      await assert.rejects(
+        client.getDeployment('x'),
+        (err: unknown) =>
+          err instanceof ApiError &&
+          err.status === 404 &&
+          err.code === 'not_found' &&
+          err.message === 'deployment x not found',
+      );
     } finally {
       await srv.close();
     }
-    await assert.rejects(client.listApps(), (err: unknown) => err instanceof ApiError && err.unreachable && /unreachable/.test(err.message));
+    await assert.rejects(
+      client.listApps(),
+      (err: unknown) => err instanceof ApiError && err.unreachable && /unreachable/.test(err.message),
+    );
   });
 });

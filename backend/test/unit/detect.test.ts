@@ -73,7 +73,12 @@ describe('detect', () => {
   });
 
   it('create react app is an SPA served from build', async () => {
-    await files({ 'package.json': { scripts: { start: 'react-scripts start', build: 'react-scripts build' }, dependencies: { 'react-scripts': '5' } } });
+    await files({
+      'package.json': {
+        scripts: { start: 'react-scripts start', build: 'react-scripts build' },
+        dependencies: { 'react-scripts': '5' },
+      },
+    });
     const plan = await detectPlan(repo, {});
     assert.equal(plan.kind, 'spa');
     assert.equal(plan.outputDir, 'build');
@@ -92,11 +97,16 @@ describe('detect', () => {
     await files({ 'package.json': { scripts: { build: 'true' } } });
     const plan = await detectPlan(repo, {});
     assert.throws(() => resolveOutputDir(repo, plan), /wrote none of dist\/, build\/, out\//);
-    assert.throws(() => resolveOutputDir(repo, { ...plan, outputDir: 'public' }), /did not produce the output directory "public"/);
+    assert.throws(
+      () => resolveOutputDir(repo, { ...plan, outputDir: 'public' }),
+      /did not produce the output directory "public"/,
+    );
   });
 
   it('next.js: next build, next start; static export serves out', async () => {
-    await files({ 'package.json': { scripts: { build: 'next build', start: 'next start' }, dependencies: { next: '15' } } });
+    await files({
+      'package.json': { scripts: { build: 'next build', start: 'next start' }, dependencies: { next: '15' } },
+    });
     const plan = await detectPlan(repo, {});
     assert.equal(plan.kind, 'next');
     assert.deepEqual(plan.build, { argv: ['npm', 'run', 'build'] });
@@ -117,7 +127,11 @@ describe('detect', () => {
   });
 
   it('monorepo: rootDir selects the app', async () => {
-    await files({ 'package.json': { private: true }, 'apps/web/package.json': { scripts: { start: 'node server.js' } }, 'apps/web/server.js': '' });
+    await files({
+      'package.json': { private: true },
+      'apps/web/package.json': { scripts: { start: 'node server.js' } },
+      'apps/web/server.js': '',
+    });
     await refused({}, /nothing to build or run in the repository root/);
     const plan = await detectPlan(repo, { rootDir: 'apps/web/' });
     assert.equal(plan.rootDir, 'apps/web');
@@ -183,10 +197,25 @@ describe('detect', () => {
   });
 
   it('recognises dev servers', () => {
-    for (const s of ['vite', 'vite dev', 'vite preview', 'vite --port 3000', 'react-scripts start', 'webpack serve', 'ng serve', 'parcel index.html']) {
+    for (const s of [
+      'vite',
+      'vite dev',
+      'vite preview',
+      'vite --port 3000',
+      'react-scripts start',
+      'webpack serve',
+      'ng serve',
+      'parcel index.html',
+    ]) {
       assert.ok(isDevServer(s), s);
     }
-    for (const s of ['node server.js', 'next start', 'serve -s dist', 'vite-node server.ts', 'parcel build index.html']) {
+    for (const s of [
+      'node server.js',
+      'next start',
+      'serve -s dist',
+      'vite-node server.ts',
+      'parcel build index.html',
+    ]) {
       assert.ok(!isDevServer(s), s);
     }
   });

@@ -31,14 +31,27 @@ describe('reverse proxy', () => {
   let onUpstream: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   let wss: WebSocketServer;
 
-  function request(app: string, path: string, init: { method?: string; body?: Buffer; headers?: http.OutgoingHttpHeaders } = {}): Promise<Answer> {
+  function request(
+    app: string,
+    path: string,
+    init: { method?: string; body?: Buffer; headers?: http.OutgoingHttpHeaders } = {},
+  ): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port: proxyPort, path, method: init.method ?? 'GET', agent: false, headers: { host: `${app}.localhost:${proxyPort}`, ...init.headers } },
+        {
+          host: '127.0.0.1',
+          port: proxyPort,
+          path,
+          method: init.method ?? 'GET',
+          agent: false,
+          headers: { host: `${app}.localhost:${proxyPort}`, ...init.headers },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+          );
           res.on('error', reject);
         },
       );
@@ -101,7 +114,10 @@ describe('reverse proxy', () => {
       res.setHeader('x-app', 'yes');
       res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers }));
     };
-    const answer = await request('echo', '/path?q=1', { method: 'DELETE', headers: { 'x-custom': 'v', 'x-forwarded-for': '10.0.0.9' } });
+    const answer = await request('echo', '/path?q=1', {
+      method: 'DELETE',
+      headers: { 'x-custom': 'v', 'x-forwarded-for': '10.0.0.9' },
+    });
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.headers['set-cookie'], ['a=1', 'b=2']);
     assert.equal(answer.headers['x-app'], 'yes');
@@ -125,15 +141,18 @@ describe('reverse proxy', () => {
       void released.then(() => res.end('second'));
     };
     const body = await new Promise<string>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port: proxyPort, path: '/stream', agent: false, headers: { host: 'echo.localhost' } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          text += chunk;
-          if (text === 'first;') finish();
-        });
-        res.on('end', () => resolve(text));
-      });
+      const req = http.get(
+        { host: '127.0.0.1', port: proxyPort, path: '/stream', agent: false, headers: { host: 'echo.localhost' } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+            if (text === 'first;') finish();
+          });
+          res.on('end', () => resolve(text));
+        },
+      );
       req.on('error', reject);
     });
     assert.equal(body, 'first;second');
@@ -147,17 +166,30 @@ describe('reverse proxy', () => {
         size += chunk.length;
         hash.update(chunk);
       });
-      req.on('end', () => res.end(JSON.stringify({ size, sha256: hash.digest('hex'), te: req.headers['transfer-encoding'] ?? null })));
+      req.on('end', () =>
+        res.end(JSON.stringify({ size, sha256: hash.digest('hex'), te: req.headers['transfer-encoding'] ?? null })),
+      );
     };
     const payload = randomBytes(24 * 1024 * 1024);
     const expected = createHash('sha256').update(payload).digest('hex');
-    const answer = await request('echo', '/upload', { method: 'POST', body: payload, headers: { 'content-length': payload.length } });
+    const answer = await request('echo', '/upload', {
+      method: 'POST',
+      body: payload,
+      headers: { 'content-length': payload.length },
+    });
     assert.deepEqual(JSON.parse(answer.body), { size: payload.length, sha256: expected, te: null });
 
     // A chunked upload (no content-length) keeps its framing too.
     const chunked = await new Promise<string>((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port: proxyPort, path: '/upload', method: 'PUT', agent: false, headers: { host: 'echo.localhost' } },
+        {
+          host: '127.0.0.1',
+          port: proxyPort,
+          path: '/upload',
+          method: 'PUT',
+          agent: false,
+          headers: { host: 'echo.localhost' },
+        },
         (res) => {
           let text = '';
           res.on('data', (c: Buffer) => (text += c.toString()));
@@ -168,12 +200,16 @@ describe('reverse proxy', () => {
       for (let i = 0; i < 64; i++) req.write(payload.subarray(i * 65536, (i + 1) * 65536));
       req.end();
     });
-    const expectedChunked = createHash('sha256').update(payload.subarray(0, 64 * 65536)).digest('hex');
+    const expectedChunked = createHash('sha256')
+      .update(payload.subarray(0, 64 * 65536))
+      .digest('hex');
     assert.deepEqual(JSON.parse(chunked), { size: 64 * 65536, sha256: expectedChunked, te: 'chunked' });
   });
 
   it('passes WebSockets through', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${proxyPort}/socket`, { headers: { host: `echo.localhost:${proxyPort}` } });
+    const ws = new WebSocket(`ws://127.0.0.1:${proxyPort}/socket`, {
+      headers: { host: `echo.localhost:${proxyPort}` },
+    });
     const messages: string[] = [];
     const received = new Promise<void>((resolve, reject) => {
       ws.on('message', (data) => {
@@ -223,13 +259,16 @@ describe('reverse proxy', () => {
     const target = routes.get('echo');
     assert.ok(target);
     await new Promise<void>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port: proxyPort, path: '/', agent: false, headers: { host: 'echo.localhost' } }, (res) => {
-        res.once('data', () => {
-          assert.equal(routes.inFlightTo(target), 1);
-          req.destroy();
-          resolve();
-        });
-      });
+      const req = http.get(
+        { host: '127.0.0.1', port: proxyPort, path: '/', agent: false, headers: { host: 'echo.localhost' } },
+        (res) => {
+          res.once('data', () => {
+            assert.equal(routes.inFlightTo(target), 1);
+            req.destroy();
+            resolve();
+          });
+        },
+      );
       req.on('error', () => undefined);
       req.on('timeout', () => reject(new Error('timeout')));
     });

@@ -111,7 +111,10 @@ describe('sandbox', () => {
   it('times out and kills the tree', async () => {
     const script = await writeTree();
     const run = runCommand({ argv: [process.execPath, script] }, { ...base, timeoutMs: 1500 });
-    await assert.rejects(run, (err: unknown) => err instanceof UserFacingError && err.message === 'build timed out after 2 s');
+    await assert.rejects(
+      run,
+      (err: unknown) => err instanceof UserFacingError && err.message === 'build timed out after 2 s',
+    );
     const pids = await treePids();
     await waitFor(() => pids.every((p) => !alive(p)), 'every process of the tree to be gone');
   });
@@ -155,7 +158,10 @@ describe('sandbox', () => {
   });
 
   it('keeps what a terminal would show of CRLF and progress-bar lines', async () => {
-    await runCommand({ argv: [process.execPath, '-e', `process.stdout.write('windows\\r\\n10%\\r50%\\r100% done\\n')`] }, base);
+    await runCommand(
+      { argv: [process.execPath, '-e', `process.stdout.write('windows\\r\\n10%\\r50%\\r100% done\\n')`] },
+      base,
+    );
     assert.deepEqual(lines, ['windows', '100% done']);
   });
 
@@ -163,7 +169,10 @@ describe('sandbox', () => {
     process.env.CLOUDSMITH_PARENT_SECRET = 'do-not-leak';
     try {
       const env = cleanEnv({ GREETING: 'hi', PATH: '/evil', HOME: '/root' }, { home: join(dir, 'home') });
-      await runCommand({ argv: [process.execPath, '-e', 'console.log(JSON.stringify(process.env))'] }, { ...base, env });
+      await runCommand(
+        { argv: [process.execPath, '-e', 'console.log(JSON.stringify(process.env))'] },
+        { ...base, env },
+      );
       const seen = JSON.parse(lines.join('')) as Record<string, string>;
       assert.equal(seen.CLOUDSMITH_PARENT_SECRET, undefined);
       assert.equal(seen.GREETING, 'hi');
@@ -171,7 +180,16 @@ describe('sandbox', () => {
       assert.equal(seen.NODE_ENV, 'production');
       assert.equal(seen.HOME, join(dir, 'home'));
       assert.ok(!seen.PATH!.includes('/evil'));
-      const allowed = new Set(['PATH', 'HOME', 'CI', 'NODE_ENV', 'GREETING', 'npm_config_audit', 'npm_config_fund', 'npm_config_update_notifier']);
+      const allowed = new Set([
+        'PATH',
+        'HOME',
+        'CI',
+        'NODE_ENV',
+        'GREETING',
+        'npm_config_audit',
+        'npm_config_fund',
+        'npm_config_update_notifier',
+      ]);
       // Node itself may add a few (e.g. for its own bookkeeping); nothing else of the parent may appear.
       for (const key of Object.keys(seen)) assert.ok(allowed.has(key), `unexpected variable ${key}`);
     } finally {

@@ -9,7 +9,8 @@ export type CommandArg = TreeNode | string | undefined;
 
 export function deploymentFromArg(arg: unknown): DeploymentView | string | undefined {
   if (typeof arg === 'string') return arg;
-  if (arg && typeof arg === 'object' && (arg as TreeNode).kind === 'deployment') return (arg as Extract<TreeNode, { kind: 'deployment' }>).deployment;
+  if (arg && typeof arg === 'object' && (arg as TreeNode).kind === 'deployment')
+    return (arg as Extract<TreeNode, { kind: 'deployment' }>).deployment;
   return undefined;
 }
 

@@ -6,7 +6,9 @@ export async function cancel(s: Services, arg?: unknown): Promise<void> {
   const deployment = await pickDeployment(s, arg, 'CloudSmith: Cancel Deployment', running);
   if (!deployment) return;
   if (!running(deployment)) {
-    void vscode.window.showInformationMessage(`CloudSmith: deployment of ${deployment.repo} is already ${deployment.status}.`);
+    void vscode.window.showInformationMessage(
+      `CloudSmith: deployment of ${deployment.repo} is already ${deployment.status}.`,
+    );
     return;
   }
   await s.deployments.cancel(deployment.id);

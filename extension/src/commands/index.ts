@@ -46,11 +46,13 @@ function report(s: Services, id: string, err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
   s.logs.info(`${id} failed: ${message}`);
   if (err instanceof NotSignedInError) {
-    void vscode.window.showWarningMessage(`CloudSmith: ${message}`, 'Sign In').then((c) => c && vscode.commands.executeCommand('cloudsmith.signIn'));
+    void vscode.window
+      .showWarningMessage(`CloudSmith: ${message}`, 'Sign In')
+      .then((c) => c && vscode.commands.executeCommand('cloudsmith.signIn'));
   } else if (err instanceof ApiError && err.unreachable) {
-    void vscode.window.showErrorMessage(`CloudSmith: ${message}. Check the cloudsmith.apiUrl setting.`, 'Open Settings').then(
-      (c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'cloudsmith.apiUrl'),
-    );
+    void vscode.window
+      .showErrorMessage(`CloudSmith: ${message}. Check the cloudsmith.apiUrl setting.`, 'Open Settings')
+      .then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'cloudsmith.apiUrl'));
   } else {
     void vscode.window.showErrorMessage(`CloudSmith: ${message}`);
   }

@@ -7,15 +7,20 @@ import type { TreeNode } from '../model/tree';
 export async function openApp(s: Services, arg?: unknown): Promise<void> {
   let url: string | undefined;
   if (typeof arg === 'string' && /^https?:\/\//.test(arg)) url = arg;
-  else if (arg && typeof arg === 'object' && (arg as TreeNode).kind === 'repo') url = (arg as Extract<TreeNode, { kind: 'repo' }>).app?.url ?? undefined;
+  else if (arg && typeof arg === 'object' && (arg as TreeNode).kind === 'repo')
+    url = (arg as Extract<TreeNode, { kind: 'repo' }>).app?.url ?? undefined;
   else {
     const d = deploymentFromArg(arg);
     if (d && typeof d === 'object') url = d.url ?? undefined;
   }
   if (!url) {
-    const apps = s.client.listApps().then((list) =>
-      list.filter((a) => a.url && a.liveDeploymentId).map((a) => ({ label: a.name, description: a.repo, detail: a.url!, value: a.url! })),
-    );
+    const apps = s.client
+      .listApps()
+      .then((list) =>
+        list
+          .filter((a) => a.url && a.liveDeploymentId)
+          .map((a) => ({ label: a.name, description: a.repo, detail: a.url!, value: a.url! })),
+      );
     url = (await s.ui.pick(apps, { title: 'CloudSmith: Open App', placeHolder: 'Choose an app to open' }))?.value;
   }
   if (url) await vscode.env.openExternal(vscode.Uri.parse(url));

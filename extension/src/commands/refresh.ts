@@ -6,6 +6,10 @@ export async function refresh(s: Services): Promise<void> {
 }
 
 export async function filterRepositories(s: Services): Promise<void> {
-  const text = await s.ui.input({ title: 'CloudSmith: Filter Repositories', prompt: 'Show repositories whose name contains (empty shows all)', value: s.tree.filter });
+  const text = await s.ui.input({
+    title: 'CloudSmith: Filter Repositories',
+    prompt: 'Show repositories whose name contains (empty shows all)',
+    value: s.tree.filter,
+  });
   if (text !== undefined) s.tree.setFilter(text);
 }

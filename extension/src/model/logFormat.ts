@@ -15,7 +15,10 @@ const STAGE_TITLE: Record<LogStage, string> = {
 export class LogPrinter {
   private stage: LogStage | undefined;
 
-  constructor(private readonly deploymentId: string, private readonly repo: string) {}
+  constructor(
+    private readonly deploymentId: string,
+    private readonly repo: string,
+  ) {}
 
   header(): string[] {
     return ['', `━━━ ${this.repo} · deployment ${this.deploymentId.slice(0, 8)} ━━━`];

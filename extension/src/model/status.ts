@@ -50,7 +50,12 @@ export function statusBarView(state: StatusBarState): StatusBarView | undefined 
     case 'hidden':
       return undefined;
     case 'signedOut':
-      return { text: '$(cloud) CloudSmith: Sign in', tooltip: 'Sign in with GitHub to deploy', action: 'signIn', severity: 'normal' };
+      return {
+        text: '$(cloud) CloudSmith: Sign in',
+        tooltip: 'Sign in with GitHub to deploy',
+        action: 'signIn',
+        severity: 'normal',
+      };
     case 'deployment': {
       const d = state.deployment;
       if (inProgress(d.status)) {
@@ -62,7 +67,12 @@ export function statusBarView(state: StatusBarState): StatusBarView | undefined 
         };
       }
       if (d.status === 'live' && d.url) {
-        return { text: `$(globe) ${d.url}`, tooltip: `${d.repo} is live at ${d.url}. Click to open it.`, action: 'openUrl', severity: 'normal' };
+        return {
+          text: `$(globe) ${d.url}`,
+          tooltip: `${d.repo} is live at ${d.url}. Click to open it.`,
+          action: 'openUrl',
+          severity: 'normal',
+        };
       }
       if (d.status === 'failed') {
         return {

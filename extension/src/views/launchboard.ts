@@ -40,12 +40,17 @@ export class Launchboard implements vscode.Disposable {
       return;
     }
     const media = vscode.Uri.joinPath(this.extensionUri, 'dist');
-    this.panel = vscode.window.createWebviewPanel(Launchboard.viewType, 'CloudSmith Launchboard', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [media],
-      // Keeps typed env values (which are not persisted) when the tab is hidden; one small form is cheap to keep.
-      retainContextWhenHidden: true,
-    });
+    this.panel = vscode.window.createWebviewPanel(
+      Launchboard.viewType,
+      'CloudSmith Launchboard',
+      vscode.ViewColumn.Active,
+      {
+        enableScripts: true,
+        localResourceRoots: [media],
+        // Keeps typed env values (which are not persisted) when the tab is hidden; one small form is cheap to keep.
+        retainContextWhenHidden: true,
+      },
+    );
     this.panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media', 'cloudsmith.svg');
     this.panel.webview.html = this.html(this.panel.webview, media);
     this.panel.webview.onDidReceiveMessage((m: unknown) => void this.receive(m), undefined, this.disposables);
@@ -87,7 +92,11 @@ export class Launchboard implements vscode.Disposable {
 
   private async sendRepos(): Promise<void> {
     const repos = await this.tree.listRepos();
-    this.post({ type: 'repos', repos: repos.map((r) => ({ fullName: r.fullName, defaultBranch: r.defaultBranch })), selected: this.pendingRepo });
+    this.post({
+      type: 'repos',
+      repos: repos.map((r) => ({ fullName: r.fullName, defaultBranch: r.defaultBranch })),
+      selected: this.pendingRepo,
+    });
   }
 
   private async sendRepoDetails(repo: string): Promise<void> {

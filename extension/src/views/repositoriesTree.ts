@@ -3,7 +3,16 @@ import { ApiError, type CloudSmithClient } from '../../../backend/src/client/api
 import type { AppView } from '../../../backend/src/client/types';
 import type { Auth } from '../auth';
 import type { GitHub } from '../github';
-import { branchNodes, deploymentNodes, nodeView, repoChildren, rootNodes, type RepoInfo, type RootState, type TreeNode } from '../model/tree';
+import {
+  branchNodes,
+  deploymentNodes,
+  nodeView,
+  repoChildren,
+  rootNodes,
+  type RepoInfo,
+  type RootState,
+  type TreeNode,
+} from '../model/tree';
 
 /** The Repositories view: the user's GitHub repos, each with its branches and recent deployments. */
 export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
@@ -49,14 +58,18 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
     const view = nodeView(node);
-    const item = new vscode.TreeItem(view.label, view.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      view.label,
+      view.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.description = view.description;
     item.tooltip = view.tooltip;
     item.contextValue = view.contextValue;
     item.iconPath = new vscode.ThemeIcon(view.icon);
     if (node.kind === 'repo') item.id = `repo:${node.repo.fullName}`;
     if (node.kind === 'deploymentsFolder') item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
-    if (view.command) item.command = { title: view.label, command: view.command, arguments: node.kind === 'deployment' ? [node] : [] };
+    if (view.command)
+      item.command = { title: view.label, command: view.command, arguments: node.kind === 'deployment' ? [node] : [] };
     return item;
   }
 
@@ -66,7 +79,10 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
       case 'repo':
         return repoChildren(node.repo);
       case 'branchesFolder':
-        return branchNodes(node.repo, await this.github.branches(node.repo.fullName).catch(() => [node.repo.defaultBranch]));
+        return branchNodes(
+          node.repo,
+          await this.github.branches(node.repo.fullName).catch(() => [node.repo.defaultBranch]),
+        );
       case 'deploymentsFolder': {
         const deployments = await this.client.listDeployments(node.repo.fullName, 10).catch(() => []);
         return deploymentNodes(node.repo, deployments, this.appFor(node.repo.fullName)?.liveDeploymentId);

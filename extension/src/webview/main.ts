@@ -16,7 +16,11 @@ const STAGES: DeploymentStatus[] = ['queued', 'fetching', 'building', 'deploying
 let state: LaunchboardState = vscode.getState() ?? {};
 let defaultBranches: Record<string, string> = {};
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: Array<Node | string>
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   for (const c of children) node.append(c);
@@ -70,25 +74,43 @@ function render(): void {
   const app = $('app');
   app.replaceChildren(
     el('h1', {}, 'CloudSmith Launchboard'),
-    el('section', { class: 'form' },
+    el(
+      'section',
+      { class: 'form' },
       el('label', { for: 'repo' }, el('span', {}, 'Repository'), el('select', { id: 'repo' })),
       el('label', { for: 'branch' }, el('span', {}, 'Branch'), el('select', { id: 'branch' })),
       field('rootDir', 'Root directory', '(repository root)'),
-      el('details', { id: 'advanced' },
+      el(
+        'details',
+        { id: 'advanced' },
         el('summary', {}, 'Build settings'),
         field('installCommand', 'Install command', 'detected (npm ci / npm install)'),
         field('buildCommand', 'Build command', 'detected (npm run build)'),
         field('startCommand', 'Start command', 'detected (npm start / static)'),
       ),
-      el('div', { class: 'env' },
-        el('div', { class: 'env-head' }, el('span', {}, 'Environment variables'), el('button', { id: 'add-env', class: 'secondary' }, '+ Add')),
+      el(
+        'div',
+        { class: 'env' },
+        el(
+          'div',
+          { class: 'env-head' },
+          el('span', {}, 'Environment variables'),
+          el('button', { id: 'add-env', class: 'secondary' }, '+ Add'),
+        ),
         el('div', { id: 'env-rows' }),
         el('p', { id: 'env-existing', class: 'hint' }),
       ),
-      el('div', { class: 'actions' }, el('button', { id: 'deploy' }, 'Deploy'), el('button', { id: 'cancel', class: 'secondary', hidden: '' }, 'Cancel')),
+      el(
+        'div',
+        { class: 'actions' },
+        el('button', { id: 'deploy' }, 'Deploy'),
+        el('button', { id: 'cancel', class: 'secondary', hidden: '' }, 'Cancel'),
+      ),
       el('p', { id: 'error', class: 'error', role: 'alert' }),
     ),
-    el('section', { class: 'progress' },
+    el(
+      'section',
+      { class: 'progress' },
       el('ol', { id: 'timeline' }, ...STAGES.map((s) => el('li', { 'data-stage': s }, s))),
       el('p', { id: 'result' }),
       el('pre', { id: 'log' }),
@@ -105,7 +127,10 @@ function render(): void {
     save();
   });
   $('deploy').addEventListener('click', deploy);
-  $('cancel').addEventListener('click', () => state.deployment && vscode.postMessage({ type: 'cancel', deploymentId: state.deployment.id }));
+  $('cancel').addEventListener(
+    'click',
+    () => state.deployment && vscode.postMessage({ type: 'cancel', deploymentId: state.deployment.id }),
+  );
   renderDeployment();
 }
 
@@ -148,7 +173,15 @@ function renderDeployment(): void {
   const reached = d ? STAGES.indexOf(d.status) : -1;
   for (const li of document.querySelectorAll<HTMLElement>('#timeline li')) {
     const i = STAGES.indexOf(li.dataset.stage as DeploymentStatus);
-    li.className = !d ? '' : i < reached || d.status === 'live' ? 'done' : i === reached ? 'current' : d.status === 'failed' || d.status === 'cancelled' ? 'skipped' : '';
+    li.className = !d
+      ? ''
+      : i < reached || d.status === 'live'
+        ? 'done'
+        : i === reached
+          ? 'current'
+          : d.status === 'failed' || d.status === 'cancelled'
+            ? 'skipped'
+            : '';
   }
   const result = $('result');
   result.replaceChildren();
@@ -190,7 +223,10 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'repos': {
       defaultBranches = Object.fromEntries(m.repos.map((r) => [r.fullName, r.defaultBranch]));
       const select = $<HTMLSelectElement>('repo');
-      select.replaceChildren(el('option', { value: '' }, 'Choose a repository…'), ...m.repos.map((r) => el('option', { value: r.fullName }, r.fullName)));
+      select.replaceChildren(
+        el('option', { value: '' }, 'Choose a repository…'),
+        ...m.repos.map((r) => el('option', { value: r.fullName }, r.fullName)),
+      );
       const wanted = m.selected ?? state.repo;
       if (wanted && defaultBranches[wanted] !== undefined) {
         select.value = wanted;
@@ -203,7 +239,9 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'branches': {
       if (m.repo !== state.repo) return;
       const select = $<HTMLSelectElement>('branch');
-      select.replaceChildren(...m.branches.map((b) => el('option', { value: b }, b === m.defaultBranch ? `${b} (default)` : b)));
+      select.replaceChildren(
+        ...m.branches.map((b) => el('option', { value: b }, b === m.defaultBranch ? `${b} (default)` : b)),
+      );
       select.value = state.ref && m.branches.includes(state.ref) ? state.ref : m.defaultBranch;
       state.ref = select.value;
       save();
@@ -211,7 +249,9 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     }
     case 'env': {
       const keys = Object.keys(m.env);
-      $('env-existing').textContent = keys.length ? `Already set for this app (values hidden): ${keys.join(', ')}. Add a row with the same name to replace one.` : '';
+      $('env-existing').textContent = keys.length
+        ? `Already set for this app (values hidden): ${keys.join(', ')}. Add a row with the same name to replace one.`
+        : '';
       return;
     }
     case 'deployment':

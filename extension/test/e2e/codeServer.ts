@@ -38,8 +38,17 @@ function codeServerBin(): string {
 }
 
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): string {
-  const res = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8', timeout: opts.timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (res.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${res.status ?? res.signal}): ${(res.stderr || res.stdout || String(res.error ?? '')).slice(-2000)}`);
+  const res = spawnSync(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (res.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed (${res.status ?? res.signal}): ${(res.stderr || res.stdout || String(res.error ?? '')).slice(-2000)}`,
+    );
   return res.stdout;
 }
 
@@ -51,9 +60,25 @@ export function packageFakeAuth(outDir: string): string {
   mkdirSync(join(work, 'dist'), { recursive: true });
   writeFileSync(join(work, 'package.json'), readFileSync(join(src, 'package.json')));
   writeFileSync(join(work, 'LICENSE.md'), 'MIT (test-only extension)\n');
-  run(join(BIN, 'esbuild'), [join(src, 'src', 'extension.ts'), '--bundle', '--platform=node', '--format=cjs', '--target=node20', '--external:vscode', `--outfile=${join(work, 'dist', 'extension.js')}`, '--log-level=warning'], { timeoutMs: 60_000 });
+  run(
+    join(BIN, 'esbuild'),
+    [
+      join(src, 'src', 'extension.ts'),
+      '--bundle',
+      '--platform=node',
+      '--format=cjs',
+      '--target=node20',
+      '--external:vscode',
+      `--outfile=${join(work, 'dist', 'extension.js')}`,
+      '--log-level=warning',
+    ],
+    { timeoutMs: 60_000 },
+  );
   const vsix = join(outDir, 'fake-github-auth.vsix');
-  run(join(BIN, 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '-o', vsix], { cwd: work, timeoutMs: 120_000 });
+  run(join(BIN, 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '-o', vsix], {
+    cwd: work,
+    timeoutMs: 120_000,
+  });
   return vsix;
 }
 
@@ -62,7 +87,16 @@ export function packageFakeAuth(outDir: string): string {
  * of this test-only install so the fake one can register the `github` provider id.
  */
 function disableBuiltinGitHubAuth(): void {
-  const builtin = join(e2eHome(), 'cs', 'node_modules', 'code-server', 'lib', 'vscode', 'extensions', 'github-authentication');
+  const builtin = join(
+    e2eHome(),
+    'cs',
+    'node_modules',
+    'code-server',
+    'lib',
+    'vscode',
+    'extensions',
+    'github-authentication',
+  );
   const parked = join(e2eHome(), 'disabled-builtins', 'github-authentication');
   if (existsSync(builtin)) {
     mkdirSync(join(e2eHome(), 'disabled-builtins'), { recursive: true });
@@ -71,7 +105,12 @@ function disableBuiltinGitHubAuth(): void {
   }
 }
 
-export async function startCodeServer(options: { vsixes: string[]; workspace: string; env: Record<string, string>; port: number }): Promise<CodeServer> {
+export async function startCodeServer(options: {
+  vsixes: string[];
+  workspace: string;
+  env: Record<string, string>;
+  port: number;
+}): Promise<CodeServer> {
   const runDir = join(e2eHome(), 'run');
   mkdirSync(runDir, { recursive: true });
   const profile = mkdtempSync(join(runDir, 'profile-'));
@@ -80,8 +119,19 @@ export async function startCodeServer(options: { vsixes: string[]; workspace: st
   const config = join(profile, 'config.yaml');
   writeFileSync(config, 'auth: none\n');
   disableBuiltinGitHubAuth();
-  const common = ['--config', config, '--user-data-dir', userData, '--extensions-dir', extensions, '--disable-telemetry'];
-  run(codeServerBin(), [...common, '--force', ...options.vsixes.flatMap((v) => ['--install-extension', v])], { env: node24Env(), timeoutMs: 180_000 });
+  const common = [
+    '--config',
+    config,
+    '--user-data-dir',
+    userData,
+    '--extensions-dir',
+    extensions,
+    '--disable-telemetry',
+  ];
+  run(codeServerBin(), [...common, '--force', ...options.vsixes.flatMap((v) => ['--install-extension', v])], {
+    env: node24Env(),
+    timeoutMs: 180_000,
+  });
   mkdirSync(join(userData, 'User'), { recursive: true });
   writeFileSync(
     join(userData, 'User', 'settings.json'),
@@ -106,8 +156,10 @@ export async function startCodeServer(options: { vsixes: string[]; workspace: st
     codeServerBin(),
     [
       ...common,
-      '--bind-addr', `127.0.0.1:${options.port}`,
-      '--auth', 'none',
+      '--bind-addr',
+      `127.0.0.1:${options.port}`,
+      '--auth',
+      'none',
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
@@ -149,7 +201,10 @@ export async function startCodeServer(options: { vsixes: string[]; workspace: st
       await stop();
       throw new Error(`code-server exited at start:\n${log}`);
     }
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       const log = readFileSync(logFile, 'utf8').slice(-2000);

@@ -57,7 +57,16 @@ describe('extension e2e: deploy from VS Code', function () {
     browser = await chromium.launchPersistentContext(browserDir, {
       executablePath: process.env.CLOUDSMITH_TEST_CHROMIUM ?? '/usr/bin/chromium',
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage',
+      ],
       viewport: { width: 1440, height: 900 },
     });
     const page = browser.pages()[0] ?? (await browser.newPage());
@@ -71,7 +80,10 @@ describe('extension e2e: deploy from VS Code', function () {
     this.timeout(60_000);
     if (this.currentTest?.state === 'failed' && wb) {
       const shot = join(process.env.CLOUDSMITH_TEST_VSCODE ?? tmpdir(), 'e2e-failure.png');
-      await wb.screenshot(shot).then(() => console.log(`      failure screenshot: ${shot}; code-server log: ${codeServer?.logFile}`), () => undefined);
+      await wb.screenshot(shot).then(
+        () => console.log(`      failure screenshot: ${shot}; code-server log: ${codeServer?.logFile}`),
+        () => undefined,
+      );
     }
     await browser?.close().catch(() => undefined);
     await codeServer?.stop();
@@ -79,7 +91,10 @@ describe('extension e2e: deploy from VS Code', function () {
     if (browserDir) rmSync(browserDir, { recursive: true, force: true });
     if (workspace) rmSync(workspace, { recursive: true, force: true });
     lap('stopped everything');
-    if (activationMs >= 0) console.log(`      extension activation: ${activationMs} ms; e2e total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (activationMs >= 0)
+      console.log(
+        `      extension activation: ${activationMs} ms; e2e total ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
   });
 
   it('signs in with the GitHub account', async function () {
@@ -93,10 +108,14 @@ describe('extension e2e: deploy from VS Code', function () {
 
   it('runs CloudSmith: Deploy from the palette, picking the repository and then the branch', async function () {
     this.timeout(90_000);
-    await wb.command("CloudSmith: Deploy", 2);
+    await wb.command('CloudSmith: Deploy', 2);
     assert.match(await wb.quickPickTitle(), /repository/);
     await wb.pick(REPO);
-    await wb.page.waitForFunction(() => /branch/.test(document.querySelector('.quick-input-widget .quick-input-title')?.textContent ?? ''), null, { timeout: 30_000 });
+    await wb.page.waitForFunction(
+      () => /branch/.test(document.querySelector('.quick-input-widget .quick-input-title')?.textContent ?? ''),
+      null,
+      { timeout: 30_000 },
+    );
     await wb.pick('main');
     lap('deploy requested');
   });
@@ -108,14 +127,19 @@ describe('extension e2e: deploy from VS Code', function () {
     assert.match(text, /Healthy; static-site-alice now serves deployment/);
     assert.match(seen.join('\n'), /── (CloudSmith|Fetch source|Build) ──/);
     // The top of the channel: activation time, then this deployment's header and its first stages.
-    await wb.page.locator('.part.panel .monaco-editor').first().click({ position: { x: 200, y: 30 } });
+    await wb.page
+      .locator('.part.panel .monaco-editor')
+      .first()
+      .click({ position: { x: 200, y: 30 } });
     await wb.page.keyboard.press('Control+Home');
     const top = (await wb.waitForOutput(/CloudSmith activated in \d+ ms/, 10_000)).text;
     assert.match(top, new RegExp(`${REPO} · deployment [0-9a-f]{8}`));
     assert.match(top, /── Fetch source ──/);
     activationMs = Number(/CloudSmith activated in (\d+) ms/.exec(top)![1]);
     await wb.page.keyboard.press('Control+End');
-    lap(`logs streamed (${seen.length} distinct views of the channel) up to the live line; activation took ${activationMs} ms`);
+    lap(
+      `logs streamed (${seen.length} distinct views of the channel) up to the live line; activation took ${activationMs} ms`,
+    );
   });
 
   it('shows the live URL in the status bar, and that URL serves the app', async function () {
@@ -139,7 +163,10 @@ describe('extension e2e: deploy from VS Code', function () {
     await repoRow.waitFor({ timeout: 30_000 });
     await repoRow.click();
     await wb.page.locator('.monaco-list-row', { hasText: 'Deployments' }).first().waitFor({ timeout: 20_000 });
-    await wb.page.locator('.monaco-list-row', { hasText: /live \(serving\)/ }).first().waitFor({ timeout: 20_000 });
+    await wb.page
+      .locator('.monaco-list-row', { hasText: /live \(serving\)/ })
+      .first()
+      .waitFor({ timeout: 20_000 });
     await wb.screenshot(join(SCREENSHOTS, 'repositories-tree.png'));
     lap('tree shows the live deployment');
   });
@@ -173,7 +200,11 @@ describe('extension e2e: deploy from VS Code', function () {
     // The first release is retired right after the second goes live: allow it a moment.
     let statuses: string[] = [];
     for (let i = 0; i < 50; i++) {
-      const deployments = await world!.api<Array<{ status: string }>>(world!.alice, 'GET', `/api/deployments?repo=${REPO}`);
+      const deployments = await world!.api<Array<{ status: string }>>(
+        world!.alice,
+        'GET',
+        `/api/deployments?repo=${REPO}`,
+      );
       statuses = deployments.body.map((d) => d.status);
       if (statuses[1] === 'superseded') break;
       await new Promise((r) => setTimeout(r, 200));
@@ -186,7 +217,10 @@ describe('extension e2e: deploy from VS Code', function () {
     this.timeout(60_000);
     await wb.command('CloudSmith: Sign Out');
     await wb.waitForStatus(/CloudSmith: Sign in/, 20_000);
-    await wb.page.locator('.monaco-list-row', { hasText: 'Sign in with GitHub to see your repositories' }).first().waitFor({ timeout: 20_000 });
+    await wb.page
+      .locator('.monaco-list-row', { hasText: 'Sign in with GitHub to see your repositories' })
+      .first()
+      .waitFor({ timeout: 20_000 });
     lap('signed out');
   });
 });

@@ -27,9 +27,15 @@ export class Workbench {
         await this.accept(label, 4_000);
         return;
       } catch (err) {
-        const rows = await this.page.locator('.quick-input-widget .monaco-list-row').allTextContents().catch(() => []);
+        const rows = await this.page
+          .locator('.quick-input-widget .monaco-list-row')
+          .allTextContents()
+          .catch(() => []);
         await this.page.keyboard.press('Escape').catch(() => undefined);
-        if (i >= attempts) throw new Error(`palette command "${label}" not found (rows: ${JSON.stringify(rows.slice(0, 5))}): ${(err as Error).message}`);
+        if (i >= attempts)
+          throw new Error(
+            `palette command "${label}" not found (rows: ${JSON.stringify(rows.slice(0, 5))}): ${(err as Error).message}`,
+          );
         await this.page.waitForTimeout(500);
       }
     }
@@ -44,12 +50,20 @@ export class Workbench {
   private async accept(label: string, timeoutMs: number): Promise<void> {
     // A row's text runs its label into its description ("CloudSmith: Deploysimilar commands"): match the label element.
     const row = this.page
-      .locator('.quick-input-widget .monaco-list-row', { has: this.page.locator('.label-name', { hasText: exactly(label) }) })
+      .locator('.quick-input-widget .monaco-list-row', {
+        has: this.page.locator('.label-name', { hasText: exactly(label) }),
+      })
       .first();
     await row.waitFor({ state: 'visible', timeout: timeoutMs });
     const target = Number(await row.getAttribute('data-index'));
     for (let i = 0; i < 50; i++) {
-      const focused = Number(await this.page.locator('.quick-input-widget .monaco-list-row.focused').first().getAttribute('data-index', { timeout: 2_000 }).catch(() => '0'));
+      const focused = Number(
+        await this.page
+          .locator('.quick-input-widget .monaco-list-row.focused')
+          .first()
+          .getAttribute('data-index', { timeout: 2_000 })
+          .catch(() => '0'),
+      );
       if (focused === target) break;
       await this.page.keyboard.press(focused < target ? 'ArrowDown' : 'ArrowUp');
     }
@@ -65,13 +79,20 @@ export class Workbench {
   /** The "Allow" consent dialog shown the first time an extension asks for a GitHub session. */
   async allowAuthIfAsked(timeoutMs = 10_000): Promise<boolean> {
     const allow = this.page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Allow$/ }).first();
-    const shown = await allow.waitFor({ timeout: timeoutMs }).then(() => true, () => false);
+    const shown = await allow.waitFor({ timeout: timeoutMs }).then(
+      () => true,
+      () => false,
+    );
     if (shown) await allow.click();
     return shown;
   }
 
   async outputText(): Promise<string> {
-    return norm(await this.page.evaluate(() => document.querySelector('.part.panel .monaco-editor .view-lines')?.textContent ?? ''));
+    return norm(
+      await this.page.evaluate(
+        () => document.querySelector('.part.panel .monaco-editor .view-lines')?.textContent ?? '',
+      ),
+    );
   }
 
   /**
@@ -85,7 +106,8 @@ export class Workbench {
       const text = await this.outputText();
       if (text && seen[seen.length - 1] !== text) seen.push(text);
       if (pattern.test(text)) return { text, seen };
-      if (Date.now() > deadline) throw new Error(`output channel never matched ${pattern}; it shows: ${text.slice(-800)}`);
+      if (Date.now() > deadline)
+        throw new Error(`output channel never matched ${pattern}; it shows: ${text.slice(-800)}`);
       await this.page.waitForTimeout(100);
     }
   }
@@ -99,7 +121,8 @@ export class Workbench {
     for (;;) {
       const hit = (await this.statusItems()).find((t) => pattern.test(t));
       if (hit) return hit;
-      if (Date.now() > deadline) throw new Error(`status bar never matched ${pattern}; it shows: ${JSON.stringify(await this.statusItems())}`);
+      if (Date.now() > deadline)
+        throw new Error(`status bar never matched ${pattern}; it shows: ${JSON.stringify(await this.statusItems())}`);
       await this.page.waitForTimeout(250);
     }
   }
@@ -107,7 +130,9 @@ export class Workbench {
   async waitForNotification(pattern: RegExp, timeoutMs: number): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const texts = (await this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).map(norm);
+      const texts = (
+        await this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()
+      ).map(norm);
       const hit = texts.find((t) => pattern.test(t));
       if (hit) return hit;
       if (Date.now() > deadline) throw new Error(`no notification matched ${pattern}; shown: ${JSON.stringify(texts)}`);

@@ -18,7 +18,17 @@ function smoke() {
 
     it('contributes every command', async () => {
       const all = await vscode.commands.getCommands(true);
-      for (const id of ['deploy', 'showLogs', 'openApp', 'cancel', 'rollback', 'redeploy', 'signIn', 'signOut', 'refresh']) {
+      for (const id of [
+        'deploy',
+        'showLogs',
+        'openApp',
+        'cancel',
+        'rollback',
+        'redeploy',
+        'signIn',
+        'signOut',
+        'refresh',
+      ]) {
         assert.ok(all.includes(`cloudsmith.${id}`), id);
       }
     });
@@ -45,5 +55,7 @@ exports.run = function run() {
   const mocha = new Mocha({ ui: 'bdd', color: true, timeout: 60_000 });
   mocha.suite.emit('pre-require', global, 'smoke', mocha);
   smoke();
-  return new Promise((resolve, reject) => mocha.run((failures) => (failures ? reject(new Error(`${failures} failed`)) : resolve())));
+  return new Promise((resolve, reject) =>
+    mocha.run((failures) => (failures ? reject(new Error(`${failures} failed`)) : resolve())),
+  );
 };

@@ -16,7 +16,8 @@ describe('extension: workspace repository detection', () => {
   });
 
   it('prefers the origin remote in .git/config', () => {
-    const config = '[core]\n\tbare = false\n[remote "upstream"]\n\turl = https://github.com/org/site.git\n[remote "origin"]\n\turl = git@github.com:alice/site.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n';
+    const config =
+      '[core]\n\tbare = false\n[remote "upstream"]\n\turl = https://github.com/org/site.git\n[remote "origin"]\n\turl = git@github.com:alice/site.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n';
     assert.equal(originUrl(config), 'git@github.com:alice/site.git');
     assert.equal(originUrl('[remote "fork"]\n\turl = https://github.com/bob/site\n'), 'https://github.com/bob/site');
     assert.equal(originUrl('[core]\n'), undefined);

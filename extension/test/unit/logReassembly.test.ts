@@ -7,8 +7,25 @@ import type { LogLineMessage, LogStage } from '../../../backend/src/client/types
 import { LogPrinter } from '../../src/model/logFormat';
 
 const ID = '00000000-0000-4000-8000-0000000000aa';
-const STAGES: LogStage[] = ['system', 'fetch', 'fetch', 'build', 'build', 'build', 'build', 'deploy', 'deploy', 'system'];
-const line = (seq: number): LogLineMessage => ({ type: 'log', seq, ts: '', stage: STAGES[seq - 1]!, text: `step ${seq}` });
+const STAGES: LogStage[] = [
+  'system',
+  'fetch',
+  'fetch',
+  'build',
+  'build',
+  'build',
+  'build',
+  'deploy',
+  'deploy',
+  'system',
+];
+const line = (seq: number): LogLineMessage => ({
+  type: 'log',
+  seq,
+  ts: '',
+  stage: STAGES[seq - 1]!,
+  text: `step ${seq}`,
+});
 
 describe('extension: log reassembly into the output channel', () => {
   it('prints each line once with one header per stage across two dropped connections', async () => {

@@ -8,18 +8,27 @@ describe('extension: status bar text', () => {
     const view = statusBarView({ kind: 'deployment', deployment: { ...base, status: 'building' } })!;
     assert.equal(view.text, '$(sync~spin) CloudSmith: building alice/site');
     assert.equal(view.action, 'showLogs');
-    assert.equal(statusBarView({ kind: 'deployment', deployment: { ...base, status: 'queued' } })!.text, '$(sync~spin) CloudSmith: queued alice/site');
+    assert.equal(
+      statusBarView({ kind: 'deployment', deployment: { ...base, status: 'queued' } })!.text,
+      '$(sync~spin) CloudSmith: queued alice/site',
+    );
   });
 
   it('shows the URL when live and opens it on click', () => {
-    const view = statusBarView({ kind: 'deployment', deployment: { ...base, status: 'live', url: 'http://alice-site.localhost:8080' } })!;
+    const view = statusBarView({
+      kind: 'deployment',
+      deployment: { ...base, status: 'live', url: 'http://alice-site.localhost:8080' },
+    })!;
     assert.equal(view.text, '$(globe) http://alice-site.localhost:8080');
     assert.equal(view.action, 'openUrl');
     assert.match(view.tooltip, /live at http:\/\/alice-site\.localhost:8080/);
   });
 
   it('shows an error with the reason in the tooltip, clicking shows logs', () => {
-    const view = statusBarView({ kind: 'deployment', deployment: { ...base, status: 'failed', error: 'build failed: exit 1' } })!;
+    const view = statusBarView({
+      kind: 'deployment',
+      deployment: { ...base, status: 'failed', error: 'build failed: exit 1' },
+    })!;
     assert.equal(view.text, '$(error) CloudSmith: alice/site failed');
     assert.match(view.tooltip, /build failed: exit 1/);
     assert.equal(view.action, 'showLogs');
@@ -27,7 +36,10 @@ describe('extension: status bar text', () => {
   });
 
   it('covers cancelled, signed out and hidden', () => {
-    assert.equal(statusBarView({ kind: 'deployment', deployment: { ...base, status: 'cancelled' } })!.text, '$(circle-slash) CloudSmith: alice/site cancelled');
+    assert.equal(
+      statusBarView({ kind: 'deployment', deployment: { ...base, status: 'cancelled' } })!.text,
+      '$(circle-slash) CloudSmith: alice/site cancelled',
+    );
     assert.equal(statusBarView({ kind: 'signedOut' })!.action, 'signIn');
     assert.equal(statusBarView({ kind: 'hidden' }), undefined);
   });

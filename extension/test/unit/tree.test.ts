@@ -28,7 +28,12 @@ describe('extension: repositories tree model', () => {
     assert.deepEqual(rootNodes({ signedIn: false }), [{ kind: 'signIn' }]);
     const [signIn] = rootNodes({ signedIn: false });
     assert.equal(nodeView(signIn!).command, 'cloudsmith.signIn');
-    const [down] = rootNodes({ signedIn: true, backend: 'unreachable', apiUrl: 'http://127.0.0.1:8080', message: 'connect ECONNREFUSED' });
+    const [down] = rootNodes({
+      signedIn: true,
+      backend: 'unreachable',
+      apiUrl: 'http://127.0.0.1:8080',
+      message: 'connect ECONNREFUSED',
+    });
     const view = nodeView(down!);
     assert.match(view.label, /unreachable.*Retry/);
     assert.equal(view.command, 'cloudsmith.refresh');
@@ -36,16 +41,33 @@ describe('extension: repositories tree model', () => {
   });
 
   it('distinguishes no repositories from a filter that matches none', () => {
-    assert.deepEqual(rootNodes({ signedIn: true, backend: 'ok', repos: [], apps: new Map() }), [{ kind: 'empty', filtered: false }]);
-    assert.deepEqual(rootNodes({ signedIn: true, backend: 'ok', repos: [site], filter: 'zzz', apps: new Map() }), [{ kind: 'empty', filtered: true }]);
+    assert.deepEqual(rootNodes({ signedIn: true, backend: 'ok', repos: [], apps: new Map() }), [
+      { kind: 'empty', filtered: false },
+    ]);
+    assert.deepEqual(rootNodes({ signedIn: true, backend: 'ok', repos: [site], filter: 'zzz', apps: new Map() }), [
+      { kind: 'empty', filtered: true },
+    ]);
     const [err] = rootNodes({ signedIn: true, backend: 'ok', repos: { error: 'Bad credentials' }, apps: new Map() });
     assert.equal(nodeView(err!).tooltip, 'Bad credentials');
   });
 
   it('lists repos sorted and filtered, marking the live ones with their URL', () => {
-    const app: AppView = { name: 'alice-site', repo: 'alice/site', url: 'http://alice-site.localhost:8080', liveDeploymentId: 'x' };
-    const nodes = rootNodes({ signedIn: true, backend: 'ok', repos: [site, api], apps: new Map([['alice/site', app]]) });
-    assert.deepEqual(nodes.map((n) => nodeView(n).label), ['alice/api', 'alice/site']);
+    const app: AppView = {
+      name: 'alice-site',
+      repo: 'alice/site',
+      url: 'http://alice-site.localhost:8080',
+      liveDeploymentId: 'x',
+    };
+    const nodes = rootNodes({
+      signedIn: true,
+      backend: 'ok',
+      repos: [site, api],
+      apps: new Map([['alice/site', app]]),
+    });
+    assert.deepEqual(
+      nodes.map((n) => nodeView(n).label),
+      ['alice/api', 'alice/site'],
+    );
     const [apiView, siteView] = nodes.map((n) => nodeView(n));
     assert.equal(siteView!.contextValue, 'repo.live');
     assert.equal(siteView!.description, app.url);
@@ -53,13 +75,22 @@ describe('extension: repositories tree model', () => {
     assert.equal(apiView!.contextValue, 'repo');
     assert.equal(apiView!.icon, 'lock');
     const filtered = rootNodes({ signedIn: true, backend: 'ok', repos: [site, api], filter: 'SIT', apps: new Map() });
-    assert.deepEqual(filtered.map((n) => nodeView(n).label), ['alice/site']);
+    assert.deepEqual(
+      filtered.map((n) => nodeView(n).label),
+      ['alice/site'],
+    );
   });
 
   it('expands a repo to deployments and branches, default branch first', () => {
-    assert.deepEqual(repoChildren(site).map((n) => n.kind), ['deploymentsFolder', 'branchesFolder']);
+    assert.deepEqual(
+      repoChildren(site).map((n) => n.kind),
+      ['deploymentsFolder', 'branchesFolder'],
+    );
     const branches = branchNodes(api, ['feature', 'alpha', 'trunk']).map((n) => nodeView(n));
-    assert.deepEqual(branches.map((b) => b.label), ['trunk', 'alpha', 'feature']);
+    assert.deepEqual(
+      branches.map((b) => b.label),
+      ['trunk', 'alpha', 'feature'],
+    );
     assert.equal(branches[0]!.description, 'default');
   });
 
@@ -69,13 +100,26 @@ describe('extension: repositories tree model', () => {
     const old = deployment({ id: 'o', status: 'superseded', createdAt: '2025-12-30T12:00:00Z' });
     const failed = deployment({ id: 'f', status: 'failed', url: null, error: 'npm run build exited with code 1' });
     const views = deploymentNodes(site, [running, live, old, failed], live.id).map((n) => nodeView(n, NOW));
-    assert.deepEqual(views.map((v) => v.contextValue), ['deployment.running', 'deployment.live', 'deployment.past', 'deployment.done']);
-    assert.deepEqual(views.map((v) => v.icon), ['sync~spin', 'pass-filled', 'history', 'error']);
+    assert.deepEqual(
+      views.map((v) => v.contextValue),
+      ['deployment.running', 'deployment.live', 'deployment.past', 'deployment.done'],
+    );
+    assert.deepEqual(
+      views.map((v) => v.icon),
+      ['sync~spin', 'pass-filled', 'history', 'error'],
+    );
     assert.equal(views[1]!.description, 'live (serving) · 5m ago · abcdef0');
     assert.equal(views[0]!.description, 'building · 10s ago · abcdef0');
     assert.match(views[2]!.description!, /^superseded · 2d ago/);
     assert.match(views[3]!.tooltip!, /Error: npm run build exited with code 1/);
     assert.deepEqual(deploymentNodes(site, [], null), [{ kind: 'noDeployments', repo: site }]);
-    assert.equal(deploymentNodes(site, Array.from({ length: 30 }, (_, i) => deployment({ id: String(i) })), null).length, 10);
+    assert.equal(
+      deploymentNodes(
+        site,
+        Array.from({ length: 30 }, (_, i) => deployment({ id: String(i) })),
+        null,
+      ).length,
+      10,
+    );
   });
 });

@@ -26,7 +26,12 @@ export function checksumMismatch(key: string, expected: string, actual: string):
 }
 
 /** Writes `body` to `path` (atomically, through a temp file) and fails, leaving nothing behind, when its sha256 differs from `expected`. */
-export async function writeVerified(body: Readable, path: string, key: string, expected: string | undefined): Promise<void> {
+export async function writeVerified(
+  body: Readable,
+  path: string,
+  key: string,
+  expected: string | undefined,
+): Promise<void> {
   const hash = createHash('sha256');
   await mkdir(dirname(path), { recursive: true });
   const partial = `${path}.part-${process.pid}-${randomBytes(6).toString('hex')}`;

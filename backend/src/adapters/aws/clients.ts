@@ -28,7 +28,10 @@ export function isLoopback(endpoint: string): boolean {
  * with no credentials in the environment, fixed dummy credentials are used: the emulator does not check them, and
  * the SDK's default chain would otherwise fail (or, worse, pick up a developer's real profile and sign with it).
  */
-export function awsClientConfig(settings: AwsSettings, env: Record<string, string | undefined> = process.env): AwsClientConfig {
+export function awsClientConfig(
+  settings: AwsSettings,
+  env: Record<string, string | undefined> = process.env,
+): AwsClientConfig {
   const config: AwsClientConfig = { region: settings.region, maxAttempts: 4 };
   if (settings.endpoint) config.endpoint = settings.endpoint;
   if (settings.credentials) config.credentials = settings.credentials;

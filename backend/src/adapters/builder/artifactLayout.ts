@@ -40,7 +40,8 @@ export function runPlanFor(plan: BuildPlan): RunPlan {
       healthPath: plan.healthPath,
     };
   }
-  if (!plan.start) throw new UserFacingError('no start command: add a start script to package.json or set startCommand');
+  if (!plan.start)
+    throw new UserFacingError('no start command: add a start script to package.json or set startCommand');
   return {
     kind: plan.kind === 'next' ? 'next' : 'node',
     start: 'shell' in plan.start ? ['sh', '-c', plan.start.shell] : plan.start.argv,

@@ -37,7 +37,13 @@ export class DockerError extends Error {
   ) {
     const what = `docker ${args[0] ?? ''}`.trim();
     const why =
-      reason === 'cancelled' ? 'was cancelled' : reason === 'timeout' ? 'timed out' : reason === 'spawn' ? 'could not start' : `exited with ${exitCode}`;
+      reason === 'cancelled'
+        ? 'was cancelled'
+        : reason === 'timeout'
+          ? 'timed out'
+          : reason === 'spawn'
+            ? 'could not start'
+            : `exited with ${exitCode}`;
     super(`${what} ${why}${tail.length ? `: ${tail.slice(-5).join(' | ')}` : ''}`);
     this.name = 'DockerError';
   }

@@ -59,24 +59,40 @@ export class GitHubRest implements SourceHost {
     if (res.status === 404 || res.status === 403) throw new NotFoundError(`repository ${repo}`);
     this.expectOk(res, `repository ${repo}`);
     const body = res.body as { full_name?: unknown; private?: unknown; default_branch?: unknown; clone_url?: unknown };
-    if (typeof body.full_name !== 'string' || typeof body.clone_url !== 'string' || typeof body.default_branch !== 'string') {
+    if (
+      typeof body.full_name !== 'string' ||
+      typeof body.clone_url !== 'string' ||
+      typeof body.default_branch !== 'string'
+    ) {
       throw new UserFacingError(`GitHub returned an unexpected answer for repository ${repo}`, 502, 'bad_gateway');
     }
-    return { fullName: body.full_name, private: body.private === true, defaultBranch: body.default_branch, cloneUrl: body.clone_url };
+    return {
+      fullName: body.full_name,
+      private: body.private === true,
+      defaultBranch: body.default_branch,
+      cloneUrl: body.clone_url,
+    };
   }
 
   async resolveRef(token: string, repo: string, ref: string): Promise<string> {
     const { owner, name } = checkRepo(repo);
     if (!isValidRef(ref)) throw new UserFacingError(`invalid ref ${JSON.stringify(ref)}`, 400);
     // A full sha is still checked: the commit must exist in this repository.
-    const res = await this.get(token, `/repos/${owner}/${name}/commits/${encodeURIComponent(isCommitSha(ref) ? ref.toLowerCase() : ref)}`);
+    const res = await this.get(
+      token,
+      `/repos/${owner}/${name}/commits/${encodeURIComponent(isCommitSha(ref) ? ref.toLowerCase() : ref)}`,
+    );
     if (res.status === 404 || res.status === 422 || res.status === 409) {
       throw new UserFacingError(`unknown ref ${JSON.stringify(ref)} in ${repo}`, 400);
     }
     this.expectOk(res, `ref ${ref} in ${repo}`);
     const sha = (res.body as { sha?: unknown }).sha;
     if (typeof sha !== 'string' || !isCommitSha(sha)) {
-      throw new UserFacingError(`GitHub returned an unexpected answer for ref ${JSON.stringify(ref)} in ${repo}`, 502, 'bad_gateway');
+      throw new UserFacingError(
+        `GitHub returned an unexpected answer for ref ${JSON.stringify(ref)} in ${repo}`,
+        502,
+        'bad_gateway',
+      );
     }
     return sha.toLowerCase();
   }

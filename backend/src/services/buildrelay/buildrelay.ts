@@ -34,7 +34,11 @@ export function buildrelayHandler(deps: BuildrelayDeps) {
           await deps.artifacts.getFile(event.sourceKey, tarball);
           const sourceDir = join(dir, 'src');
           await unpackTarball(tarball, sourceDir);
-          deps.log.write(deployment.id, 'build', `Building ${deployment.repo}@${event.commitSha.slice(0, 7)} with the ${deps.builder.name} builder`);
+          deps.log.write(
+            deployment.id,
+            'build',
+            `Building ${deployment.repo}@${event.commitSha.slice(0, 7)} with the ${deps.builder.name} builder`,
+          );
           const result = await deps.builder.build(
             {
               deploymentId: deployment.id,

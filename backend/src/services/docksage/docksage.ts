@@ -19,7 +19,8 @@ export function docksageHandler(deps: DocksageDeps) {
       inProgress: 'deploying',
       stage: 'deploy',
       timing: 'deployMs',
-      work: (deployment, signal) => releaseDeployment(deps, deployment, { artifact: event.artifact, plan: event.plan }, signal),
+      work: (deployment, signal) =>
+        releaseDeployment(deps, deployment, { artifact: event.artifact, plan: event.plan }, signal),
     });
 }
 
@@ -44,7 +45,12 @@ export async function releaseDeployment(
   const timings = withTiming(deployment, 'deployMs', started);
   timings.totalMs = Date.now() - Date.parse(deployment.createdAt);
   deps.log.write(deployment.id, 'deploy', `Live at ${url}`);
-  const live = await deps.log.moveTo(deployment.id, 'live', { url, artifact: build.artifact, plan: build.plan, timings });
+  const live = await deps.log.moveTo(deployment.id, 'live', {
+    url,
+    artifact: build.artifact,
+    plan: build.plan,
+    timings,
+  });
   if (!live) return;
   const app = await deps.store.getApp(deployment.app);
   if (!app) return;

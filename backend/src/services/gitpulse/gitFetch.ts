@@ -37,7 +37,14 @@ export async function fetchCommit(opts: FetchOptions): Promise<void> {
   await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', 'FETCH_HEAD']);
 }
 
-function run(argv: string[], cwd: string, env: Record<string, string>, signal: AbortSignal, timeoutMs: number, token: string): Promise<void> {
+function run(
+  argv: string[],
+  cwd: string,
+  env: Record<string, string>,
+  signal: AbortSignal,
+  timeoutMs: number,
+  token: string,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

@@ -31,17 +31,35 @@ export function gitpulseHandler(deps: GitpulseDeps) {
         deps.log.addSecrets(deployment.id, [token]);
         const repo = await deps.source.getRepo(token, deployment.repo);
         const commitSha = event.commitSha ?? (await deps.source.resolveRef(token, deployment.repo, deployment.ref));
-        deps.log.write(deployment.id, 'fetch', `Fetching ${deployment.repo}@${deployment.ref} (${commitSha.slice(0, 7)})`);
+        deps.log.write(
+          deployment.id,
+          'fetch',
+          `Fetching ${deployment.repo}@${deployment.ref} (${commitSha.slice(0, 7)})`,
+        );
         await mkdir(deps.workDir, { recursive: true });
         const dir = await mkdtemp(join(deps.workDir, 'fetch-'));
         try {
-          await fetchCommit({ cloneUrl: repo.cloneUrl, commitSha, token, destDir: join(dir, 'src'), signal, timeoutMs: deps.fetchTimeoutMs });
+          await fetchCommit({
+            cloneUrl: repo.cloneUrl,
+            commitSha,
+            token,
+            destDir: join(dir, 'src'),
+            signal,
+            timeoutMs: deps.fetchTimeoutMs,
+          });
           const tarball = join(dir, 'source.tar.gz');
           await packDir(join(dir, 'src'), tarball);
           const key = sourceKey(deployment.app, commitSha, deployment.id);
           await deps.artifacts.putFile(key, tarball);
-          await deps.store.updateDeployment(deployment.id, { commitSha, timings: withTiming(deployment, 'fetchMs', started) });
-          deps.log.write(deployment.id, 'fetch', `Fetched ${commitSha} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          await deps.store.updateDeployment(deployment.id, {
+            commitSha,
+            timings: withTiming(deployment, 'fetchMs', started),
+          });
+          deps.log.write(
+            deployment.id,
+            'fetch',
+            `Fetched ${commitSha} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+          );
           await deps.log.flush(deployment.id);
           await deps.bus.publish('source.fetched', {
             eventId: stageEventId('source.fetched', deployment.id, commitSha),

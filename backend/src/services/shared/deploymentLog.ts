@@ -24,7 +24,10 @@ interface Pending {
 export class DeploymentLog {
   private readonly pending = new Map<string, Pending>();
 
-  constructor(private readonly store: Store, private readonly bus: EventBus) {}
+  constructor(
+    private readonly store: Store,
+    private readonly bus: EventBus,
+  ) {}
 
   /** Values to mask in this deployment's lines (app env values, the caller's token). */
   addSecrets(deploymentId: string, secrets: string[]): void {
@@ -77,7 +80,11 @@ export class DeploymentLog {
    * Moves the deployment (the store refuses backward moves) and announces the new status after every
    * line written before it. Returns the updated deployment, or undefined when the move was refused.
    */
-  async moveTo(deploymentId: string, status: DeploymentStatus, patch: DeploymentPatch = {}): Promise<Deployment | undefined> {
+  async moveTo(
+    deploymentId: string,
+    status: DeploymentStatus,
+    patch: DeploymentPatch = {},
+  ): Promise<Deployment | undefined> {
     await this.flush(deploymentId);
     const updated = await this.store.transition(deploymentId, status, patch);
     if (updated) await this.announce(updated);

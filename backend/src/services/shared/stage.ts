@@ -1,4 +1,10 @@
-import { stageMayRun, type Deployment, type DeploymentStatus, type Stage, type StageTimings } from '../../domain/deployment';
+import {
+  stageMayRun,
+  type Deployment,
+  type DeploymentStatus,
+  type Stage,
+  type StageTimings,
+} from '../../domain/deployment';
 import { errorMessage, UserFacingError } from '../../domain/errors';
 import type { EventBase } from '../../domain/events';
 import type { EventBus } from '../../ports/bus';
@@ -48,10 +54,15 @@ export async function runStage(deps: StageDeps, event: EventBase, spec: StageSpe
       await deps.log.flush(deployment.id);
       return;
     }
-    const reason = err instanceof UserFacingError ? err.message : `internal error in ${spec.stage}: ${errorMessage(err)}`;
-    if (!(err instanceof UserFacingError)) deps.logger.error('stage failed', { deploymentId: deployment.id, stage: spec.stage, error: errorMessage(err) });
+    const reason =
+      err instanceof UserFacingError ? err.message : `internal error in ${spec.stage}: ${errorMessage(err)}`;
+    if (!(err instanceof UserFacingError))
+      deps.logger.error('stage failed', { deploymentId: deployment.id, stage: spec.stage, error: errorMessage(err) });
     deps.log.write(deployment.id, spec.stage, `error: ${reason}`);
-    await deps.log.moveTo(deployment.id, 'failed', { error: reason, timings: withTiming(current ?? deployment, spec.timing, started) });
+    await deps.log.moveTo(deployment.id, 'failed', {
+      error: reason,
+      timings: withTiming(current ?? deployment, spec.timing, started),
+    });
     await deps.store.markProcessed(spec.consumer, event.eventId);
   } finally {
     deps.cancellations.end(deployment.id, signal);

@@ -176,7 +176,9 @@ export class S3ArtifactStore implements ArtifactStore {
           Bucket: this.bucket,
           // us-east-1 is the one region that rejects an explicit location constraint.
           CreateBucketConfiguration:
-            this.options.region === 'us-east-1' ? undefined : { LocationConstraint: this.options.region as BucketLocationConstraint },
+            this.options.region === 'us-east-1'
+              ? undefined
+              : { LocationConstraint: this.options.region as BucketLocationConstraint },
         }),
       );
     } catch (err) {

@@ -88,7 +88,8 @@ export class DockerBuilder implements Builder {
         dockerfile = join(scratch, 'Dockerfile');
         await writeFile(dockerfile, generated.text);
         generatedPlan = generated.runPlan;
-        for (const step of [source.plan.install, source.plan.build]) if (step) ctx.log(`  step: ${describeCommand(step)}`);
+        for (const step of [source.plan.install, source.plan.build])
+          if (step) ctx.log(`  step: ${describeCommand(step)}`);
       } else {
         ctx.log(`Using the repository's own Dockerfile (${source.reason})`);
         contextDir = resolve(job.sourceDir, source.rootDir);
@@ -96,7 +97,16 @@ export class DockerBuilder implements Builder {
       }
 
       const started = Date.now();
-      await this.dockerBuild(contextDir, dockerfile, image, buildArgNames, buildArgEnv, job, ctx, source.kind === 'dockerfile');
+      await this.dockerBuild(
+        contextDir,
+        dockerfile,
+        image,
+        buildArgNames,
+        buildArgEnv,
+        job,
+        ctx,
+        source.kind === 'dockerfile',
+      );
       ctx.log(`Image ${image} built in ${seconds(Date.now() - started)}`);
       const plan = generatedPlan ?? (await this.planFromImage(image, job));
       const pushed = Date.now();
@@ -120,11 +130,18 @@ export class DockerBuilder implements Builder {
       const found = existsSync(join(dir, 'Dockerfile'));
       const label = rootDir === '.' ? 'the repository root' : rootDir;
       if (found && (mode === 'always' || asked === true || asked === undefined)) {
-        const reason = mode === 'always' ? 'the platform builds with repository Dockerfiles' : asked ? '"dockerfile": true' : `found in ${label}`;
+        const reason =
+          mode === 'always'
+            ? 'the platform builds with repository Dockerfiles'
+            : asked
+              ? '"dockerfile": true'
+              : `found in ${label}`;
         return { kind: 'dockerfile', rootDir: relative(realpathSync(job.sourceDir), dir) || '.', reason };
       }
       if (!found && (mode === 'always' || asked === true)) {
-        throw new UserFacingError(`no Dockerfile in ${label}, but the deployment asks to build with the repository's Dockerfile`);
+        throw new UserFacingError(
+          `no Dockerfile in ${label}, but the deployment asks to build with the repository's Dockerfile`,
+        );
       }
     }
     return { kind: 'generated', plan: await detectPlan(job.sourceDir, job.overrides) };
@@ -164,16 +181,23 @@ export class DockerBuilder implements Builder {
     const { limits } = this.options;
     const args = [
       'build',
-      '--file', dockerfile,
-      '--tag', image,
+      '--file',
+      dockerfile,
+      '--tag',
+      image,
       // Intermediate containers go even when a step fails or the build is cancelled.
       '--force-rm',
-      '--memory', `${limits.maxMemoryMb}m`,
-      '--label', `cloudsmith.app=${job.app}`,
-      '--label', `cloudsmith.deployment=${job.deploymentId}`,
+      '--memory',
+      `${limits.maxMemoryMb}m`,
+      '--label',
+      `cloudsmith.app=${job.app}`,
+      '--label',
+      `cloudsmith.deployment=${job.deploymentId}`,
       ...buildArgNames.flatMap((name) => ['--build-arg', name]),
       // Repo Dockerfiles may declare `ARG BASE_IMAGE` to run on the platform's base (no registry access needed).
-      ...(repoDockerfile && !buildArgNames.includes('BASE_IMAGE') ? ['--build-arg', `BASE_IMAGE=${this.options.baseImage}`] : []),
+      ...(repoDockerfile && !buildArgNames.includes('BASE_IMAGE')
+        ? ['--build-arg', `BASE_IMAGE=${this.options.baseImage}`]
+        : []),
       contextDir,
     ];
     const controller = new AbortController();
@@ -202,8 +226,12 @@ export class DockerBuilder implements Builder {
     } catch (err) {
       if (!(err instanceof DockerError)) throw err;
       if (ctx.signal.aborted) throw new UserFacingError('the build was cancelled', 409, 'cancelled');
-      if (overflow) throw new UserFacingError(`the build printed more than ${Math.round(limits.maxOutputBytes / 1024)} KiB of output and was stopped`);
-      if (err.reason === 'timeout') throw new UserFacingError(`the build did not finish within ${seconds(limits.timeoutMs)} and was stopped`);
+      if (overflow)
+        throw new UserFacingError(
+          `the build printed more than ${Math.round(limits.maxOutputBytes / 1024)} KiB of output and was stopped`,
+        );
+      if (err.reason === 'timeout')
+        throw new UserFacingError(`the build did not finish within ${seconds(limits.timeoutMs)} and was stopped`);
       throw new UserFacingError(`the Docker build failed:\n${lastLines(err.tail)}`);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
@@ -213,7 +241,12 @@ export class DockerBuilder implements Builder {
   /** A repo Dockerfile's image says how it runs: its exposed port (PORT is set to it) and working directory. */
   private async planFromImage(image: string, job: BuildJob): Promise<RunPlan> {
     const raw = await this.options.docker.output(['image', 'inspect', '--format', '{{json .Config}}', image]);
-    const config = JSON.parse(raw) as { ExposedPorts?: Record<string, unknown> | null; WorkingDir?: string; Cmd?: string[] | null; Entrypoint?: string[] | null };
+    const config = JSON.parse(raw) as {
+      ExposedPorts?: Record<string, unknown> | null;
+      WorkingDir?: string;
+      Cmd?: string[] | null;
+      Entrypoint?: string[] | null;
+    };
     const exposed = Object.keys(config.ExposedPorts ?? {})
       .filter((p) => p.endsWith('/tcp'))
       .map((p) => Number.parseInt(p, 10))
@@ -239,7 +272,9 @@ export class DockerBuilder implements Builder {
       await this.options.docker.run(args, { signal: ctx.signal, timeoutMs: this.options.limits.timeoutMs });
     } catch (err) {
       if (ctx.signal.aborted) throw new UserFacingError('the build was cancelled', 409, 'cancelled');
-      throw new UserFacingError(`docker ${what} failed: ${err instanceof DockerError ? lastLines(err.tail) : errorMessage(err)}`);
+      throw new UserFacingError(
+        `docker ${what} failed: ${err instanceof DockerError ? lastLines(err.tail) : errorMessage(err)}`,
+      );
     }
   }
 }
@@ -274,12 +309,15 @@ function readCloudsmithJson(dir: string): { rootDir?: string; dockerfile?: boole
 /** rootDir inside the repo, refusing paths (or symlinks) that lead out of it. */
 function resolveInside(repoDir: string, rootDir: string): string {
   const checked = relativePath.safeParse(rootDir);
-  if (!checked.success) throw new UserFacingError(`rootDir "${rootDir}" ${checked.error.issues[0]?.message ?? 'is invalid'}`);
+  if (!checked.success)
+    throw new UserFacingError(`rootDir "${rootDir}" ${checked.error.issues[0]?.message ?? 'is invalid'}`);
   const repoReal = realpathSync(repoDir);
   const target = resolve(repoReal, rootDir);
-  if (!existsSync(target) || !statSync(target).isDirectory()) throw new UserFacingError(`rootDir "${rootDir}" is not a directory in the repository`);
+  if (!existsSync(target) || !statSync(target).isDirectory())
+    throw new UserFacingError(`rootDir "${rootDir}" is not a directory in the repository`);
   const real = realpathSync(target);
-  if (real !== repoReal && !real.startsWith(repoReal + sep)) throw new UserFacingError(`rootDir "${rootDir}" leads outside the repository`);
+  if (real !== repoReal && !real.startsWith(repoReal + sep))
+    throw new UserFacingError(`rootDir "${rootDir}" leads outside the repository`);
   return real;
 }
 

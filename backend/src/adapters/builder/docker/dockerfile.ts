@@ -36,7 +36,9 @@ const SAFE_PATH = /^[A-Za-z0-9._@+-][A-Za-z0-9._@+/-]*$/;
 function checkPath(value: string, what: string): string {
   if (value === '.') return value;
   if (!SAFE_PATH.test(value) || value.split('/').includes('..')) {
-    throw new UserFacingError(`${what} "${value}" contains characters the Docker builder does not accept (use letters, digits, . _ - @ + /)`);
+    throw new UserFacingError(
+      `${what} "${value}" contains characters the Docker builder does not accept (use letters, digits, . _ - @ + /)`,
+    );
   }
   return value;
 }
@@ -102,7 +104,9 @@ export function generateDockerfile(input: DockerfileInput): GeneratedDockerfile 
   if (plan.install && input.cacheInstall) {
     // Manifests first: the install layer is reused by the next build of the same dependencies.
     const prefix = rootDir === '.' ? '' : `${rootDir}/`;
-    lines.push(`COPY ${json([`${prefix}package.json`, `${prefix}package-lock.json*`, `${prefix}npm-shrinkwrap.json*`, `${prefix}.npmrc*`, `${workdir}/`])}`);
+    lines.push(
+      `COPY ${json([`${prefix}package.json`, `${prefix}package-lock.json*`, `${prefix}npm-shrinkwrap.json*`, `${prefix}.npmrc*`, `${workdir}/`])}`,
+    );
     lines.push(`RUN ${json(execForm(plan.install))}`);
     lines.push(`COPY ${json(['.', '/src/'])}`);
   } else {
@@ -126,7 +130,8 @@ export function generateDockerfile(input: DockerfileInput): GeneratedDockerfile 
     start = ['node', STATIC_SERVER_IMAGE_PATH, SITE_DIR, ...(plan.kind === 'spa' ? ['--spa'] : [])];
   } else {
     lines.push(`COPY --from=build --chown=node:node ${json([`${workdir}/`, `${APP_DIR}/`])}`);
-    if (!plan.start) throw new UserFacingError('the build plan has no start command for a server app; set startCommand');
+    if (!plan.start)
+      throw new UserFacingError('the build plan has no start command for a server app; set startCommand');
     start = execForm(plan.start);
   }
   lines.push(

@@ -39,7 +39,9 @@ export class LocalBuilder implements Builder {
   async build(job: BuildJob, ctx: BuildContext): Promise<BuildResult> {
     const started = Date.now();
     const plan = await detectPlan(job.sourceDir, job.overrides);
-    ctx.log(`Detected ${plan.kind === 'spa' ? 'an SPA' : `a ${plan.kind}`} app in ${plan.rootDir === '.' ? 'the repository root' : plan.rootDir}: ${plan.reason}`);
+    ctx.log(
+      `Detected ${plan.kind === 'spa' ? 'an SPA' : `a ${plan.kind}`} app in ${plan.rootDir === '.' ? 'the repository root' : plan.rootDir}: ${plan.reason}`,
+    );
     const root = resolve(job.sourceDir, plan.rootDir);
     const env = cleanEnv(job.env, { home: this.opts.homeDir ?? join(this.opts.workDir, 'home') });
     const { limits } = this.opts;
@@ -80,11 +82,15 @@ export class LocalBuilder implements Builder {
   private explain(err: unknown): Error {
     if (!(err instanceof UserFacingError)) return err as Error;
     const { limits } = this.opts;
-    if (err.message.startsWith('build timed out')) return new UserFacingError(`build timed out after ${Math.round(limits.timeoutMs / 1000)} s`);
+    if (err.message.startsWith('build timed out'))
+      return new UserFacingError(`build timed out after ${Math.round(limits.timeoutMs / 1000)} s`);
     if (err.message.startsWith('build output exceeded')) {
-      return new UserFacingError(`build output exceeded ${Math.round((limits.maxOutputBytes / 1024 / 1024) * 10) / 10} MiB`);
+      return new UserFacingError(
+        `build output exceeded ${Math.round((limits.maxOutputBytes / 1024 / 1024) * 10) / 10} MiB`,
+      );
     }
-    if (/^`.*` (exited with code|was killed by)/s.test(err.message)) return new UserFacingError(`build failed: ${err.message}`);
+    if (/^`.*` (exited with code|was killed by)/s.test(err.message))
+      return new UserFacingError(`build failed: ${err.message}`);
     return err;
   }
 
@@ -109,7 +115,9 @@ export class LocalBuilder implements Builder {
         await mkdir(join(staging, dirname(STATIC_SERVER_PATH)), { recursive: true });
         await copyFile(staticServerSource(), join(staging, STATIC_SERVER_PATH));
         await packDir(staging, tarball);
-        ctx.log(`Serving ${outputDir === '.' ? 'the site' : `${outputDir}/`} as static files${runPlan.spaFallback ? ' with SPA fallback to index.html' : ''}`);
+        ctx.log(
+          `Serving ${outputDir === '.' ? 'the site' : `${outputDir}/`} as static files${runPlan.spaFallback ? ' with SPA fallback to index.html' : ''}`,
+        );
       }
       const key = artifactKey(job.app, job.commitSha, job.deploymentId);
       const stored = await this.opts.artifacts.putFile(key, tarball);

@@ -1,10 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type EachMessagePayload, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachMessagePayload,
+  type Producer,
+} from 'kafkajs';
 import { errorMessage } from '../../../domain/errors';
 import type { Topic, TopicEvents } from '../../../domain/events';
 import type { EventBus, EventHandler, SubscribeOptions } from '../../../ports/bus';
 import type { Logger } from '../../../services/shared/logger';
-import { asError, backoffMs, kafkaLogCreator, OffsetCommitter, sleep, topicNames, type DeadLetterRecord } from './kafkaSupport';
+import {
+  asError,
+  backoffMs,
+  kafkaLogCreator,
+  OffsetCommitter,
+  sleep,
+  topicNames,
+  type DeadLetterRecord,
+} from './kafkaSupport';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -112,7 +128,11 @@ export class KafkaBus implements EventBus {
           (offsets) => consumer.commitOffsets(offsets),
           // The position is also held in memory and the next commit covers it; after a rebalance or a
           // restart the event comes again and the handler's de-duplication absorbs it.
-          (err) => this.options.logger?.warn('kafka offset commit failed; events may be redelivered', { groupId, error: errorMessage(err) }),
+          (err) =>
+            this.options.logger?.warn('kafka offset commit failed; events may be redelivered', {
+              groupId,
+              error: errorMessage(err),
+            }),
         );
     this.subscriptions.push({ consumer, groupId, ephemeral, committer });
     const joined = new Promise<void>((resolve) => {
@@ -154,7 +174,9 @@ export class KafkaBus implements EventBus {
     if (ephemeral.length > 0 && this.admin) {
       await this.admin
         .then((admin) => admin.deleteGroups(ephemeral))
-        .catch((err: unknown) => this.options.logger?.warn('could not delete fan-out consumer groups', { error: errorMessage(err) }));
+        .catch((err: unknown) =>
+          this.options.logger?.warn('could not delete fan-out consumer groups', { error: errorMessage(err) }),
+        );
     }
     this.closed = true;
     const producer = this.producer;
@@ -200,7 +222,12 @@ export class KafkaBus implements EventBus {
       }
       // Closing: leave the offset where it was, so the group redelivers this event to a live instance.
       if (this.closing) return;
-      if (failure) await this.deadLetter(topic, group, event, failure, attempts, { topic: kafkaTopic, partition, offset: message.offset });
+      if (failure)
+        await this.deadLetter(topic, group, event, failure, attempts, {
+          topic: kafkaTopic,
+          partition,
+          offset: message.offset,
+        });
       committer?.done(kafkaTopic, partition, message.offset);
     } finally {
       clearInterval(beat);
@@ -220,14 +247,34 @@ export class KafkaBus implements EventBus {
     attempts: number,
     source: DeadLetterRecord['source'],
   ): Promise<void> {
-    this.options.logger?.error('event dead-lettered', { topic, group, deploymentId: event?.deploymentId, error: error.message, attempts });
-    const record: DeadLetterRecord = { topic, group, event, error: error.message, attempts, at: new Date().toISOString(), source };
+    this.options.logger?.error('event dead-lettered', {
+      topic,
+      group,
+      deploymentId: event?.deploymentId,
+      error: error.message,
+      attempts,
+    });
+    const record: DeadLetterRecord = {
+      topic,
+      group,
+      event,
+      error: error.message,
+      attempts,
+      at: new Date().toISOString(),
+      source,
+    };
     // If this publish fails the error escapes: the offset stays uncommitted and the event comes again.
-    await this.send(this.names.deadLetter, event?.deploymentId ?? null, JSON.stringify(record), { 'source-topic': topic });
+    await this.send(this.names.deadLetter, event?.deploymentId ?? null, JSON.stringify(record), {
+      'source-topic': topic,
+    });
     if (!event) return;
     for (const notify of this.deadLetterHandlers) {
       await notify(topic, event, error).catch((err: unknown) =>
-        this.options.logger?.error('dead-letter handler failed', { topic, deploymentId: event.deploymentId, error: errorMessage(err) }),
+        this.options.logger?.error('dead-letter handler failed', {
+          topic,
+          deploymentId: event.deploymentId,
+          error: errorMessage(err),
+        }),
       );
     }
   }
@@ -279,7 +326,11 @@ export class KafkaBus implements EventBus {
       if (missing.length === 0) return;
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor })),
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: this.options.partitions,
+          replicationFactor: this.options.replicationFactor,
+        })),
       });
     })().catch((err: unknown) => {
       this.topics = undefined;

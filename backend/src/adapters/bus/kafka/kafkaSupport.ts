@@ -25,15 +25,16 @@ export interface DeadLetterRecord {
  * keeping, and they go to the platform's JSON logger instead of kafkajs' own console format.
  */
 export function kafkaLogCreator(logger: Logger | undefined): logCreator {
-  return () => ({ namespace, level, log }) => {
-    if (!logger) return;
-    const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
-    const entry = { source: 'kafkajs', namespace, ...pickPrintable(fields) };
-    // kafkajs reports each retried request as an error (a coordinator still loading, a broker restarting);
-    // only a consumer crash is one for the platform.
-    if (level === logLevel.ERROR && /crash/i.test(message)) logger.error(message, entry);
-    else if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(message, entry);
-  };
+  return () =>
+    ({ namespace, level, log }) => {
+      if (!logger) return;
+      const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
+      const entry = { source: 'kafkajs', namespace, ...pickPrintable(fields) };
+      // kafkajs reports each retried request as an error (a coordinator still loading, a broker restarting);
+      // only a consumer crash is one for the platform.
+      if (level === logLevel.ERROR && /crash/i.test(message)) logger.error(message, entry);
+      else if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(message, entry);
+    };
 }
 
 /** kafkajs attaches whole request objects to some entries; keep the scalar fields that explain the line. */

@@ -122,7 +122,9 @@ export class DockerRuntime implements Runtime {
   private async doRelease(release: Release, ctx: ReleaseContext): Promise<{ url: string }> {
     const { artifact, plan, app } = release;
     if (artifact.kind !== 'image') {
-      throw new UserFacingError('the Docker runtime runs images: build with the Docker builder (CLOUDSMITH_BUILDER=docker)');
+      throw new UserFacingError(
+        'the Docker runtime runs images: build with the Docker builder (CLOUDSMITH_BUILDER=docker)',
+      );
     }
     appRepository(app);
     this.watchEvents();
@@ -137,10 +139,15 @@ export class DockerRuntime implements Runtime {
     });
     container.follower = follower;
     try {
-      ctx.log(`Started container ${container.name} (${artifact.image}), waiting for it to answer on ${plan.healthPath}`);
+      ctx.log(
+        `Started container ${container.name} (${artifact.image}), waiting for it to answer on ${plan.healthPath}`,
+      );
       let state: ContainerState | undefined;
       const poll = setInterval(() => {
-        this.state(container.id).then((s) => (state = s), () => undefined);
+        this.state(container.id).then(
+          (s) => (state = s),
+          () => undefined,
+        );
       }, STATE_POLL_MS);
       try {
         await waitHealthy(`http://${container.target.host}:${container.target.port}`, {
@@ -157,7 +164,12 @@ export class DockerRuntime implements Runtime {
       follower.stop();
       const reason = await this.failureReason(container, err);
       await this.removeContainer(container.id);
-      if (ctx.signal.aborted) throw new UserFacingError(`the release was cancelled; ${previous ? 'the previous release keeps serving' : 'nothing was started'}`, 409, 'cancelled');
+      if (ctx.signal.aborted)
+        throw new UserFacingError(
+          `the release was cancelled; ${previous ? 'the previous release keeps serving' : 'nothing was started'}`,
+          409,
+          'cancelled',
+        );
       const logs = container.logs.tail(ERROR_LOG_LINES);
       throw new UserFacingError(
         `the new release did not become healthy: ${reason}; ${previous ? 'the previous release keeps serving' : 'no previous release was serving'}.` +
@@ -196,36 +208,60 @@ export class DockerRuntime implements Runtime {
         try {
           const id = await this.options.docker.output(
             [
-              'run', '--detach',
-              '--name', name,
-              '--label', `${APP_LABEL}=${app}`,
-              '--label', `${DEPLOYMENT_LABEL}=${deploymentId}`,
-              '--memory', `${this.options.memoryMb}m`,
-              '--memory-swap', `${this.options.memoryMb}m`,
-              '--cpus', String(this.options.cpus),
-              '--pids-limit', String(this.options.pidsLimit),
-              '--restart', 'on-failure:3',
+              'run',
+              '--detach',
+              '--name',
+              name,
+              '--label',
+              `${APP_LABEL}=${app}`,
+              '--label',
+              `${DEPLOYMENT_LABEL}=${deploymentId}`,
+              '--memory',
+              `${this.options.memoryMb}m`,
+              '--memory-swap',
+              `${this.options.memoryMb}m`,
+              '--cpus',
+              String(this.options.cpus),
+              '--pids-limit',
+              String(this.options.pidsLimit),
+              '--restart',
+              'on-failure:3',
               // A real PID 1 that forwards signals and reaps zombies: `npm start` as PID 1 does neither.
               '--init',
-              '--cap-drop', 'ALL',
-              '--security-opt', 'no-new-privileges',
-              '--log-opt', 'max-size=10m',
-              '--log-opt', 'max-file=2',
-              '--publish', `127.0.0.1:${hostPort}:${port}`,
-              '--env-file', envFile,
+              '--cap-drop',
+              'ALL',
+              '--security-opt',
+              'no-new-privileges',
+              '--log-opt',
+              'max-size=10m',
+              '--log-opt',
+              'max-file=2',
+              '--publish',
+              `127.0.0.1:${hostPort}:${port}`,
+              '--env-file',
+              envFile,
               ...Object.keys(cliEnv).flatMap((k) => ['--env', k]),
               artifact.image,
             ],
             { signal: ctx.signal, env: cliEnv },
           );
-          return { id, name, deploymentId, target: { host: '127.0.0.1', port: hostPort }, logs: new LogBuffer(LOG_LINES), follower: { stop: () => undefined } };
+          return {
+            id,
+            name,
+            deploymentId,
+            target: { host: '127.0.0.1', port: hostPort },
+            logs: new LogBuffer(LOG_LINES),
+            follower: { stop: () => undefined },
+          };
         } catch (err) {
           await this.options.docker.run(['rm', '--force', name]).catch(() => undefined);
           if (!(err instanceof DockerError)) throw err;
           if (ctx.signal.aborted) throw new UserFacingError('the release was cancelled', 409, 'cancelled');
           const portTaken = err.tail.some((l) => /address already in use|port is already allocated/.test(l));
           if (portTaken && attempt < 3) continue;
-          throw new UserFacingError(`the container could not be started: ${err.tail.slice(-5).join(' ') || err.message}`);
+          throw new UserFacingError(
+            `the container could not be started: ${err.tail.slice(-5).join(' ') || err.message}`,
+          );
         }
       }
     } finally {
@@ -238,13 +274,17 @@ export class DockerRuntime implements Runtime {
     const state = await this.state(container.id).catch(() => undefined);
     if (state?.OOMKilled) return `the app was killed for exceeding its memory limit of ${this.options.memoryMb} MB`;
     if (err instanceof HealthCheckError && err.failure === 'exited') {
-      return state && !state.Running ? `the app exited with code ${state.ExitCode} before it became healthy` : 'the app exited and was restarted before it became healthy';
+      return state && !state.Running
+        ? `the app exited with code ${state.ExitCode} before it became healthy`
+        : 'the app exited and was restarted before it became healthy';
     }
     return errorMessage(err);
   }
 
   private async state(id: string): Promise<ContainerState> {
-    return JSON.parse(await this.options.docker.output(['inspect', '--format', '{{json .State}}', id])) as ContainerState;
+    return JSON.parse(
+      await this.options.docker.output(['inspect', '--format', '{{json .State}}', id]),
+    ) as ContainerState;
   }
 
   /**
@@ -254,7 +294,21 @@ export class DockerRuntime implements Runtime {
   private watchEvents(): void {
     if (this.events) return;
     const events = this.options.docker.follow(
-      ['events', '--format', '{{json .}}', '--filter', 'type=container', '--filter', 'event=oom', '--filter', 'event=die', '--filter', 'event=start', '--filter', `label=${APP_LABEL}`],
+      [
+        'events',
+        '--format',
+        '{{json .}}',
+        '--filter',
+        'type=container',
+        '--filter',
+        'event=oom',
+        '--filter',
+        'event=die',
+        '--filter',
+        'event=start',
+        '--filter',
+        `label=${APP_LABEL}`,
+      ],
       (line) => {
         let event: { id?: string; status?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } };
         try {
@@ -267,14 +321,21 @@ export class DockerRuntime implements Runtime {
         if (!live || event.id !== live.id) return;
         const action = event.Action ?? event.status;
         if (action === 'oom') {
-          live.logs.push(`[cloudsmith] the app was killed for exceeding its memory limit of ${this.options.memoryMb} MB`);
+          live.logs.push(
+            `[cloudsmith] the app was killed for exceeding its memory limit of ${this.options.memoryMb} MB`,
+          );
         } else if (action === 'die') {
-          live.logs.push(`[cloudsmith] the app exited with code ${event.Actor?.Attributes?.exitCode ?? 'unknown'}; the engine restarts it up to 3 times`);
+          live.logs.push(
+            `[cloudsmith] the app exited with code ${event.Actor?.Attributes?.exitCode ?? 'unknown'}; the engine restarts it up to 3 times`,
+          );
         } else if (action === 'start') {
           // `logs --follow` ends with the container's previous run; follow the new one from now on.
           live.follower.stop();
           live.logs.push('[cloudsmith] the app was restarted');
-          live.follower = this.options.docker.follow(['logs', '--follow', '--since', String(Math.floor(Date.now() / 1000)), live.id], (l) => live.logs.push(l));
+          live.follower = this.options.docker.follow(
+            ['logs', '--follow', '--since', String(Math.floor(Date.now() / 1000)), live.id],
+            (l) => live.logs.push(l),
+          );
         }
       },
     );
@@ -286,7 +347,9 @@ export class DockerRuntime implements Runtime {
   }
 
   private async removeContainers(app: string, keep: (id: string) => boolean): Promise<number> {
-    const ids = (await this.options.docker.output(['ps', '--all', '--quiet', '--no-trunc', ...appFilter(app)])).split('\n').filter(Boolean);
+    const ids = (await this.options.docker.output(['ps', '--all', '--quiet', '--no-trunc', ...appFilter(app)]))
+      .split('\n')
+      .filter(Boolean);
     const doomed = ids.filter(keep);
     await Promise.all(doomed.map((id) => this.removeContainer(id)));
     return doomed.length;
@@ -310,7 +373,10 @@ export class DockerRuntime implements Runtime {
   }
 }
 
-function splitEnv(env: Record<string, string>, ctx: ReleaseContext): { fileEnv: Array<[string, string]>; cliEnv: Record<string, string> } {
+function splitEnv(
+  env: Record<string, string>,
+  ctx: ReleaseContext,
+): { fileEnv: Array<[string, string]>; cliEnv: Record<string, string> } {
   const fileEnv: Array<[string, string]> = [];
   const cliEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
@@ -321,7 +387,9 @@ function splitEnv(env: Record<string, string>, ctx: ReleaseContext): { fileEnv: 
     } else if (!CLI_RESERVED.test(key)) {
       cliEnv[key] = value;
     } else {
-      ctx.log(`note: the env var ${key} has a multi-line value and a reserved name, so it is not passed to the container`);
+      ctx.log(
+        `note: the env var ${key} has a multi-line value and a reserved name, so it is not passed to the container`,
+      );
     }
   }
   return { fileEnv, cliEnv };

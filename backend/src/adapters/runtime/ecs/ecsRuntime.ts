@@ -147,7 +147,8 @@ export class EcsRuntime implements Runtime {
       ['CLOUDSMITH_VPC_ID', ecs.vpcId],
       ['CLOUDSMITH_ECS_SUBNETS', ecs.subnets.join(',')],
     ].filter(([, v]) => !v);
-    if (missing.length) throw new Error(`the ECS runtime needs ${missing.map(([k]) => k).join(', ')} (see terraform outputs)`);
+    if (missing.length)
+      throw new Error(`the ECS runtime needs ${missing.map(([k]) => k).join(', ')} (see terraform outputs)`);
     return new EcsRuntime({
       region: config.aws.region,
       endpoint: config.aws.endpoint,
@@ -217,7 +218,8 @@ export class EcsRuntime implements Runtime {
       // Stable is not enough: when the new tasks keep failing, the circuit breaker rolls back and the service
       // settles, stable, on the previous revision.
       const settled = await this.describeService(names.service);
-      if (settled?.taskDefinition !== taskDefinitionArn) failure = `ECS rolled the service back to ${settled?.taskDefinition ?? 'nothing'}`;
+      if (settled?.taskDefinition !== taskDefinitionArn)
+        failure = `ECS rolled the service back to ${settled?.taskDefinition ?? 'nothing'}`;
     } catch (err) {
       // A timeout or cancel leaves the rollout half done: put the previous revision back by hand.
       if (previous) await this.updateTaskDefinition(names.service, previous).catch(() => undefined);
@@ -277,7 +279,11 @@ export class EcsRuntime implements Runtime {
     const names = ecsNames(app, this.options.cluster);
     try {
       await this.scaling.send(
-        new DeregisterScalableTargetCommand({ ServiceNamespace: 'ecs', ResourceId: names.scalableResource, ScalableDimension: 'ecs:service:DesiredCount' }),
+        new DeregisterScalableTargetCommand({
+          ServiceNamespace: 'ecs',
+          ResourceId: names.scalableResource,
+          ScalableDimension: 'ecs:service:DesiredCount',
+        }),
       );
     } catch (err) {
       // "No scalable target found" comes back as a ValidationException.
@@ -286,7 +292,9 @@ export class EcsRuntime implements Runtime {
     const rule = await this.findRule(app);
     if (rule?.RuleArn) await this.elb.send(new DeleteRuleCommand({ RuleArn: rule.RuleArn }));
     if (await this.describeService(names.service)) {
-      await this.ecs.send(new DeleteServiceCommand({ cluster: this.options.cluster, service: names.service, force: true }));
+      await this.ecs.send(
+        new DeleteServiceCommand({ cluster: this.options.cluster, service: names.service, force: true }),
+      );
     }
     const tg = await this.findTargetGroup(names.targetGroup);
     if (tg) await this.elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg }));
@@ -305,7 +313,9 @@ export class EcsRuntime implements Runtime {
   private async resolveImage(artifact: ArtifactRef): Promise<string> {
     if (artifact.kind === 'tarball') {
       if (!this.options.runnerImage) {
-        throw new UserFacingError('the ECS runtime needs a container image: build with the docker builder, or set CLOUDSMITH_ECS_RUNNER_IMAGE to run tarball artifacts');
+        throw new UserFacingError(
+          'the ECS runtime needs a container image: build with the docker builder, or set CLOUDSMITH_ECS_RUNNER_IMAGE to run tarball artifacts',
+        );
       }
       return this.options.runnerImage;
     }
@@ -314,7 +324,9 @@ export class EcsRuntime implements Runtime {
     if (!ecr) return artifact.image;
     const [, registryId, , repositoryName, tag = 'latest'] = ecr;
     try {
-      const res = await this.ecr.send(new DescribeImagesCommand({ registryId, repositoryName, imageIds: [{ imageTag: tag }] }));
+      const res = await this.ecr.send(
+        new DescribeImagesCommand({ registryId, repositoryName, imageIds: [{ imageTag: tag }] }),
+      );
       const digest = res.imageDetails?.[0]?.imageDigest;
       return digest ? `${withoutTag(artifact.image)}@${digest}` : artifact.image;
     } catch (err) {
@@ -474,7 +486,11 @@ export class EcsRuntime implements Runtime {
         desiredCount: this.options.minTasks,
         launchType: 'FARGATE',
         networkConfiguration: {
-          awsvpcConfiguration: { subnets: this.options.subnets, securityGroups: this.options.securityGroups, assignPublicIp: 'DISABLED' },
+          awsvpcConfiguration: {
+            subnets: this.options.subnets,
+            securityGroups: this.options.securityGroups,
+            assignPublicIp: 'DISABLED',
+          },
         },
         loadBalancers: [{ targetGroupArn, containerName: CONTAINER, containerPort: this.port }],
         healthCheckGracePeriodSeconds: 15,
@@ -487,11 +503,29 @@ export class EcsRuntime implements Runtime {
 
   private async ensureScaling(app: string): Promise<void> {
     const names = ecsNames(app, this.options.cluster);
-    const target = { ServiceNamespace: 'ecs' as const, ResourceId: names.scalableResource, ScalableDimension: 'ecs:service:DesiredCount' as const };
-    await this.scaling.send(new RegisterScalableTargetCommand({ ...target, MinCapacity: this.options.minTasks, MaxCapacity: this.options.maxTasks }));
+    const target = {
+      ServiceNamespace: 'ecs' as const,
+      ResourceId: names.scalableResource,
+      ScalableDimension: 'ecs:service:DesiredCount' as const,
+    };
+    await this.scaling.send(
+      new RegisterScalableTargetCommand({
+        ...target,
+        MinCapacity: this.options.minTasks,
+        MaxCapacity: this.options.maxTasks,
+      }),
+    );
     const policies = [
-      { PolicyName: names.cpuPolicy, metric: 'ECSServiceAverageCPUUtilization' as const, value: this.options.cpuTargetPercent ?? 60 },
-      { PolicyName: names.memoryPolicy, metric: 'ECSServiceAverageMemoryUtilization' as const, value: this.options.memoryTargetPercent ?? 75 },
+      {
+        PolicyName: names.cpuPolicy,
+        metric: 'ECSServiceAverageCPUUtilization' as const,
+        value: this.options.cpuTargetPercent ?? 60,
+      },
+      {
+        PolicyName: names.memoryPolicy,
+        metric: 'ECSServiceAverageMemoryUtilization' as const,
+        value: this.options.memoryTargetPercent ?? 75,
+      },
     ];
     for (const p of policies) {
       await this.scaling.send(
@@ -536,8 +570,13 @@ export class EcsRuntime implements Runtime {
   private async failureReason(service: string): Promise<string> {
     try {
       const s = await this.describeService(service);
-      const events = (s?.events ?? []).slice(0, 3).map((e) => e.message).filter(Boolean);
-      const stopped = await this.ecs.send(new ListTasksCommand({ cluster: this.options.cluster, serviceName: service, desiredStatus: 'STOPPED' }));
+      const events = (s?.events ?? [])
+        .slice(0, 3)
+        .map((e) => e.message)
+        .filter(Boolean);
+      const stopped = await this.ecs.send(
+        new ListTasksCommand({ cluster: this.options.cluster, serviceName: service, desiredStatus: 'STOPPED' }),
+      );
       const arns = (stopped.taskArns ?? []).slice(0, 3);
       const reasons: string[] = [];
       if (arns.length) {
@@ -555,7 +594,9 @@ export class EcsRuntime implements Runtime {
   }
 
   private async describeService(service: string): Promise<Service | undefined> {
-    const res = await this.ecs.send(new DescribeServicesCommand({ cluster: this.options.cluster, services: [service] }));
+    const res = await this.ecs.send(
+      new DescribeServicesCommand({ cluster: this.options.cluster, services: [service] }),
+    );
     const found = res.services?.find((s) => s.serviceName === service);
     return found && found.status !== 'INACTIVE' ? found : undefined;
   }
@@ -565,9 +606,13 @@ export class EcsRuntime implements Runtime {
     const out: string[] = [];
     let nextToken: string | undefined;
     do {
-      const res = await this.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', sort: 'ASC', nextToken }));
+      const res = await this.ecs.send(
+        new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', sort: 'ASC', nextToken }),
+      );
       // familyPrefix matches prefixes: keep only this exact family.
-      out.push(...(res.taskDefinitionArns ?? []).filter((arn) => arn.split('/').pop()?.replace(/:\d+$/, '') === family));
+      out.push(
+        ...(res.taskDefinitionArns ?? []).filter((arn) => arn.split('/').pop()?.replace(/:\d+$/, '') === family),
+      );
       nextToken = res.nextToken;
     } while (nextToken);
     const revision = (arn: string) => Number(arn.split(':').pop());
@@ -588,7 +633,9 @@ export class EcsRuntime implements Runtime {
     const out: Rule[] = [];
     let marker: string | undefined;
     do {
-      const res = await this.elb.send(new DescribeRulesCommand({ ListenerArn: this.options.listenerArn, Marker: marker }));
+      const res = await this.elb.send(
+        new DescribeRulesCommand({ ListenerArn: this.options.listenerArn, Marker: marker }),
+      );
       out.push(...(res.Rules ?? []));
       marker = res.NextMarker;
     } while (marker);

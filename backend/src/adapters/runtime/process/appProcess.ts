@@ -95,7 +95,9 @@ export class AppProcess {
       // A missing executable or cwd: the process never existed, so no 'exit' follows.
       if (child.pid === undefined) {
         this.startFailed = true;
-        finish(`could not be started: ${command}: ${err.code === 'ENOENT' ? 'command not found' : err.code ?? err.message}`);
+        finish(
+          `could not be started: ${command}: ${err.code === 'ENOENT' ? 'command not found' : (err.code ?? err.message)}`,
+        );
       }
     });
     child.on('exit', (code, signal) => {

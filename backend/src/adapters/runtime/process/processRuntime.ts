@@ -134,12 +134,20 @@ export class ProcessRuntime implements Runtime {
         restart: this.restart,
         graceMs: this.opts.stopGraceMs ?? 5000,
       });
-      ctx.log(`Starting \`${plan.start.join(' ')}\` on port ${port}; waiting for HTTP health on ${plan.healthPath || '/'}`, 'deploy');
+      ctx.log(
+        `Starting \`${plan.start.join(' ')}\` on port ${port}; waiting for HTTP health on ${plan.healthPath || '/'}`,
+        'deploy',
+      );
       this.starting.add(proc);
       proc.start();
       const started = proc;
       try {
-        await waitHealthy(`http://127.0.0.1:${port}`, { timeoutMs: this.opts.healthTimeoutMs, signal, path: plan.healthPath, isAlive: () => started.alive });
+        await waitHealthy(`http://127.0.0.1:${port}`, {
+          timeoutMs: this.opts.healthTimeoutMs,
+          signal,
+          path: plan.healthPath,
+          isAlive: () => started.alive,
+        });
       } catch (err) {
         throw this.unhealthy(err, started, logs, previous !== undefined, signal);
       }
@@ -177,9 +185,12 @@ export class ProcessRuntime implements Runtime {
       return new UserFacingError(`the release was cancelled before it became healthy; ${fallback}`);
     }
     if (!(err instanceof HealthCheckError)) return err instanceof Error ? err : new Error(errorMessage(err));
-    const reason = err.failure !== 'exited' ? err.message
-      : proc.startFailed ? `the app ${proc.exitReason}`
-      : `the app ${proc.exitReason ?? 'exited'} before it became healthy`;
+    const reason =
+      err.failure !== 'exited'
+        ? err.message
+        : proc.startFailed
+          ? `the app ${proc.exitReason}`
+          : `the app ${proc.exitReason ?? 'exited'} before it became healthy`;
     const lines = logs.tail(LAST_LINES_IN_ERROR);
     return new UserFacingError(
       `the new release did not become healthy within ${formatSeconds(this.opts.healthTimeoutMs)} (${reason}); ${fallback}. ` +
@@ -187,12 +198,20 @@ export class ProcessRuntime implements Runtime {
     );
   }
 
-  private async unpack(key: string, sha256: string, dir: string, ctx: ReleaseContext, signal: AbortSignal): Promise<void> {
+  private async unpack(
+    key: string,
+    sha256: string,
+    dir: string,
+    ctx: ReleaseContext,
+    signal: AbortSignal,
+  ): Promise<void> {
     const tarball = `${dir}.tar.gz`;
     try {
       ctx.log('Downloading the artifact', 'deploy');
       await this.opts.artifacts.getFile(key, tarball, sha256).catch((err: unknown) => {
-        throw err instanceof UserFacingError ? err : new UserFacingError(`could not download the release's artifact: ${errorMessage(err)}`);
+        throw err instanceof UserFacingError
+          ? err
+          : new UserFacingError(`could not download the release's artifact: ${errorMessage(err)}`);
       });
       throwIfCancelled(signal);
       await unpackTarball(tarball, dir);
@@ -220,7 +239,9 @@ export class ProcessRuntime implements Runtime {
     const liveDir = this.live.get(app)?.dir;
     const entries = await readdir(appDir, { withFileTypes: true });
     const dirs = await Promise.all(
-      entries.filter((e) => e.isDirectory()).map(async (e) => ({ path: join(appDir, e.name), mtime: (await stat(join(appDir, e.name))).mtimeMs })),
+      entries
+        .filter((e) => e.isDirectory())
+        .map(async (e) => ({ path: join(appDir, e.name), mtime: (await stat(join(appDir, e.name))).mtimeMs })),
     );
     dirs.sort((a, b) => b.mtime - a.mtime);
     const kept = new Set(dirs.slice(0, keep).map((d) => d.path));
@@ -267,6 +288,7 @@ async function workdirIn(dir: string, workdir: string): Promise<string> {
     throw new UserFacingError(`the run plan's workdir "${workdir}" points outside the release`);
   }
   const info = await stat(cwd).catch(() => undefined);
-  if (!info?.isDirectory()) throw new UserFacingError(`the run plan's workdir "${workdir}" is not a directory in the artifact`);
+  if (!info?.isDirectory())
+    throw new UserFacingError(`the run plan's workdir "${workdir}" is not a directory in the artifact`);
   return cwd;
 }

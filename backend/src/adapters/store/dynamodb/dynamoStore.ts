@@ -160,7 +160,9 @@ export class DynamoStore implements Store {
   }
 
   async getApp(name: string): Promise<App | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.table('apps'), Key: { name }, ConsistentRead: true }));
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.table('apps'), Key: { name }, ConsistentRead: true }),
+    );
     return res.Item as App | undefined;
   }
 
@@ -207,7 +209,9 @@ export class DynamoStore implements Store {
   }
 
   async getDeployment(id: string): Promise<Deployment | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.table('deployments'), Key: { id }, ConsistentRead: true }));
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.table('deployments'), Key: { id }, ConsistentRead: true }),
+    );
     return res.Item as Deployment | undefined;
   }
 
@@ -305,7 +309,11 @@ export class DynamoStore implements Store {
   ): Promise<Deployment | undefined> {
     const names: Record<string, string> = { '#updatedAt': 'updatedAt', ...extra.names };
     const values: Record<string, unknown> = { ':now': new Date().toISOString(), ...extra.values };
-    const sets = [...(extra.set ? [extra.set] : []), '#updatedAt = :now', ...setClause({ ...patch, updatedAt: undefined }, names, values)];
+    const sets = [
+      ...(extra.set ? [extra.set] : []),
+      '#updatedAt = :now',
+      ...setClause({ ...patch, updatedAt: undefined }, names, values),
+    ];
     try {
       const res = await this.doc.send(
         new UpdateCommand({
@@ -378,7 +386,9 @@ export class DynamoStore implements Store {
   // ---- env
 
   async getEnv(app: string): Promise<Record<string, string>> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.table('env'), Key: { app }, ConsistentRead: true }));
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.table('env'), Key: { app }, ConsistentRead: true }),
+    );
     return { ...((res.Item?.vars as Record<string, string> | undefined) ?? {}) };
   }
 
@@ -446,7 +456,11 @@ export class DynamoStore implements Store {
         AttributeDefinitions: attrDefs(spec),
         KeySchema: keySchema(spec.hash, spec.range),
         GlobalSecondaryIndexes: spec.indexes.length
-          ? spec.indexes.map((idx) => ({ IndexName: idx.name, KeySchema: keySchema(idx.hash, idx.range), Projection: { ProjectionType: 'ALL' } }))
+          ? spec.indexes.map((idx) => ({
+              IndexName: idx.name,
+              KeySchema: keySchema(idx.hash, idx.range),
+              Projection: { ProjectionType: 'ALL' },
+            }))
           : undefined,
       };
       try {
@@ -456,11 +470,17 @@ export class DynamoStore implements Store {
         if (awsErrorName(createErr) !== 'ResourceInUseException') throw createErr;
       }
     }
-    await waitUntilTableExists({ client: this.client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: name });
+    await waitUntilTableExists(
+      { client: this.client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 },
+      { TableName: name },
+    );
     if (spec.ttlAttribute) {
       try {
         await this.client.send(
-          new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute } }),
+          new UpdateTimeToLiveCommand({
+            TableName: name,
+            TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute },
+          }),
         );
       } catch (err) {
         // Enabling twice (a concurrent boot) is refused with a ValidationException; TTL is on either way.

@@ -62,7 +62,14 @@ export const TABLES: readonly TableSpec[] = [
   // line. The head item at seq 0 holds the counter that hands out seq numbers.
   { id: 'logs', suffix: 'logs', hash: S('deploymentId'), range: N('seq'), indexes: [] },
   { id: 'env', suffix: 'env', hash: S('app'), indexes: [] },
-  { id: 'processed', suffix: 'processed', hash: S('consumer'), range: S('eventId'), indexes: [], ttlAttribute: 'expiresAt' },
+  {
+    id: 'processed',
+    suffix: 'processed',
+    hash: S('consumer'),
+    range: S('eventId'),
+    indexes: [],
+    ttlAttribute: 'expiresAt',
+  },
 ];
 
 export function tableName(prefix: string, id: TableId): string {

@@ -1,7 +1,14 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { allowedPredecessors, type App, type Deployment, type DeploymentStatus, type LogLine, type Stage } from '../../../domain/deployment';
+import {
+  allowedPredecessors,
+  type App,
+  type Deployment,
+  type DeploymentStatus,
+  type LogLine,
+  type Stage,
+} from '../../../domain/deployment';
 import type { DeploymentPatch, DeploymentQuery, NewLogLine, Store } from '../../../ports/store';
 import { SCHEMA } from './schema';
 
@@ -152,7 +159,9 @@ function prepare(db: Database.Database) {
     ),
     getApp: db.prepare<[string], AppRow>('SELECT * FROM apps WHERE name = ?'),
     listApps: db.prepare<[string], AppRow>('SELECT * FROM apps WHERE owner_id = ? ORDER BY created_at, name'),
-    listLiveApps: db.prepare<[], AppRow>('SELECT * FROM apps WHERE live_deployment_id IS NOT NULL ORDER BY created_at, name'),
+    listLiveApps: db.prepare<[], AppRow>(
+      'SELECT * FROM apps WHERE live_deployment_id IS NOT NULL ORDER BY created_at, name',
+    ),
     deleteApp: db.prepare<[string]>('DELETE FROM apps WHERE name = ?'),
     deleteEnv: db.prepare<[string]>('DELETE FROM env WHERE app = ?'),
 
@@ -179,7 +188,9 @@ function prepare(db: Database.Database) {
     ),
     update: db.prepare<[PatchParams], DeploymentRow>(`UPDATE deployments SET ${PATCH_SET} WHERE id = @id RETURNING *`),
 
-    lastSeq: db.prepare<[string], { seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM logs WHERE deployment_id = ?'),
+    lastSeq: db.prepare<[string], { seq: number }>(
+      'SELECT coalesce(max(seq), 0) AS seq FROM logs WHERE deployment_id = ?',
+    ),
     insertLog: db.prepare<[string, number, string, Stage, string]>(
       'INSERT INTO logs (deployment_id, seq, ts, stage, text) VALUES (?, ?, ?, ?, ?)',
     ),
@@ -232,7 +243,10 @@ export class SqliteStore implements Store {
       stmts.deleteEnv.run(name);
     });
     // IMMEDIATE takes the write lock before reading max(seq): two processes can't both pick the same next seq.
-    this.tx = { appendLogs: (id, lines) => append.immediate(id, lines), deleteApp: (name) => deleteApp.immediate(name) };
+    this.tx = {
+      appendLogs: (id, lines) => append.immediate(id, lines),
+      deleteApp: (name) => deleteApp.immediate(name),
+    };
     this.db = db;
     this.stmts = stmts;
   }
@@ -307,7 +321,8 @@ export class SqliteStore implements Store {
 
   async listDeployments(q: DeploymentQuery): Promise<Deployment[]> {
     const list = this.s.listDeployments;
-    const stmt = q.repo !== undefined ? (q.app !== undefined ? list.both : list.repo) : q.app !== undefined ? list.app : list.all;
+    const stmt =
+      q.repo !== undefined ? (q.app !== undefined ? list.both : list.repo) : q.app !== undefined ? list.app : list.all;
     const params: ListParams = { owner_id: q.ownerId, limit: q.limit ?? -1 };
     if (q.repo !== undefined) params.repo = q.repo;
     if (q.app !== undefined) params.app = q.app;
@@ -335,7 +350,9 @@ export class SqliteStore implements Store {
   }
 
   async readLogs(deploymentId: string, sinceSeq: number, limit?: number): Promise<LogLine[]> {
-    return this.s.readLogs.all(deploymentId, sinceSeq, limit ?? -1).map((r) => ({ seq: r.seq, ts: r.ts, stage: r.stage, text: r.text }));
+    return this.s.readLogs
+      .all(deploymentId, sinceSeq, limit ?? -1)
+      .map((r) => ({ seq: r.seq, ts: r.ts, stage: r.stage, text: r.text }));
   }
 
   async getEnv(app: string): Promise<Record<string, string>> {

@@ -1,0 +1,40 @@
+// One lint for every JS/TS file of the project: typescript-eslint's strict type-checked rules, Prettier for layout.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/out/**',
+      '.cache/**',
+      '**/.cloudsmith/**',
+      'backend/test/fixtures/**',
+      'backend/test/kafka/fixtures/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      globals: { ...globals.node },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.mjs', '*/*.mjs', 'scripts/*.js', 'backend/bin/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // Template literals with numbers are how every log line here is written.
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      // Port methods are async by contract even when an adapter has nothing to await.
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);
