@@ -101,9 +101,7 @@ export async function buildFiles(
 }
 
 /** A reverse proxy on a loopback port in front of `routes`, as the platform runs it. */
-export async function startProxy(
-  routes: RouteTable,
-): Promise<{
+export async function startProxy(routes: RouteTable): Promise<{
   port: number;
   fetchApp(app: string, path?: string): Promise<{ status: number; body: string }>;
   close(): Promise<void>;

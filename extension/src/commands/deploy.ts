@@ -27,33 +27,27 @@ async function resolveRequest(s: Services, arg?: TreeNode | DeployRequest): Prom
   if (local) return { repo: local.repo, ref: local.branch };
 
   const repo = await s.ui.pick(
-    s.tree
-      .listRepos()
-      .then((repos) =>
-        repos.map((r: RepoInfo) => ({
-          label: r.fullName,
-          description: r.private ? 'private' : undefined,
-          detail: r.description ?? undefined,
-          value: r,
-        })),
-      ),
+    s.tree.listRepos().then((repos) =>
+      repos.map((r: RepoInfo) => ({
+        label: r.fullName,
+        description: r.private ? 'private' : undefined,
+        detail: r.description ?? undefined,
+        value: r,
+      })),
+    ),
     { title: 'CloudSmith: Deploy — repository', placeHolder: 'Choose the repository to deploy' },
   );
   if (!repo) return undefined;
   const branch = await s.ui.pick(
-    s.github
-      .branches(repo.value.fullName)
-      .then((names) =>
-        [...names]
-          .sort((a, b) =>
-            a === repo.value.defaultBranch ? -1 : b === repo.value.defaultBranch ? 1 : a.localeCompare(b),
-          )
-          .map((name) => ({
-            label: name,
-            description: name === repo.value.defaultBranch ? 'default branch' : undefined,
-            value: name,
-          })),
-      ),
+    s.github.branches(repo.value.fullName).then((names) =>
+      [...names]
+        .sort((a, b) => (a === repo.value.defaultBranch ? -1 : b === repo.value.defaultBranch ? 1 : a.localeCompare(b)))
+        .map((name) => ({
+          label: name,
+          description: name === repo.value.defaultBranch ? 'default branch' : undefined,
+          value: name,
+        })),
+    ),
     { title: `CloudSmith: Deploy ${repo.value.fullName} — branch`, placeHolder: 'Choose the branch to deploy' },
   );
   if (!branch) return undefined;
