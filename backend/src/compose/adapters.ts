@@ -119,9 +119,8 @@ export function createRuntime(config: Config, deps: RuntimeDeps): Runtime {
       return DockerRuntime.fromConfig(config, { routes: deps.routes, urlFor: deps.urlFor });
     }
     case 'ecs': {
-      const { EcsRuntime } =
-        require('../adapters/runtime/ecs/ecsRuntime') as typeof import('../adapters/runtime/ecs/ecsRuntime');
-      return EcsRuntime.fromConfig(config);
+      const { ecsRuntimeFromConfig } = require('./ecs') as typeof import('./ecs');
+      return ecsRuntimeFromConfig(config);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { S3ArtifactStore } from '../adapters/artifacts/s3/s3ArtifactStore';
 import { KafkaBus } from '../adapters/bus/kafka/kafkaBus';
 import { MemoryBus } from '../adapters/bus/memory/memoryBus';
-import { EcsRuntime } from '../adapters/runtime/ecs/ecsRuntime';
+import { ecsRuntimeFromConfig } from '../compose/ecs';
 import { DynamoStore } from '../adapters/store/dynamodb/dynamoStore';
 import { loadConfig, type Config } from '../config';
 import type { RunPlan } from '../domain/deployment';
@@ -147,7 +147,7 @@ export function depsFromConfig(config: Config): ArtifactUploadedDeps {
     log: new DeploymentLog(store, bus),
     logger,
     cancellations: new Cancellations(),
-    runtime: EcsRuntime.fromConfig(config),
+    runtime: ecsRuntimeFromConfig(config),
     sealer: new Sealer(config.secretKey),
     artifacts: new S3ArtifactStore({
       region: config.aws.region,
