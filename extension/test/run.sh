@@ -41,10 +41,9 @@ step "vsce package" timeout 120 "$bin/vsce" package --no-dependencies --out dist
 if [ -f dist/cloudsmith.vsix ]; then echo "extension: $(du -k dist/cloudsmith.vsix | cut -f1) KB vsix, bundle $(du -k dist/extension.js | cut -f1) KB"; fi
 
 echo "=== extension: end to end (code-server + Chromium)"
-if [ -z "${CLOUDSMITH_TEST_VSCODE:-}" ]; then
-  echo "extension: e2e skipped: CLOUDSMITH_TEST_VSCODE is unset (run scripts/vscode-e2e.sh up, then eval \"\$(scripts/vscode-e2e.sh env)\")"
-  skip=$((skip + 1))
-elif [ ! -f dist/cloudsmith.vsix ]; then
+# Without code-server the suite itself decides: each of its tests pending when vscode-e2e is named in
+# CLOUDSMITH_TEST_SKIP (off CI), a failure otherwise (backend/test/peers.ts).
+if [ -n "${CLOUDSMITH_TEST_VSCODE:-}" ] && [ ! -f dist/cloudsmith.vsix ]; then
   echo "extension: e2e not run: no .vsix"
   fail=$((fail + 1))
 else

@@ -27,6 +27,7 @@ import { EcsRuntime, ecsNames, type EcsRuntimeOptions } from '../../src/adapters
 import type { RunPlan } from '../../src/domain/deployment';
 import type { Release } from '../../src/ports/runtime';
 import { awsSettings, createMotoNetwork, motoEndpoint, SKIP_MESSAGE, uniqueName } from './motoEnv';
+import { missingPeer } from '../peers';
 
 const plan: RunPlan = { kind: 'node', start: ['npm', 'start'], workdir: '.', healthPath: '/healthz' };
 const ctx = { signal: new AbortController().signal, log: (_text: string) => undefined };
@@ -52,10 +53,7 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
   let firstRevision = '';
 
   before(async function () {
-    if (!endpoint) {
-      console.log(`  skipped: ${SKIP_MESSAGE}`);
-      this.skip();
-    }
+    if (!endpoint) missingPeer(this, 'moto', SKIP_MESSAGE);
     const network = await createMotoNetwork(endpoint);
     options = { ...awsSettings(endpoint), ...network };
     runtime = new EcsRuntime(options);

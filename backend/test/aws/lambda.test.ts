@@ -25,6 +25,7 @@ import { Cancellations } from '../../src/services/shared/cancellations';
 import { DeploymentLog } from '../../src/services/shared/deploymentLog';
 import type { Logger } from '../../src/services/shared/logger';
 import { awsSettings, createMotoNetwork, motoEndpoint, SKIP_MESSAGE, uniqueName } from './motoEnv';
+import { missingPeer } from '../peers';
 
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -69,10 +70,7 @@ describe('Lambda artifact-uploaded against moto (S3 event → Docksage release o
   const plan: RunPlan = { kind: 'node', start: ['npm', 'start'], workdir: '.', healthPath: '/' };
 
   before(async function () {
-    if (!endpoint) {
-      console.log(`  skipped: ${SKIP_MESSAGE}`);
-      this.skip();
-    }
+    if (!endpoint) missingPeer(this, 'moto', SKIP_MESSAGE);
     options = {
       ...awsSettings(endpoint),
       ...(await createMotoNetwork(endpoint)),

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsClientConfig, type AwsSettings } from '../../src/adapters/aws/clients';
 import type { EcsRuntimeOptions } from '../../src/adapters/runtime/ecs/ecsRuntime';
+import { requirePeer } from '../peers';
 
 /** The moto endpoint from scripts/moto.sh (`eval "$(scripts/moto.sh env)"`), or undefined when the AWS tests should skip. */
 export function motoEndpoint(): string | undefined {
@@ -16,6 +17,11 @@ export function motoEndpoint(): string | undefined {
 
 export const SKIP_MESSAGE =
   'CLOUDSMITH_TEST_AWS_ENDPOINT is unset: run `bash scripts/moto.sh up && eval "$(bash scripts/moto.sh env)"` to run the AWS tests';
+
+/** `before` hook body: the moto endpoint; without one the suite fails, or skips when moto is in CLOUDSMITH_TEST_SKIP. */
+export function requireMoto(ctx: Mocha.Context): string {
+  return requirePeer(ctx, 'moto', motoEndpoint(), SKIP_MESSAGE);
+}
 
 export function awsSettings(endpoint: string): AwsSettings {
   return { region: 'us-east-1', endpoint };

@@ -17,6 +17,7 @@ import { ecsNames } from '../../src/adapters/runtime/ecs/ecsRuntime';
 import { dockerTestEnv, SKIP_MESSAGE as DOCKER_SKIP } from '../docker/helpers';
 import { World } from '../helpers/world';
 import { awsSettings, createMotoNetwork, motoEndpoint, SKIP_MESSAGE, uniqueName } from './motoEnv';
+import { missingPeer } from '../peers';
 
 /**
  * The whole pipeline with the AWS adapters: store=dynamodb, artifacts=s3, runtime=ecs, through startPlatform and the
@@ -39,10 +40,7 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
   const runnerImage = 'public.ecr.aws/cloudsmith/runner:1';
 
   before(async function () {
-    if (!endpoint) {
-      console.log(`  skipped: ${SKIP_MESSAGE}`);
-      this.skip();
-    }
+    if (!endpoint) missingPeer(this, 'moto', SKIP_MESSAGE);
     network = await createMotoNetwork(endpoint);
     const config = awsClientConfig(awsSettings(endpoint));
     ecs = new ECSClient(config);
@@ -201,10 +199,8 @@ describe('e2e: docker-built image deployed on ECS against moto', function () {
   let ecs: ECSClient;
 
   before(async function () {
-    if (!endpoint || !docker) {
-      console.log(`  skipped: ${!endpoint ? SKIP_MESSAGE : DOCKER_SKIP}`);
-      this.skip();
-    }
+    if (!endpoint) missingPeer(this, 'moto', SKIP_MESSAGE);
+    if (!docker) missingPeer(this, 'docker', DOCKER_SKIP);
     network = await createMotoNetwork(endpoint);
     ecs = new ECSClient(awsClientConfig(awsSettings(endpoint)));
     world = await World.start({

@@ -8,6 +8,7 @@ import { packDir } from '../../src/archive/tarball';
 import { artifactKey } from '../../src/ports/artifacts';
 import { freePort, waitHealthy } from '../../src/runtime/health';
 import { awsSettings, motoEndpoint, SKIP_MESSAGE, uniqueName } from './motoEnv';
+import { missingPeer } from '../peers';
 
 const RUNNER = join(__dirname, '..', '..', '..', 'terraform', 'runner', 'runner.mjs');
 
@@ -22,10 +23,7 @@ describe('runner entrypoint (tarball artifacts on Fargate) against moto S3', fun
   let child: ChildProcess | undefined;
 
   before(async function () {
-    if (!endpoint) {
-      console.log(`  skipped: ${SKIP_MESSAGE}`);
-      this.skip();
-    }
+    if (!endpoint) missingPeer(this, 'moto', SKIP_MESSAGE);
     dir = await mkdtemp(join(tmpdir(), 'runner-'));
     const app = join(dir, 'app');
     await mkdir(app);

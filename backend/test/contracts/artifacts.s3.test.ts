@@ -4,19 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ArtifactStore } from '../../src/adapters/artifacts/s3/s3ArtifactStore';
-import { awsSettings, motoEndpoint, SKIP_MESSAGE, uniqueName } from '../aws/motoEnv';
+import { awsSettings, requireMoto, uniqueName } from '../aws/motoEnv';
 import { describeArtifactStoreContract } from './artifacts.contract';
 
-const endpoint = motoEndpoint();
-
-if (!endpoint) {
-  describe('ArtifactStore contract: s3 (moto)', function () {
-    it('runs against moto', function () {
-      console.log(`  skipped: ${SKIP_MESSAGE}`);
-      this.skip();
-    });
+describe('S3ArtifactStore (moto)', function () {
+  let endpoint = '';
+  before(function () {
+    endpoint = requireMoto(this);
   });
-} else {
+
   // One bucket per run (created on first put); the suite's fresh keys keep tests apart.
   const bucket = uniqueName('cs-contract-');
   describeArtifactStoreContract('s3 (moto)', async () => {
@@ -60,4 +56,4 @@ if (!endpoint) {
       );
     });
   });
-}
+});

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaBus } from '../../src/adapters/bus/kafka/kafkaBus';
 import type { EventBus } from '../../src/ports/bus';
+import { KAFKA_HOW_TO, missingPeer } from '../peers';
 import { describeBusContract } from './bus.contract';
 
 const brokers = (process.env.CLOUDSMITH_TEST_KAFKA ?? '')
@@ -14,7 +15,7 @@ describe('KafkaBus (real broker)', function () {
   const topicPrefix = `cs-test-${randomUUID().slice(0, 8)}.`;
 
   before(function () {
-    if (brokers.length === 0) this.skip(); // needs a broker: eval "$(scripts/kafka.sh env)" after scripts/kafka.sh up
+    if (brokers.length === 0) missingPeer(this, 'kafka', KAFKA_HOW_TO);
   });
 
   after(async function () {
@@ -39,18 +40,22 @@ describe('KafkaBus (real broker)', function () {
       retry: { attempts: 4, baseMs: 20 },
     });
 
-  describeBusContract('kafka', async () => {
-    const buses: EventBus[] = [make()];
-    return {
-      bus: buses[0],
-      async makeSecondBus() {
-        const second = make();
-        buses.push(second);
-        return second;
-      },
-      async cleanup() {
-        await Promise.all(buses.map((b) => b.close()));
-      },
-    };
-  });
+  describeBusContract(
+    'kafka',
+    async () => {
+      const buses: EventBus[] = [make()];
+      return {
+        bus: buses[0],
+        async makeSecondBus() {
+          const second = make();
+          buses.push(second);
+          return second;
+        },
+        async cleanup() {
+          await Promise.all(buses.map((b) => b.close()));
+        },
+      };
+    },
+    { multiInstance: true },
+  );
 });

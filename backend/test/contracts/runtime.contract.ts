@@ -26,7 +26,7 @@ export interface RuntimeHarness {
  * The behaviour every Runtime adapter owes Docksage: health-gated, zero-downtime swaps; the previous
  * release keeps serving when a new one fails or is cancelled; rollback by re-releasing an artifact.
  * The harness's health timeout should be a few seconds (the never-healthy case waits for all of it).
- * The factory gets the mocha context, so it can `this.skip()` when its engine is not provisioned.
+ * The factory gets the mocha context, so it can fail or skip (backend/test/peers.ts) when its engine is not provisioned.
  */
 export function describeRuntimeContract(
   adapterName: string,

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { fetchApp } from '../../../backend/test/helpers/appFetch';
 import { World } from '../../../backend/test/helpers/world';
+import { missingPeer } from '../../../backend/test/peers';
 import { freePort } from '../../../backend/src/runtime/health';
 import { packageFakeAuth, startCodeServer, type CodeServer } from './codeServer';
 import { Workbench } from './workbench';
@@ -31,7 +32,13 @@ describe('extension e2e: deploy from VS Code', function () {
   const lap = (m: string) => console.log(`      [${((Date.now() - started) / 1000).toFixed(1)} s] ${m}`);
 
   before(async function () {
-    if (!process.env.CLOUDSMITH_TEST_VSCODE) this.skip();
+    if (!process.env.CLOUDSMITH_TEST_VSCODE) {
+      missingPeer(
+        this,
+        'vscode-e2e',
+        'CLOUDSMITH_TEST_VSCODE is unset: run `bash scripts/vscode-e2e.sh up`, then `eval "$(bash scripts/vscode-e2e.sh env)"`',
+      );
+    }
     this.timeout(300_000);
     world = await World.start();
     await world.addRepo(REPO, 'static-site');
