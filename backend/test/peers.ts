@@ -53,7 +53,9 @@ export function missingPeer(ctx: Mocha.Context, peer: Peer, howTo: string): neve
   if (decision.action !== 'skip') throw new Error(`${decision.action === 'fail' ? decision.reason : peer}. ${howTo}`);
   // In a hook the skipped tests are the whole suite's; in a test, just that one.
   const runnable = ctx.test;
-  const count = runnable?.type === 'hook' ? (runnable.parent?.total() ?? 0) : 1;
-  console.log(`      ${SKIP_MARKER} ${peer} ${count} ${runnable?.parent?.fullTitle() ?? ''}`);
+  const suite = runnable?.parent;
+  const inTest = suite?.tests.some((t) => t === runnable) ?? false;
+  const count = inTest ? 1 : (suite?.total() ?? 0);
+  console.log(`      ${SKIP_MARKER} ${peer} ${count} ${suite?.fullTitle() ?? ''}`);
   return ctx.skip();
 }
