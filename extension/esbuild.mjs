@@ -1,4 +1,4 @@
-// Bundles the extension host code (with backend/src/client) and the Launchboard webview script.
+// Bundles the extension host code (with @cloudsmith/client) and the Launchboard webview script.
 // --production minifies; --watch rebuilds on change. Icons from the repo's media/ are copied into dist/media
 // because a .vsix may only contain files under the extension folder.
 import { context } from 'esbuild';
@@ -14,7 +14,15 @@ mkdirSync(join(here, 'dist', 'media'), { recursive: true });
 for (const icon of ['icon.png', 'cloudsmith.svg'])
   copyFileSync(join(here, '..', 'media', icon), join(here, 'dist', 'media', icon));
 
-const common = { bundle: true, minify: production, sourcemap: !production, logLevel: 'warning', absWorkingDir: here };
+// cloudsmith-source: bundle @cloudsmith/client from its TypeScript, so an edit there needs no client build first.
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: !production,
+  logLevel: 'warning',
+  absWorkingDir: here,
+  conditions: ['cloudsmith-source'],
+};
 const contexts = await Promise.all([
   context({
     ...common,

@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
-import type { CloudSmithClient } from '../../backend/src/client/api';
-import type { StreamResult } from '../../backend/src/client/logStream';
+import type { CloudSmithClient } from '@cloudsmith/client';
+import type { StreamResult } from '@cloudsmith/client';
 import {
   isTerminal,
   type DeploymentView,
   type DeployRequest,
   type LogLineMessage,
-} from '../../backend/src/client/types';
+} from '@cloudsmith/client';
 import type { LogChannel } from './logs';
 import type { StatusBar } from './statusBar';
 

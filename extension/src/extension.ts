@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CloudSmithClient } from '../../backend/src/client/api';
+import { CloudSmithClient } from '@cloudsmith/client';
 import { Auth } from './auth';
 import { registerCommands } from './commands';
 import { apiUrl, githubApiUrl } from './config';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { streamLogs, type StreamResult } from '../../backend/src/client/logStream';
-import type { DeploymentView, LogMessage } from '../../backend/src/client/types';
+import { streamLogs, type StreamResult } from '@cloudsmith/client';
+import type { DeploymentView, LogMessage } from '@cloudsmith/client';
 import { LogPrinter } from './model/logFormat';
 
 /** The "CloudSmith" output channel, fed live from the API's WebSocket with a header per stage. */

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { CloudSmithClient } from '../../backend/src/client/api';
+import type { CloudSmithClient } from '@cloudsmith/client';
 import type { Auth } from './auth';
 import type { Deployments } from './deployments';
 import type { GitHub } from './github';

@@ -1,3 +1,4 @@
+import type { AppView, DeploymentView, LogLineMessage } from '@cloudsmith/client';
 import type { App, Deployment, LogLine } from '../domain/deployment';
 
 /** What clients see: no artifacts' internals, no owner ids, no sealed values. */
@@ -16,7 +17,7 @@ export function deploymentView(d: Deployment) {
     timings: d.timings,
     overrides: d.overrides,
     rollbackOf: d.artifact && d.sourceDeploymentId ? d.sourceDeploymentId : null,
-  };
+  } satisfies DeploymentView;
 }
 
 export function appView(app: App) {
@@ -26,9 +27,9 @@ export function appView(app: App) {
     url: app.url ?? null,
     liveDeploymentId: app.liveDeploymentId ?? null,
     createdAt: app.createdAt,
-  };
+  } satisfies AppView;
 }
 
 export function logView(line: LogLine) {
-  return { type: 'log' as const, seq: line.seq, ts: line.ts, stage: line.stage, text: line.text };
+  return { type: 'log', seq: line.seq, ts: line.ts, stage: line.stage, text: line.text } satisfies LogLineMessage;
 }

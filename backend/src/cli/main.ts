@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ApiError, CloudSmithClient, streamLogs, type DeploymentView, type LogMessage } from '../client';
+import { ApiError, CloudSmithClient, streamLogs, type DeploymentView, type LogMessage } from '@cloudsmith/client';
 
 const USAGE = `usage: cloudsmith <command> [options]
 

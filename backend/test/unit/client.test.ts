@@ -2,9 +2,15 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ApiError, CloudSmithClient } from '../../src/client/api';
-import { logStreamUrl, streamLogs, type ReconnectInfo } from '../../src/client/logStream';
-import type { LogLineMessage, LogMessage } from '../../src/client/types';
+import {
+  ApiError,
+  CloudSmithClient,
+  logStreamUrl,
+  streamLogs,
+  type LogLineMessage,
+  type LogMessage,
+  type ReconnectInfo,
+} from '@cloudsmith/client';
 
 const TOKEN = 'ghp_client_test_token';
 const ID = '00000000-0000-4000-8000-000000000001';

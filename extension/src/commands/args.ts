@@ -1,4 +1,4 @@
-import type { DeploymentView } from '../../../backend/src/client/types';
+import type { DeploymentView } from '@cloudsmith/client';
 import { inProgress } from '../model/status';
 import type { TreeNode } from '../model/tree';
 import type { Services } from '../services';

@@ -1,4 +1,4 @@
-import type { DeployRequest } from '../../../backend/src/client/types';
+import type { DeployRequest } from '@cloudsmith/client';
 import type { RepoInfo, TreeNode } from '../model/tree';
 import type { Services } from '../services';
 import { workspaceRepo } from '../workspace';

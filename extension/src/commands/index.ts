@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { ApiError } from '../../../backend/src/client/api';
+import { ApiError } from '@cloudsmith/client';
 import { NotSignedInError } from '../auth';
 import type { Services } from '../services';
 import { cancel } from './cancel';

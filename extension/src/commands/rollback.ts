@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { DeploymentView } from '../../../backend/src/client/types';
+import type { DeploymentView } from '@cloudsmith/client';
 import type { Services } from '../services';
 import { deploymentFromArg, repoFromArg } from './args';
 

@@ -1,4 +1,4 @@
-import type { LogMessage, LogStage } from '../../../backend/src/client/types';
+import type { LogMessage, LogStage } from '@cloudsmith/client';
 
 const STAGE_TITLE: Record<LogStage, string> = {
   system: 'CloudSmith',

@@ -1,4 +1,4 @@
-import type { DeploymentStatus, DeploymentView } from '../../../backend/src/client/types';
+import type { DeploymentStatus, DeploymentView } from '@cloudsmith/client';
 
 /** Codicons per status, shared by the tree, the status bar and the webview timeline. */
 export const STATUS_ICON: Record<DeploymentStatus, string> = {

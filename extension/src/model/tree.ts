@@ -1,4 +1,4 @@
-import type { AppView, DeploymentView } from '../../../backend/src/client/types';
+import type { AppView, DeploymentView } from '@cloudsmith/client';
 import { age, inProgress, shortSha, STATUS_ICON } from './status';
 
 export interface RepoInfo {

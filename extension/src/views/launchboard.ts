@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { CloudSmithClient } from '../../../backend/src/client/api';
-import type { DeployRequest } from '../../../backend/src/client/types';
+import type { CloudSmithClient } from '@cloudsmith/client';
+import type { DeployRequest } from '@cloudsmith/client';
 import type { Deployments } from '../deployments';
 import type { GitHub } from '../github';
 import { isFromWebview, type ToWebview } from '../webview/messages';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { ApiError, type CloudSmithClient } from '../../../backend/src/client/api';
-import type { AppView } from '../../../backend/src/client/types';
+import { ApiError, type CloudSmithClient } from '@cloudsmith/client';
+import type { AppView } from '@cloudsmith/client';
 import type { Auth } from '../auth';
 import type { GitHub } from '../github';
 import {

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import './launchboard.css';
-import type { DeploymentStatus, DeploymentView } from '../../../backend/src/client/types';
+import type { DeploymentStatus, DeploymentView } from '@cloudsmith/client';
 import type { FromWebview, LaunchboardState, ToWebview } from './messages';
 
 interface VsCodeApi {

@@ -1,4 +1,4 @@
-import type { DeploymentView, DeployRequest, LogLineMessage } from '../../../backend/src/client/types';
+import type { DeploymentView, DeployRequest, LogLineMessage } from '@cloudsmith/client';
 
 /** Messages between the Launchboard webview and the extension: typed on both sides, validated on receipt. */
 export type ToWebview =

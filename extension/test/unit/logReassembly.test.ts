@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { streamLogs } from '../../../backend/src/client/logStream';
-import type { LogLineMessage, LogStage } from '../../../backend/src/client/types';
+import { streamLogs } from '@cloudsmith/client';
+import type { LogLineMessage, LogStage } from '@cloudsmith/client';
 import { LogPrinter } from '../../src/model/logFormat';
 
 const ID = '00000000-0000-4000-8000-0000000000aa';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { AppView, DeploymentView } from '../../../backend/src/client/types';
+import type { AppView, DeploymentView } from '@cloudsmith/client';
 import { branchNodes, deploymentNodes, nodeView, repoChildren, rootNodes, type RepoInfo } from '../../src/model/tree';
 
 const site: RepoInfo = { fullName: 'alice/site', defaultBranch: 'main', private: false };
