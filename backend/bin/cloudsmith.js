@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-// The `cloudsmith` command: runs the TypeScript CLI through tsx, so there is no build step to forget.
+/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS script node runs directly */
+// The `cloudsmith` command (npx runs it through the node_modules/.bin/cloudsmith symlink, so the CLI module
+// cannot tell from argv that it is the command: this file calls main() itself). A client tool, run from the
+// TypeScript through tsx so a fresh clone needs no build step before `npx cloudsmith`.
 require('tsx/cjs');
-require('../src/cli/main.ts');
+require('../src/cli/main.ts').main();

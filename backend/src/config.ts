@@ -16,6 +16,8 @@ export interface Config {
   dataDir: string;
   /** Key that seals secrets and tokens at rest (32+ chars); generated into dataDir when unset. */
   secretKey?: string;
+  /** Secrets Manager secret holding the platform key, read at start instead of CLOUDSMITH_SECRET_KEY (the Lambda's env stays free of it). */
+  secretKeyArn?: string;
   tokenCacheMs: number;
 
   bus: 'memory' | 'kafka';
@@ -23,6 +25,8 @@ export interface Config {
   artifacts: 'fs' | 's3';
   builder: 'local' | 'docker' | 'jenkins';
   runtime: 'process' | 'docker' | 'ecs';
+  /** Who releases an artifact uploaded to S3: Docksage on build.completed, or the artifact-uploaded Lambda (compose/releaseOwner.ts). */
+  releaseOwner: 'docksage' | 'lambda';
 
   build: { timeoutMs: number; maxOutputBytes: number; maxMemoryMb: number };
   deploy: { healthTimeoutMs: number };
@@ -75,6 +79,9 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
+/** The repository's root: this file is backend/src/config.ts, compiled to backend/dist/config.js. */
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+
 function int(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -99,7 +106,11 @@ function list(raw: string | undefined): string[] {
 export function loadConfig(env: Env = process.env): Config {
   const mode = oneOf(env, 'CLOUDSMITH_MODE', ['embedded', 'distributed'] as const, 'embedded');
   const distributed = mode === 'distributed';
-  const dataDir = resolve(env.CLOUDSMITH_DATA_DIR || '.cloudsmith');
+  // A relative path means relative to where the user typed the command: npm runs scripts from backend/,
+  // and says where it was started in INIT_CWD.
+  const dataDir = env.CLOUDSMITH_DATA_DIR
+    ? resolve(env.INIT_CWD || process.cwd(), env.CLOUDSMITH_DATA_DIR)
+    : join(REPO_ROOT, '.cloudsmith');
   return {
     mode,
     port: int(env, 'PORT', 8080),
@@ -110,6 +121,7 @@ export function loadConfig(env: Env = process.env): Config {
     githubApiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
     dataDir,
     secretKey: env.CLOUDSMITH_SECRET_KEY || undefined,
+    secretKeyArn: env.CLOUDSMITH_SECRET_KEY_ARN || undefined,
     tokenCacheMs: int(env, 'CLOUDSMITH_TOKEN_CACHE_MS', 60_000),
 
     bus: oneOf(env, 'CLOUDSMITH_BUS', ['memory', 'kafka'] as const, distributed ? 'kafka' : 'memory'),
@@ -117,6 +129,7 @@ export function loadConfig(env: Env = process.env): Config {
     artifacts: oneOf(env, 'CLOUDSMITH_ARTIFACTS', ['fs', 's3'] as const, 'fs'),
     builder: oneOf(env, 'CLOUDSMITH_BUILDER', ['local', 'docker', 'jenkins'] as const, 'local'),
     runtime: oneOf(env, 'CLOUDSMITH_RUNTIME', ['process', 'docker', 'ecs'] as const, 'process'),
+    releaseOwner: oneOf(env, 'CLOUDSMITH_RELEASE_OWNER', ['docksage', 'lambda'] as const, 'docksage'),
 
     build: {
       timeoutMs: int(env, 'CLOUDSMITH_BUILD_TIMEOUT_MS', 15 * 60_000),

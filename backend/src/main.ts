@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config';
 import { errorMessage } from './domain/errors';
+import { banner } from './banner';
 import { ROLES, startPlatform, type Role } from './compose/platform';
 
 /**
- * `npm start`: the whole platform in one process (embedded).
+ * `npm start` (= `node dist/main.js` once compiled, see bin/build.js): the whole platform in one process (embedded).
  * `npm start -- --service buildrelay`: one service of the distributed platform (repeat or comma-separate for more).
  */
 async function main(): Promise<void> {
@@ -15,19 +16,20 @@ async function main(): Promise<void> {
     .filter(Boolean);
   const unknown = requested.filter((s) => !(ROLES as readonly string[]).includes(s));
   if (unknown.length > 0) throw new Error(`unknown service ${unknown.join(', ')}; choose from ${ROLES.join(', ')}`);
+  let stop: (reason: string) => void = (reason) => {
+    // Not started yet: nothing to close.
+    process.stderr.write(`cloudsmith: ${reason} during start-up\n`);
+    process.exit(1);
+  };
+  watchParent(() => {
+    stop('parent exited');
+  });
   const config = loadConfig();
   const roles = requested.length > 0 ? (requested as Role[]) : undefined;
   const platform = await startPlatform({ config, roles });
-  if (!roles) {
-    process.stdout.write(
-      `CloudSmith is running (embedded) at ${platform.url}\n` +
-        `  apps are served at http://<app>.${config.appDomain}:${platform.port}\n` +
-        `  state: ${config.dataDir}\n` +
-        `  deploy: GITHUB_TOKEN=... npx cloudsmith deploy owner/repo   (or the VS Code extension)\n`,
-    );
-  }
+  process.stdout.write(banner(config, roles ?? ROLES, platform.url, platform.port));
   let stopping = false;
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`${signal}: stopping CloudSmith\n`);
@@ -39,8 +41,29 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => {
+    stop('SIGINT');
+  });
+  process.on('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+}
+
+/**
+ * `npm start` leaves npm as this process's parent. A supervisor that kills npm with SIGKILL gives npm no chance
+ * to pass the signal on, so the service notices its parent is gone (it is re-parented) and stops itself: one
+ * `kill -9` of the documented process stops the service. Started by anything else, it watches nothing.
+ */
+function watchParent(onGone: () => void): void {
+  if (process.env.npm_lifecycle_event !== 'start') return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 500);
+  timer.unref();
 }
 
 main().catch((err: unknown) => {

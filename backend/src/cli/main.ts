@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { isEntryModule } from './entry';
 import { ApiError, CloudSmithClient, streamLogs, type DeploymentView, type LogMessage } from '@cloudsmith/client';
 
 const USAGE = `usage: cloudsmith <command> [options]
@@ -54,11 +55,11 @@ async function follow(client: CloudSmithClient, token: string, deployment: Deplo
 }
 
 function table(rows: string[][]): void {
-  const widths = rows[0]!.map((_c, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const widths = rows[0].map((_c, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const row of rows)
     out(
       row
-        .map((c, i) => c.padEnd(widths[i]!))
+        .map((c, i) => c.padEnd(widths[i]))
         .join('  ')
         .trimEnd(),
     );
@@ -176,8 +177,9 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
   }
 }
 
-if (require.main === module || process.argv[1]?.endsWith('cloudsmith.js')) {
-  run(process.argv.slice(2), process.env).then(
+/** The command line's exit: usage errors are 2, everything else that went wrong 1. */
+export function main(argv: string[] = process.argv.slice(2)): void {
+  run(argv, process.env).then(
     (code) => process.exit(code),
     (err: unknown) => {
       if (err instanceof UsageError) process.stderr.write(`cloudsmith: ${err.message}\n`);
@@ -187,3 +189,7 @@ if (require.main === module || process.argv[1]?.endsWith('cloudsmith.js')) {
     },
   );
 }
+
+// `node dist/cli/main.js` runs the command directly; bin/cloudsmith.js (what npx runs through the
+// node_modules/.bin symlink) calls main() itself, so importing this module never runs anything.
+if (isEntryModule(__filename)) main();
