@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { UserFacingError } from '../domain/errors';
+import type { PreparedSandbox } from './sandbox';
 
 /** argv runs without a shell; `shell` is only for the user's own install/build/start commands, which run their code anyway. */
 export type Command = { argv: string[] } | { shell: string };
@@ -12,6 +13,8 @@ export interface RunOptions {
   maxOutputBytes: number;
   maxMemoryMb?: number;
   signal?: AbortSignal;
+  /** Runs the command inside this sandbox (see Sandbox.prepare); its cgroup, when present, enforces the memory limit. */
+  sandbox?: PreparedSandbox;
   onLine(line: string): void;
 }
 
@@ -33,7 +36,9 @@ function mib(bytes: number): string {
 }
 
 // ANSI escapes (colours, cursor moves) and the remaining control characters would garble the log viewers.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 
 export function printable(bytes: Buffer): string {
@@ -96,30 +101,40 @@ class LineSplitter {
   }
 }
 
-/** Resident memory of every process in process group `pgid`, in bytes; undefined where /proc is unavailable. */
-export async function groupRssBytes(pgid: number): Promise<number | undefined> {
+/**
+ * Resident memory of process `root` and all its descendants, in bytes; undefined where /proc is unavailable.
+ * Descendants, not a process group: a sandboxed command runs in a session of its own inside bubblewrap.
+ */
+export async function treeRssBytes(root: number): Promise<number | undefined> {
   let pids: string[];
   try {
     pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
   } catch {
     return undefined;
   }
-  let total = 0;
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
   await Promise.all(
     pids.map(async (pid) => {
       try {
         const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
         // Fields after the command name, which is in parentheses and may itself contain spaces or parentheses.
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(fields[2]) !== pgid) return;
-        const status = await readFile(`/proc/${pid}/status`, 'utf8');
-        const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
-        if (match) total += Number(match[1]) * 1024;
+        const ppid = Number(fields[1]);
+        children.set(ppid, [...(children.get(ppid) ?? []), Number(pid)]);
+        // Field 24 (rss, in pages); page size is 4 KiB on the platforms this runs on.
+        rss.set(Number(pid), Number(fields[21]) * 4096);
       } catch {
         // The process exited between listing and reading.
       }
     }),
   );
+  let total = 0;
+  const queue = [root];
+  for (let pid = queue.pop(); pid !== undefined; pid = queue.pop()) {
+    total += rss.get(pid) ?? 0;
+    queue.push(...(children.get(pid) ?? []));
+  }
   return total;
 }
 
@@ -141,11 +156,13 @@ export function runCommand(cmd: Command, opts: RunOptions): Promise<void> {
   const label = describeCommand(cmd);
   if (opts.signal?.aborted) return Promise.reject(new UserFacingError('cancelled'));
   return new Promise<void>((resolvePromise, reject) => {
-    const [file, args] = 'shell' in cmd ? ['/bin/sh', ['-c', cmd.shell]] : [cmd.argv[0], cmd.argv.slice(1)];
-    if (!file) {
+    const [program, programArgs] = 'shell' in cmd ? ['/bin/sh', ['-c', cmd.shell]] : [cmd.argv[0], cmd.argv.slice(1)];
+    if (!program) {
       reject(new Error('runCommand needs a non-empty argv'));
       return;
     }
+    const sandbox = opts.sandbox;
+    const [file, ...args] = [...(sandbox?.prefix ?? []), program, ...programArgs];
     const child = spawn(file, args, {
       cwd: opts.cwd,
       env: opts.env,
@@ -167,24 +184,27 @@ export function runCommand(cmd: Command, opts: RunOptions): Promise<void> {
     const stop = (reason: string) => {
       failure ??= new UserFacingError(reason);
       killGroup(child.pid);
+      sandbox?.kill();
     };
 
-    const timer = setTimeout(
-      () => stop(`build timed out after ${Math.round(opts.timeoutMs / 1000)} s`),
-      opts.timeoutMs,
-    );
-    const onAbort = () => stop('cancelled');
+    const timer = setTimeout(() => {
+      stop(`build timed out after ${Math.round(opts.timeoutMs / 1000)} s`);
+    }, opts.timeoutMs);
+    const onAbort = () => {
+      stop('cancelled');
+    };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     let memoryTimer: NodeJS.Timeout | undefined;
-    if (opts.maxMemoryMb !== undefined && child.pid !== undefined) {
+    // Without a cgroup the limit is watched from outside: the tree's resident memory, sampled.
+    if (opts.maxMemoryMb !== undefined && child.pid !== undefined && !sandbox?.cgroup) {
       const limit = opts.maxMemoryMb * 1024 * 1024;
-      const pgid = child.pid;
+      const rootPid = child.pid;
       let polling = false;
       memoryTimer = setInterval(() => {
         if (polling) return;
         polling = true;
-        groupRssBytes(pgid)
+        void treeRssBytes(rootPid)
           .then((rss) => {
             if (rss !== undefined && rss > limit && !settled)
               stop(`build used more than ${opts.maxMemoryMb} MiB of memory`);
@@ -199,11 +219,11 @@ export function runCommand(cmd: Command, opts: RunOptions): Promise<void> {
       if (failure) return;
       outputBytes += chunk.length;
       if (outputBytes > opts.maxOutputBytes) {
-        splitters[index]!.push(chunk.subarray(0, Math.max(0, chunk.length - (outputBytes - opts.maxOutputBytes))));
+        splitters[index].push(chunk.subarray(0, Math.max(0, chunk.length - (outputBytes - opts.maxOutputBytes))));
         stop(`build output exceeded ${mib(opts.maxOutputBytes)} MiB`);
         return;
       }
-      splitters[index]!.push(chunk);
+      splitters[index].push(chunk);
     };
     child.stdout.on('data', onData(0));
     child.stderr.on('data', onData(1));
@@ -228,8 +248,11 @@ export function runCommand(cmd: Command, opts: RunOptions): Promise<void> {
     });
 
     child.on('exit', (code, signal) => {
+      if (sandbox?.oomKilled() && opts.maxMemoryMb !== undefined)
+        failure ??= new UserFacingError(`build used more than ${opts.maxMemoryMb} MiB of memory`);
       // Leftover background processes of the command die with it; only then can its pipes close.
       killGroup(child.pid);
+      sandbox?.kill();
       let drained = 0;
       const done = () => {
         if (++drained < 2) return;
