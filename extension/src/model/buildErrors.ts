@@ -34,7 +34,7 @@ const ROLLUP_RESOLVE = new RegExp(
   String.raw`(?:failed to resolve import|Could not resolve) "([^"]+)" from "(${SOURCE_FILE})"`,
   'i',
 );
-const NEXT_AT = new RegExp(String.raw`^(\./${SOURCE_FILE}):(\d+):(\d+)$`);
+const NEXT_AT = new RegExp(String.raw`^(\./${SOURCE_FILE})(?::(\d+):(\d+))?$`);
 const NEXT_MESSAGE = /^(Type error|Error|SyntaxError|Module not found): ?(.*)$/;
 const SWC_AT = new RegExp(String.raw`^\s*[,╭]-+\[(${SOURCE_FILE}):(\d+):(\d+)\]$`);
 const SWC_MESSAGE = /^\s*[x×] (.+)$/;

@@ -52,6 +52,15 @@ describe('build errors from real toolchain output', () => {
     ]);
   });
 
+  it('Next.js: a type error from its checker and a webpack module error', () => {
+    assert.deepEqual(brief(parseBuildErrors(captured('next-type'))), [
+      "next ./pages/index.tsx:2:9 Type error: Type 'string' is not assignable to type 'number'.",
+    ]);
+    assert.deepEqual(brief(parseBuildErrors(captured('next-webpack'))), [
+      "next ./pages/index.js:1:1 Module not found: Can't resolve './missing'",
+    ]);
+  });
+
   it('Python: a SyntaxError at start-up and a traceback ending in the user’s own frame', () => {
     assert.deepEqual(brief(parseBuildErrors(captured('py-syntax'))), [
       'python /data/builds/d-1f3a/src/py/app.py:3:1 SyntaxError: invalid syntax',
