@@ -1,59 +1,38 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join, posix, relative, resolve, sep } from 'node:path';
-import type { z } from 'zod';
 import type { Overrides } from '../domain/deployment';
 import { UserFacingError } from '../domain/errors';
 import type { Command } from '../sandbox/run';
-import { cloudsmithJsonSchema, packageJsonSchema, relativePath, type CloudsmithJson, type PackageJson } from './schema';
+import { PROVIDERS, providerNamed } from './providers';
+import { nodeInstallFor } from './providers/node';
+import { readProcfile } from './providers/procfile';
+import type { BuildOutput, Detected, PlanKind } from './providers/types';
+import { RepoDir } from './repo';
+import { cloudsmithJsonSchema, relativePath, type CloudsmithJson } from './schema';
 
-export interface BuildPlan {
-  kind: 'node' | 'spa' | 'static' | 'next';
+export { isDevServer } from './providers/node';
+export type { BuildOutput } from './providers/types';
+
+export interface BuildPlan extends Detected {
+  kind: PlanKind;
+  /** The provider that detected the app; it also decides, after the build, how to run it. */
+  provider: string;
   /** Relative to the repo, posix separators, `.` for the repo root. */
   rootDir: string;
-  install?: Command;
-  build?: Command;
-  start?: Command;
-  /** Relative to rootDir. Unset for an SPA whose output directory is only known after the build (see resolveOutputDir). */
-  outputDir?: string;
+  /** Runs once per release, before it takes traffic (Procfile `release:`); failing fails the deploy. */
+  release?: Command;
+  /** Where the start command runs, relative to rootDir (default: rootDir itself). */
+  workdir?: string;
+  /** Copies (relative to rootDir) made before packaging, decided by finalizePlan. */
+  copies?: [string, string][];
   healthPath: string;
-  reason: string;
 }
 
 /** Where builds commonly write their output, in the order they are looked for after a build. */
 export const OUTPUT_DIR_CANDIDATES = ['dist', 'build', 'out'] as const;
 
-/** Dev servers: a start script running one of these is not a production server, so the build output is served statically. */
-const DEV_SERVERS = [
-  /\bvite(\s+(dev|serve|preview)\b|\s*$|\s+--)/,
-  /\breact-scripts\s+start\b/,
-  /\bwebpack(-dev-server|\s+serve)\b/,
-  /\bng\s+serve\b/,
-  /\bvue-cli-service\s+serve\b/,
-  /\bparcel(?!\s+build)\b/,
-];
-
-export function isDevServer(script: string): boolean {
-  return DEV_SERVERS.some((re) => re.test(script));
-}
-
-function formatIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
-}
-
-function readJson(file: string, label: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  } catch (err) {
-    throw new UserFacingError(`${label} is not valid JSON: ${(err as Error).message}`);
-  }
-}
-
-function readCloudsmithJson(dir: string, label: string): CloudsmithJson {
-  const file = join(dir, 'cloudsmith.json');
-  if (!existsSync(file)) return {};
-  const parsed = cloudsmithJsonSchema.safeParse(readJson(file, label));
-  if (!parsed.success) throw new UserFacingError(`${label} is invalid: ${formatIssues(parsed.error)}`);
-  return parsed.data;
+function readCloudsmithJson(dir: RepoDir): CloudsmithJson {
+  return dir.json('cloudsmith.json', cloudsmithJsonSchema) ?? {};
 }
 
 function checkRelative(value: string, what: string): string {
@@ -82,138 +61,43 @@ function shell(cmd: string | undefined): Command | undefined {
   return cmd === undefined ? undefined : { shell: cmd };
 }
 
-interface Detected {
-  kind: BuildPlan['kind'];
-  install?: Command;
-  build?: Command;
-  start?: Command;
-  outputDir?: string;
-  reason: string;
-}
-
-function installFor(dir: string, pkg: PackageJson): { install?: Command; note: string } {
-  const deps = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
-  if (deps.length === 0) return { note: 'no dependencies to install' };
-  // The build needs devDependencies (bundlers, compilers) even though NODE_ENV is production. With a lockfile
-  // every version is pinned, so cached registry metadata is as good as fresh and saves a round trip per package.
-  if (existsSync(join(dir, 'package-lock.json')) || existsSync(join(dir, 'npm-shrinkwrap.json'))) {
-    return { install: { argv: ['npm', 'ci', '--include=dev', '--prefer-offline'] }, note: 'npm ci from the lockfile' };
-  }
-  return { install: { argv: ['npm', 'install', '--include=dev'] }, note: 'npm install (no package-lock.json)' };
-}
-
-function nextExports(dir: string, pkg: PackageJson): boolean {
-  if (/\bnext\s+export\b/.test(pkg.scripts?.build ?? '')) return true;
-  for (const name of ['next.config.js', 'next.config.mjs', 'next.config.ts', 'next.config.cjs']) {
-    const file = join(dir, name);
-    if (existsSync(file) && /output\s*:\s*['"]export['"]/.test(readFileSync(file, 'utf8'))) return true;
-  }
-  return false;
-}
-
-function detectNode(dir: string, label: string, pkg: PackageJson): Detected {
-  const scripts = pkg.scripts ?? {};
-  const deps = { ...pkg.dependencies, ...pkg.devDependencies };
-  const { install, note } = installFor(dir, pkg);
-  const build: Command | undefined = scripts.build ? { argv: ['npm', 'run', 'build'] } : undefined;
-  const buildNote = build ? ', then npm run build' : '';
-
-  if (deps.next) {
-    if (nextExports(dir, pkg)) {
-      return {
-        kind: 'spa',
-        install,
-        build: build ?? { argv: ['npx', '--no-install', 'next', 'build'] },
-        outputDir: 'out',
-        reason: `Next.js static export: ${note}, next build, serving out/`,
+/** The first provider, in PROVIDERS order, that recognises the dir. */
+function detectWithProviders(dir: RepoDir, chosen: Overrides): { provider: string; detected: Detected } {
+  for (const provider of PROVIDERS) {
+    let detected: Detected | null;
+    try {
+      detected = provider.detect(dir);
+    } catch (err) {
+      // Explicit commands make an otherwise undetectable package.json buildable.
+      const explicit = chosen.startCommand || chosen.outputDir || chosen.buildCommand;
+      if (provider.name !== 'node' || !(err instanceof UserFacingError) || !explicit) throw err;
+      detected = {
+        kind: chosen.startCommand ? 'node' : 'spa',
+        ...nodeInstallFor(dir),
+        reason: 'commands from the deployment settings',
       };
     }
-    const start: Command =
-      scripts.start && /\bnext\s+start\b/.test(scripts.start)
-        ? { argv: ['npm', 'start'] }
-        : { argv: ['npx', '--no-install', 'next', 'start'] };
-    return {
-      kind: 'next',
-      install,
-      build: build ?? { argv: ['npx', '--no-install', 'next', 'build'] },
-      start,
-      reason: `Next.js: ${note}, next build, next start`,
-    };
+    if (detected) return { provider: provider.name, detected };
   }
-
-  if (scripts.start && !isDevServer(scripts.start)) {
-    return {
-      kind: 'node',
-      install,
-      build,
-      start: { argv: ['npm', 'start'] },
-      reason: `Node server (start script): ${note}${buildNote}, npm start`,
-    };
-  }
-  const devNote = scripts.start
-    ? ` (its start script "${scripts.start}" is a dev server, not a production server)`
-    : '';
-
-  if (deps.vite) {
-    return {
-      kind: 'spa',
-      install,
-      build: build ?? { argv: ['npx', '--no-install', 'vite', 'build'] },
-      outputDir: 'dist',
-      reason: `Vite SPA${devNote}: ${note}, build, serving dist/`,
-    };
-  }
-  if (deps['react-scripts']) {
-    return {
-      kind: 'spa',
-      install,
-      build: build ?? { argv: ['npx', '--no-install', 'react-scripts', 'build'] },
-      outputDir: 'build',
-      reason: `Create React App${devNote}: ${note}, build, serving build/`,
-    };
-  }
-
-  const main = pkg.main ?? (existsSync(join(dir, 'server.js')) ? 'server.js' : undefined);
-  if (main && !scripts.start && (existsSync(join(dir, main)) || build)) {
-    return {
-      kind: 'node',
-      install,
-      build,
-      start: { argv: ['node', main] },
-      reason: `Node server (${main}): ${note}${buildNote}, node ${main}`,
-    };
-  }
-
-  if (build) {
-    return {
-      kind: 'spa',
-      install,
-      build,
-      reason: `static build${devNote}: ${note}, npm run build, serving its output (dist/, build/ or out/)`,
-    };
-  }
-  if (existsSync(join(dir, 'index.html'))) {
-    return {
-      kind: 'static',
-      outputDir: '.',
-      reason: `static site: index.html in ${label} (package.json has no build or start script)`,
-    };
-  }
+  if (chosen.startCommand)
+    return { provider: 'procfile', detected: { kind: 'node', reason: 'start command from the deployment settings' } };
   throw new UserFacingError(
-    `nothing to build or run in ${label}: package.json has no start or build script, no server.js and no main`,
+    `nothing CloudSmith knows how to build in ${dir.label}: no package.json, requirements.txt, pyproject.toml, ` +
+      'Pipfile, go.mod, Procfile, index.html or Dockerfile. Add a Procfile with a `web:` line, or set startCommand ' +
+      '(cloudsmith.json or the deployment settings)',
   );
 }
 
 /**
- * Decides how to build and run the app in `repoDir`. Deployment overrides beat cloudsmith.json (rootDir's,
- * then the repo root's), which beats detection.
+ * Decides how to build and run the app in `repoDir`: deployment overrides beat cloudsmith.json (rootDir's,
+ * then the repo root's), which beats a Procfile, which beats what the provider inferred.
  */
 export async function detectPlan(repoDir: string, overrides: Overrides): Promise<BuildPlan> {
-  const rootConfig = readCloudsmithJson(repoDir, 'cloudsmith.json');
+  const rootConfig = readCloudsmithJson(new RepoDir(repoDir, 'the repository root'));
   const rootDir = checkRelative(overrides.rootDir ?? rootConfig.rootDir ?? '.', 'rootDir');
-  const dir = resolveRootDir(repoDir, rootDir);
   const label = rootDir === '.' ? 'the repository root' : rootDir;
-  const localConfig = rootDir === '.' ? {} : readCloudsmithJson(dir, `${rootDir}/cloudsmith.json`);
+  const dir = new RepoDir(resolveRootDir(repoDir, rootDir), label);
+  const localConfig = rootDir === '.' ? {} : (dir.json('cloudsmith.json', cloudsmithJsonSchema) ?? {});
   const chosen: Overrides = { ...rootConfig, ...localConfig };
   for (const [key, value] of Object.entries(overrides) as [keyof Overrides, Overrides[keyof Overrides]][]) {
     if (value !== undefined && value !== '') (chosen as Record<string, unknown>)[key] = value;
@@ -222,34 +106,28 @@ export async function detectPlan(repoDir: string, overrides: Overrides): Promise
   const healthPath = chosen.healthPath ?? '/';
   if (!healthPath.startsWith('/')) throw new UserFacingError(`healthPath "${healthPath}" must start with "/"`);
 
-  let detected: Detected;
-  const pkgFile = join(dir, 'package.json');
-  if (existsSync(pkgFile)) {
-    const parsed = packageJsonSchema.safeParse(readJson(pkgFile, `package.json in ${label}`));
-    if (!parsed.success)
-      throw new UserFacingError(`package.json in ${label} is invalid: ${formatIssues(parsed.error)}`);
-    try {
-      detected = detectNode(dir, label, parsed.data);
-    } catch (err) {
-      // Explicit commands make an otherwise undetectable package buildable.
-      if (!(err instanceof UserFacingError) || (!chosen.startCommand && !chosen.outputDir && !chosen.buildCommand))
-        throw err;
-      detected = {
-        kind: chosen.startCommand ? 'node' : 'spa',
-        ...installFor(dir, parsed.data),
-        reason: 'commands from the deployment settings',
-      };
-    }
-  } else if (existsSync(join(dir, 'index.html'))) {
-    detected = { kind: 'static', outputDir: '.', reason: `static site: index.html in ${label}, served as is` };
-  } else if (chosen.startCommand) {
-    detected = { kind: 'node', reason: 'start command from the deployment settings' };
-  } else {
-    throw new UserFacingError(`no package.json or index.html in ${label}`);
+  const { provider, detected } = detectWithProviders(dir, chosen);
+  const wrapper = providerNamed(provider);
+  const wrap = (s: string): string => (wrapper?.wrapCommand ? wrapper.wrapCommand(s) : s);
+  const plan: BuildPlan = { ...detected, provider, rootDir, healthPath, notes: [...(detected.notes ?? [])] };
+  const notes: string[] = [];
+
+  const procfile = readProcfile(dir);
+  const web = procfile.get('web');
+  if (web !== undefined && provider !== 'procfile') {
+    plan.start = { shell: wrap(web) };
+    // The Procfile names the server: nothing is inferred from the build's output.
+    delete plan.framework;
+    if (plan.kind === 'spa' || plan.kind === 'static') plan.kind = 'node';
+    plan.outputDir = undefined;
+    plan.reason += `; start from the Procfile (web: ${web})`;
+  }
+  const release = procfile.get('release');
+  if (release !== undefined) {
+    plan.release = { shell: wrap(release) };
+    plan.reason += `; release step from the Procfile (release: ${release})`;
   }
 
-  const plan: BuildPlan = { ...detected, rootDir, healthPath };
-  const notes: string[] = [];
   if (chosen.installCommand) {
     plan.install = shell(chosen.installCommand);
     notes.push('install command');
@@ -259,22 +137,42 @@ export async function detectPlan(repoDir: string, overrides: Overrides): Promise
     notes.push('build command');
   }
   if (chosen.startCommand) {
-    plan.start = shell(chosen.startCommand);
+    plan.start = { shell: wrap(chosen.startCommand) };
+    delete plan.framework;
     // The user's own server serves whatever the build produced.
-    if (plan.kind === 'spa' || plan.kind === 'static') plan.kind = 'node';
+    if (plan.kind === 'spa' || plan.kind === 'static' || plan.kind === 'dockerfile') plan.kind = 'node';
     plan.outputDir = undefined;
     notes.push('start command');
   } else if (outputDir !== undefined) {
     // An explicit output directory asks for it to be served as static files.
-    if (plan.kind === 'node') plan.kind = 'spa';
-    if (plan.kind !== 'next') {
-      plan.outputDir = outputDir;
-      plan.start = undefined;
-    }
+    delete plan.framework;
+    if (plan.kind !== 'next' || plan.start === undefined) plan.kind = 'spa';
+    plan.outputDir = outputDir;
+    plan.start = undefined;
     notes.push('output directory');
   }
   if (notes.length > 0) plan.reason += `; ${notes.join(', ')} from the deployment settings`;
   return plan;
+}
+
+/**
+ * After the build: the provider decides how to run from what the build really produced (a framework's
+ * server entry, a static export, a Go binary...). Returns the plan to package and run.
+ */
+export async function finalizePlan(plan: BuildPlan, output: BuildOutput): Promise<BuildPlan> {
+  const provider = providerNamed(plan.provider);
+  const decided = await provider?.finalize?.(plan, output);
+  if (!decided) return plan;
+  const { reason, ...rest } = decided;
+  return { ...plan, ...rest, reason: `${plan.reason}; ${reason}` };
+}
+
+/** A BuildOutput over a local directory (the app's rootDir after the build). */
+export function localOutput(root: string): BuildOutput {
+  return {
+    localRoot: root,
+    exists: (rel) => Promise.resolve(existsSync(join(root, rel))),
+  };
 }
 
 /**
@@ -290,7 +188,7 @@ export function resolveOutputDir(rootPath: string, plan: BuildPlan): string {
   }
   const found = OUTPUT_DIR_CANDIDATES.filter(isDir);
   const withIndex = found.find((d) => existsSync(join(rootPath, d, 'index.html')));
-  const chosen = withIndex ?? found[0];
+  const chosen = withIndex ?? found.at(0);
   if (!chosen)
     throw new UserFacingError(
       `the build wrote none of ${OUTPUT_DIR_CANDIDATES.map((d) => `${d}/`).join(', ')}; set outputDir to the directory it writes`,

@@ -28,6 +28,8 @@ export type CloudsmithJson = z.infer<typeof cloudsmithJsonSchema>;
 /** Only the package.json fields detection reads; everything else is ignored. */
 export const packageJsonSchema = z.object({
   main: z.string().optional(),
+  packageManager: z.string().optional(),
+  engines: z.object({ node: z.string().optional() }).optional(),
   scripts: z.record(z.string(), z.string()).optional(),
   dependencies: z.record(z.string(), z.string()).optional(),
   devDependencies: z.record(z.string(), z.string()).optional(),

@@ -1,19 +1,14 @@
-/** A deployment's lifecycle. The store refuses moves that go backwards, so a late or redelivered event can never undo progress. */
-export const STATUSES = [
-  'queued',
-  'fetching',
-  'building',
-  'deploying',
-  'live',
-  'failed',
-  'cancelled',
-  'superseded',
-] as const;
-export type DeploymentStatus = (typeof STATUSES)[number];
+import { IN_FLIGHT_STATUSES, STATUSES, TERMINAL_STATUSES, type DeploymentStatus } from '@cloudsmith/client';
 
+/**
+ * The status vocabulary is part of the API's contract, so it is written once in @cloudsmith/client (imported by
+ * both sides of the wire) and re-exported here for the backend. The store refuses moves that go backwards, so a
+ * late or redelivered event can never undo progress.
+ */
+export { IN_FLIGHT_STATUSES, STATUSES, TERMINAL_STATUSES, type DeploymentStatus };
+
+/** Ends a deployment cannot move on from (live still can: a newer deploy supersedes it). */
 export const FINAL_STATUSES: readonly DeploymentStatus[] = ['failed', 'cancelled', 'superseded'];
-/** States a client waiting for a deployment can stop at: live is where a deploy ends, even though it may later be superseded. */
-export const TERMINAL_STATUSES: readonly DeploymentStatus[] = ['live', 'failed', 'cancelled', 'superseded'];
 
 const ORDER: Record<DeploymentStatus, number> = {
   queued: 0,
@@ -31,7 +26,7 @@ export function allowedPredecessors(to: DeploymentStatus): DeploymentStatus[] {
   switch (to) {
     case 'failed':
     case 'cancelled':
-      return ['queued', 'fetching', 'building', 'deploying'];
+      return [...IN_FLIGHT_STATUSES];
     case 'superseded':
       return ['live'];
     default:
@@ -69,7 +64,7 @@ export type ArtifactRef =
 
 /** How to run a build's output. `static` is served by the platform's own static server with SPA fallback. */
 export interface RunPlan {
-  kind: 'node' | 'static' | 'next';
+  kind: 'node' | 'static' | 'next' | 'python' | 'go' | 'process';
   /** argv run in the release directory; static plans use the bundled static server. */
   start: string[];
   /** directory inside the artifact to serve (static) or run from (node). */
@@ -77,6 +72,8 @@ export interface RunPlan {
   spaFallback?: boolean;
   healthPath: string;
   port?: number;
+  /** argv run once in the release directory before it takes traffic (Procfile `release:`); failing fails the deploy. */
+  release?: string[];
 }
 
 export interface StageTimings {

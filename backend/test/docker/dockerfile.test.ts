@@ -11,7 +11,7 @@ import type { BuildJob } from '../../src/ports/builder';
 // The generated Dockerfile is plain text: these run without an engine.
 function input(plan: Partial<BuildPlan>, extra: Partial<DockerfileInput> = {}): DockerfileInput {
   return {
-    plan: { kind: 'node', rootDir: '.', healthPath: '/', reason: 'test', ...plan },
+    plan: { kind: 'node', provider: 'node', rootDir: '.', healthPath: '/', reason: 'test', ...plan },
     baseImage: 'node:20-slim',
     app: 'web-alice',
     commitSha: 'a'.repeat(40),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Overrides } from '../../src/domain/deployment';
 import { UserFacingError } from '../../src/domain/errors';
-import { detectPlan, isDevServer, resolveOutputDir } from '../../src/detect/plan';
+import { detectPlan, finalizePlan, isDevServer, localOutput, resolveOutputDir } from '../../src/detect/plan';
 
 describe('detect', () => {
   let repo: string;
@@ -103,18 +103,32 @@ describe('detect', () => {
     );
   });
 
-  it('next.js: next build, next start; static export serves out', async () => {
+  it('next.js: next build; how it runs is decided from what the build produced', async () => {
     await files({
       'package.json': { scripts: { build: 'next build', start: 'next start' }, dependencies: { next: '15' } },
+      'next.config.mjs': '// output: "export",\nexport default {};\n',
     });
     const plan = await detectPlan(repo, {});
     assert.equal(plan.kind, 'next');
+    assert.equal(plan.framework, 'next');
     assert.deepEqual(plan.build, { argv: ['npm', 'run', 'build'] });
-    assert.deepEqual(plan.start, { argv: ['npm', 'start'] });
-    await files({ 'next.config.js': "module.exports = { output: 'export' }" });
-    const exported = await detectPlan(repo, {});
+    // The commented-out export line decides nothing: only the build's output does.
+    await files({ '.next/BUILD_ID': 'x' });
+    const started = await finalizePlan(plan, localOutput(repo));
+    assert.equal(started.kind, 'next');
+    assert.deepEqual(started.start, { argv: ['npx', '--no-install', 'next', 'start'] });
+    await files({ 'out/index.html': '<html>' });
+    const exported = await finalizePlan(plan, localOutput(repo));
     assert.equal(exported.kind, 'spa');
     assert.equal(exported.outputDir, 'out');
+    await files({ '.next/standalone/server.js': '', 'public/x.txt': '' });
+    const standalone = await finalizePlan(plan, localOutput(repo));
+    assert.equal(standalone.workdir, '.next/standalone');
+    assert.match(JSON.stringify(standalone.start), /node server\.js/);
+    assert.deepEqual(standalone.copies, [
+      ['.next/static', '.next/standalone/.next/static'],
+      ['public', '.next/standalone/public'],
+    ]);
   });
 
   it('plain static site without package.json', async () => {
@@ -140,9 +154,9 @@ describe('detect', () => {
 
   it('says clearly when there is nothing to build', async () => {
     await files({ 'README.md': 'hi' });
-    await refused({}, /^no package\.json or index\.html in the repository root$/);
+    await refused({}, /^nothing CloudSmith knows how to build in the repository root: .*Procfile with a `web:` line/);
     await mkdir(join(repo, 'sub'));
-    await refused({ rootDir: 'sub' }, /^no package\.json or index\.html in sub$/);
+    await refused({ rootDir: 'sub' }, /^nothing CloudSmith knows how to build in sub:/);
   });
 
   it('rootDir must stay inside the repository', async () => {
@@ -188,9 +202,9 @@ describe('detect', () => {
 
   it('rejects a malformed cloudsmith.json or package.json with the reason', async () => {
     await files({ 'cloudsmith.json': { buildComand: 'typo' }, 'index.html': '' });
-    await refused({}, /cloudsmith\.json is invalid/);
+    await refused({}, /cloudsmith\.json in the repository root is invalid/);
     await files({ 'cloudsmith.json': '{nope' });
-    await refused({}, /cloudsmith\.json is not valid JSON/);
+    await refused({}, /cloudsmith\.json in the repository root is not valid JSON/);
     await rm(join(repo, 'cloudsmith.json'));
     await files({ 'package.json': '{"scripts": 5}' });
     await refused({}, /package\.json in the repository root is invalid/);

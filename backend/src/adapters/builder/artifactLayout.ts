@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { RunPlan } from '../../domain/deployment';
 import { UserFacingError } from '../../domain/errors';
 import type { BuildPlan } from '../../detect/plan';
+import type { Command } from '../../sandbox/run';
 
 /**
  * The layout of a tarball artifact, whichever builder made it (local processes or a Jenkins pipeline), so the
@@ -28,8 +29,26 @@ export function isStaticPlan(plan: BuildPlan): boolean {
   return plan.kind === 'spa' || plan.kind === 'static';
 }
 
-/** How the runtime starts an artifact packed in this layout from `plan`. */
+export function commandArgv(cmd: Command): string[] {
+  return 'shell' in cmd ? ['sh', '-c', cmd.shell] : cmd.argv;
+}
+
+function runKind(plan: BuildPlan): RunPlan['kind'] {
+  switch (plan.kind) {
+    case 'next':
+    case 'python':
+    case 'go':
+      return plan.kind;
+    case 'procfile':
+      return 'process';
+    default:
+      return 'node';
+  }
+}
+
+/** How the runtime starts an artifact packed in this layout from `plan` (after finalizePlan). */
 export function runPlanFor(plan: BuildPlan): RunPlan {
+  const release = plan.release ? { release: commandArgv(plan.release) } : {};
   if (isStaticPlan(plan)) {
     const spa = plan.kind === 'spa';
     return {
@@ -38,14 +57,18 @@ export function runPlanFor(plan: BuildPlan): RunPlan {
       workdir: '.',
       spaFallback: spa,
       healthPath: plan.healthPath,
+      ...release,
     };
   }
   if (!plan.start)
-    throw new UserFacingError('no start command: add a start script to package.json or set startCommand');
+    throw new UserFacingError(
+      'nothing to start: add a "start" script to package.json or a `web:` line to a Procfile, or set startCommand',
+    );
   return {
-    kind: plan.kind === 'next' ? 'next' : 'node',
-    start: 'shell' in plan.start ? ['sh', '-c', plan.start.shell] : plan.start.argv,
-    workdir: '.',
+    kind: runKind(plan),
+    start: commandArgv(plan.start),
+    workdir: plan.workdir ?? '.',
     healthPath: plan.healthPath,
+    ...release,
   };
 }

@@ -3,11 +3,13 @@ import { copyFile, cp, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { packDir } from '../../../archive/tarball';
 import { UserFacingError } from '../../../domain/errors';
-import { detectPlan, resolveOutputDir, type BuildPlan } from '../../../detect/plan';
+import { detectPlan, finalizePlan, localOutput, resolveOutputDir, type BuildPlan } from '../../../detect/plan';
 import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
 import type { BuildContext, BuildJob, BuildResult, Builder } from '../../../ports/builder';
 import { cleanEnv } from '../../../sandbox/env';
-import { describeCommand, runCommand } from '../../../sandbox/run';
+import { describeCommand, runCommand, type Command, type RunOptions } from '../../../sandbox/run';
+import { runSandboxed } from '../../../sandbox/runSandboxed';
+import type { Sandbox, SandboxLimits } from '../../../sandbox/sandbox';
 import { isStaticPlan, runPlanFor, SITE_DIR, STATIC_SERVER_PATH, staticServerSource } from '../artifactLayout';
 
 export interface BuildLimits {
@@ -21,8 +23,34 @@ export interface LocalBuilderOptions {
   /** Scratch space for packaging, and (unless homeDir is set) the builds' shared HOME. */
   workDir: string;
   limits: BuildLimits;
-  /** HOME of every build, shared so npm's cache stays warm (see cleanEnv); defaults to `<workDir>/home`. */
+  /** HOME of every build, shared so npm's, pip's and Go's caches stay warm (see cleanEnv); defaults to `<workDir>/home`. */
   homeDir?: string;
+  /**
+   * Runs every step in the app's sandbox (its uid, HOME and caches, only the source tree writable, a cgroup
+   * per step); then homeDir is unused: each app has its own HOME, so no build can poison another's cache.
+   */
+  sandbox?: Sandbox;
+  /** CPU and process limits per step, beside limits.maxMemoryMb (enforced where the sandbox has cgroups). */
+  stepLimits?: Omit<SandboxLimits, 'memoryMb'>;
+  /**
+   * Builds a repo that has only a Dockerfile, when a Docker engine is reachable; without it such a repo
+   * fails with what it needs.
+   */
+  dockerfileBuilder?: Builder;
+}
+
+function logDecision(plan: BuildPlan, ctx: BuildContext): void {
+  const where = plan.rootDir === '.' ? 'the repository root' : plan.rootDir;
+  ctx.log(`Detected ${plan.kind === 'spa' ? 'an SPA' : `a ${plan.kind}`} app in ${where}: ${plan.reason}`);
+  for (const note of plan.notes ?? []) ctx.log(note);
+}
+
+/** The plan's toolchain settings over the clean env, its toolchain dirs first on PATH. */
+function buildEnv(plan: BuildPlan, env: Record<string, string>): Record<string, string> {
+  // The app's own variables win over the toolchain defaults (e.g. CGO_ENABLED=1 for a cgo app).
+  const merged = { ...plan.buildEnv, ...env };
+  merged.PATH = [...(plan.toolPaths ?? []), env.PATH].join(':');
+  return merged;
 }
 
 /**
@@ -38,16 +66,16 @@ export class LocalBuilder implements Builder {
 
   async build(job: BuildJob, ctx: BuildContext): Promise<BuildResult> {
     const started = Date.now();
-    const plan = await detectPlan(job.sourceDir, job.overrides);
-    ctx.log(
-      `Detected ${plan.kind === 'spa' ? 'an SPA' : `a ${plan.kind}`} app in ${plan.rootDir === '.' ? 'the repository root' : plan.rootDir}: ${plan.reason}`,
-    );
-    const root = resolve(job.sourceDir, plan.rootDir);
-    const env = cleanEnv(job.env, { home: this.opts.homeDir ?? join(this.opts.workDir, 'home') });
+    const detected = await detectPlan(job.sourceDir, job.overrides);
+    logDecision(detected, ctx);
+    if (detected.kind === 'dockerfile') return this.buildDockerfile(job, ctx);
+    const root = resolve(job.sourceDir, detected.rootDir);
+    const env = buildEnv(detected, cleanEnv(job.env, { home: this.home(job.app) }));
     const { limits } = this.opts;
     let outputBytes = 0;
+    await this.opts.sandbox?.handOver(job.app, job.sourceDir);
 
-    for (const cmd of [plan.install, plan.build]) {
+    for (const cmd of [detected.install, detected.build]) {
       if (!cmd) continue;
       if (ctx.signal.aborted) throw new UserFacingError('cancelled');
       const remaining = limits.timeoutMs - (Date.now() - started);
@@ -56,8 +84,7 @@ export class LocalBuilder implements Builder {
       ctx.log(`$ ${label}`);
       const stepStarted = Date.now();
       try {
-        await runCommand(cmd, {
-          cwd: root,
+        await this.runStep(job, root, cmd, {
           env,
           timeoutMs: remaining,
           maxOutputBytes: Math.max(0, limits.maxOutputBytes - outputBytes),
@@ -75,7 +102,47 @@ export class LocalBuilder implements Builder {
     }
     if (ctx.signal.aborted) throw new UserFacingError('cancelled');
 
+    const plan = await finalizePlan(detected, localOutput(root));
+    if (plan.reason !== detected.reason)
+      ctx.log(`Decided from the build output: ${plan.reason.slice(detected.reason.length + 2)}`);
+    for (const [from, to] of plan.copies ?? []) {
+      await cp(join(root, from), join(root, to), { recursive: true, verbatimSymlinks: true });
+      ctx.log(`Copied ${from} to ${to}`);
+    }
     return this.packageAndStore(job, ctx, plan, root);
+  }
+
+  private async buildDockerfile(job: BuildJob, ctx: BuildContext): Promise<BuildResult> {
+    if (!this.opts.dockerfileBuilder) {
+      throw new UserFacingError(
+        'this repo needs Docker: it has only a Dockerfile, and this platform builds without a Docker engine. ' +
+          'Run CloudSmith with a Docker engine (CLOUDSMITH_BUILDER=docker, CLOUDSMITH_RUNTIME=docker), or add what ' +
+          'CloudSmith builds without Docker: a package.json, requirements.txt, go.mod, or a Procfile with a `web:` line',
+      );
+    }
+    ctx.log("Building the repository's Dockerfile with the Docker engine");
+    return this.opts.dockerfileBuilder.build({ ...job, overrides: { ...job.overrides, dockerfile: true } }, ctx);
+  }
+
+  private home(app: string): string {
+    return this.opts.sandbox?.homeFor(app) ?? this.opts.homeDir ?? join(this.opts.workDir, 'home');
+  }
+
+  /** The one place a build step starts: in the app's sandbox when the platform has one. */
+  private runStep(job: BuildJob, root: string, cmd: Command, run: Omit<RunOptions, 'cwd' | 'sandbox'>): Promise<void> {
+    const { sandbox } = this.opts;
+    if (!sandbox) return runCommand(cmd, { ...run, cwd: root });
+    return runSandboxed(cmd, {
+      ...run,
+      sandbox,
+      spec: {
+        app: job.app,
+        label: `build-${job.deploymentId}`,
+        cwd: root,
+        writable: [job.sourceDir],
+        limits: { ...this.opts.stepLimits, memoryMb: run.maxMemoryMb },
+      },
+    });
   }
 
   /** Limits are the whole build's, so a per-step timeout is reported against the configured limit. */
@@ -120,7 +187,7 @@ export class LocalBuilder implements Builder {
         );
       }
       const key = artifactKey(job.app, job.commitSha, job.deploymentId);
-      const stored = await this.opts.artifacts.putFile(key, tarball);
+      const stored = await this.opts.artifacts.putFile(key, tarball, { plan: runPlan });
       const size = (await stat(tarball)).size;
       ctx.log(`Artifact ${key} (${(size / 1024 / 1024).toFixed(1)} MiB, sha256 ${stored.sha256.slice(0, 12)})`);
       return { artifact: { kind: 'tarball', key, sha256: stored.sha256, size: stored.size }, plan: runPlan };
