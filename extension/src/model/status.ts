@@ -1,4 +1,4 @@
-import type { DeploymentStatus, DeploymentView } from '@cloudsmith/client';
+import { isInFlight, type DeploymentStatus, type DeploymentView } from '@cloudsmith/client';
 
 /** Codicons per status, shared by the tree, the status bar and the webview timeline. */
 export const STATUS_ICON: Record<DeploymentStatus, string> = {
@@ -13,7 +13,7 @@ export const STATUS_ICON: Record<DeploymentStatus, string> = {
 };
 
 export function inProgress(status: DeploymentStatus): boolean {
-  return status === 'queued' || status === 'fetching' || status === 'building' || status === 'deploying';
+  return isInFlight(status);
 }
 
 /** "3s ago", "5m ago", "2h ago", "4d ago": the tree's deployment age. */

@@ -1,6 +1,7 @@
 import type WebSocket from 'ws';
 import { ApiError } from './api';
-import type { DeploymentStatus, LogMessage, TokenSource } from './types';
+import type { DeploymentStatus } from './status';
+import type { LogMessage, TokenSource } from './types';
 
 export interface ReconnectInfo {
   /** 1 for the first retry after a drop, counting up until a message arrives again. */

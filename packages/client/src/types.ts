@@ -2,15 +2,7 @@
  * The API's wire shapes as clients see them. Kept free of backend internals (and of any runtime import) so
  * the extension can bundle this folder and the CLI can share it.
  */
-
-export type DeploymentStatus =
-  'queued' | 'fetching' | 'building' | 'deploying' | 'live' | 'failed' | 'cancelled' | 'superseded';
-
-/** Statuses after which a deployment's log stream ends: live ends a deploy even though it may later be superseded. */
-export const TERMINAL_STATUSES: readonly DeploymentStatus[] = ['live', 'failed', 'cancelled', 'superseded'];
-
-/** The in-progress stages in the order a deployment goes through them. */
-export const PIPELINE: readonly DeploymentStatus[] = ['queued', 'fetching', 'building', 'deploying', 'live'];
+import type { DeploymentStatus } from './status';
 
 export type LogStage = 'fetch' | 'build' | 'deploy' | 'runtime' | 'system';
 
@@ -91,7 +83,3 @@ export interface ErrorBody {
 
 /** Where a client finds the API and the caller's GitHub token (a function, so a refreshed session is picked up). */
 export type TokenSource = () => Promise<string> | string;
-
-export function isTerminal(status: DeploymentStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
-}

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   allowedPredecessors,
+  IN_FLIGHT_STATUSES,
   type App,
   type Deployment,
   type DeploymentStatus,
@@ -52,7 +53,6 @@ const CHUNK_BYTES = 200_000;
 const LOG_SEQ_ATTR = 'next';
 const HEAD_SEQ = 0;
 const IMMUTABLE = new Set(['id', 'status', 'createdAt', 'ownerId']);
-const IN_FLIGHT: DeploymentStatus[] = ['queued', 'fetching', 'building', 'deploying'];
 
 function isConditionFailure(err: unknown): boolean {
   return awsErrorName(err) === 'ConditionalCheckFailedException';
@@ -265,7 +265,7 @@ export class DynamoStore implements Store {
     // Only read at boot, to fail deployments interrupted by a crash: a filtered scan is cheaper than an index kept for it.
     const out: Deployment[] = [];
     const values: Record<string, string> = {};
-    IN_FLIGHT.forEach((s, i) => (values[`:s${i}`] = s));
+    IN_FLIGHT_STATUSES.forEach((s, i) => (values[`:s${i}`] = s));
     let start: Item | undefined;
     do {
       const res = await this.doc.send(

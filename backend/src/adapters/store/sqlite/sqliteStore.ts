@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   allowedPredecessors,
+  IN_FLIGHT_STATUSES,
   type App,
   type Deployment,
   type DeploymentStatus,
@@ -64,8 +65,6 @@ interface PatchParams {
   timings: string | null;
   updated_at: string;
 }
-
-const IN_FLIGHT: DeploymentStatus[] = ['queued', 'fetching', 'building', 'deploying'];
 
 /**
  * Only the columns a patch names change; timings merge (json_patch) so each stage adds its own figure
@@ -330,7 +329,7 @@ export class SqliteStore implements Store {
   }
 
   async listInFlight(): Promise<Deployment[]> {
-    return this.s.listInFlight.all(JSON.stringify(IN_FLIGHT)).map(toDeployment);
+    return this.s.listInFlight.all(JSON.stringify(IN_FLIGHT_STATUSES)).map(toDeployment);
   }
 
   async transition(id: string, to: DeploymentStatus, patch: DeploymentPatch = {}): Promise<Deployment | undefined> {
