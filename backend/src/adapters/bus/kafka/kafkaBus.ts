@@ -39,6 +39,33 @@ export interface KafkaBusOptions {
 
 type DeadLetterHandler = (topic: Topic, event: TopicEvents[Topic], error: Error) => Promise<void>;
 
+/** Where a consumer's handled events are recorded: committed to the group, or (fan-out groups) held in memory. */
+interface Progress {
+  done(topic: string, partition: number, offset: string): void;
+}
+
+/**
+ * A fan-out group's positions. It commits nothing (it is deleted at close, so nobody would read its offsets); instead
+ * the next offset of every partition is held here and sought whenever the consumer (re)joins its group. A consumer
+ * that crashed and restarted (a broker still warming up, say) thus resumes where it was instead of at "latest",
+ * and the first join starts exactly at the end offsets read when subscribe() began.
+ */
+class ResumePoints implements Progress {
+  private readonly next = new Map<number, string>();
+
+  constructor(start: Array<{ partition: number; high: string }>) {
+    for (const { partition, high } of start) this.next.set(partition, high);
+  }
+
+  done(_topic: string, partition: number, offset: string): void {
+    this.next.set(partition, (BigInt(offset) + 1n).toString());
+  }
+
+  seekAll(consumer: Consumer, topic: string): void {
+    for (const [partition, offset] of this.next) consumer.seek({ topic, partition, offset });
+  }
+}
+
 interface Subscription {
   consumer: Consumer;
   /** Absent for fan-out groups: they are deleted at close, so their offsets would never be read. */
@@ -104,14 +131,15 @@ export class KafkaBus implements EventBus {
 
   async subscribe<T extends Topic>(topic: T, options: SubscribeOptions, handler: EventHandler<T>): Promise<void> {
     if (this.closing) throw new Error(`bus closed: cannot subscribe to ${topic}`);
-    await this.ensureTopics();
+    await this.patiently('creating topics', () => this.ensureTopics());
     const kafkaTopic = this.names.events[topic];
     const ephemeral = !!options.latestOnly;
     // A fan-out group must be this instance's alone, or two replicas would split the stream between them.
     const groupId = `${this.options.topicPrefix}${options.group}${ephemeral ? `.${randomUUID().slice(0, 8)}` : ''}`;
     // The end of the topic now: a fan-out group starts exactly there, so it sees every event published
     // after subscribe() returns and none before (kafkajs' own "latest" is read later, at the first fetch).
-    const endOffsets = ephemeral ? await this.endOffsets(kafkaTopic) : [];
+    const endOffsets = ephemeral ? await this.patiently('reading end offsets', () => this.endOffsets(kafkaTopic)) : [];
+    const resume = ephemeral ? new ResumePoints(endOffsets) : undefined;
 
     const consumer = this.kafka.consumer({
       groupId,
@@ -141,16 +169,32 @@ export class KafkaBus implements EventBus {
         resolve();
       });
     });
-    await consumer.connect();
-    await consumer.subscribe({ topic: kafkaTopic, fromBeginning: !ephemeral });
-    await consumer.run({
-      autoCommit: false,
-      // Partitions run side by side; within one, messages (one deployment's events) stay sequential.
-      partitionsConsumedConcurrently: Math.max(1, this.options.partitions),
-      eachMessage: (payload) => this.track(this.deliver(topic, options.group, committer, payload, handler)),
+    // Emitted inside the join, before the first fetch: the seeks are queued and applied by that fetch.
+    if (resume)
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        resume.seekAll(consumer, kafkaTopic);
+      });
+    const start = async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topic: kafkaTopic, fromBeginning: !ephemeral });
+      await consumer.run({
+        autoCommit: false,
+        // Partitions run side by side; within one, messages (one deployment's events) stay sequential.
+        partitionsConsumedConcurrently: Math.max(1, this.options.partitions),
+        eachMessage: (payload) => this.track(this.deliver(topic, options.group, committer ?? resume, payload, handler)),
+      });
+    };
+    // kafkajs restarts a consumer after a retriable crash by itself; after any other crash it stays stopped for good.
+    // A service must never be left deaf while its process looks healthy, so that case starts it again here.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.closing) return;
+      this.options.logger?.warn('kafka consumer stopped after an error; starting it again', {
+        groupId,
+        error: errorMessage(payload.error),
+      });
+      void this.patiently(`restarting consumer ${groupId}`, start).catch(() => undefined);
     });
-    // Seeks are queued and applied at the first fetch after the group assigns the partitions.
-    for (const { partition, high } of endOffsets) consumer.seek({ topic: kafkaTopic, partition, offset: high });
+    await this.patiently(`joining consumer group ${groupId}`, start);
     // Returning once the group has formed means an event published next is already ours to receive, and a
     // second instance joining later does not interrupt work that started before it.
     const waited = await Promise.race([joined.then(() => true), sleep(JOIN_WAIT_MS).then(() => false)]);
@@ -168,7 +212,7 @@ export class KafkaBus implements EventBus {
     // that finished after close began, so that work is handed back to the group); then what finished
     // before is committed while the consumers are still members, and only then do they leave.
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
-    await Promise.allSettled(this.subscriptions.map((s) => s.committer?.drain()));
+    await Promise.allSettled(this.subscriptions.map((s) => s.committer?.drain() ?? Promise.resolve()));
     await Promise.allSettled(this.subscriptions.map((s) => s.consumer.disconnect()));
     const ephemeral = this.subscriptions.filter((s) => s.ephemeral).map((s) => s.groupId);
     if (ephemeral.length > 0 && this.admin) {
@@ -190,15 +234,18 @@ export class KafkaBus implements EventBus {
   private async deliver<T extends Topic>(
     topic: T,
     group: string,
-    committer: OffsetCommitter | undefined,
-    { topic: kafkaTopic, partition, message, heartbeat }: EachMessagePayload,
+    progress: Progress | undefined,
+    payload: EachMessagePayload,
     handler: EventHandler<T>,
   ): Promise<void> {
     // Events fetched before close() are handed back untouched.
     if (this.closing) return;
     // Without a background heartbeat, a build longer than the session timeout would look like a dead
     // member and its partition would be given to another instance mid-build.
-    const beat = setInterval(() => heartbeat().catch(() => undefined), HEARTBEAT_MS);
+    const { topic: kafkaTopic, partition, message } = payload;
+    const beat = setInterval(() => {
+      payload.heartbeat().catch(() => undefined);
+    }, HEARTBEAT_MS);
     try {
       let event: TopicEvents[T] | undefined;
       let failure: Error | undefined;
@@ -217,21 +264,43 @@ export class KafkaBus implements EventBus {
         } catch (err) {
           failure = asError(err);
           if (attempts < this.retry.attempts) await sleep(backoffMs(attempts, this.retry.baseMs));
-          if (this.closing) return;
+          if (this.isClosing()) return;
         }
       }
       // Closing: leave the offset where it was, so the group redelivers this event to a live instance.
-      if (this.closing) return;
+      if (this.isClosing()) return;
       if (failure)
         await this.deadLetter(topic, group, event, failure, attempts, {
           topic: kafkaTopic,
           partition,
           offset: message.offset,
         });
-      committer?.done(kafkaTopic, partition, message.offset);
+      progress?.done(kafkaTopic, partition, message.offset);
     } finally {
       clearInterval(beat);
     }
+  }
+
+  /**
+   * Runs a start-up step until it succeeds: a broker that just started answers "the coordinator is loading" and the
+   * like for a while, and a service waits that out (saying so) rather than exit. Only close() ends the waiting.
+   */
+  private async patiently<R>(what: string, work: () => Promise<R>): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (this.closing) throw err;
+        const waitMs = backoffMs(attempt, 500, 5_000);
+        this.options.logger?.warn(`kafka is not ready (${what}); trying again`, { error: errorMessage(err), waitMs });
+        await sleep(waitMs);
+      }
+    }
+  }
+
+  /** A call, not a field read: the compiler would take the field for unchanged across the handler's awaits. */
+  private isClosing(): boolean {
+    return this.closing;
   }
 
   private track(work: Promise<void>): Promise<void> {
