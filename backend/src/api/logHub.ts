@@ -6,7 +6,7 @@ import { errorMessage, UserFacingError } from '../domain/errors';
 import type { LogEvent } from '../domain/events';
 import type { Store } from '../ports/store';
 import type { Authspire } from '../services/authspire/authspire';
-import type { Logger } from '../services/shared/logger';
+import type { Logger } from '../lib/logger';
 import { authenticate } from './auth';
 import { logView } from './views';
 

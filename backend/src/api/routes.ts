@@ -3,7 +3,7 @@ import { z, ZodError } from 'zod';
 import { errorMessage, UserFacingError } from '../domain/errors';
 import type { Store } from '../ports/store';
 import type { Authspire } from '../services/authspire/authspire';
-import type { Logger } from '../services/shared/logger';
+import type { Logger } from '../lib/logger';
 import { callerOf, requireCaller } from './auth';
 import type { Operations } from './operations';
 import { appName, deployBody, deploymentId, envBody, listQuery, rollbackBody, sinceQuery } from './schemas';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isValidRef, isValidRepoFullName } from '../adapters/github/names';
+import { isValidRef, isValidRepoFullName } from '../domain/repoNames';
 
 /** Request bodies and query strings, validated once at the edge. Anything that reaches a service has passed these. */
 

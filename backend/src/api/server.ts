@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import express from 'express';
 import type { createReverseProxy } from '../proxy/reverseProxy';
-import type { Logger } from '../services/shared/logger';
+import type { Logger } from '../lib/logger';
 import type { LogHub } from './logHub';
 import { apiRouter, type RouteDeps } from './routes';
 

@@ -9,7 +9,7 @@ import type { SourceHost } from '../ports/source';
 import type { Store } from '../ports/store';
 import type { RouteTable } from '../proxy/routes';
 import type { Sealer } from '../security/sealer';
-import type { Logger } from '../services/shared/logger';
+import type { Logger } from '../lib/logger';
 import { FsArtifactStore } from '../adapters/artifacts/fs/fsArtifactStore';
 import { LocalBuilder } from '../adapters/builder/local/localBuilder';
 import { MemoryBus } from '../adapters/bus/memory/memoryBus';

@@ -21,7 +21,7 @@ import { docksageHandler, restoreLiveApps } from '../services/docksage/docksage'
 import { gitpulseHandler } from '../services/gitpulse/gitpulse';
 import { Cancellations } from '../services/shared/cancellations';
 import { DeploymentLog } from '../services/shared/deploymentLog';
-import { consoleLogger, type Logger } from '../services/shared/logger';
+import { consoleLogger, type Logger } from '../lib/logger';
 import type { StageDeps } from '../services/shared/stage';
 import { createArtifacts, createBuilder, createBus, createRuntime, createSource, createStore } from './adapters';
 

@@ -12,7 +12,7 @@ import { Sealer } from '../security/sealer';
 import { docksageHandler, type DocksageDeps } from '../services/docksage/docksage';
 import { Cancellations } from '../services/shared/cancellations';
 import { DeploymentLog } from '../services/shared/deploymentLog';
-import { consoleLogger } from '../services/shared/logger';
+import { consoleLogger } from '../lib/logger';
 
 /** The parts of an S3 event notification this handler reads (the full shape is AWS's `S3Event`). */
 export interface S3EventRecord {

@@ -23,7 +23,7 @@ import { artifactKey } from '../../src/ports/artifacts';
 import { Sealer } from '../../src/security/sealer';
 import { Cancellations } from '../../src/services/shared/cancellations';
 import { DeploymentLog } from '../../src/services/shared/deploymentLog';
-import type { Logger } from '../../src/services/shared/logger';
+import type { Logger } from '../../src/lib/logger';
 import { awsSettings, createMotoNetwork, motoEndpoint, SKIP_MESSAGE, uniqueName } from './motoEnv';
 import { missingPeer } from '../peers';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { S3ArtifactStore } from '../../src/adapters/artifacts/s3/s3ArtifactStore';
 import { packDir } from '../../src/archive/tarball';
 import { artifactKey } from '../../src/ports/artifacts';
-import { freePort, waitHealthy } from '../../src/runtime/health';
+import { freePort, waitHealthy } from '../../src/health/health';
 import { awsSettings, motoEndpoint, SKIP_MESSAGE, uniqueName } from './motoEnv';
 import { missingPeer } from '../peers';
 

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GitHubRest } from '../../src/adapters/github/githubRest';
-import { isValidRef, isValidRepoFullName } from '../../src/adapters/github/names';
+import { isValidRef, isValidRepoFullName } from '../../src/domain/repoNames';
 import { NotFoundError, UnauthorizedError, UserFacingError } from '../../src/domain/errors';
 import { startGitServer, type GitServerHandle } from './gitServer';
 import { startGitHubStandin, type GitHubStandinHandle } from './githubStandin';

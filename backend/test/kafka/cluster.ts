@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Role } from '../../src/compose/platform';
-import { freePort } from '../../src/runtime/health';
+import { freePort } from '../../src/health/health';
 import { apiRequest } from '../helpers/apiRequest';
 import { startGitServer } from '../helpers/gitServer';
 import { startGitHubStandin } from '../helpers/githubStandin';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../src/runtime/health';
+import { freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../src/health/health';
 
 function serve(handler: http.RequestListener): Promise<{ url: string; server: http.Server }> {
   const server = http.createServer(handler);

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { freePort } from '../../src/runtime/health';
+import { freePort } from '../../src/health/health';
 import { createReverseProxy } from '../../src/proxy/reverseProxy';
 import { RouteTable } from '../../src/proxy/routes';
 

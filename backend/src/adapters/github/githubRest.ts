@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { NotFoundError, UnauthorizedError, UserFacingError } from '../../domain/errors';
 import type { GitHubUser, RepoInfo, SourceHost } from '../../ports/source';
-import { isCommitSha, isValidRef, parseRepoFullName } from './names';
+import { isCommitSha, isValidRef, parseRepoFullName } from '../../domain/repoNames';
 
 export interface GitHubRestOptions {
   /** https://api.github.com, or https://<host>/api/v3 for GitHub Enterprise. */

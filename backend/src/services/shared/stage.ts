@@ -11,7 +11,7 @@ import type { EventBus } from '../../ports/bus';
 import type { Store } from '../../ports/store';
 import type { Cancellations } from './cancellations';
 import type { DeploymentLog } from './deploymentLog';
-import type { Logger } from './logger';
+import type { Logger } from '../../lib/logger';
 
 export interface StageDeps {
   store: Store;

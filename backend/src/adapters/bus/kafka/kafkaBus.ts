@@ -11,7 +11,7 @@ import {
 import { errorMessage } from '../../../domain/errors';
 import type { Topic, TopicEvents } from '../../../domain/events';
 import type { EventBus, EventHandler, SubscribeOptions } from '../../../ports/bus';
-import type { Logger } from '../../../services/shared/logger';
+import type { Logger } from '../../../lib/logger';
 import {
   asError,
   backoffMs,

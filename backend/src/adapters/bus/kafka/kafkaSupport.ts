@@ -1,6 +1,6 @@
 import { logLevel, type logCreator } from 'kafkajs';
 import { TOPICS, type Topic } from '../../../domain/events';
-import type { Logger } from '../../../services/shared/logger';
+import type { Logger } from '../../../lib/logger';
 
 /** The Kafka topic names for a prefix: one per event topic plus the dead-letter topic. */
 export function topicNames(prefix: string): { events: Record<Topic, string>; deadLetter: string } {

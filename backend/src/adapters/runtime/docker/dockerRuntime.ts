@@ -6,7 +6,7 @@ import type { Config } from '../../../config';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
 import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
 import type { RouteTable, RouteTarget } from '../../../proxy/routes';
-import { freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../../runtime/health';
+import { freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../../health/health';
 import { DockerCli, DockerError } from '../../docker/cli';
 import { APP_LABEL, appFilter, appRepository, DEPLOYMENT_LABEL } from '../../docker/names';
 

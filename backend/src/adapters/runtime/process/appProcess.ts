@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import type { LogBuffer } from '../../../runtime/health';
+import type { LogBuffer } from '../../../health/health';
 
 export interface RestartPolicy {
   /** Restarts allowed in a row; a run that lasted `stableMs` resets the count. */

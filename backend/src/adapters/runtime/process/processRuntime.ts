@@ -5,7 +5,7 @@ import { errorMessage, UserFacingError } from '../../../domain/errors';
 import type { ArtifactStore } from '../../../ports/artifacts';
 import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
 import type { RouteTable, RouteTarget } from '../../../proxy/routes';
-import { formatSeconds, freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../../runtime/health';
+import { formatSeconds, freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../../health/health';
 import { cleanEnv } from '../../../sandbox/env';
 import { AppProcess, type RestartPolicy } from './appProcess';
 
