@@ -1,18 +1,25 @@
 import * as vscode from 'vscode';
-import type { CloudSmithClient } from '@cloudsmith/client';
-import type { StreamResult } from '@cloudsmith/client';
 import {
   isTerminal,
+  type CloudSmithClient,
   type DeploymentView,
   type DeployRequest,
   type LogLineMessage,
+  type StreamResult,
 } from '@cloudsmith/client';
+import { failureSummary, firstErrorLine, type StagedLine } from './model/failure';
+import type { ConnectionMonitor } from './model/connection';
+import type { RepoAttention } from './model/tree';
 import type { LogChannel } from './logs';
 import type { StatusBar } from './statusBar';
 
 export interface DeploymentEvent {
   deployment: DeploymentView;
   line?: LogLineMessage;
+  /** For a failed deployment: the first log line that says what went wrong. */
+  cause?: string;
+  /** The last in-progress stage it was seen in (where a failure happened). */
+  lastStage?: DeploymentView['status'];
 }
 
 interface Watch {
@@ -20,9 +27,13 @@ interface Watch {
   abort: AbortController;
 }
 
+/** Enough log lines to find the first error of a failing build without keeping whole logs in memory. */
+const MAX_KEPT_LINES = 2000;
+
 /**
- * Starts deployments and follows them: output channel, progress notification with Cancel, status bar, and
- * events for the tree and the Launchboard. One log stream per deployment however many views watch it.
+ * Starts deployments and follows them: progress notification with Cancel, status bar, events for the tree and
+ * the Launchboard, and the output channel (opened on failure only: progress lives in the notification and the
+ * status bar). One log stream per deployment however many views watch it.
  */
 export class Deployments implements vscode.Disposable {
   private readonly watches = new Map<string, Watch>();
@@ -30,11 +41,17 @@ export class Deployments implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   /** The deployment the user touched last: what Show Logs, Cancel and Redeploy act on without an argument. */
   last: DeploymentView | undefined;
+  /** First error line per failed deployment id, for messages and tooltips. */
+  readonly causes = new Map<string, string>();
+  /** Repos (lowercased) whose latest deployment failed or crashed: the tree marks their row. */
+  readonly attention = new Map<string, RepoAttention>();
+  private readonly lastStages = new Map<string, DeploymentView['status']>();
 
   constructor(
     private readonly client: CloudSmithClient,
     private readonly logs: LogChannel,
     private readonly statusBar: StatusBar,
+    private readonly connection: ConnectionMonitor,
   ) {}
 
   async deploy(request: DeployRequest): Promise<DeploymentView> {
@@ -50,33 +67,51 @@ export class Deployments implements vscode.Disposable {
     return this.watches.has(id);
   }
 
+  /** Show Logs: the channel already holding the whole log is only revealed; otherwise the log is printed once. */
+  async showLogs(deployment: DeploymentView): Promise<void> {
+    this.logs.show();
+    if (this.watches.has(deployment.id) || this.logs.hasWholeLog(deployment.id)) return;
+    await this.follow(deployment, { progress: false });
+  }
+
   /** Streams the deployment's log into the output channel until it ends; resolves with its final state. */
   follow(deployment: DeploymentView, options: { progress: boolean }): Promise<DeploymentView> {
     const existing = this.watches.get(deployment.id);
-    if (existing) {
-      this.logs.show();
-      return existing.done;
-    }
+    if (existing) return existing.done;
     this.update(deployment);
-    this.logs.show();
     const abort = new AbortController();
     let current = deployment;
     let report: ((status: string) => void) | undefined;
-    const stream = this.logs.follow(deployment, abort.signal, (message) => {
-      if (message.type === 'log') {
-        this.changed.fire({ deployment: current, line: message });
-        return;
-      }
-      current = {
-        ...current,
-        status: message.status,
-        url: message.url ?? current.url,
-        error: message.error ?? current.error,
-      };
-      report?.(message.status);
-      this.update(current);
-    });
-    const done = this.finish(current, stream).finally(() => this.watches.delete(deployment.id));
+    const kept: StagedLine[] = [];
+    const stream = this.logs.follow(
+      deployment,
+      abort.signal,
+      (message) => {
+        if (!this.connection.online) {
+          this.connection.reportUp();
+          report?.(current.status);
+        }
+        if (message.type === 'log') {
+          if (kept.length < MAX_KEPT_LINES) kept.push({ stage: message.stage, text: message.text });
+          this.changed.fire({ deployment: current, line: message });
+          return;
+        }
+        current = {
+          ...current,
+          status: message.status,
+          url: message.url ?? current.url,
+          error: message.error ?? current.error,
+        };
+        if (current.status === 'failed') this.noteCause(current, kept);
+        report?.(message.status);
+        this.update(current);
+      },
+      (info) => {
+        this.connection.reportDown(info.reason);
+        report?.('reconnecting…');
+      },
+    );
+    const done = this.finish(current, stream, kept).finally(() => this.watches.delete(deployment.id));
     this.watches.set(deployment.id, { done, abort });
     if (options.progress && !isTerminal(deployment.status)) {
       void vscode.window.withProgress(
@@ -86,9 +121,13 @@ export class Deployments implements vscode.Disposable {
           cancellable: true,
         },
         async (progress, token) => {
-          report = (status) => progress.report({ message: status });
+          report = (status) => {
+            progress.report({ message: status });
+          };
           report(deployment.status);
-          token.onCancellationRequested(() => void this.cancel(deployment.id));
+          token.onCancellationRequested(() => {
+            void this.cancel(deployment.id);
+          });
           await done.catch(() => undefined);
         },
       );
@@ -106,11 +145,39 @@ export class Deployments implements vscode.Disposable {
   /** Reflects a deployment in the status bar (and tells the views) without following its log. */
   update(deployment: DeploymentView): void {
     this.last = deployment;
+    if (!isTerminal(deployment.status)) this.lastStages.set(deployment.id, deployment.status);
+    this.noteAttention(deployment);
     this.statusBar.set({ kind: 'deployment', deployment });
-    this.changed.fire({ deployment });
+    this.changed.fire({
+      deployment,
+      cause: this.causes.get(deployment.id),
+      lastStage: this.lastStages.get(deployment.id),
+    });
   }
 
-  private async finish(started: DeploymentView, stream: Promise<StreamResult>): Promise<DeploymentView> {
+  /** The user-facing reason of a failure: the first error line of its log, then what the platform reported. */
+  failureText(deployment: DeploymentView): string {
+    return failureSummary(deployment.error, this.causes.get(deployment.id));
+  }
+
+  private noteCause(deployment: DeploymentView, lines: readonly StagedLine[]): void {
+    const cause = firstErrorLine(lines);
+    if (cause) this.causes.set(deployment.id, cause);
+  }
+
+  private noteAttention(d: DeploymentView): void {
+    const key = d.repo.toLowerCase();
+    const status = d.status as string;
+    if (status === 'failed' || status === 'crashed')
+      this.attention.set(key, { status: status, cause: this.failureText(d) });
+    else if (status !== 'cancelled' && status !== 'superseded') this.attention.delete(key);
+  }
+
+  private async finish(
+    started: DeploymentView,
+    stream: Promise<StreamResult>,
+    lines: readonly StagedLine[],
+  ): Promise<DeploymentView> {
     try {
       await stream;
     } catch (err) {
@@ -120,18 +187,27 @@ export class Deployments implements vscode.Disposable {
     // The API's record is the truth (timings, commit, final URL), whatever the stream said.
     const final = await this.client.getDeployment(started.id).catch(() => undefined);
     if (!final) return started;
+    if (final.status === 'failed') this.noteCause(final, lines);
     this.update(final);
-    if (final.status === 'live' && final.url) {
+    const url = final.url;
+    if (final.status === 'live' && url) {
       void vscode.window
-        .showInformationMessage(`CloudSmith: ${final.repo} is live at ${final.url}`, 'Open')
+        .showInformationMessage(`CloudSmith: ${final.repo} is live at ${url}`, 'Open')
         .then((choice) => {
-          if (choice === 'Open') void vscode.env.openExternal(vscode.Uri.parse(final.url!));
+          if (choice === 'Open') void vscode.env.openExternal(vscode.Uri.parse(url));
         });
     } else if (final.status === 'failed') {
+      // The one moment the log matters: show the channel, and offer the two next steps on the message.
+      this.logs.show();
       void vscode.window
-        .showErrorMessage(`CloudSmith: deploy of ${final.repo} failed: ${final.error ?? 'unknown reason'}`, 'Show Logs')
+        .showErrorMessage(
+          `CloudSmith: deploy of ${final.repo}@${final.ref} failed: ${this.failureText(final)}`,
+          'Redeploy',
+          'Show Logs',
+        )
         .then((choice) => {
-          if (choice === 'Show Logs') this.logs.show();
+          if (choice === 'Redeploy') void vscode.commands.executeCommand('cloudsmith.redeploy', final.id);
+          if (choice === 'Show Logs') void this.showLogs(final);
         });
     }
     return final;

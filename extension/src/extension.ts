@@ -1,12 +1,15 @@
 import * as vscode from 'vscode';
-import { CloudSmithClient } from '@cloudsmith/client';
+import { CloudSmithClient, isTerminal } from '@cloudsmith/client';
 import { Auth } from './auth';
 import { registerCommands } from './commands';
 import { apiUrl, githubApiUrl } from './config';
+import { BuildDiagnostics } from './buildDiagnostics';
+import { ConnectionMonitor } from './model/connection';
 import { Deployments } from './deployments';
 import { createGitHub } from './github';
 import { LogChannel } from './logs';
 import type { Services } from './services';
+import { inProgress } from './model/status';
 import { StatusBar } from './statusBar';
 import type { UserInput } from './userInput';
 import { VsCodeUserInput } from './vscodeUserInput';
@@ -28,11 +31,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
   const auth = new Auth(context.globalState);
   const token = () => auth.token();
   const client = new CloudSmithClient({ baseUrl: apiUrl(), token });
+  const connection = new ConnectionMonitor({ probe: () => client.health() });
   const logs = new LogChannel(() => client.baseUrl, token);
   const statusBar = new StatusBar();
-  const deployments = new Deployments(client, logs, statusBar);
+  const deployments = new Deployments(client, logs, statusBar, connection);
   const github = createGitHub(githubApiUrl, token);
-  const tree = new RepositoriesTree(auth, client, github, () => client.baseUrl);
+  const tree = new RepositoriesTree(auth, client, github, () => client.baseUrl, deployments, connection);
+  const diagnostics = new BuildDiagnostics(client, githubApiUrl);
   const launchboard = new Launchboard(context.extensionUri, client, github, tree, deployments);
   const services: Services = {
     context,
@@ -44,6 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
     deployments,
     tree,
     launchboard,
+    connection,
     githubApiUrl,
   };
 
@@ -59,6 +65,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
     tree,
     launchboard,
     view,
+    view.onDidExpandElement((e) => {
+      tree.remember(e.element, true);
+    }),
+    view.onDidCollapseElement((e) => {
+      tree.remember(e.element, false);
+    }),
+    connection.onDidChange((online) => {
+      onConnectionChange(services, statusBar, online);
+    }),
+    {
+      dispose: () => {
+        connection.dispose();
+      },
+    },
     ...registerCommands(services),
   );
   context.subscriptions.push(
@@ -71,6 +91,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
     deployments.onDidChange((e) => {
       if (!e.line) tree.refresh(true);
     }),
+    diagnostics,
+    deployments.onDidChange((e) => {
+      if (e.line || !isTerminal(e.deployment.status)) return;
+      diagnostics.settle(e.deployment).catch((err: unknown) => {
+        logs.info(`Build errors of ${e.deployment.id} could not be read: ${String(err)}`);
+      });
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('cloudsmith'))
         void vscode.window
@@ -79,6 +106,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
     }),
   );
 
+  connection.start();
   const activationMs = Math.round(performance.now() - loadedAt);
   logs.info(`CloudSmith activated in ${activationMs} ms (API ${client.baseUrl})`);
   // Session lookup and the workspace's app are network calls: after activation, never blocking it.
@@ -96,6 +124,30 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
   };
 }
 
+/**
+ * Offline: the status bar drops what may be stale and says so, once in the channel. Back online: the tree is
+ * redrawn (it keeps its expanded rows) and the status bar shows the latest deployment's state afresh.
+ */
+function onConnectionChange(s: Services, statusBar: StatusBar, online: boolean): void {
+  if (!online) {
+    s.logs.info(`CloudSmith backend at ${s.client.baseUrl} does not answer: ${s.connection.offlineReason ?? ''}`);
+    statusBar.setOffline(s.client.baseUrl);
+    s.tree.refresh();
+    return;
+  }
+  s.logs.info(`CloudSmith backend at ${s.client.baseUrl} answers again`);
+  statusBar.setOffline(undefined);
+  s.tree.refresh();
+  const last = s.deployments.last;
+  if (last && !s.deployments.isRunning(last.id))
+    void s.client.getDeployment(last.id).then(
+      (fresh) => {
+        s.deployments.update(fresh);
+      },
+      () => undefined,
+    );
+}
+
 /** At start (and after sign-in) the status bar shows the workspace app's latest deployment. */
 async function reflectWorkspaceApp(s: Services, statusBar: StatusBar): Promise<void> {
   const local = await workspaceRepo(s.githubApiUrl());
@@ -108,8 +160,7 @@ async function reflectWorkspaceApp(s: Services, statusBar: StatusBar): Promise<v
     statusBar.set({ kind: 'hidden' });
     return;
   }
-  if (['queued', 'fetching', 'building', 'deploying'].includes(latest.status))
-    void s.deployments.follow(latest, { progress: false });
+  if (inProgress(latest.status)) void s.deployments.follow(latest, { progress: false });
   else s.deployments.update(latest);
 }
 

@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import type { CloudSmithClient } from '@cloudsmith/client';
 import type { Auth } from './auth';
+import type { ConnectionMonitor } from './model/connection';
 import type { Deployments } from './deployments';
 import type { GitHub } from './github';
 import type { LogChannel } from './logs';
@@ -19,5 +20,6 @@ export interface Services {
   deployments: Deployments;
   tree: RepositoriesTree;
   launchboard: Launchboard;
+  connection: ConnectionMonitor;
   githubApiUrl: () => string;
 }

@@ -1,10 +1,14 @@
 import * as vscode from 'vscode';
 import { statusBarView, type StatusBarState } from './model/status';
 
-/** One item: spinning while a deploy runs, the live URL (click opens it), or the failure (click shows logs). */
+/**
+ * One item: spinning while a deploy runs, the live URL (click opens it), the failure (click shows logs), or
+ * "offline" while the backend does not answer (a URL shown then may be stale, so it is dropped).
+ */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('cloudsmith.status', vscode.StatusBarAlignment.Left, 50);
   private current: StatusBarState = { kind: 'hidden' };
+  private offlineApiUrl: string | undefined;
 
   constructor() {
     this.item.name = 'CloudSmith';
@@ -16,6 +20,25 @@ export class StatusBar implements vscode.Disposable {
 
   set(state: StatusBarState): void {
     this.current = state;
+    this.render();
+  }
+
+  /** The backend's URL while it is offline, undefined once it answers again. */
+  setOffline(apiUrl: string | undefined): void {
+    this.offlineApiUrl = apiUrl;
+    this.render();
+  }
+
+  private shown(): StatusBarState {
+    const state = this.current;
+    if (this.offlineApiUrl === undefined) return state;
+    if (state.kind === 'deployment') return { ...state, offline: true };
+    if (state.kind === 'hidden') return { kind: 'offline', apiUrl: this.offlineApiUrl };
+    return state;
+  }
+
+  private render(): void {
+    const state = this.shown();
     const view = statusBarView(state);
     if (!view) {
       this.item.hide();
@@ -39,6 +62,9 @@ export class StatusBar implements vscode.Disposable {
         break;
       case 'signIn':
         this.item.command = 'cloudsmith.signIn';
+        break;
+      case 'retry':
+        this.item.command = 'cloudsmith.refresh';
         break;
       default:
         this.item.command = undefined;

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { ApiError } from '@cloudsmith/client';
 import { NotSignedInError } from '../auth';
 import type { Services } from '../services';
+import { BackendOfflineError } from './backend';
 import { cancel } from './cancel';
 import { deploy } from './deploy';
 import { openApp } from './openApp';
@@ -35,24 +36,35 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       try {
         await run(s, arg as never);
       } catch (err) {
-        report(s, id, err);
+        report(s, id, arg, err);
       }
     }),
   );
 }
 
 /** One place turns failures into messages a user can act on; the token never appears in them. */
-function report(s: Services, id: string, err: unknown): void {
+function report(s: Services, id: string, arg: unknown, err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
   s.logs.info(`${id} failed: ${message}`);
   if (err instanceof NotSignedInError) {
     void vscode.window
       .showWarningMessage(`CloudSmith: ${message}`, 'Sign In')
       .then((c) => c && vscode.commands.executeCommand('cloudsmith.signIn'));
-  } else if (err instanceof ApiError && err.unreachable) {
+  } else if (err instanceof BackendOfflineError || (err instanceof ApiError && err.unreachable)) {
+    if (!(err instanceof BackendOfflineError)) s.connection.reportDown(message);
+    // Retry runs the same command with the same argument: the user's intent survives the outage.
     void vscode.window
-      .showErrorMessage(`CloudSmith: ${message}. Check the cloudsmith.apiUrl setting.`, 'Open Settings')
-      .then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'cloudsmith.apiUrl'));
+      .showErrorMessage(
+        `CloudSmith: the backend at ${s.client.baseUrl} does not answer, so nothing was changed.`,
+        { detail: message },
+        'Retry',
+        'Open Settings',
+      )
+      .then((c) => {
+        if (c === 'Retry') void vscode.commands.executeCommand(id, arg);
+        if (c === 'Open Settings')
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'cloudsmith.apiUrl');
+      });
   } else {
     void vscode.window.showErrorMessage(`CloudSmith: ${message}`);
   }

@@ -1,7 +1,9 @@
 import type { Services } from '../services';
 
+/** Refresh (also the offline status bar item's click): asks the backend again, then redraws. */
 export async function refresh(s: Services): Promise<void> {
   await s.auth.refresh();
+  await s.connection.check();
   s.tree.refresh();
 }
 

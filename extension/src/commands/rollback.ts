@@ -1,9 +1,9 @@
-import * as vscode from 'vscode';
 import type { DeploymentView } from '@cloudsmith/client';
+import { age, shortSha } from '../model/status';
 import type { Services } from '../services';
 import { deploymentFromArg, repoFromArg } from './args';
 
-/** Switches an app back to an earlier deployment's artifact, without rebuilding. */
+/** Switches an app back to an earlier deployment's artifact, without rebuilding, once the user confirmed. */
 export async function rollback(s: Services, arg?: unknown): Promise<void> {
   let target: DeploymentView | undefined;
   const given = deploymentFromArg(arg);
@@ -17,7 +17,7 @@ export async function rollback(s: Services, arg?: unknown): Promise<void> {
         .filter((d) => (d.status === 'superseded' || d.status === 'live') && !live.has(d.id))
         .map((d) => ({
           label: `${d.repo}@${d.ref}`,
-          description: `${d.commitSha?.slice(0, 7) ?? ''} · ${new Date(d.createdAt).toLocaleString()}`,
+          description: `${shortSha(d.commitSha)} · ${new Date(d.createdAt).toLocaleString()}`,
           value: d,
         }));
     });
@@ -29,10 +29,15 @@ export async function rollback(s: Services, arg?: unknown): Promise<void> {
     )?.value;
   }
   if (!target) return;
-  const deployment = await s.client.rollback(target.app, target.id);
-  void vscode.window.showInformationMessage(
-    `CloudSmith: rolling ${target.app} back to ${target.commitSha?.slice(0, 7) ?? target.id.slice(0, 8)}`,
+  const version = shortSha(target.commitSha) || target.id.slice(0, 8);
+  const confirmed = await s.ui.confirm(
+    `Roll ${target.app} back to ${target.ref} at ${version} (deployed ${age(target.createdAt)})?`,
+    'Roll Back',
+    'The app serves that deployment’s build again; nothing is rebuilt. Redeploy the newer commit to undo.',
   );
+  if (!confirmed) return;
+  const deployment = await s.client.rollback(target.app, target.id);
+  s.logs.info(`Rolling ${target.app} back to ${version} (deployment ${deployment.id})`);
   void s.deployments.follow(deployment, { progress: true });
   s.tree.refresh(true);
 }

@@ -13,7 +13,7 @@ export function repoFromRemote(remote: string, webHost: string): string | undefi
   let path: string | undefined;
   const scp = /^[\w.-]+@([^:/]+):(.+)$/.exec(remote);
   if (scp) {
-    if (scp[1]!.toLowerCase() !== host.split(':')[0]) return undefined;
+    if (scp[1].toLowerCase() !== host.split(':')[0]) return undefined;
     path = scp[2];
   } else {
     try {
@@ -41,7 +41,7 @@ export function originUrl(gitConfig: string): string | undefined {
     }
     if (line.startsWith('[')) current = undefined;
     const url = /^url\s*=\s*(.+)$/.exec(line);
-    if (current && url && !urls.has(current)) urls.set(current, url[1]!.trim());
+    if (current && url && !urls.has(current)) urls.set(current, url[1].trim());
   }
   return urls.get('origin') ?? urls.values().next().value;
 }

@@ -42,7 +42,12 @@ export class LogPrinter {
     return [];
   }
 
-  reconnecting(since: number, reason: string): string[] {
-    return [`  (log stream interrupted: ${reason}; resuming after line ${since})`];
+  /**
+   * One line per interruption: the stream retries every few seconds while the backend is down, and a line per
+   * retry would bury the log (attempt counts up from 1 until a message arrives again).
+   */
+  reconnecting(since: number, reason: string, attempt = 1): string[] {
+    if (attempt > 1) return [];
+    return [`  (log stream interrupted: ${reason}; reconnecting, will resume after line ${since})`];
   }
 }

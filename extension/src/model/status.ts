@@ -1,7 +1,13 @@
 import { isInFlight, type DeploymentStatus, type DeploymentView } from '@cloudsmith/client';
 
+/**
+ * Every status the extension may be shown. `crashed` (a live app whose process died) is written here too so
+ * the extension shows it as a warning whether or not the API's type lists it yet.
+ */
+export type AnyStatus = DeploymentStatus | 'crashed';
+
 /** Codicons per status, shared by the tree, the status bar and the webview timeline. */
-export const STATUS_ICON: Record<DeploymentStatus, string> = {
+export const STATUS_ICON: Record<AnyStatus, string> = {
   queued: 'clock',
   fetching: 'cloud-download',
   building: 'tools',
@@ -10,9 +16,10 @@ export const STATUS_ICON: Record<DeploymentStatus, string> = {
   failed: 'error',
   cancelled: 'circle-slash',
   superseded: 'history',
+  crashed: 'warning',
 };
 
-export function inProgress(status: DeploymentStatus): boolean {
+export function inProgress(status: AnyStatus): boolean {
   return isInFlight(status);
 }
 
@@ -31,16 +38,24 @@ export function shortSha(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 7) : '';
 }
 
+type StatusBarDeployment = Pick<DeploymentView, 'id' | 'repo' | 'url' | 'error'> & { status: AnyStatus };
+
 export type StatusBarState =
   | { kind: 'hidden' }
   | { kind: 'signedOut' }
-  | { kind: 'deployment'; deployment: Pick<DeploymentView, 'id' | 'repo' | 'status' | 'url' | 'error'> };
+  | {
+      kind: 'deployment';
+      deployment: StatusBarDeployment;
+      /** The backend does not answer: a URL shown now might be stale, and a running deploy is not "building". */
+      offline?: boolean;
+    }
+  | { kind: 'offline'; apiUrl: string };
 
 export interface StatusBarView {
   text: string;
   tooltip: string;
   /** What clicking does. */
-  action: 'signIn' | 'openUrl' | 'showLogs' | 'none';
+  action: 'signIn' | 'openUrl' | 'showLogs' | 'retry' | 'none';
   severity: 'normal' | 'error' | 'warning';
 }
 
@@ -56,38 +71,71 @@ export function statusBarView(state: StatusBarState): StatusBarView | undefined 
         action: 'signIn',
         severity: 'normal',
       };
-    case 'deployment': {
-      const d = state.deployment;
-      if (inProgress(d.status)) {
-        return {
-          text: `$(sync~spin) CloudSmith: ${d.status} ${d.repo}`,
-          tooltip: `Deployment ${d.id.slice(0, 8)} of ${d.repo} is ${d.status}. Click to show its logs.`,
-          action: 'showLogs',
-          severity: 'normal',
-        };
-      }
-      if (d.status === 'live' && d.url) {
-        return {
-          text: `$(globe) ${d.url}`,
-          tooltip: `${d.repo} is live at ${d.url}. Click to open it.`,
-          action: 'openUrl',
-          severity: 'normal',
-        };
-      }
-      if (d.status === 'failed') {
-        return {
-          text: `$(error) CloudSmith: ${d.repo} failed`,
-          tooltip: `Deploy of ${d.repo} failed: ${d.error ?? 'unknown reason'}. Click to show the logs.`,
-          action: 'showLogs',
-          severity: 'error',
-        };
-      }
+    case 'offline':
       return {
-        text: `$(circle-slash) CloudSmith: ${d.repo} ${d.status}`,
-        tooltip: `Deployment ${d.id.slice(0, 8)} of ${d.repo} was ${d.status}. Click to show its logs.`,
-        action: 'showLogs',
+        text: '$(debug-disconnect) CloudSmith: offline',
+        tooltip: `The CloudSmith backend at ${state.apiUrl} does not answer; retrying. Click to retry now.`,
+        action: 'retry',
         severity: 'warning',
       };
-    }
+    case 'deployment':
+      return state.offline ? offlineDeploymentView(state.deployment) : deploymentView(state.deployment);
   }
+}
+
+function offlineDeploymentView(d: StatusBarDeployment): StatusBarView {
+  if (inProgress(d.status))
+    return {
+      text: `$(sync~spin) CloudSmith: reconnecting… ${d.repo}`,
+      tooltip: `Lost contact with the CloudSmith backend while deploying ${d.repo}; reconnecting. Click to show its logs.`,
+      action: 'showLogs',
+      severity: 'warning',
+    };
+  return {
+    text: `$(debug-disconnect) CloudSmith: offline`,
+    tooltip: `The CloudSmith backend does not answer, so the state of ${d.repo} is unknown; retrying. Click to retry now.`,
+    action: 'retry',
+    severity: 'warning',
+  };
+}
+
+function deploymentView(d: StatusBarDeployment): StatusBarView {
+  if (inProgress(d.status)) {
+    return {
+      text: `$(sync~spin) CloudSmith: ${d.status} ${d.repo}`,
+      tooltip: `Deployment ${d.id.slice(0, 8)} of ${d.repo} is ${d.status}. Click to show its logs.`,
+      action: 'showLogs',
+      severity: 'normal',
+    };
+  }
+  if (d.status === 'live' && d.url) {
+    return {
+      text: `$(globe) ${d.url}`,
+      tooltip: `${d.repo} is live at ${d.url}. Click to open it.`,
+      action: 'openUrl',
+      severity: 'normal',
+    };
+  }
+  if (d.status === 'failed') {
+    return {
+      text: `$(error) CloudSmith: ${d.repo} failed`,
+      tooltip: `Deploy of ${d.repo} failed: ${d.error ?? 'unknown reason'}. Click to show the logs.`,
+      action: 'showLogs',
+      severity: 'error',
+    };
+  }
+  if (d.status === 'crashed') {
+    return {
+      text: `$(warning) CloudSmith: ${d.repo} crashed`,
+      tooltip: `The app of ${d.repo} stopped running${d.error ? `: ${d.error}` : ''}. Click to show the logs.`,
+      action: 'showLogs',
+      severity: 'warning',
+    };
+  }
+  return {
+    text: `$(circle-slash) CloudSmith: ${d.repo} ${d.status}`,
+    tooltip: `Deployment ${d.id.slice(0, 8)} of ${d.repo} was ${d.status}. Click to show its logs.`,
+    action: 'showLogs',
+    severity: 'warning',
+  };
 }

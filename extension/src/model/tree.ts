@@ -1,4 +1,5 @@
 import type { AppView, DeploymentView } from '@cloudsmith/client';
+import { failureSummary } from './failure';
 import { age, inProgress, shortSha, STATUS_ICON } from './status';
 
 export interface RepoInfo {
@@ -10,27 +11,34 @@ export interface RepoInfo {
 
 /** What a tree row is; the VS Code adapter maps it 1:1 onto a TreeItem. */
 export type TreeNode =
-  | { kind: 'signIn' }
   | { kind: 'unreachable'; apiUrl: string; message: string }
   | { kind: 'empty'; filtered: boolean }
   | { kind: 'error'; message: string }
-  | { kind: 'repo'; repo: RepoInfo; app?: AppView }
+  | { kind: 'repo'; repo: RepoInfo; app?: AppView; attention?: RepoAttention }
   | { kind: 'branchesFolder'; repo: RepoInfo }
   | { kind: 'deploymentsFolder'; repo: RepoInfo }
   | { kind: 'branch'; repo: RepoInfo; name: string; isDefault: boolean }
-  | { kind: 'deployment'; repo: RepoInfo; deployment: DeploymentView; isLive: boolean }
+  | { kind: 'deployment'; repo: RepoInfo; deployment: DeploymentView; isLive: boolean; cause?: string }
   | { kind: 'noDeployments'; repo: RepoInfo };
 
 export interface NodeView {
   label: string;
   description?: string;
   tooltip?: string;
+  /** What a screen reader says for the row: the short name first, never an id. */
+  accessibilityLabel?: string;
   icon: string;
   /** Drives the context menus in package.json (`viewItem == ...`). */
   contextValue: string;
   collapsible: boolean;
   /** A command run on click, by id. */
   command?: string;
+}
+
+/** The latest deployment's outcome per repo, when it needs the user's attention. */
+export interface RepoAttention {
+  status: 'failed' | 'crashed';
+  cause?: string;
 }
 
 export type RootState =
@@ -42,11 +50,16 @@ export type RootState =
       repos: RepoInfo[] | { error: string };
       filter?: string;
       apps: Map<string, AppView>;
+      /** Keyed by lowercased repo name. */
+      attention?: Map<string, RepoAttention>;
     };
 
-/** The top level: the states the issue asks for (not signed in, backend unreachable, no repositories), else repos. */
+/**
+ * The top level: nothing while signed out (so VS Code shows the view's declared welcome content with its Sign In
+ * button), Retry when the backend is unreachable, an empty or error row, else the repos.
+ */
 export function rootNodes(state: RootState): TreeNode[] {
-  if (!state.signedIn) return [{ kind: 'signIn' }];
+  if (!state.signedIn) return [];
   if (state.backend === 'unreachable') return [{ kind: 'unreachable', apiUrl: state.apiUrl, message: state.message }];
   if (!Array.isArray(state.repos)) return [{ kind: 'error', message: state.repos.error }];
   const filter = state.filter?.trim().toLowerCase();
@@ -54,7 +67,30 @@ export function rootNodes(state: RootState): TreeNode[] {
   if (repos.length === 0) return [{ kind: 'empty', filtered: !!filter }];
   return [...repos]
     .sort((a, b) => a.fullName.localeCompare(b.fullName))
-    .map((repo) => ({ kind: 'repo' as const, repo, app: state.apps.get(repo.fullName.toLowerCase()) }));
+    .map((repo) => {
+      const key = repo.fullName.toLowerCase();
+      const node: TreeNode = { kind: 'repo', repo, app: state.apps.get(key) };
+      const attention = state.attention?.get(key);
+      return attention ? { ...node, attention } : node;
+    });
+}
+
+/** A stable id per row, so VS Code keeps selection and expansion across refreshes. */
+export function nodeId(node: TreeNode): string | undefined {
+  switch (node.kind) {
+    case 'repo':
+      return `repo:${node.repo.fullName}`;
+    case 'deploymentsFolder':
+      return `deployments:${node.repo.fullName}`;
+    case 'branchesFolder':
+      return `branches:${node.repo.fullName}`;
+    case 'branch':
+      return `branch:${node.repo.fullName}:${node.name}`;
+    case 'deployment':
+      return `deployment:${node.deployment.id}`;
+    default:
+      return undefined;
+  }
 }
 
 export function repoChildren(repo: RepoInfo): TreeNode[] {
@@ -86,14 +122,6 @@ export function deploymentNodes(
 
 export function nodeView(node: TreeNode, now: number = Date.now()): NodeView {
   switch (node.kind) {
-    case 'signIn':
-      return {
-        label: 'Sign in with GitHub to see your repositories',
-        icon: 'account',
-        contextValue: 'signIn',
-        collapsible: false,
-        command: 'cloudsmith.signIn',
-      };
     case 'unreachable':
       return {
         label: 'CloudSmith backend unreachable — Retry',
@@ -125,13 +153,34 @@ export function nodeView(node: TreeNode, now: number = Date.now()): NodeView {
         : { label: 'No repositories found for this account', icon: 'info', contextValue: 'empty', collapsible: false };
     case 'repo': {
       const live = node.app?.url && node.app.liveDeploymentId ? node.app.url : undefined;
+      const attention = node.attention;
+      const name = node.repo.fullName.split('/')[1] ?? node.repo.fullName;
+      const flag = attention?.status === 'failed' ? 'last deploy failed' : attention ? 'app crashed' : undefined;
       return {
         label: node.repo.fullName,
-        description: live ?? (node.repo.private ? 'private' : undefined),
-        tooltip: [node.repo.fullName, node.repo.description, live ? `Live at ${live}` : 'Not live']
+        description:
+          [flag, live ?? (node.repo.private ? 'private' : undefined)].filter(Boolean).join(' · ') || undefined,
+        tooltip: [
+          node.repo.fullName,
+          node.repo.description,
+          attention ? `${flag}${attention.cause ? `: ${attention.cause}` : ''}` : undefined,
+          live ? `Live at ${live}` : 'Not live',
+        ]
           .filter(Boolean)
           .join('\n'),
-        icon: live ? 'globe' : node.repo.private ? 'lock' : 'repo',
+        accessibilityLabel: [name, flag, live ? 'live' : undefined, `repository ${node.repo.fullName}`]
+          .filter(Boolean)
+          .join(', '),
+        icon:
+          attention?.status === 'failed'
+            ? 'error'
+            : attention
+              ? 'warning'
+              : live
+                ? 'globe'
+                : node.repo.private
+                  ? 'lock'
+                  : 'repo',
         contextValue: live ? 'repo.live' : 'repo',
         collapsible: true,
       };
@@ -152,9 +201,9 @@ export function nodeView(node: TreeNode, now: number = Date.now()): NodeView {
       return { label: 'No deployments yet', icon: 'info', contextValue: 'none', collapsible: false };
     case 'deployment': {
       const d = node.deployment;
-      const parts = [d.status + (node.isLive ? ' (serving)' : ''), age(d.createdAt, now), shortSha(d.commitSha)].filter(
-        Boolean,
-      );
+      const status = d.status + (node.isLive ? ' (serving)' : '');
+      const when = age(d.createdAt, now);
+      const sha = shortSha(d.commitSha);
       const contextValue = inProgress(d.status)
         ? 'deployment.running'
         : node.isLive
@@ -162,18 +211,21 @@ export function nodeView(node: TreeNode, now: number = Date.now()): NodeView {
           : d.url || d.status === 'superseded'
             ? 'deployment.past'
             : 'deployment.done';
+      const error = d.status === 'failed' ? failureSummary(d.error, node.cause) : d.error;
       return {
-        label: `${d.ref}`,
-        description: parts.join(' · '),
+        label: d.ref,
+        description: [status, when, sha].filter(Boolean).join(' · '),
+        // The short name and the outcome first; the deployment's id last, for support requests.
         tooltip: [
-          `Deployment ${d.id}`,
-          `${d.repo}@${d.ref} ${shortSha(d.commitSha)}`,
-          `Status: ${d.status}`,
+          `${d.ref} · ${status}${d.rollbackOf ? ' (rollback)' : ''}`,
+          `${d.repo}${sha ? ` at ${sha}` : ''}, ${when}`,
           d.url ? `URL: ${d.url}` : '',
-          d.error ? `Error: ${d.error}` : '',
+          error ? `Error: ${error}` : '',
+          `Deployment ${d.id}`,
         ]
           .filter(Boolean)
           .join('\n'),
+        accessibilityLabel: [d.ref, status, when, sha ? `commit ${sha}` : ''].filter(Boolean).join(', '),
         icon: inProgress(d.status) ? 'sync~spin' : STATUS_ICON[d.status],
         contextValue,
         collapsible: false,

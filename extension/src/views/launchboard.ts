@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { CloudSmithClient } from '@cloudsmith/client';
-import type { DeployRequest } from '@cloudsmith/client';
+import type { CloudSmithClient, DeployRequest } from '@cloudsmith/client';
 import type { Deployments } from '../deployments';
 import type { GitHub } from '../github';
 import { isFromWebview, type ToWebview } from '../webview/messages';
@@ -27,7 +26,7 @@ export class Launchboard implements vscode.Disposable {
     this.disposables.push(
       deployments.onDidChange((e) => {
         if (e.line) this.post({ type: 'log', deploymentId: e.deployment.id, line: e.line });
-        else this.post({ type: 'deployment', deployment: e.deployment });
+        else this.post({ type: 'deployment', deployment: e.deployment, cause: e.cause, lastStage: e.lastStage });
       }),
     );
   }
@@ -67,7 +66,10 @@ export class Launchboard implements vscode.Disposable {
       switch (message.type) {
         case 'ready':
           await this.sendRepos();
-          if (this.deployments.last) this.post({ type: 'deployment', deployment: this.deployments.last });
+          if (this.deployments.last) {
+            const last = this.deployments.last;
+            this.post({ type: 'deployment', deployment: last, cause: this.deployments.causes.get(last.id) });
+          }
           return;
         case 'selectRepo':
           await this.sendRepoDetails(message.repo);
@@ -76,7 +78,8 @@ export class Launchboard implements vscode.Disposable {
           await this.deploy(message.request);
           return;
         case 'cancel':
-          await this.deployments.cancel(message.deploymentId);
+          // Through the command, so the webview's Cancel asks for the same confirmation as the palette's.
+          await vscode.commands.executeCommand('cloudsmith.cancel', message.deploymentId);
           return;
         case 'openUrl':
           await vscode.env.openExternal(vscode.Uri.parse(message.url));
@@ -91,10 +94,15 @@ export class Launchboard implements vscode.Disposable {
   }
 
   private async sendRepos(): Promise<void> {
-    const repos = await this.tree.listRepos();
+    const [repos, apps] = await Promise.all([this.tree.listRepos(), this.client.listApps().catch(() => [])]);
+    const appOf = new Map(apps.map((a) => [a.repo.toLowerCase(), a.name]));
     this.post({
       type: 'repos',
-      repos: repos.map((r) => ({ fullName: r.fullName, defaultBranch: r.defaultBranch })),
+      repos: repos.map((r) => ({
+        fullName: r.fullName,
+        defaultBranch: r.defaultBranch,
+        app: appOf.get(r.fullName.toLowerCase()),
+      })),
       selected: this.pendingRepo,
     });
   }
@@ -140,7 +148,7 @@ export class Launchboard implements vscode.Disposable {
 <title>CloudSmith Launchboard</title>
 </head>
 <body>
-<main id="app" aria-live="polite"></main>
+<main id="app"></main>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;

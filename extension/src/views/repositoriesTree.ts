@@ -1,11 +1,13 @@
 import * as vscode from 'vscode';
-import { ApiError, type CloudSmithClient } from '@cloudsmith/client';
-import type { AppView } from '@cloudsmith/client';
+import { ApiError, type AppView, type CloudSmithClient } from '@cloudsmith/client';
 import type { Auth } from '../auth';
+import type { Deployments } from '../deployments';
 import type { GitHub } from '../github';
+import type { ConnectionMonitor } from '../model/connection';
 import {
   branchNodes,
   deploymentNodes,
+  nodeId,
   nodeView,
   repoChildren,
   rootNodes,
@@ -21,12 +23,21 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
   private repos: Promise<RepoInfo[]> | undefined;
   private apps = new Map<string, AppView>();
   private filterText = '';
+  /**
+   * Rows the user expanded, by id: an outage replaces the rows with one Retry row, and VS Code forgets the
+   * expansion of rows that disappeared, so the tree restores it itself on recovery.
+   */
+  private readonly expanded = new Set<string>();
+  /** Deployments folders start expanded: the ones the user collapsed. */
+  private readonly collapsed = new Set<string>();
 
   constructor(
     private readonly auth: Auth,
     private readonly client: CloudSmithClient,
     private readonly github: GitHub,
     private readonly apiUrl: () => string,
+    private readonly deployments: Deployments,
+    private readonly connection: ConnectionMonitor,
   ) {}
 
   get filter(): string {
@@ -44,6 +55,19 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
     this.changed.fire(undefined);
   }
 
+  /** Wired to the TreeView's expand/collapse events. */
+  remember(node: TreeNode, expanded: boolean): void {
+    const id = nodeId(node);
+    if (!id) return;
+    if (expanded) {
+      this.expanded.add(id);
+      this.collapsed.delete(id);
+    } else {
+      this.expanded.delete(id);
+      this.collapsed.add(id);
+    }
+  }
+
   appFor(repo: string): AppView | undefined {
     return this.apps.get(repo.toLowerCase());
   }
@@ -58,19 +82,23 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
     const view = nodeView(node);
-    const item = new vscode.TreeItem(
-      view.label,
-      view.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
-    );
+    const id = nodeId(node);
+    const item = new vscode.TreeItem(view.label, this.collapsibleState(node, view.collapsible, id));
+    item.id = id;
     item.description = view.description;
     item.tooltip = view.tooltip;
     item.contextValue = view.contextValue;
     item.iconPath = new vscode.ThemeIcon(view.icon);
-    if (node.kind === 'repo') item.id = `repo:${node.repo.fullName}`;
-    if (node.kind === 'deploymentsFolder') item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
+    if (view.accessibilityLabel) item.accessibilityInformation = { label: view.accessibilityLabel };
     if (view.command)
       item.command = { title: view.label, command: view.command, arguments: node.kind === 'deployment' ? [node] : [] };
     return item;
+  }
+
+  private collapsibleState(node: TreeNode, collapsible: boolean, id: string | undefined) {
+    if (!collapsible) return vscode.TreeItemCollapsibleState.None;
+    const open = node.kind === 'deploymentsFolder' ? !this.collapsed.has(id ?? '') : this.expanded.has(id ?? '');
+    return open ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
   }
 
   async getChildren(node?: TreeNode): Promise<TreeNode[]> {
@@ -85,7 +113,9 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
         );
       case 'deploymentsFolder': {
         const deployments = await this.client.listDeployments(node.repo.fullName, 10).catch(() => []);
-        return deploymentNodes(node.repo, deployments, this.appFor(node.repo.fullName)?.liveDeploymentId);
+        return deploymentNodes(node.repo, deployments, this.appFor(node.repo.fullName)?.liveDeploymentId).map((n) =>
+          n.kind === 'deployment' ? { ...n, cause: this.deployments.causes.get(n.deployment.id) } : n,
+        );
       }
       default:
         return [];
@@ -97,14 +127,23 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
     try {
       const apps = await this.client.listApps();
       this.apps = new Map(apps.map((a) => [a.repo.toLowerCase(), a]));
+      this.connection.reportUp();
     } catch (err) {
       if (err instanceof ApiError && (err.unreachable || err.status >= 500)) {
+        this.connection.reportDown(err.message);
         return { signedIn: true, backend: 'unreachable', apiUrl: this.apiUrl(), message: err.message };
       }
       if (!(err instanceof ApiError)) return { signedIn: false };
     }
     const repos = await this.listRepos().catch((err: unknown) => ({ error: (err as Error).message }));
-    return { signedIn: true, backend: 'ok', repos, filter: this.filterText, apps: this.apps };
+    return {
+      signedIn: true,
+      backend: 'ok',
+      repos,
+      filter: this.filterText,
+      apps: this.apps,
+      attention: this.deployments.attention,
+    };
   }
 
   dispose(): void {

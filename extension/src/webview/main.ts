@@ -1,6 +1,9 @@
 /// <reference lib="dom" />
 import './launchboard.css';
-import type { DeploymentStatus, DeploymentView } from '@cloudsmith/client';
+import type { DeploymentView } from '@cloudsmith/client';
+import { clearedEnvText, deployBlocker, envLabels, selectRepo as scopeToRepo, targetText } from '../model/launchboard';
+import { inProgress } from '../model/status';
+import { STAGES, statusLine, timeline } from '../model/timeline';
 import type { FromWebview, LaunchboardState, ToWebview } from './messages';
 
 interface VsCodeApi {
@@ -12,9 +15,11 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 const MAX_LINES = 12;
-const STAGES: DeploymentStatus[] = ['queued', 'fetching', 'building', 'deploying', 'live'];
 let state: LaunchboardState = vscode.getState() ?? {};
 let defaultBranches: Record<string, string> = {};
+let appNames: Record<string, string | undefined> = {};
+/** Set by a Deploy click: once the new deployment shows its Cancel button, focus goes there. */
+let focusCancel = false;
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -29,6 +34,11 @@ function el<K extends keyof HTMLElementTagNameMap>(
 
 const save = () => vscode.setState(state);
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** The page's only live region: one short sentence, so a screen reader is not read every log line. */
+function announce(text: string): void {
+  $('status').textContent = text;
+}
 
 function field(id: keyof LaunchboardState & string, label: string, placeholder: string): HTMLElement {
   const input = el('input', { id, type: 'text', placeholder, spellcheck: 'false' });
@@ -46,15 +56,28 @@ function envRow(key = '', value = ''): HTMLElement {
   const v = el('input', { type: 'password', class: 'env-value', placeholder: 'value', autocomplete: 'off' });
   k.value = key;
   v.value = value;
-  const remove = el('button', { class: 'secondary icon', title: 'Remove', 'aria-label': 'Remove variable' }, '✕');
+  const remove = el('button', { class: 'secondary icon env-remove' }, '✕');
   const row = el('div', { class: 'env-row' }, k, v, remove);
   remove.addEventListener('click', () => {
     row.remove();
     saveEnv();
+    labelEnvRows();
+    $('add-env').focus();
   });
   k.addEventListener('input', saveEnv);
   v.addEventListener('input', saveEnv);
   return row;
+}
+
+/** Each input gets its own accessible name ("Variable 2 value"), renumbered when rows come and go. */
+function labelEnvRows(): void {
+  document.querySelectorAll<HTMLElement>('.env-row').forEach((row, i) => {
+    const labels = envLabels(i);
+    row.querySelector('.env-key')?.setAttribute('aria-label', labels.name);
+    row.querySelector('.env-value')?.setAttribute('aria-label', labels.value);
+    row.querySelector('.env-remove')?.setAttribute('aria-label', labels.remove);
+    row.querySelector('.env-remove')?.setAttribute('title', labels.remove);
+  });
 }
 
 /** Env values are read from the form when deploying, never put in the persisted state (which VS Code writes to disk). */
@@ -67,6 +90,7 @@ function envRows(): Array<{ key: string; value: string }> {
 
 function saveEnv(): void {
   state.envKeys = envRows().map((r) => r.key);
+  state.envRepo ??= state.repo;
   save();
 }
 
@@ -76,7 +100,7 @@ function render(): void {
     el('h1', {}, 'CloudSmith Launchboard'),
     el(
       'section',
-      { class: 'form' },
+      { class: 'form', 'aria-label': 'Deploy settings' },
       el('label', { for: 'repo' }, el('span', {}, 'Repository'), el('select', { id: 'repo' })),
       el('label', { for: 'branch' }, el('span', {}, 'Branch'), el('select', { id: 'branch' })),
       field('rootDir', 'Root directory', '(repository root)'),
@@ -90,12 +114,12 @@ function render(): void {
       ),
       el(
         'div',
-        { class: 'env' },
+        { class: 'env', role: 'group', 'aria-labelledby': 'env-title' },
         el(
           'div',
           { class: 'env-head' },
-          el('span', {}, 'Environment variables'),
-          el('button', { id: 'add-env', class: 'secondary' }, '+ Add'),
+          el('span', { id: 'env-title' }, 'Environment variables'),
+          el('button', { id: 'add-env', class: 'secondary', 'aria-label': 'Add environment variable' }, '+ Add'),
         ),
         el('div', { id: 'env-rows' }),
         el('p', { id: 'env-existing', class: 'hint' }),
@@ -103,23 +127,29 @@ function render(): void {
       el(
         'div',
         { class: 'actions' },
-        el('button', { id: 'deploy' }, 'Deploy'),
+        el('button', { id: 'deploy', 'aria-describedby': 'target' }, 'Deploy'),
         el('button', { id: 'cancel', class: 'secondary', hidden: '' }, 'Cancel'),
+        el('span', { id: 'target', class: 'hint' }),
       ),
       el('p', { id: 'error', class: 'error', role: 'alert' }),
     ),
     el(
       'section',
-      { class: 'progress' },
-      el('ol', { id: 'timeline' }, ...STAGES.map((s) => el('li', { 'data-stage': s }, s))),
+      { class: 'progress', 'aria-label': 'Deployment progress' },
+      el('p', { id: 'status', role: 'status', 'aria-live': 'polite', class: 'status-line' }),
+      el('ol', { id: 'timeline', 'aria-label': 'Stages' }, ...STAGES.map((s) => el('li', { 'data-stage': s }))),
       el('p', { id: 'result' }),
-      el('pre', { id: 'log' }),
+      el('pre', { id: 'log', 'aria-label': 'Last log lines' }),
     ),
   );
   for (const key of state.envKeys ?? []) $('env-rows').append(envRow(key));
+  labelEnvRows();
   $('add-env').addEventListener('click', () => {
-    $('env-rows').append(envRow());
+    const row = envRow();
+    $('env-rows').append(row);
+    labelEnvRows();
     saveEnv();
+    row.querySelector<HTMLInputElement>('.env-key')?.focus();
   });
   $<HTMLSelectElement>('repo').addEventListener('change', (e) => selectRepo((e.target as HTMLSelectElement).value));
   $<HTMLSelectElement>('branch').addEventListener('change', (e) => {
@@ -131,28 +161,60 @@ function render(): void {
     'click',
     () => state.deployment && vscode.postMessage({ type: 'cancel', deploymentId: state.deployment.id }),
   );
+  renderTarget();
   renderDeployment();
 }
 
+function renderTarget(): void {
+  $('target').textContent = targetText(state.repo, state.repo ? appNames[state.repo] : undefined);
+}
+
 function selectRepo(repo: string): void {
-  state.repo = repo;
-  state.ref = undefined;
+  const { state: next, clear, clearedEnv } = scopeToRepo(state, repo);
+  state = next;
+  if (clear) {
+    $('env-rows').replaceChildren();
+    $('env-existing').textContent = '';
+  }
+  if (state.deployment && state.deployment.repo !== repo) {
+    state.deployment = undefined;
+    state.lines = [];
+    state.cause = undefined;
+    state.lastStage = undefined;
+  }
   save();
+  $('error').textContent = '';
+  renderTarget();
+  renderDeployment();
+  if (clearedEnv.length > 0) announce(clearedEnvText(clearedEnv, repo));
   const branch = $<HTMLSelectElement>('branch');
+  if (!repo) {
+    branch.replaceChildren();
+    return;
+  }
   branch.replaceChildren(el('option', { value: '' }, 'loading…'));
   vscode.postMessage({ type: 'selectRepo', repo });
 }
 
+function isRunning(): boolean {
+  return !!state.deployment && inProgress(state.deployment.status);
+}
+
 function deploy(): void {
-  if (!state.repo) return;
+  const blocker = deployBlocker(state, isRunning());
+  if (blocker) {
+    $('error').textContent = blocker;
+    return;
+  }
+  const repo = state.repo!;
   $('error').textContent = '';
   const env: Record<string, string> = {};
   for (const { key, value } of envRows()) if (key.trim()) env[key.trim()] = value;
   vscode.postMessage({
     type: 'deploy',
     request: {
-      repo: state.repo,
-      ref: state.ref || defaultBranches[state.repo],
+      repo,
+      ref: state.ref || defaultBranches[repo],
       rootDir: state.rootDir,
       installCommand: state.installCommand,
       buildCommand: state.buildCommand,
@@ -161,27 +223,32 @@ function deploy(): void {
     },
   });
   ($('deploy') as HTMLButtonElement).disabled = true;
+  focusCancel = true;
+  announce(`Deploying ${repo}…`);
   state.lines = [];
   save();
 }
 
 function renderDeployment(): void {
   const d = state.deployment;
-  const running = !!d && STAGES.indexOf(d.status) >= 0 && d.status !== 'live';
+  const running = isRunning();
   ($('deploy') as HTMLButtonElement).disabled = running;
   $('cancel').hidden = !running;
-  const reached = d ? STAGES.indexOf(d.status) : -1;
+  if (running && focusCancel) {
+    focusCancel = false;
+    $('cancel').focus();
+  }
+  const stages = timeline(d, state.lastStage);
   for (const li of document.querySelectorAll<HTMLElement>('#timeline li')) {
-    const i = STAGES.indexOf(li.dataset.stage as DeploymentStatus);
-    li.className = !d
-      ? ''
-      : i < reached || d.status === 'live'
-        ? 'done'
-        : i === reached
-          ? 'current'
-          : d.status === 'failed' || d.status === 'cancelled'
-            ? 'skipped'
-            : '';
+    const view = stages.find((s) => s.stage === li.dataset.stage)!;
+    li.className = view.state;
+    li.dataset.state = view.state;
+    if (view.current) li.setAttribute('aria-current', 'step');
+    else li.removeAttribute('aria-current');
+    li.replaceChildren(
+      el('span', { class: 'stage-label' }, view.label),
+      el('span', { class: 'stage-state' }, view.state === 'pending' ? '' : view.text),
+    );
   }
   const result = $('result');
   result.replaceChildren();
@@ -195,7 +262,9 @@ function renderDeployment(): void {
     });
     result.append('Live at ', link);
   } else if (d?.status === 'failed') {
-    result.append(el('span', { class: 'error' }, `Failed: ${d.error ?? 'unknown reason'}`));
+    result.append(
+      el('span', { class: 'error', id: 'failure' }, `Failed: ${state.cause ?? d.error ?? 'unknown reason'}`),
+    );
   } else if (d) {
     result.append(`${d.repo}@${d.ref}: ${d.status}`);
   }
@@ -210,11 +279,21 @@ function renderDeployment(): void {
   $('log').textContent = (state.lines ?? []).join('\n');
 }
 
-function setDeployment(d: DeploymentView): void {
-  if (state.deployment?.id !== d.id) state.lines = [];
+function setDeployment(d: DeploymentView, cause?: string, lastStage?: DeploymentView['status']): void {
+  const changed = state.deployment?.id !== d.id;
+  const statusChanged = changed || state.deployment?.status !== d.status;
+  if (changed) {
+    state.lines = [];
+    state.cause = undefined;
+    state.lastStage = undefined;
+  }
   state.deployment = d;
+  if (cause) state.cause = cause;
+  if (inProgress(d.status) && d.status !== 'queued') state.lastStage = d.status;
+  else if (lastStage && inProgress(lastStage) && lastStage !== 'queued') state.lastStage = lastStage;
   save();
   renderDeployment();
+  if (statusChanged || cause) announce(statusLine(d, state.cause));
 }
 
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
@@ -222,6 +301,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   switch (m.type) {
     case 'repos': {
       defaultBranches = Object.fromEntries(m.repos.map((r) => [r.fullName, r.defaultBranch]));
+      appNames = Object.fromEntries(m.repos.map((r) => [r.fullName, r.app]));
       const select = $<HTMLSelectElement>('repo');
       select.replaceChildren(
         el('option', { value: '' }, 'Choose a repository…'),
@@ -231,9 +311,11 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       if (wanted && defaultBranches[wanted] !== undefined) {
         select.value = wanted;
         const keepRef = state.ref;
+        const sameRepo = wanted === state.repo;
         selectRepo(wanted);
-        if (wanted === state.repo && !m.selected) state.ref = keepRef;
+        if (sameRepo && !m.selected) state.ref = keepRef;
       }
+      renderTarget();
       return;
     }
     case 'branches': {
@@ -248,6 +330,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       return;
     }
     case 'env': {
+      if (m.repo !== state.repo) return;
       const keys = Object.keys(m.env);
       $('env-existing').textContent = keys.length
         ? `Already set for this app (values hidden): ${keys.join(', ')}. Add a row with the same name to replace one.`
@@ -255,8 +338,9 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       return;
     }
     case 'deployment':
-      if (state.deployment && state.deployment.id !== m.deployment.id && m.deployment.repo !== state.repo) return;
-      setDeployment(m.deployment);
+      // Only this form's repository: a deploy started elsewhere for another repo must not take over the board.
+      if (m.deployment.repo.toLowerCase() !== state.repo?.toLowerCase()) return;
+      setDeployment(m.deployment, m.cause, m.lastStage);
       return;
     case 'log': {
       if (state.deployment?.id !== m.deploymentId) return;
@@ -268,6 +352,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     }
     case 'error':
       $('error').textContent = m.message;
+      focusCancel = false;
       ($('deploy') as HTMLButtonElement).disabled = false;
       return;
   }

@@ -2,10 +2,15 @@ import type { DeploymentView, DeployRequest, LogLineMessage } from '@cloudsmith/
 
 /** Messages between the Launchboard webview and the extension: typed on both sides, validated on receipt. */
 export type ToWebview =
-  | { type: 'repos'; repos: Array<{ fullName: string; defaultBranch: string }>; selected?: string }
+  | {
+      type: 'repos';
+      /** `app`: the app a repo already deploys to, named beside Deploy. */
+      repos: Array<{ fullName: string; defaultBranch: string; app?: string }>;
+      selected?: string;
+    }
   | { type: 'branches'; repo: string; branches: string[]; defaultBranch: string }
   | { type: 'env'; repo: string; env: Record<string, string> }
-  | { type: 'deployment'; deployment: DeploymentView }
+  | { type: 'deployment'; deployment: DeploymentView; cause?: string; lastStage?: DeploymentView['status'] }
   | { type: 'log'; deploymentId: string; line: LogLineMessage }
   | { type: 'error'; message: string };
 
@@ -27,7 +32,12 @@ export interface LaunchboardState {
   startCommand?: string;
   /** Names only: values stay in the form (the panel keeps its page while hidden) and are never persisted. */
   envKeys?: string[];
+  /** The repository the env rows were typed for (they are cleared when another one is selected). */
+  envRepo?: string;
   deployment?: DeploymentView;
+  /** The first error line of a failed deployment, and the stage it was last seen in. */
+  cause?: string;
+  lastStage?: DeploymentView['status'];
   lines?: string[];
 }
 

@@ -54,7 +54,7 @@ describe('extension: log reassembly into the output channel', () => {
         deploymentId: ID,
         backoff: { initialMs: 5, maxMs: 20 },
         onMessage: (m) => out.push(...printer.lines(m)),
-        onReconnect: (i) => out.push(...printer.reconnecting(i.since, i.reason)),
+        onReconnect: (i) => out.push(...printer.reconnecting(i.since, i.reason, i.attempt)),
       });
       assert.equal(result.status, 'live');
     } finally {
@@ -68,7 +68,8 @@ describe('extension: log reassembly into the output channel', () => {
       out.filter((l) => l.startsWith('── ')),
       ['── CloudSmith ──', '── Fetch source ──', '── Build ──', '── Deploy ──', '── CloudSmith ──'],
     );
-    assert.equal(out.filter((l) => l.includes('resuming after line')).length, 2);
+    // One line per interruption (each drop here is followed by lines, so the attempt count starts over).
+    assert.equal(out.filter((l) => l.includes('will resume after line')).length, 2);
     assert.equal(out[out.length - 1], '✔ live at http://alice-site.localhost:8080');
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { LogPrinter } from '../../src/model/logFormat';
 import { age, shortSha, statusBarView } from '../../src/model/status';
 
 const base = { id: '0123456789abcdef', repo: 'alice/site', url: null, error: null };
@@ -51,5 +52,41 @@ describe('extension: status bar text', () => {
     assert.equal(age('2025-12-25T00:00:00Z', now), '7d ago');
     assert.equal(shortSha('0123456789'), '0123456');
     assert.equal(shortSha(null), '');
+  });
+});
+
+describe('extension: status bar while offline, and a crashed app', () => {
+  const d = { id: '0123456789abcdef', repo: 'alice/site', error: null };
+  it('drops the URL while the backend is offline and says reconnecting instead of the stage', () => {
+    const live = statusBarView({
+      kind: 'deployment',
+      deployment: { ...d, status: 'live', url: 'http://site.localhost' },
+      offline: true,
+    })!;
+    assert.doesNotMatch(live.text, /http/);
+    assert.equal(live.text, '$(debug-disconnect) CloudSmith: offline');
+    assert.equal(live.action, 'retry');
+    const building = statusBarView({
+      kind: 'deployment',
+      deployment: { ...d, status: 'building', url: null },
+      offline: true,
+    })!;
+    assert.equal(building.text, '$(sync~spin) CloudSmith: reconnecting… alice/site');
+    assert.equal(statusBarView({ kind: 'offline', apiUrl: 'http://api' })!.severity, 'warning');
+  });
+
+  it('shows a crashed app as a warning', () => {
+    const view = statusBarView({ kind: 'deployment', deployment: { ...d, status: 'crashed', url: null } })!;
+    assert.equal(view.text, '$(warning) CloudSmith: alice/site crashed');
+    assert.equal(view.severity, 'warning');
+  });
+});
+
+describe('extension: one interruption line per dropped log stream', () => {
+  it('prints the first reconnect attempt only', () => {
+    const printer = new LogPrinter('0123456789abcdef', 'alice/site');
+    assert.equal(printer.reconnecting(4, 'ECONNREFUSED', 1).length, 1);
+    assert.deepEqual(printer.reconnecting(4, 'ECONNREFUSED', 2), []);
+    assert.deepEqual(printer.reconnecting(4, 'ECONNREFUSED', 9), []);
   });
 });

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import type { AppView, DeploymentView } from '@cloudsmith/client';
-import { branchNodes, deploymentNodes, nodeView, repoChildren, rootNodes, type RepoInfo } from '../../src/model/tree';
+import {
+  branchNodes,
+  deploymentNodes,
+  nodeId,
+  nodeView,
+  repoChildren,
+  rootNodes,
+  type RepoInfo,
+  type TreeNode,
+} from '../../src/model/tree';
 
 const site: RepoInfo = { fullName: 'alice/site', defaultBranch: 'main', private: false };
 const api: RepoInfo = { fullName: 'alice/api', defaultBranch: 'trunk', private: true };
@@ -24,10 +33,8 @@ function deployment(over: Partial<DeploymentView>): DeploymentView {
 }
 
 describe('extension: repositories tree model', () => {
-  it('shows a Sign In item when signed out, and Retry when the backend is unreachable', () => {
-    assert.deepEqual(rootNodes({ signedIn: false }), [{ kind: 'signIn' }]);
-    const [signIn] = rootNodes({ signedIn: false });
-    assert.equal(nodeView(signIn!).command, 'cloudsmith.signIn');
+  it('is empty when signed out (the welcome view shows Sign In), and offers Retry when the backend is unreachable', () => {
+    assert.deepEqual(rootNodes({ signedIn: false }), []);
     const [down] = rootNodes({
       signedIn: true,
       backend: 'unreachable',
@@ -112,6 +119,10 @@ describe('extension: repositories tree model', () => {
     assert.equal(views[0]!.description, 'building · 10s ago · abcdef0');
     assert.match(views[2]!.description!, /^superseded · 2d ago/);
     assert.match(views[3]!.tooltip!, /Error: npm run build exited with code 1/);
+    // The short name first, the id last: what a screen reader and a hover read.
+    assert.match(views[3]!.tooltip!, /^main · failed/);
+    assert.match(views[3]!.tooltip!, /Deployment f$/);
+    assert.equal(views[1]!.accessibilityLabel, 'main, live (serving), 5m ago, commit abcdef0');
     assert.deepEqual(deploymentNodes(site, [], null), [{ kind: 'noDeployments', repo: site }]);
     assert.equal(
       deploymentNodes(
@@ -121,5 +132,31 @@ describe('extension: repositories tree model', () => {
       ).length,
       10,
     );
+  });
+
+  it("puts the first error line in a failed deployment's tooltip, and marks the repo row", () => {
+    const failed = deployment({ id: 'f', status: 'failed', url: null, error: '`npm run build` exited with code 2' });
+    const [node] = deploymentNodes(site, [failed], null);
+    const view = nodeView({ ...node!, cause: 'Error: Cannot find module x' } as TreeNode, NOW);
+    assert.match(view.tooltip!, /Error: Error: Cannot find module x \(`npm run build` exited with code 2\)/);
+    const [repo] = rootNodes({
+      signedIn: true,
+      backend: 'ok',
+      repos: [site],
+      apps: new Map(),
+      attention: new Map([['alice/site', { status: 'failed', cause: 'Error: Cannot find module x' }]]),
+    });
+    const repoView = nodeView(repo!);
+    assert.equal(repoView.icon, 'error');
+    assert.equal(repoView.description, 'last deploy failed');
+    assert.match(repoView.tooltip!, /last deploy failed: Error: Cannot find module x/);
+    assert.match(repoView.accessibilityLabel!, /^site, last deploy failed/);
+  });
+
+  it('gives rows stable ids so expansion survives a refresh', () => {
+    assert.equal(nodeId(repoChildren(site)[0]!), 'deployments:alice/site');
+    assert.equal(nodeId(branchNodes(site, ['main'])[0]!), 'branch:alice/site:main');
+    assert.equal(nodeId(deploymentNodes(site, [deployment({ id: 'd1' })], null)[0]!), 'deployment:d1');
+    assert.equal(nodeId({ kind: 'empty', filtered: false }), undefined);
   });
 });

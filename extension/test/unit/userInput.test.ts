@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { TestUserInput } from '../../src/userInput';
+import { BACK } from '../../src/model/wizard';
 
 describe('extension: test input injection', () => {
   it('answers prompts in order, by label or pattern, and cancels with undefined', async () => {
@@ -38,5 +39,16 @@ describe('extension: test input injection', () => {
       ui.input({ title: 'Name', validateInput: (v) => (/\s/.test(v) ? 'no spaces' : undefined) }),
       /invalid: no spaces/,
     );
+  });
+});
+
+describe('extension: test answers for steps and confirmations', () => {
+  it('answers a step with BACK and a confirmation with its action', async () => {
+    const ui = new TestUserInput();
+    ui.push(BACK, 'Roll Back', undefined);
+    assert.equal(await ui.pickStep([{ label: 'x', value: 1 }], { title: 'branch', step: 2, totalSteps: 2 }), BACK);
+    assert.equal(await ui.confirm('Roll app back?', 'Roll Back'), true);
+    assert.equal(await ui.confirm('Stop it?', 'Stop Deployment'), false);
+    assert.deepEqual(ui.asked, ['branch (2/2)', 'Roll app back?', 'Stop it?']);
   });
 });
