@@ -21,13 +21,16 @@ LOG4J_VERSION=2.24.3
 HOST=127.0.0.1
 BASE_PORT="${CLOUDSMITH_KAFKA_PORT:-19092}"
 HEAP="${CLOUDSMITH_KAFKA_HEAP:-512m}"
-STATE="$CACHE/running-brokers"
+# The clusters' data, logs and PID files; apart from the jars so a second, fresh cluster can share the cached
+# jars (CLOUDSMITH_KAFKA_STATE=$(mktemp -d) CLOUDSMITH_KAFKA_PORT=29092 scripts/kafka.sh up).
+KAFKA_STATE="${CLOUDSMITH_KAFKA_STATE:-$CACHE}"
+STATE="$KAFKA_STATE/running-brokers"
 
 say() { echo "kafka: $*" >&2; }
 
 client_port() { echo $((BASE_PORT + 2 * $1)); }
 controller_port() { echo $((BASE_PORT + 2 * $1 + 1)); }
-cluster_dir() { echo "$CACHE/cluster-$1"; }
+cluster_dir() { echo "$KAFKA_STATE/cluster-$1"; }
 pidfile() { echo "$(cluster_dir "$1")/node-$2.pid"; }
 
 bootstrap() {
@@ -163,27 +166,18 @@ cluster_id() {
   cat "$dir/cluster.id"
 }
 
-# Ready = every broker answers a metadata request listing all brokers. kafkajs is in the workspace's
-# node_modules after `npm install`; without it the open client port has to do.
+# Ready = every broker is in the metadata, every group coordinator has loaded, and a consumer has joined a group
+# (scripts/kafka-ready.cjs): a broker lists itself in metadata seconds before it can serve a consumer group.
+# kafkajs is in the workspace's node_modules after `npm install`; without it the open client port has to do.
 metadata_ok() {
-  local n=$1 brokers
-  brokers="$(bootstrap "$n")"
+  local n=$1
   if ! node -e "require.resolve('kafkajs', { paths: ['$REPO/backend', '$REPO'] })" >/dev/null 2>&1; then
     local i
     for ((i = 0; i < n; i++)); do port_open "$(client_port "$i")" || return 1; done
     return 0
   fi
-  CLOUDSMITH_KAFKA_BROKERS="$brokers" CLOUDSMITH_KAFKA_EXPECT="$n" timeout 20 node -e "
-    const { Kafka, logLevel } = require(require.resolve('kafkajs', { paths: ['$REPO/backend', '$REPO'] }));
-    const kafka = new Kafka({ brokers: process.env.CLOUDSMITH_KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING,
-      connectionTimeout: 2000, requestTimeout: 5000, retry: { retries: 0 } });
-    const admin = kafka.admin();
-    admin.connect()
-      .then(() => admin.describeCluster())
-      .then((c) => { if (c.brokers.length < Number(process.env.CLOUDSMITH_KAFKA_EXPECT) || c.controller == null) process.exit(3); })
-      .then(() => admin.disconnect())
-      .then(() => process.exit(0), () => process.exit(2));
-  " >/dev/null 2>&1
+  CLOUDSMITH_KAFKA_BROKERS="$(bootstrap "$n")" CLOUDSMITH_KAFKA_EXPECT="$n" \
+    timeout 40 node "$REPO/scripts/kafka-ready.cjs" "$REPO" >/dev/null 2>&1
 }
 
 parse_brokers() {

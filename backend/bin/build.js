@@ -20,11 +20,21 @@ const {
 const { join } = require('node:path');
 
 const BACKEND = join(__dirname, '..');
+const ROOT = join(BACKEND, '..');
 const DIST = join(BACKEND, 'dist');
-const STAMP = join(DIST, '.built');
 const LOCK = join(DIST, '.build.lock');
-// Everything the compiled output depends on: the sources and the compiler settings.
-const INPUTS = [join(BACKEND, 'src'), join(BACKEND, 'tsconfig.build.json'), join(BACKEND, '..', 'tsconfig.base.json')];
+// What gets compiled, in order: the backend requires @cloudsmith/client's compiled JS at run time. Each unit is
+// stale when one of its inputs (sources, compiler settings) is newer than its stamp.
+const UNITS = [
+  {
+    name: '@cloudsmith/client',
+    dir: join(ROOT, 'packages', 'client'),
+    inputs: ['src', 'tsconfig.json', 'tsconfig.build.json'],
+    entry: 'dist/index.js',
+  },
+  { name: 'the backend', dir: BACKEND, inputs: ['src', 'tsconfig.build.json'], entry: 'dist/main.js' },
+];
+const SHARED_INPUTS = [join(ROOT, 'tsconfig.base.json')];
 
 function newestMtime(path) {
   let st;
@@ -39,33 +49,36 @@ function newestMtime(path) {
   return newest;
 }
 
-function fresh() {
-  if (!existsSync(join(DIST, 'main.js'))) return false;
+const stampOf = (unit) => join(unit.dir, 'dist', '.built');
+
+function fresh(unit) {
+  if (!existsSync(join(unit.dir, unit.entry))) return false;
   let built;
   try {
-    built = statSync(STAMP).mtimeMs;
+    built = statSync(stampOf(unit)).mtimeMs;
   } catch {
     return false;
   }
-  return INPUTS.every((input) => newestMtime(input) <= built);
+  return [...unit.inputs.map((i) => join(unit.dir, i)), ...SHARED_INPUTS].every((input) => newestMtime(input) <= built);
 }
 
-function compile() {
+function compile(unit) {
   const started = Date.now();
-  process.stderr.write('cloudsmith: compiling the backend (tsc → backend/dist)\n');
+  process.stderr.write(`cloudsmith: compiling ${unit.name} (tsc)\n`);
   const tsc = require.resolve('typescript/bin/tsc', { paths: [BACKEND] });
-  // Stamped with the time the compile started: a source saved during it makes the next start compile again.
-  const result = spawnSync(process.execPath, [tsc, '-p', join(BACKEND, 'tsconfig.build.json')], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [tsc, '-p', join(unit.dir, 'tsconfig.build.json')], { stdio: 'inherit' });
   // tsc exits 2 when it found type errors but still wrote the output: like tsx before it, running the code is not
   // the place to enforce types (`npm run typecheck` and CI are). Exit 1 means nothing was written.
   if (result.status === 2) process.stderr.write('cloudsmith: type errors above; the JavaScript was still emitted\n');
   else if (result.status !== 0) {
-    process.stderr.write('cloudsmith: the backend does not compile (errors above)\n');
+    process.stderr.write(`cloudsmith: ${unit.name} does not compile (errors above)\n`);
     process.exit(1);
   }
-  writeFileSync(STAMP, `${new Date(started).toISOString()}\n`);
-  utimesSync(STAMP, new Date(started), new Date(started));
-  process.stderr.write(`cloudsmith: compiled in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+  // Stamped with the time the compile started: a source saved during it makes the next start compile again.
+  mkdirSync(join(unit.dir, 'dist'), { recursive: true });
+  writeFileSync(stampOf(unit), `${new Date(started).toISOString()}\n`);
+  utimesSync(stampOf(unit), new Date(started), new Date(started));
+  process.stderr.write(`cloudsmith: compiled ${unit.name} in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
 }
 
 function holderAlive() {
@@ -112,4 +125,8 @@ function withLock(work) {
 }
 
 const ifNeeded = process.argv.includes('--if-needed');
-if (!ifNeeded || !fresh()) withLock(() => (ifNeeded && fresh() ? undefined : compile()));
+const stale = () => UNITS.filter((unit) => !ifNeeded || !fresh(unit));
+if (stale().length > 0)
+  withLock(() => {
+    for (const unit of stale()) compile(unit);
+  });
