@@ -28,7 +28,14 @@ export interface Config {
   /** Who releases an artifact uploaded to S3: Docksage on build.completed, or the artifact-uploaded Lambda (compose/releaseOwner.ts). */
   releaseOwner: 'docksage' | 'lambda';
 
-  build: { timeoutMs: number; maxOutputBytes: number; maxMemoryMb: number };
+  build: { timeoutMs: number; maxOutputBytes: number; maxMemoryMb: number; cpus: number; pids: number };
+  /** Limits of each live app of the process runtime (cgroups; the Docker runtime has its own under `docker`). */
+  app: { memoryMb: number; cpus: number; pids: number };
+  /**
+   * Run builds and apps without the sandbox where bubblewrap cannot work (a single-user laptop). Off by
+   * default: without isolation any user's build could read every other user's secrets.
+   */
+  allowUnsandboxed: boolean;
   deploy: { healthTimeoutMs: number };
 
   kafka: {
@@ -135,7 +142,15 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: int(env, 'CLOUDSMITH_BUILD_TIMEOUT_MS', 15 * 60_000),
       maxOutputBytes: int(env, 'CLOUDSMITH_BUILD_MAX_OUTPUT_BYTES', 8 * 1024 * 1024),
       maxMemoryMb: int(env, 'CLOUDSMITH_BUILD_MAX_MEMORY_MB', 2048),
+      cpus: int(env, 'CLOUDSMITH_BUILD_CPUS', 1),
+      pids: int(env, 'CLOUDSMITH_BUILD_PIDS', 1024),
     },
+    app: {
+      memoryMb: int(env, 'CLOUDSMITH_APP_MEMORY_MB', 1024),
+      cpus: int(env, 'CLOUDSMITH_APP_CPUS', 1),
+      pids: int(env, 'CLOUDSMITH_APP_PIDS', 512),
+    },
+    allowUnsandboxed: env.CLOUDSMITH_ALLOW_UNSANDBOXED === '1' || env.CLOUDSMITH_ALLOW_UNSANDBOXED === 'true',
     deploy: { healthTimeoutMs: int(env, 'CLOUDSMITH_HEALTH_TIMEOUT_MS', 60_000) },
 
     kafka: {

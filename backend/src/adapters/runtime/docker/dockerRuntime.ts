@@ -7,6 +7,7 @@ import { errorMessage, UserFacingError } from '../../../domain/errors';
 import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
 import type { RouteTable, RouteTarget } from '../../../proxy/routes';
 import { freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../../health/health';
+import { KeyedQueue } from '../../../lib/keyedQueue';
 import { DockerCli, DockerError } from '../../docker/cli';
 import { APP_LABEL, appFilter, appRepository, DEPLOYMENT_LABEL } from '../../docker/names';
 
@@ -56,7 +57,7 @@ export class DockerRuntime implements Runtime {
   readonly name = 'docker';
   private readonly current = new Map<string, Container>();
   /** Releases in progress per app, so two releases of one app never interleave their swaps. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
   private events?: { stop(): void };
 
   constructor(private readonly options: DockerRuntimeOptions) {}
@@ -78,7 +79,7 @@ export class DockerRuntime implements Runtime {
   }
 
   release(release: Release, ctx: ReleaseContext): Promise<{ url: string }> {
-    return this.serialized(release.app, () => this.doRelease(release, ctx));
+    return this.queue.run(release.app, () => this.doRelease(release, ctx));
   }
 
   /** After a platform restart the app is started again from its image; leftovers of the old process are retired by the swap. */
@@ -91,7 +92,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async remove(app: string): Promise<void> {
-    await this.serialized(app, async () => {
+    await this.queue.run(app, async () => {
       this.options.routes.delete(app);
       const live = this.current.get(app);
       live?.follower.stop();
@@ -359,17 +360,6 @@ export class DockerRuntime implements Runtime {
     // A graceful stop first, so the app can finish its requests and close its connections.
     await this.options.docker.run(['stop', '--time', String(STOP_GRACE_S), id]).catch(() => undefined);
     await this.options.docker.run(['rm', '--force', id]).catch(() => undefined);
-  }
-
-  private serialized<T>(app: string, work: () => Promise<T>): Promise<T> {
-    const before = this.queues.get(app) ?? Promise.resolve();
-    const next = before.then(work, work);
-    const settled = next.catch(() => undefined);
-    this.queues.set(app, settled);
-    void settled.then(() => {
-      if (this.queues.get(app) === settled) this.queues.delete(app);
-    });
-    return next;
   }
 }
 

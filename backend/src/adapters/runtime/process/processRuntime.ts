@@ -6,6 +6,7 @@ import type { ArtifactStore } from '../../../ports/artifacts';
 import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
 import type { RouteTable, RouteTarget } from '../../../proxy/routes';
 import { formatSeconds, freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../../health/health';
+import { KeyedQueue } from '../../../lib/keyedQueue';
 import { cleanEnv } from '../../../sandbox/env';
 import { AppProcess, type RestartPolicy } from './appProcess';
 
@@ -44,7 +45,8 @@ const LAST_LINES_IN_ERROR = 20;
 export class ProcessRuntime implements Runtime {
   readonly name = 'process';
   private readonly live = new Map<string, LiveRelease>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** One release, removal or restore per app at a time. */
+  private readonly queue = new KeyedQueue();
   private readonly starting = new Set<AppProcess>();
   private readonly shutdown = new AbortController();
   private readonly restart: RestartPolicy;
@@ -58,7 +60,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   release(release: Release, ctx: ReleaseContext): Promise<{ url: string }> {
-    return this.exclusive(release.app, () => this.swap(release, ctx));
+    return this.queue.run(release.app, () => this.swap(release, ctx));
   }
 
   /** At boot the app's live release is started again exactly like a release; the route, and so the URL, stay the same. */
@@ -72,7 +74,7 @@ export class ProcessRuntime implements Runtime {
 
   remove(app: string): Promise<void> {
     assertSafeName('app name', app);
-    return this.exclusive(app, async () => {
+    return this.queue.run(app, async () => {
       this.opts.routes.delete(app);
       const current = this.live.get(app);
       this.live.delete(app);
@@ -91,7 +93,7 @@ export class ProcessRuntime implements Runtime {
     this.live.clear();
     await Promise.all([...stopping, ...[...this.starting].map((p) => p.stop())]);
     // Releases that were mid-way see the abort and clean up after themselves.
-    await Promise.allSettled([...this.locks.values()]);
+    await this.queue.idle();
   }
 
   private async swap(release: Release, ctx: ReleaseContext): Promise<{ url: string }> {
@@ -255,21 +257,6 @@ export class ProcessRuntime implements Runtime {
 
   private homeDir(app: string): string {
     return join(this.opts.dataDir, 'homes', app);
-  }
-
-  /** One release, removal or restore per app at a time: two swaps racing could retire each other's process. */
-  private exclusive<T>(app: string, work: () => Promise<T>): Promise<T> {
-    const before = this.locks.get(app) ?? Promise.resolve();
-    const run = before.then(work, work);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.locks.set(app, settled);
-    void settled.then(() => {
-      if (this.locks.get(app) === settled) this.locks.delete(app);
-    });
-    return run;
   }
 }
 
