@@ -26,6 +26,11 @@ export interface Store {
   /** Apps with a live release, for restarting them at boot. */
   listLiveApps(): Promise<App[]>;
   deleteApp(name: string): Promise<void>;
+  /**
+   * Claims an app name for one owner's repo, atomically: true when the name is now (or already was) theirs for that
+   * repo, false when someone else holds it. Claims outlive the app, so a name is never handed to another owner.
+   */
+  claimAppName(name: string, ownerId: string, repo: string): Promise<boolean>;
 
   createDeployment(deployment: Deployment): Promise<void>;
   getDeployment(id: string): Promise<Deployment | undefined>;
@@ -41,6 +46,8 @@ export interface Store {
   /** Assigns consecutive seq numbers per deployment, starting at 1. */
   appendLogs(deploymentId: string, lines: NewLogLine[]): Promise<LogLine[]>;
   readLogs(deploymentId: string, sinceSeq: number, limit?: number): Promise<LogLine[]>;
+  /** Drops a deployment's stored log (retention); its seq numbers are not reused. */
+  deleteLogs(deploymentId: string): Promise<void>;
 
   /** App env, already sealed (encrypted) by the caller. */
   getEnv(app: string): Promise<Record<string, string>>;

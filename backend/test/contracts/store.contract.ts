@@ -109,6 +109,36 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         assert.equal(await store.getApp(uid('missing')), undefined);
       });
 
+      it('claims app names atomically, for one owner and repo, and never hands them on', async function () {
+        const alice = uid('owner');
+        const bob = uid('owner');
+        const name = uid('app');
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            store.claimAppName(name, i % 2 ? alice : bob, `${i % 2 ? alice : bob}/web`),
+          ),
+        );
+        const winner = results[1] ? alice : bob;
+        const loser = winner === alice ? bob : alice;
+        results.forEach((won, i) => assert.equal(won, (i % 2 ? alice : bob) === winner, `claim ${i}`));
+        assert.equal(
+          await store.claimAppName(name, winner, `${winner}/WEB`),
+          true,
+          'the holder again: same repo, any case',
+        );
+        assert.equal(
+          await store.claimAppName(name, winner, `${winner}/other`),
+          false,
+          'not for another repo of theirs',
+        );
+        assert.equal(await store.claimAppName(name, loser, `${loser}/web`), false);
+        await store.putApp(app(winner, { name, repo: `${winner}/web` }));
+        await store.deleteApp(name);
+        assert.equal(await store.claimAppName(name, loser, `${loser}/web`), false, 'a deleted app keeps its name');
+        assert.ok(!(await store.listApps(winner)).some((a) => a.name.includes(name)), 'claims are not apps');
+        assert.ok(!(await store.listLiveApps()).some((a) => a.name.includes(name)));
+      });
+
       it('lists apps with a live release', async function () {
         const owner = uid('owner');
         const live = app(owner, { liveDeploymentId: uid('dep'), url: 'http://live.localhost' });
@@ -320,6 +350,49 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           otherSeqs,
           Array.from({ length: otherSeqs.length }, (_, i) => i + 1),
         );
+      });
+      it('stores a long log in chunks and reads any window of it, across chunk boundaries', async function () {
+        const id = uid('dep');
+        // Long lines too: chunks are cut by bytes as well as by count.
+        const batch = Array.from({ length: 1000 }, (_, i) => ({
+          ts: new Date().toISOString(),
+          stage: 'runtime' as const,
+          text: i % 100 === 0 ? `long ${i} ${'x'.repeat(20_000)}` : `line ${i}`,
+        }));
+        const written = await store.appendLogs(id, batch);
+        assert.equal(written[999]?.seq, 1000);
+        const all = await store.readLogs(id, 0);
+        assert.equal(all.length, 1000);
+        assert.deepEqual(
+          all.map((l) => l.text),
+          batch.map((l) => l.text),
+        );
+        assert.deepEqual(
+          (await store.readLogs(id, 199, 3)).map((l) => l.text),
+          ['line 199', long(200), 'line 201'],
+        );
+        assert.deepEqual(
+          (await store.readLogs(id, 997)).map((l) => l.seq),
+          [998, 999, 1000],
+        );
+        function long(i: number): string {
+          return `long ${i} ${'x'.repeat(20_000)}`;
+        }
+      });
+
+      it("deletes a deployment's log (retention) without reusing its seq numbers", async function () {
+        const id = uid('dep');
+        const kept = uid('dep');
+        await store.appendLogs(id, lines(300, 'old'));
+        await store.appendLogs(kept, lines(2, 'kept'));
+        await store.deleteLogs(id);
+        assert.deepEqual(await store.readLogs(id, 0), []);
+        assert.equal((await store.readLogs(kept, 0)).length, 2, 'other deployments keep theirs');
+        assert.deepEqual(
+          (await store.appendLogs(id, lines(1, 'new'))).map((l) => l.seq),
+          [301],
+        );
+        await store.deleteLogs(uid('dep'));
       });
     });
 

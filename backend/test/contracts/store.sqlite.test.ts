@@ -98,6 +98,47 @@ describe('SqliteStore specifics', function () {
     await b.close();
   });
 
+  it('keeps the database file to the platform user (mode 0600)', async function () {
+    const file = path.join(dir, 'db.sqlite');
+    const store = new SqliteStore(file);
+    await store.init();
+    await store.putEnv('x', { K: 'sealed' });
+    for (const f of [file, `${file}-wal`]) assert.equal((await fs.stat(f)).mode & 0o077, 0, `${f} is private`);
+    await store.close();
+  });
+
+  it('turns a log stored one row per line (older databases) into chunks, once', async function () {
+    const file = path.join(dir, 'db.sqlite');
+    const Database = (await import('better-sqlite3')).default;
+    const old = new Database(file);
+    old.exec(
+      'CREATE TABLE logs (deployment_id TEXT NOT NULL, seq INTEGER NOT NULL, ts TEXT NOT NULL, stage TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (deployment_id, seq)) WITHOUT ROWID',
+    );
+    const insert = old.prepare('INSERT INTO logs VALUES (?, ?, ?, ?, ?)');
+    for (let seq = 1; seq <= 3; seq++) insert.run('d1', seq, '2026-01-01T00:00:00.000Z', 'build', `old ${seq}`);
+    old.close();
+    const store = new SqliteStore(file);
+    await store.init();
+    assert.deepEqual(
+      (await store.readLogs('d1', 1)).map((l) => [l.seq, l.text]),
+      [
+        [2, 'old 2'],
+        [3, 'old 3'],
+      ],
+    );
+    assert.deepEqual(
+      (await store.appendLogs('d1', [{ ts: '2026-01-01T00:00:01.000Z', stage: 'build', text: 'new' }])).map(
+        (l) => l.seq,
+      ),
+      [4],
+    );
+    await store.close();
+    const again = new SqliteStore(file);
+    await again.init();
+    assert.equal((await again.readLogs('d1', 0)).length, 4);
+    await again.close();
+  });
+
   it('refuses use before init with a clear error', async function () {
     await assert.rejects(new SqliteStore(':memory:').getApp('x'), /before init/);
   });

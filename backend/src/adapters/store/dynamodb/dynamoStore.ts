@@ -29,6 +29,7 @@ import {
 } from '../../../domain/deployment';
 import type { DeploymentPatch, DeploymentQuery, NewLogLine, Store } from '../../../ports/store';
 import { awsClientConfig, awsErrorName, type AwsSettings } from '../../aws/clients';
+import { chunkLines } from '../logChunks';
 import { INDEX, TABLES, tableName, type KeyAttr, type TableId, type TableSpec } from './tables';
 
 export interface DynamoStoreOptions extends AwsSettings {
@@ -42,9 +43,6 @@ export interface DynamoStoreOptions extends AwsSettings {
 
 type Item = Record<string, unknown>;
 
-/** Log lines per chunk item: keeps items far below DynamoDB's 400 KB limit even with long lines. */
-const LINES_PER_CHUNK = 50;
-const CHUNK_BYTES = 200_000;
 /**
  * The counter that hands out log seq numbers: an attribute of the head item (seq 0) of the deployment's log partition.
  * Logs may arrive for an id the store has no deployment record for (the contract allows it), so the counter cannot
@@ -52,29 +50,12 @@ const CHUNK_BYTES = 200_000;
  */
 const LOG_SEQ_ATTR = 'next';
 const HEAD_SEQ = 0;
+/** Name claims share the apps table; app names are DNS labels, so this prefix can never be an app's own name. */
+const NAME_CLAIM = 'claim#';
 const IMMUTABLE = new Set(['id', 'status', 'createdAt', 'ownerId']);
 
 function isConditionFailure(err: unknown): boolean {
   return awsErrorName(err) === 'ConditionalCheckFailedException';
-}
-
-/** Splits lines into chunk-sized groups by count and by bytes. */
-function chunk<T extends { text: string }>(lines: T[]): T[][] {
-  const out: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const line of lines) {
-    const size = Buffer.byteLength(line.text) + 64;
-    if (current.length > 0 && (current.length >= LINES_PER_CHUNK || bytes + size > CHUNK_BYTES)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(line);
-    bytes += size;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
 }
 
 function attrDefs(spec: TableSpec): AttributeDefinition[] {
@@ -187,6 +168,27 @@ export class DynamoStore implements Store {
       start = res.LastEvaluatedKey;
     } while (start);
     return out;
+  }
+
+  async claimAppName(name: string, ownerId: string, repo: string): Promise<boolean> {
+    // The claim lives in the apps table under its own key, outside both indexes (no ownerId, no liveDeploymentId).
+    const Key = { name: `${NAME_CLAIM}${name}` };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table('apps'),
+          Item: { ...Key, claimOwner: ownerId, claimRepo: repo },
+          ConditionExpression: 'attribute_not_exists(#n)',
+          ExpressionAttributeNames: { '#n': 'name' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const res = await this.doc.send(new GetCommand({ TableName: this.table('apps'), Key, ConsistentRead: true }));
+    const holder = res.Item as { claimOwner?: string; claimRepo?: string } | undefined;
+    return holder?.claimOwner === ownerId && holder.claimRepo?.toLowerCase() === repo.toLowerCase();
   }
 
   async deleteApp(name: string): Promise<void> {
@@ -340,23 +342,13 @@ export class DynamoStore implements Store {
     const last = await this.reserveSeq(deploymentId, lines.length);
     const first = last - lines.length + 1;
     const numbered: LogLine[] = lines.map((l, i) => ({ seq: first + i, ts: l.ts, stage: l.stage, text: l.text }));
-    const items = chunk(numbered).map((group) => ({
+    const items = chunkLines(numbered).map((group) => ({
       deploymentId,
       seq: group[group.length - 1].seq,
       first: group[0].seq,
       lines: group,
     }));
-    for (let i = 0; i < items.length; i += 25) {
-      let pending: Record<string, Array<{ PutRequest: { Item: Item } }>> | undefined = {
-        [this.table('logs')]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
-      };
-      // BatchWrite may hand back unprocessed items under throttling; resend them with a short backoff.
-      for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2000)));
-        const res = await this.doc.send(new BatchWriteCommand({ RequestItems: pending }));
-        pending = res.UnprocessedItems as typeof pending;
-      }
-    }
+    await this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
     return numbered;
   }
 
@@ -381,6 +373,17 @@ export class DynamoStore implements Store {
       start = res.LastEvaluatedKey;
     } while (start && out.length < limit);
     return out;
+  }
+
+  async deleteLogs(deploymentId: string): Promise<void> {
+    // The head item stays: it hands out seq numbers, and they must not start again from 1.
+    const chunks = await this.queryAll({
+      TableName: this.table('logs'),
+      KeyConditionExpression: 'deploymentId = :d AND seq > :head',
+      ExpressionAttributeValues: { ':d': deploymentId, ':head': HEAD_SEQ },
+      ProjectionExpression: 'deploymentId, seq',
+    });
+    await this.batchWrite(chunks.map((Key) => ({ DeleteRequest: { Key } })));
   }
 
   // ---- env
@@ -430,6 +433,20 @@ export class DynamoStore implements Store {
       }),
     );
     return Number(res.Attributes?.[LOG_SEQ_ATTR]);
+  }
+
+  /** BatchWriteItem in groups of 25; unprocessed items (throttling) are resent with a short backoff. */
+  private async batchWrite(requests: Array<{ PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } }>) {
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending: Record<string, typeof requests> | undefined = {
+        [this.table('logs')]: requests.slice(i, i + 25),
+      };
+      for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2000)));
+        const res = await this.doc.send(new BatchWriteCommand({ RequestItems: pending }));
+        pending = res.UnprocessedItems as typeof pending;
+      }
+    }
   }
 
   private async queryAll(input: QueryCommandInput, limit = Infinity): Promise<Item[]> {

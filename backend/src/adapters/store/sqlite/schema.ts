@@ -34,14 +34,22 @@ CREATE INDEX IF NOT EXISTS deployments_owner_repo ON deployments (owner_id, repo
 CREATE INDEX IF NOT EXISTS deployments_owner_app ON deployments (owner_id, app, created_at);
 CREATE INDEX IF NOT EXISTS deployments_status ON deployments (status);
 
-CREATE TABLE IF NOT EXISTS logs (
+-- A deployment's log as chunks of consecutive lines (see logChunks.ts); last_seq keys "lines after seq N" lookups.
+CREATE TABLE IF NOT EXISTS log_chunks (
   deployment_id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  ts TEXT NOT NULL,
-  stage TEXT NOT NULL,
-  text TEXT NOT NULL,
-  PRIMARY KEY (deployment_id, seq)
+  last_seq INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL,
+  lines TEXT NOT NULL,
+  PRIMARY KEY (deployment_id, last_seq)
 ) WITHOUT ROWID;
+
+-- App names once claimed stay with their owner and repo, even after the app is deleted: a name is never reassigned.
+CREATE TABLE IF NOT EXISTS app_names (
+  name TEXT PRIMARY KEY,
+  owner_id TEXT NOT NULL,
+  repo TEXT NOT NULL
+);
+INSERT OR IGNORE INTO app_names (name, owner_id, repo) SELECT name, owner_id, repo FROM apps;
 
 CREATE TABLE IF NOT EXISTS env (
   app TEXT PRIMARY KEY,
@@ -54,4 +62,11 @@ CREATE TABLE IF NOT EXISTS processed_events (
   at TEXT NOT NULL,
   PRIMARY KEY (consumer, event_id)
 ) WITHOUT ROWID;
+`;
+
+/** Databases written before logs were chunked hold one row per line: each becomes a one-line chunk, once. */
+export const MIGRATE_LINE_ROWS = `
+INSERT OR IGNORE INTO log_chunks (deployment_id, last_seq, first_seq, lines)
+  SELECT deployment_id, seq, seq, json_array(json_object('ts', ts, 'stage', stage, 'text', text)) FROM logs;
+DROP TABLE logs;
 `;

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   allowedPredecessors,
@@ -8,10 +8,10 @@ import {
   type Deployment,
   type DeploymentStatus,
   type LogLine,
-  type Stage,
 } from '../../../domain/deployment';
 import type { DeploymentPatch, DeploymentQuery, NewLogLine, Store } from '../../../ports/store';
-import { SCHEMA } from './schema';
+import { chunkLines } from '../logChunks';
+import { MIGRATE_LINE_ROWS, SCHEMA } from './schema';
 
 interface AppRow {
   name: string;
@@ -42,12 +42,12 @@ interface DeploymentRow {
   updated_at: string;
 }
 
-interface LogRow {
-  seq: number;
-  ts: string;
-  stage: Stage;
-  text: string;
+interface ChunkRow {
+  first_seq: number;
+  lines: string;
 }
+
+type StoredLine = Omit<LogLine, 'seq'>;
 
 /** Named parameters of the patch statement: null means "leave the column as it is". */
 interface PatchParams {
@@ -188,13 +188,21 @@ function prepare(db: Database.Database) {
     update: db.prepare<[PatchParams], DeploymentRow>(`UPDATE deployments SET ${PATCH_SET} WHERE id = @id RETURNING *`),
 
     lastSeq: db.prepare<[string], { seq: number }>(
-      'SELECT coalesce(max(seq), 0) AS seq FROM logs WHERE deployment_id = ?',
+      'SELECT coalesce(max(last_seq), 0) AS seq FROM log_chunks WHERE deployment_id = ?',
     ),
-    insertLog: db.prepare<[string, number, string, Stage, string]>(
-      'INSERT INTO logs (deployment_id, seq, ts, stage, text) VALUES (?, ?, ?, ?, ?)',
+    insertChunk: db.prepare<[string, number, number, string]>(
+      'INSERT INTO log_chunks (deployment_id, last_seq, first_seq, lines) VALUES (?, ?, ?, ?)',
     ),
-    readLogs: db.prepare<[string, number, number], LogRow>(
-      'SELECT seq, ts, stage, text FROM logs WHERE deployment_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    // Every chunk holding a line after `since`; each chunk has at least one line, so `limit` chunks are enough.
+    readChunks: db.prepare<[string, number, number], ChunkRow>(
+      'SELECT first_seq, lines FROM log_chunks WHERE deployment_id = ? AND last_seq > ? ORDER BY last_seq LIMIT ?',
+    ),
+    deleteLogs: db.prepare<[string]>('DELETE FROM log_chunks WHERE deployment_id = ?'),
+    claimName: db.prepare<[string, string, string]>(
+      'INSERT INTO app_names (name, owner_id, repo) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING',
+    ),
+    nameHolder: db.prepare<[string], { owner_id: string; repo: string }>(
+      'SELECT owner_id, repo FROM app_names WHERE name = ?',
     ),
 
     getEnv: db.prepare<[string], { sealed: string }>('SELECT sealed FROM env WHERE app = ?'),
@@ -215,27 +223,43 @@ function prepare(db: Database.Database) {
 export class SqliteStore implements Store {
   private db?: Database.Database;
   private stmts?: Statements;
-  private tx?: { appendLogs(deploymentId: string, lines: NewLogLine[]): LogLine[]; deleteApp(name: string): void };
+  private tx?: {
+    appendLogs(deploymentId: string, lines: NewLogLine[]): LogLine[];
+    deleteLogs(deploymentId: string): void;
+    deleteApp(name: string): void;
+  };
 
   /** `path` is a file (its directory is created) or ':memory:'. */
   constructor(private readonly path: string) {}
 
   async init(): Promise<void> {
     if (this.db) return;
-    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
+    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const db = new Database(this.path);
+    // Sealed env values and every deployment's history: only the platform's user may read them. SQLite gives the
+    // -wal and -shm files the database file's mode.
+    if (this.path !== ':memory:') chmodSync(this.path, 0o600);
     db.pragma('busy_timeout = 5000');
     if (this.path !== ':memory:') db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
+    const legacy = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'logs'").get();
+    if (legacy) db.exec(`BEGIN IMMEDIATE; ${MIGRATE_LINE_ROWS} COMMIT;`);
     const stmts = prepare(db);
     const append = db.transaction((deploymentId: string, lines: NewLogLine[]): LogLine[] => {
       let seq = stmts.lastSeq.get(deploymentId)?.seq ?? 0;
-      return lines.map((l) => {
-        seq += 1;
-        stmts.insertLog.run(deploymentId, seq, l.ts, l.stage, l.text);
-        return { seq, ts: l.ts, stage: l.stage, text: l.text };
-      });
+      const numbered = lines.map((l) => ({ seq: ++seq, ts: l.ts, stage: l.stage, text: l.text }));
+      for (const group of chunkLines(numbered)) {
+        const stored: StoredLine[] = group.map(({ ts, stage, text }) => ({ ts, stage, text }));
+        stmts.insertChunk.run(deploymentId, group[group.length - 1].seq, group[0].seq, JSON.stringify(stored));
+      }
+      return numbered;
+    });
+    // An empty chunk at the last seq stays behind, so numbering continues where it was.
+    const deleteLogs = db.transaction((deploymentId: string) => {
+      const last = stmts.lastSeq.get(deploymentId)?.seq ?? 0;
+      stmts.deleteLogs.run(deploymentId);
+      if (last > 0) stmts.insertChunk.run(deploymentId, last, last + 1, '[]');
     });
     const deleteApp = db.transaction((name: string) => {
       stmts.deleteApp.run(name);
@@ -244,7 +268,12 @@ export class SqliteStore implements Store {
     // IMMEDIATE takes the write lock before reading max(seq): two processes can't both pick the same next seq.
     this.tx = {
       appendLogs: (id, lines) => append.immediate(id, lines),
-      deleteApp: (name) => deleteApp.immediate(name),
+      deleteLogs: (id) => {
+        deleteLogs.immediate(id);
+      },
+      deleteApp: (name) => {
+        deleteApp.immediate(name);
+      },
     };
     this.db = db;
     this.stmts = stmts;
@@ -349,9 +378,28 @@ export class SqliteStore implements Store {
   }
 
   async readLogs(deploymentId: string, sinceSeq: number, limit?: number): Promise<LogLine[]> {
-    return this.s.readLogs
-      .all(deploymentId, sinceSeq, limit ?? -1)
-      .map((r) => ({ seq: r.seq, ts: r.ts, stage: r.stage, text: r.text }));
+    const out: LogLine[] = [];
+    const max = limit ?? Infinity;
+    for (const chunk of this.s.readChunks.all(deploymentId, sinceSeq, limit ?? -1)) {
+      const lines = JSON.parse(chunk.lines) as StoredLine[];
+      lines.forEach((l, i) => {
+        const seq = chunk.first_seq + i;
+        if (seq > sinceSeq && out.length < max) out.push({ seq, ts: l.ts, stage: l.stage, text: l.text });
+      });
+      if (out.length >= max) break;
+    }
+    return out;
+  }
+
+  async deleteLogs(deploymentId: string): Promise<void> {
+    if (!this.tx) throw notOpen();
+    this.tx.deleteLogs(deploymentId);
+  }
+
+  async claimAppName(name: string, ownerId: string, repo: string): Promise<boolean> {
+    this.s.claimName.run(name, ownerId, repo);
+    const holder = this.s.nameHolder.get(name);
+    return holder?.owner_id === ownerId && holder.repo.toLowerCase() === repo.toLowerCase();
   }
 
   async getEnv(app: string): Promise<Record<string, string>> {
