@@ -69,6 +69,14 @@ export interface Config {
       minTasks: number;
       maxTasks: number;
       appDomain: string;
+      /** ECR repository app images are pushed to (the runner image plus the artifact as one layer); unset: tasks download the tarball from S3. */
+      appRepository?: string;
+      /** Registry host to push app images to instead of the one ECR's token names (tests: the local registry as ECR's data plane). */
+      registry?: string;
+      /** Default capacity for app services: FARGATE, FARGATE_SPOT or the name of an EC2 Auto Scaling group capacity provider. */
+      capacity: string;
+      /** Per-app capacity, overriding the default (CLOUDSMITH_ECS_APP_CAPACITY=app=FARGATE_SPOT,other=<ec2 provider>). */
+      appCapacity: Record<string, string>;
     };
   };
   docker: {
@@ -181,6 +189,12 @@ export function loadConfig(env: Env = process.env): Config {
         minTasks: int(env, 'CLOUDSMITH_ECS_MIN_TASKS', 1),
         maxTasks: int(env, 'CLOUDSMITH_ECS_MAX_TASKS', 4),
         appDomain: env.CLOUDSMITH_ECS_APP_DOMAIN || 'apps.example.com',
+        appRepository: env.CLOUDSMITH_ECR_APP_REPOSITORY || undefined,
+        registry: env.CLOUDSMITH_ECR_REGISTRY || undefined,
+        capacity: env.CLOUDSMITH_ECS_CAPACITY || 'FARGATE',
+        appCapacity: Object.fromEntries(
+          list(env.CLOUDSMITH_ECS_APP_CAPACITY).map((pair) => [pair.split('=')[0], pair.split('=').slice(1).join('=')]),
+        ),
       },
     },
     docker: {

@@ -25,6 +25,7 @@ pipelineJob(jobName) {
     stringParam('OUTPUT_DIR', '', 'Static build output to package (or candidates: dist build out); empty packages the whole root dir')
     stringParam('ARTIFACT_BUCKET', '', 'S3 bucket to upload the artifact to; empty archives it with the build')
     stringParam('ARTIFACT_KEY', '', 'Artifact key (S3 object key)')
+    stringParam('RUN_PLAN', '', 'How to run the artifact (base64 JSON), stored as the S3 object metadata cloudsmith-plan')
     stringParam('CALLBACK_URL', '', 'URL notified with the result (POST, JSON); empty for none')
     stringParam('GIT_CREDENTIALS_ID', '', 'Username/password credential holding the Git token')
     stringParam('ENV_CREDENTIALS_ID', '', 'Secret text credential holding the app build env; empty for none')

@@ -1,9 +1,13 @@
-// Entrypoint of the runner image: runs a tarball artifact on Fargate. EcsRuntime registers a task definition whose
-// environment names the artifact (CLOUDSMITH_ARTIFACT_BUCKET/KEY/SHA256, CLOUDSMITH_WORKDIR) and whose command is the
-// build plan's start argv. Downloads with the task role, verifies the sha256, unpacks, then execs the start command.
+// Entrypoint of the runner image: runs a tarball artifact on ECS. EcsRuntime registers a task definition whose
+// environment names the artifact and whose command is the build plan's start argv. The artifact is either baked into
+// the app's own image (CLOUDSMITH_ARTIFACT_FILE: the runner image plus one layer, pushed to ECR; the task role then
+// needs no S3 access at all) or downloaded from S3 with the task role (CLOUDSMITH_ARTIFACT_BUCKET/KEY). Either way its
+// sha256 (CLOUDSMITH_ARTIFACT_SHA256) is verified before it is unpacked and the start command runs.
+// The image is built with `npm run build:runner` (esbuild bundles this file and its two dependencies): the base image
+// needs nothing but Node.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,8 +23,7 @@ function required(name) {
 }
 
 async function main() {
-  const bucket = required('CLOUDSMITH_ARTIFACT_BUCKET');
-  const key = required('CLOUDSMITH_ARTIFACT_KEY');
+  const baked = process.env.CLOUDSMITH_ARTIFACT_FILE;
   const expected = required('CLOUDSMITH_ARTIFACT_SHA256');
   const releaseDir = resolve(process.env.CLOUDSMITH_RELEASE_DIR || '/srv/release');
   const argv = process.argv.slice(2);
@@ -29,12 +32,21 @@ async function main() {
   await rm(releaseDir, { recursive: true, force: true });
   await mkdir(releaseDir, { recursive: true });
   const tarball = join(tmpdir(), `cloudsmith-artifact-${process.pid}.tar.gz`);
-  // AWS_ENDPOINT_URL (SDK standard) points it at an emulator in tests; on Fargate the task role signs the request.
-  const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) });
-  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  let source;
+  let s3;
+  let key = baked;
+  if (baked) {
+    source = createReadStream(baked);
+  } else {
+    const bucket = required('CLOUDSMITH_ARTIFACT_BUCKET');
+    key = required('CLOUDSMITH_ARTIFACT_KEY');
+    // AWS_ENDPOINT_URL (SDK standard) points it at an emulator in tests; on Fargate the task role signs the request.
+    s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) });
+    source = (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body;
+  }
   const hash = createHash('sha256');
   await pipeline(
-    res.Body,
+    source,
     new Transform({
       transform(chunk, _enc, done) {
         hash.update(chunk);
@@ -48,7 +60,7 @@ async function main() {
   // tar strips absolute paths and refuses entries that climb out with `..`.
   await extract({ file: tarball, cwd: releaseDir, strict: true });
   await rm(tarball, { force: true });
-  s3.destroy();
+  s3?.destroy();
 
   const cwd = resolve(releaseDir, process.env.CLOUDSMITH_WORKDIR || '.');
   if (!cwd.startsWith(releaseDir)) throw new Error('runner: CLOUDSMITH_WORKDIR leaves the release directory');

@@ -10,22 +10,24 @@ import type { Store } from '../ports/store';
 import type { RouteTable } from '../proxy/routes';
 import type { Sealer } from '../security/sealer';
 import type { Logger } from '../lib/logger';
-import { FsArtifactStore } from '../adapters/artifacts/fs/fsArtifactStore';
-import { LocalBuilder } from '../adapters/builder/local/localBuilder';
 import { MemoryBus } from '../adapters/bus/memory/memoryBus';
 import { GitHubRest } from '../adapters/github/githubRest';
-import { ProcessRuntime } from '../adapters/runtime/process/processRuntime';
-import { SqliteStore } from '../adapters/store/sqlite/sqliteStore';
 
 /*
- * The only place adapters are chosen. Embedded adapters are imported up front; the cloud ones are
- * required on demand so `npm start` never loads the AWS SDK, kafkajs or the Docker client.
+ * The only place adapters are chosen. Every adapter with weight (a native module, an SDK, a client) is required
+ * on demand, the embedded ones included: `npm start` never loads the AWS SDK, kafkajs or the Docker client, and
+ * the artifact-uploaded Lambda (compose/lambda.ts) never loads better-sqlite3's native module or the local builder.
+ * `require`, not `import()`: the factories stay synchronous for their callers.
  */
+/* eslint-disable @typescript-eslint/no-require-imports -- on-demand loading, see above */
 
 export function createStore(config: Config): Store {
   switch (config.store) {
-    case 'sqlite':
+    case 'sqlite': {
+      const { SqliteStore } =
+        require('../adapters/store/sqlite/sqliteStore') as typeof import('../adapters/store/sqlite/sqliteStore');
       return new SqliteStore(dataPath(config, 'cloudsmith.db'));
+    }
     case 'dynamodb': {
       const { DynamoStore } =
         require('../adapters/store/dynamodb/dynamoStore') as typeof import('../adapters/store/dynamodb/dynamoStore');
@@ -51,8 +53,11 @@ export function createBus(config: Config, logger: Logger): EventBus {
 
 export function createArtifacts(config: Config): ArtifactStore {
   switch (config.artifacts) {
-    case 'fs':
+    case 'fs': {
+      const { FsArtifactStore } =
+        require('../adapters/artifacts/fs/fsArtifactStore') as typeof import('../adapters/artifacts/fs/fsArtifactStore');
       return new FsArtifactStore(dataPath(config, 'artifacts'));
+    }
     case 's3': {
       const { S3ArtifactStore } =
         require('../adapters/artifacts/s3/s3ArtifactStore') as typeof import('../adapters/artifacts/s3/s3ArtifactStore');
@@ -79,8 +84,11 @@ export interface BuilderDeps {
 export function createBuilder(config: Config, deps: BuilderDeps): Builder {
   const limits = config.build;
   switch (config.builder) {
-    case 'local':
+    case 'local': {
+      const { LocalBuilder } =
+        require('../adapters/builder/local/localBuilder') as typeof import('../adapters/builder/local/localBuilder');
       return new LocalBuilder({ artifacts: deps.artifacts, workDir: join(deps.workDir, 'local-builder'), limits });
+    }
     case 'docker': {
       const { DockerBuilder } =
         require('../adapters/builder/docker/dockerBuilder') as typeof import('../adapters/builder/docker/dockerBuilder');
@@ -105,22 +113,25 @@ export interface RuntimeDeps {
 
 export function createRuntime(config: Config, deps: RuntimeDeps): Runtime {
   switch (config.runtime) {
-    case 'process':
+    case 'process': {
+      const { ProcessRuntime } =
+        require('../adapters/runtime/process/processRuntime') as typeof import('../adapters/runtime/process/processRuntime');
       return new ProcessRuntime({
         dataDir: config.dataDir,
         artifacts: deps.artifacts,
         routes: deps.routes,
-        urlFor: deps.urlFor,
+        urlFor: (app) => deps.urlFor(app),
         healthTimeoutMs: config.deploy.healthTimeoutMs,
       });
+    }
     case 'docker': {
       const { DockerRuntime } =
         require('../adapters/runtime/docker/dockerRuntime') as typeof import('../adapters/runtime/docker/dockerRuntime');
-      return DockerRuntime.fromConfig(config, { routes: deps.routes, urlFor: deps.urlFor });
+      return DockerRuntime.fromConfig(config, { routes: deps.routes, urlFor: (app) => deps.urlFor(app) });
     }
     case 'ecs': {
       const { ecsRuntimeFromConfig } = require('./ecs') as typeof import('./ecs');
-      return ecsRuntimeFromConfig(config);
+      return ecsRuntimeFromConfig(config, deps.artifacts);
     }
   }
 }

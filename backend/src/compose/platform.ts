@@ -8,6 +8,7 @@ import type { EventBus } from '../ports/bus';
 import type { Builder } from '../ports/builder';
 import type { SourceHost } from '../ports/source';
 import type { Store } from '../ports/store';
+import { TokenGate } from '../api/auth';
 import { LogHub } from '../api/logHub';
 import { Operations } from '../api/operations';
 import type { RouteDeps } from '../api/routes';
@@ -24,6 +25,7 @@ import { DeploymentLog } from '../services/shared/deploymentLog';
 import { consoleLogger, type Logger } from '../lib/logger';
 import type { StageDeps } from '../services/shared/stage';
 import { createArtifacts, createBuilder, createBus, createRuntime, createSource, createStore } from './adapters';
+import { lambdaOwnsRelease } from './releaseOwner';
 
 export const ROLES = ['api', 'gitpulse', 'buildrelay', 'docksage'] as const;
 export type Role = (typeof ROLES)[number];
@@ -115,7 +117,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       proxy = createReverseProxy({ routes, appDomain: config.appDomain });
     closers.push(() => runtime.close());
     const docksage = { ...stageDeps, runtime, sealer };
-    await bus.subscribe('build.completed', { group: 'docksage' }, docksageHandler(docksage));
+    const release = docksageHandler(docksage);
+    await bus.subscribe('build.completed', { group: 'docksage' }, async (event) => {
+      if (!lambdaOwnsRelease(config, event)) return release(event);
+      logger.info('release left to the artifact-uploaded Lambda', { deploymentId: event.deploymentId });
+    });
     // Every Docksage instance may hold the app (its own processes or containers), so each one hears this.
     await bus.subscribe('app.removed', { group: `remove-${instanceId}`, latestOnly: true }, (event) =>
       runtime.remove(event.app),
@@ -127,12 +133,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let routeDeps: RouteDeps | undefined;
   if (roles.has('api')) {
     const authspire = new Authspire(source);
-    logHub = new LogHub({ store, authspire, logger });
+    const gate = new TokenGate(authspire);
+    logHub = new LogHub({ store, gate, logger });
     const hub = logHub;
     await bus.subscribe('deployment.logs', { group: `api-${instanceId}`, latestOnly: true }, async (event) =>
       hub.dispatch(event),
     );
-    routeDeps = { operations: new Operations({ store, bus, log, sealer, authspire }), authspire, store, logger };
+    routeDeps = { operations: new Operations({ store, bus, log, sealer, authspire }), gate, store, logger };
   }
 
   const server = createPlatformServer({

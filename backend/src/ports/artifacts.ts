@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { RunPlan } from '../domain/deployment';
 
 export interface StoredArtifact {
   key: string;
@@ -8,8 +9,11 @@ export interface StoredArtifact {
 
 /** Build outputs and fetched sources as tar.gz blobs, addressed by key, verified by checksum. */
 export interface ArtifactStore {
-  /** Stores the file at `path` under `key`. */
-  putFile(key: string, path: string): Promise<StoredArtifact>;
+  /**
+   * Stores the file at `path` under `key`. A build artifact carries its run plan: stores that announce uploads
+   * (S3 → the artifact-uploaded Lambda) keep it with the object so the receiver can run it.
+   */
+  putFile(key: string, path: string, meta?: { plan?: RunPlan }): Promise<StoredArtifact>;
   /** Downloads `key` to `path`, failing if the content does not match `sha256`. */
   getFile(key: string, path: string, sha256?: string): Promise<void>;
   open(key: string): Promise<Readable>;

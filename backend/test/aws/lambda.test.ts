@@ -166,7 +166,8 @@ describe('Lambda artifact-uploaded against moto (S3 event → Docksage release o
 
     // S3 delivers at least once: the same event again changes nothing.
     const again = await handle(s3Event(artifacts.bucket, key, body.length));
-    assert.deepEqual(again.released, [id]);
+    assert.deepEqual(again.released, []);
+    assert.match(again.ignored[0]?.reason ?? '', /is live: another delivery released it/);
     const revisions = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.family })))
       .taskDefinitionArns!;
     assert.equal(revisions.length, 1, 'no second task definition for a redelivered event');

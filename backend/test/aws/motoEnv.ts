@@ -95,6 +95,8 @@ export async function createMotoNetwork(
       minTasks: 1,
       maxTasks: 3,
       appDomain: 'apps.example.test',
+      capacity: 'FARGATE',
+      appCapacity: {},
       emulator: true,
       stableTimeoutMs: 30_000,
     };

@@ -34,6 +34,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { decodePlan, PLAN_METADATA } from '../../src/adapters/artifacts/planMetadata';
 import type { ArtifactStore } from '../../src/ports/artifacts';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -519,7 +520,9 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
       if (!options.s3) return send(501, 'no S3 store configured in the stand-in');
       const tmp = path.join(root, `s3-${randomBytes(4).toString('hex')}`);
       await fs.writeFile(tmp, body);
-      await options.s3.putFile(decodeURIComponent(s3[2]!), tmp);
+      // `--metadata` as the aws CLI takes it (JSON); the run plan is what the artifact-uploaded Lambda needs.
+      const metadata = JSON.parse(String(req.headers['x-standin-metadata'] ?? '{}')) as Record<string, string>;
+      await options.s3.putFile(decodeURIComponent(s3[2]!), tmp, { plan: decodePlan(metadata[PLAN_METADATA]) });
       await fs.rm(tmp, { force: true });
       return send(200, '');
     }
@@ -731,9 +734,10 @@ async function writeShims(dir: string) {
       'set -euo pipefail',
       '[[ "$1 $2" == "s3 cp" ]] || { echo "aws stand-in: only s3 cp is supported" >&2; exit 2; }',
       'shift 2; args=()',
-      'while (($#)); do case "$1" in --only-show-errors) shift ;; --metadata) shift 2 ;; *) args+=("$1"); shift ;; esac; done',
+      'metadata="{}"',
+      'while (($#)); do case "$1" in --only-show-errors) shift ;; --metadata) metadata="$2"; shift 2 ;; *) args+=("$1"); shift ;; esac; done',
       'src="${args[0]}"; dest="${args[1]#s3://}"',
-      'curl -fsS -o /dev/null -T "$src" "$STANDIN_S3_URL/${dest%%/*}/${dest#*/}"',
+      'curl -fsS -o /dev/null -H "x-standin-metadata: $metadata" -T "$src" "$STANDIN_S3_URL/${dest%%/*}/${dest#*/}"',
       '',
     ].join('\n'),
     { mode: 0o755 },

@@ -16,6 +16,8 @@ import { sha256File } from '../../../archive/checksum';
 import { NotFoundError } from '../../../domain/errors';
 import { assertArtifactKey, verifyingStream, writeVerified } from '../verified';
 import type { ArtifactStore, StoredArtifact } from '../../../ports/artifacts';
+import type { RunPlan } from '../../../domain/deployment';
+import { encodePlan, PLAN_METADATA } from '../planMetadata';
 import { awsClientConfig, awsErrorName, awsHttpStatus, type AwsSettings } from '../../aws/clients';
 
 export interface S3ArtifactStoreOptions extends AwsSettings {
@@ -52,7 +54,7 @@ export class S3ArtifactStore implements ArtifactStore {
     return this.options.bucket;
   }
 
-  async putFile(key: string, path: string): Promise<StoredArtifact> {
+  async putFile(key: string, path: string, meta: { plan?: RunPlan } = {}): Promise<StoredArtifact> {
     assertArtifactKey(key);
     await this.ensureBucket();
     const [sha256, info] = await Promise.all([sha256File(path), stat(path)]);
@@ -64,7 +66,7 @@ export class S3ArtifactStore implements ArtifactStore {
         Body: createReadStream(path),
         ContentType: 'application/gzip',
         ContentLength: info.size,
-        Metadata: { [SHA_META]: sha256 },
+        Metadata: { [SHA_META]: sha256, ...(meta.plan ? { [PLAN_METADATA]: encodePlan(meta.plan) } : {}) },
       },
       partSize: Math.max(this.options.partSizeBytes ?? DEFAULT_PART, 5 * 1024 * 1024),
       queueSize: 4,

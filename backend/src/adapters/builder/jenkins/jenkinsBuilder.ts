@@ -12,6 +12,7 @@ import { maskSecrets } from '../../../security/masker';
 import { JenkinsClient, sleep } from './jenkinsClient';
 import type { JenkinsParameters } from './parameters';
 import { runPlanFor } from '../artifactLayout';
+import { encodePlan } from '../../artifacts/planMetadata';
 import { pipelinePlan } from './plan';
 
 export interface JenkinsBuilderOptions {
@@ -157,6 +158,8 @@ export class JenkinsBuilder implements Builder {
         OUTPUT_DIR: pipeline.outputDir,
         ARTIFACT_BUCKET: this.opts.artifactBucket ?? '',
         ARTIFACT_KEY: key,
+        // Stored with the S3 upload, for the Lambda the upload event triggers (adapters/artifacts/planMetadata.ts).
+        RUN_PLAN: encodePlan(runPlan),
         CALLBACK_URL: this.opts.callbackUrl ?? '',
         GIT_CREDENTIALS_ID: gitCredentialId,
         ENV_CREDENTIALS_ID: envCredentialId,

@@ -4,6 +4,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { CreateServiceCommand, DeleteServiceCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
+import type { ArtifactStore } from '../../../ports/artifacts';
 import type { LogFn } from '../../../ports/builder';
 import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
 import { awsClientConfig, awsErrorName } from '../../aws/clients';
@@ -44,7 +45,11 @@ export class EcsRuntime implements Runtime {
   private readonly autoscaling: ServiceScaling;
   private readonly watch: ServiceWatch;
 
-  constructor(private readonly options: EcsRuntimeOptions) {
+  /** `artifacts` is where tarball artifacts are read from to bake them into an app image (options.appRepository). */
+  constructor(
+    private readonly options: EcsRuntimeOptions,
+    artifacts?: ArtifactStore,
+  ) {
     const config = awsClientConfig(options);
     this.ecs = new ECSClient(config);
     this.elb = new ElasticLoadBalancingV2Client(config);
@@ -52,7 +57,7 @@ export class EcsRuntime implements Runtime {
     this.ecr = new ECRClient(config);
     this.logsClient = new CloudWatchLogsClient(config);
     this.port = options.containerPort ?? 8080;
-    this.taskDefinitions = new TaskDefinitions(this.ecs, this.ecr, options, this.port);
+    this.taskDefinitions = new TaskDefinitions(this.ecs, this.ecr, options, this.port, artifacts);
     this.loadBalancer = new LoadBalancerRules(this.elb, options, this.port);
     this.autoscaling = new ServiceScaling(this.scaling, options);
     this.watch = new ServiceWatch(this.ecs, options);
@@ -64,9 +69,9 @@ export class EcsRuntime implements Runtime {
 
   async release(release: Release, ctx: ReleaseContext): Promise<{ url: string }> {
     const names = ecsNames(release.app, this.options.cluster);
-    const image = await this.taskDefinitions.resolveImage(release.artifact);
-    ctx.log(`ECS: registering task definition ${names.family} with ${image}`);
-    const taskDefinitionArn = await this.taskDefinitions.register(release, image);
+    const taskDefinitionArn = await this.taskDefinitions.forRelease(release, (line) => {
+      ctx.log(line);
+    });
     const targetGroupArn = await this.loadBalancer.ensure(release.app, release.plan.healthPath);
     const existing = await this.watch.describe(names.service);
     const previous = existing?.taskDefinition;
@@ -79,10 +84,12 @@ export class EcsRuntime implements Runtime {
           service: names.service,
           taskDefinition: taskDefinitionArn,
           deploymentConfiguration: DEPLOYMENT_CONFIGURATION,
+          // A capacity change moves the tasks on this very rollout.
+          capacityProviderStrategy: this.capacity(release.app),
         }),
       );
     } else {
-      ctx.log(`ECS: creating Fargate service ${names.service}`);
+      ctx.log(`ECS: creating service ${names.service} on ${this.capacity(release.app)[0].capacityProvider}`);
       await this.createService(release.app, taskDefinitionArn, targetGroupArn);
     }
     await this.autoscaling.ensure(release.app);
@@ -174,7 +181,7 @@ export class EcsRuntime implements Runtime {
         serviceName: names.service,
         taskDefinition,
         desiredCount: this.options.minTasks,
-        launchType: 'FARGATE',
+        capacityProviderStrategy: this.capacity(app),
         networkConfiguration: {
           awsvpcConfiguration: {
             subnets: this.options.subnets,
@@ -189,6 +196,11 @@ export class EcsRuntime implements Runtime {
         tags: [{ key: 'cloudsmith:app', value: app }],
       }),
     );
+  }
+
+  /** The app's capacity provider (CLOUDSMITH_ECS_APP_CAPACITY) or the default (CLOUDSMITH_ECS_CAPACITY). */
+  capacity(app: string): Array<{ capacityProvider: string; weight: number; base: number }> {
+    return [{ capacityProvider: this.options.appCapacity[app] ?? this.options.capacity, weight: 1, base: 0 }];
   }
 
   private async updateTaskDefinition(service: string, taskDefinition: string): Promise<void> {

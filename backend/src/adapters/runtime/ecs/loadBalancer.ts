@@ -49,7 +49,7 @@ export class LoadBalancerRules {
     const host = this.host(app);
     return (await this.listRules()).find((r) =>
       (r.Conditions ?? []).some(
-        (c) => c.Field === 'host-header' && ((c.HostHeaderConfig?.Values ?? c.Values ?? []) as string[]).includes(host),
+        (c) => c.Field === 'host-header' && (c.HostHeaderConfig?.Values ?? c.Values ?? []).includes(host),
       ),
     );
   }
