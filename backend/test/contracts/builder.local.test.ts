@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +14,7 @@ import {
   unpackArtifact,
   type BuilderFixture,
 } from './builder.contract';
+import { alive } from '../helpers/processes';
 
 const limits = { timeoutMs: 300_000, maxOutputBytes: 8 * 1024 * 1024, maxMemoryMb: 2048 };
 // One build HOME for every test of this file, as a platform has: its npm cache makes repeated installs fast.
@@ -35,15 +35,6 @@ async function localFixture(overrides: Partial<typeof limits> = {}): Promise<Bui
 describeBuilderContract('local', () => localFixture());
 
 /** Running, as opposed to gone or a zombie (killed but not yet reaped by init, which can lag under load). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

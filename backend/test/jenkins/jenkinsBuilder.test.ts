@@ -9,21 +9,13 @@ import { UserFacingError } from '../../src/domain/errors';
 import { buildFixture, listFiles, unpackArtifact } from '../contracts/builder.contract';
 import { parseJenkinsfile } from '../helpers/jenkinsStandin';
 import { jenkinsFixture, type JenkinsFixture } from './fixture';
+import { alive } from '../helpers/processes';
 
 const until = async (what: string, cond: () => boolean, timeoutMs = 60_000) => {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 };
 

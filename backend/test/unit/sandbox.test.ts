@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,17 +5,9 @@ import { join } from 'node:path';
 import { UserFacingError } from '../../src/domain/errors';
 import { cleanEnv } from '../../src/sandbox/env';
 import { describeCommand, MAX_LINE_BYTES, runCommand, type RunOptions } from '../../src/sandbox/run';
+import { alive } from '../helpers/processes';
 
 /** Running, as opposed to gone or a zombie (killed but not yet reaped by init, which can lag under load). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, ms = 20000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await predicate())) {
