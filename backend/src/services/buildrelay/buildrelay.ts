@@ -6,7 +6,7 @@ import type { ArtifactStore } from '../../ports/artifacts';
 import type { Builder } from '../../ports/builder';
 import type { Sealer } from '../../security/sealer';
 import { loadAppEnv } from '../shared/appEnv';
-import { runStage, withTiming, type StageDeps } from '../shared/stage';
+import { runStage, STAGES, withTiming, type StageDeps } from '../shared/stage';
 
 export interface BuildrelayDeps extends StageDeps {
   builder: Builder;
@@ -19,10 +19,7 @@ export interface BuildrelayDeps extends StageDeps {
 export function buildrelayHandler(deps: BuildrelayDeps) {
   return (event: SourceFetched) =>
     runStage(deps, event, {
-      consumer: 'buildrelay',
-      inProgress: 'building',
-      stage: 'build',
-      timing: 'buildMs',
+      ...STAGES.build,
       work: async (deployment, signal) => {
         const started = Date.now();
         const env = await loadAppEnv(deps.store, deps.sealer, deployment.app);

@@ -4,7 +4,7 @@ import type { BuildCompleted } from '../../domain/events';
 import type { Runtime } from '../../ports/runtime';
 import type { Sealer } from '../../security/sealer';
 import { loadAppEnv } from '../shared/appEnv';
-import { runStage, withTiming, type StageDeps } from '../shared/stage';
+import { runStage, STAGES, withTiming, type StageDeps } from '../shared/stage';
 
 export interface DocksageDeps extends StageDeps {
   runtime: Runtime;
@@ -15,10 +15,7 @@ export interface DocksageDeps extends StageDeps {
 export function docksageHandler(deps: DocksageDeps) {
   return (event: BuildCompleted) =>
     runStage(deps, event, {
-      consumer: 'docksage',
-      inProgress: 'deploying',
-      stage: 'deploy',
-      timing: 'deployMs',
+      ...STAGES.deploy,
       work: (deployment, signal) =>
         releaseDeployment(deps, deployment, { artifact: event.artifact, plan: event.plan }, signal),
     });

@@ -7,7 +7,7 @@ import type { SourceHost } from '../../ports/source';
 import { packDir } from '../../archive/tarball';
 import type { Sealer } from '../../security/sealer';
 import { fetchCommit } from './gitFetch';
-import { runStage, withTiming, type StageDeps } from '../shared/stage';
+import { runStage, STAGES, withTiming, type StageDeps } from '../shared/stage';
 
 export interface GitpulseDeps extends StageDeps {
   source: SourceHost;
@@ -21,10 +21,7 @@ export interface GitpulseDeps extends StageDeps {
 export function gitpulseHandler(deps: GitpulseDeps) {
   return (event: DeploymentRequested) =>
     runStage(deps, event, {
-      consumer: 'gitpulse',
-      inProgress: 'fetching',
-      stage: 'fetch',
-      timing: 'fetchMs',
+      ...STAGES.fetch,
       work: async (deployment, signal) => {
         const started = Date.now();
         const token = deps.sealer.open(event.sealedToken);

@@ -30,6 +30,13 @@ export interface StageSpec {
   work(deployment: Deployment, signal: AbortSignal): Promise<void>;
 }
 
+/** Each stage's consumer, the status it runs under and where its duration goes: one table for the three services. */
+export const STAGES = {
+  fetch: { consumer: 'gitpulse', inProgress: 'fetching', stage: 'fetch', timing: 'fetchMs' },
+  build: { consumer: 'buildrelay', inProgress: 'building', stage: 'build', timing: 'buildMs' },
+  deploy: { consumer: 'docksage', inProgress: 'deploying', stage: 'deploy', timing: 'deployMs' },
+} as const satisfies Record<'fetch' | 'build' | 'deploy', Omit<StageSpec, 'work'>>;
+
 /**
  * The shape every stage handler shares: skip what is already done (events are redelivered), move to the
  * stage's status, do the work under a cancellable signal, and turn a failure into a clear deployment error.

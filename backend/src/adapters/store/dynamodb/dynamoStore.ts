@@ -19,14 +19,8 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import {
-  allowedPredecessors,
-  IN_FLIGHT_STATUSES,
-  type App,
-  type Deployment,
-  type DeploymentStatus,
-  type LogLine,
-} from '../../../domain/deployment';
+import { allowedPredecessors, IN_FLIGHT_STATUSES } from '../../../domain/deployment';
+import type { App, Deployment, DeploymentStatus, LogLine } from '../../../domain/deployment';
 import type { DeploymentPatch, DeploymentQuery, NewLogLine, Store } from '../../../ports/store';
 import { awsClientConfig, awsErrorName, type AwsSettings } from '../../aws/clients';
 import { chunkLines } from '../logChunks';

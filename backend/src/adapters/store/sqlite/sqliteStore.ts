@@ -1,14 +1,8 @@
 import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  allowedPredecessors,
-  IN_FLIGHT_STATUSES,
-  type App,
-  type Deployment,
-  type DeploymentStatus,
-  type LogLine,
-} from '../../../domain/deployment';
+import { allowedPredecessors, IN_FLIGHT_STATUSES } from '../../../domain/deployment';
+import type { App, Deployment, DeploymentStatus, LogLine } from '../../../domain/deployment';
 import type { DeploymentPatch, DeploymentQuery, NewLogLine, Store } from '../../../ports/store';
 import { chunkLines } from '../logChunks';
 import { MIGRATE_LINE_ROWS, SCHEMA } from './schema';
