@@ -43,7 +43,7 @@ function stats(samples: number[]): { p50: number; p99: number; n: number } {
 }
 
 function row(cells: Array<string | number>): string {
-  return cells.map((c, i) => String(typeof c === 'number' ? c.toFixed(2) : c).padEnd(i === 0 ? 34 : 14)).join('');
+  return cells.map((c, i) => (typeof c === 'number' ? c.toFixed(2) : c).padEnd(i === 0 ? 34 : 14)).join('');
 }
 
 /** Sequential hops: each event is published only after the previous one reached its handler, so queueing never inflates the number. */
@@ -93,13 +93,15 @@ async function lineLatencies(world: World): Promise<number[]> {
     });
     let live = false;
     ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { type: string; ts?: string; text?: string };
+      const m = JSON.parse((data as Buffer).toString()) as { type: string; ts?: string; text?: string };
       // Only lines that arrive live count; the replay of stored lines at connect time is not a hop.
       if (m.type === 'status') live = true;
       if (m.type === 'log' && live && m.ts && /^tick /.test(m.text ?? '')) samples.push(Date.now() - Date.parse(m.ts));
       if (m.type === 'end') ws.close();
     });
-    ws.on('close', () => resolve());
+    ws.on('close', () => {
+      resolve();
+    });
     ws.on('error', reject);
   });
   return samples;
@@ -124,7 +126,7 @@ async function logLatency(brokers: string[], prefix: string): Promise<void> {
   console.log('\nBuild output → WebSocket latency (line written by the build → received by a log client, ms)');
   console.log(row(['bus', 'p50', 'p99', 'lines']));
   for (const [label, s] of results) console.log(row([label, s.p50, s.p99, String(s.n)]));
-  const [memory, kafka] = [results[0]![1], results[1]![1]];
+  const [memory, kafka] = [results[0][1], results[1][1]];
   console.log(row(['ratio kafka / memory', kafka.p50 / memory.p50, kafka.p99 / memory.p99]));
 }
 

@@ -22,7 +22,7 @@ function follow(
     });
     let firstLogAt = 0;
     ws.on('message', (data) => {
-      const message = JSON.parse(String(data)) as { type: string; status?: string; url?: string };
+      const message = JSON.parse((data as Buffer).toString()) as { type: string; status?: string; url?: string };
       if (message.type === 'log' && !firstLogAt) firstLogAt = Date.now();
       if (message.type === 'end')
         resolve({ firstLogAt, endAt: Date.now(), status: message.status ?? '', url: message.url });
@@ -82,7 +82,7 @@ async function benchPlatform(): Promise<void> {
         ]),
       );
     }
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const direct = median(runs.map((r) => r.direct));
     const platform = median(runs.map((r) => r.platform.totalMs));
     console.log(
@@ -104,7 +104,7 @@ async function benchPlatform(): Promise<void> {
 async function main(): Promise<void> {
   await benchPlatform();
   if (process.env.CLOUDSMITH_TEST_KAFKA) {
-    const { benchKafka } = require('./kafka') as { benchKafka(): Promise<void> };
+    const { benchKafka } = await import('./kafka');
     await benchKafka();
   } else {
     console.log(

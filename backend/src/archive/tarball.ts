@@ -163,12 +163,13 @@ function runTar(args: string[], what: string): Promise<void> {
     const tar = spawn('tar', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     tar.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-    tar.on('error', (err) => reject(new Error(`could not run tar: ${err.message}`)));
-    tar.on('close', (code) =>
-      code === 0
-        ? done()
-        : reject(new UserFacingError(`could not ${what}: ${stderr.trim() || `tar exited with ${code}`}`)),
-    );
+    tar.on('error', (err) => {
+      reject(new Error(`could not run tar: ${err.message}`));
+    });
+    tar.on('close', (code) => {
+      if (code === 0) done();
+      else reject(new UserFacingError(`could not ${what}: ${stderr.trim() || `tar exited with ${code}`}`));
+    });
   });
 }
 
@@ -194,14 +195,20 @@ async function listArchive(file: string, limits: { maxBytes: number; maxEntries:
       return false;
     }
   };
-  parser.on('entry', (entry: ReadEntry) => entry.resume());
+  parser.on('entry', (entry: ReadEntry) => {
+    entry.resume();
+  });
   const input = createReadStream(file);
   try {
     await new Promise<void>((done, reject) => {
-      parser.on('error', (err: Error) => reject(failure ?? err));
-      parser.on('end', () => done());
+      parser.on('error', (err: Error) => {
+        reject(failure ?? err);
+      });
+      parser.on('end', () => {
+        done();
+      });
       input.on('error', reject);
-      input.pipe(parser as unknown as NodeJS.WritableStream);
+      input.pipe(parser);
     });
   } finally {
     input.destroy();
@@ -218,7 +225,7 @@ function entryChecker(limits: {
   let entries = 0;
   let bytes = 0;
   const check = (entry: ReadEntry): void => {
-    const path = String(entry.path);
+    const path = entry.path;
     entries++;
     if (entries > limits.maxEntries)
       throw new UserFacingError(`archive has more than ${limits.maxEntries} entries (at "${path}")`);
@@ -227,7 +234,7 @@ function entryChecker(limits: {
         `archive entry "${path}" is a ${entry.type}; only files, directories and links are allowed`,
       );
     }
-    bytes += entry.size ?? 0;
+    bytes += entry.size;
     if (bytes > limits.maxBytes)
       throw new UserFacingError(`archive holds more than ${limits.maxBytes} bytes (at "${path}")`);
     const parts = safeParts(path, 'entry');
@@ -236,7 +243,7 @@ function entryChecker(limits: {
       throw new UserFacingError(`archive entry "${path}" would be written through the symlink "${through}"`);
     const key = parts.join('/');
     if (entry.type === 'SymbolicLink') {
-      const target = String(entry.linkpath ?? '');
+      const target = entry.linkpath ?? '';
       if (target.startsWith('/') || /^[a-zA-Z]:/.test(target)) {
         throw new UserFacingError(`archive symlink "${path}" points to the absolute path "${target}"`);
       }
@@ -248,7 +255,7 @@ function entryChecker(limits: {
       links.forget(key);
     }
     if (entry.type === 'Link') {
-      const target = String(entry.linkpath ?? '');
+      const target = entry.linkpath ?? '';
       const targetParts = safeParts(target, `hard link "${path}" target`);
       const targetKey = targetParts.join('/');
       const via = links.symlinkAncestor(targetParts) ?? (links.has(targetKey) ? targetKey : undefined);

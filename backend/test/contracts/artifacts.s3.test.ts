@@ -22,7 +22,12 @@ describe('S3ArtifactStore (moto)', function () {
       createBucket: true,
       partSizeBytes: 5 * 1024 * 1024,
     });
-    return { store, cleanup: async () => store.client.destroy() };
+    return {
+      store,
+      cleanup: async () => {
+        store.client.destroy();
+      },
+    };
   });
 
   describe('S3ArtifactStore specifics (moto)', function () {
@@ -50,7 +55,9 @@ describe('S3ArtifactStore (moto)', function () {
       const stream = await store.open(key);
       await assert.rejects(
         (async () => {
-          for await (const _chunk of stream) void _chunk;
+          for await (const _chunk of stream) {
+            // read to the end: the corruption surfaces as the stream's error
+          }
         })(),
         /corrupt/,
       );

@@ -40,9 +40,10 @@ async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
+      server.close(() => {
+        if (typeof address === 'object' && address) resolve(address.port);
+        else reject(new Error('no port'));
+      });
     });
   });
 }
@@ -51,7 +52,7 @@ async function freePort(): Promise<number> {
 async function serve(dir: string, start: string[], workdir: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const [cmd, ...args] = start;
-  const child = spawn(cmd === 'node' ? process.execPath : cmd!, args, {
+  const child = spawn(cmd === 'node' ? process.execPath : cmd, args, {
     cwd: join(dir, workdir),
     env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1' },
     stdio: 'ignore',

@@ -81,7 +81,7 @@ export function describeRuntimeContract(
       const second = await h.makeArtifact('static');
       const seen: string[] = [];
       const failures: string[] = [];
-      let swapping = true;
+      let swapping = true as boolean; // cleared by the test once the swap is done
       const loop = (async () => {
         while (swapping) {
           try {
@@ -165,7 +165,9 @@ export function describeRuntimeContract(
       const ctx = context(controller.signal);
       const sick = await h.makeArtifact('never-healthy');
       // Cancel once the new release is running (its first output), or after a second at the latest.
-      const timer = setTimeout(() => controller.abort(new Error('cancelled')), 1000);
+      const timer = setTimeout(() => {
+        controller.abort(new Error('cancelled'));
+      }, 1000);
       const log = ctx.log;
       ctx.log = (text, stage) => {
         log(text, stage);

@@ -15,7 +15,9 @@ function cli(world: World, args: string[]): Promise<{ code: number; stdout: stri
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.on('close', (code) => {
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 

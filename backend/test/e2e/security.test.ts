@@ -139,7 +139,9 @@ function openLogSocket(world: World, token: string | undefined, id: string): Pro
     const ws = new WebSocket(`${world.url.replace('http', 'ws')}/api/deployments/${id}/logs`, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });
-    ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0 }));
+    ws.on('unexpected-response', (_req, res) => {
+      resolve({ status: res.statusCode ?? 0 });
+    });
     ws.on('open', () => {
       ws.close();
       resolve({ status: 101 });
@@ -160,7 +162,8 @@ function collectLogs(world: World, token: string, id: string, since: number): Pr
     });
     const lines: Streamed['lines'] = [];
     ws.on('message', (data) => {
-      const message = JSON.parse(String(data));
+      const message = JSON.parse((data as Buffer).toString()) as
+        ({ type: 'log' } & Streamed['lines'][number]) | ({ type: 'end' } & Streamed['end']);
       if (message.type === 'log') lines.push(message);
       if (message.type === 'end') resolve({ lines, end: message });
     });

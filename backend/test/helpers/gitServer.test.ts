@@ -11,7 +11,9 @@ function git(args: string[], cwd: string): Promise<{ code: number; stdout: strin
       'git',
       args,
       { cwd, env: { PATH: process.env.PATH, HOME: cwd, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' } },
-      (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
+      (err, stdout, stderr) => {
+        resolve({ code: err ? 1 : 0, stdout, stderr });
+      },
     );
   });
 }

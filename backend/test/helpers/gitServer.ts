@@ -64,7 +64,7 @@ const COMMIT_ENV = {
 };
 
 const FULL_NAME = /^([A-Za-z0-9-]{1,39})\/([A-Za-z0-9._-]{1,100})$/;
-const BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._\/-]{1,200}(?<![./])$/;
+const BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]{1,200}(?<![./])$/;
 
 /** The user's own git config (signing, hooks, templates) must not leak into fixture repos. */
 function isolatedEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -293,7 +293,9 @@ export async function startGitServer(options: { tokens: Record<string, string[]>
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => {
+      resolve();
+    });
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -401,7 +403,11 @@ export async function startGitServer(options: { tokens: Record<string, string[]>
 
     close: async () => {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
       await fs.rm(root, { recursive: true, force: true });
     },
   };

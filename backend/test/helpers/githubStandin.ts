@@ -268,7 +268,9 @@ export async function startGitHubStandin(options: { git: GitServerHandle }): Pro
   });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolveListen());
+    server.listen(0, '127.0.0.1', () => {
+      resolveListen();
+    });
   });
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -293,7 +295,11 @@ export async function startGitHubStandin(options: { git: GitServerHandle }): Pro
     },
     async close() {
       server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) =>
+        server.close(() => {
+          r();
+        }),
+      );
     },
   };
 }

@@ -147,5 +147,7 @@ export class World {
 const silentLogger = {
   info: () => undefined,
   warn: () => undefined,
-  error: (m: string, f?: Record<string, unknown>) => console.error(m, f),
+  error: (m: string, f?: Record<string, unknown>) => {
+    console.error(m, f);
+  },
 };

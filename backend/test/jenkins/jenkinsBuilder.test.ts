@@ -97,7 +97,7 @@ describe('JenkinsBuilder against the Jenkins stand-in', function () {
     logs.push = (...items: string[]) => {
       for (const item of items) {
         if (item === 'STREAM_FIRST') {
-          const build = [...fx.jenkins.builds.values()][0];
+          const build = [...fx.jenkins.builds.values()].at(0);
           seen.push({ building: build?.building ?? false, secondInJenkins: /^STREAM_SECOND$/m.test(build?.log.toString('utf8') ?? '') });
         }
       }
@@ -111,7 +111,7 @@ describe('JenkinsBuilder against the Jenkins stand-in', function () {
     const starts = fx.jenkins.requests.filter((r) => r.path.endsWith('/logText/progressiveText')).map((r) => Number(new URLSearchParams(r.query).get('start')));
     assert.ok(starts.length >= 3, `polled ${starts.length} times`);
     assert.equal(starts[0], 0);
-    assert.ok(starts.every((s, i) => i === 0 || s >= starts[i - 1]!), `offsets only grow: ${starts.join(',')}`);
+    assert.ok(starts.every((s, i) => i === 0 || s >= starts[i - 1]), `offsets only grow: ${starts.join(',')}`);
     assert.equal(new Set(logs.filter((l) => l === 'STREAM_FIRST')).size, 1);
     assert.equal(logs.filter((l) => l === 'STREAM_FIRST').length, 1, 'no line twice');
   });

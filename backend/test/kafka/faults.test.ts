@@ -32,7 +32,7 @@ function count(lines: StoredLine[], pattern: RegExp): number {
 function assertTicks(lines: StoredLine[]): void {
   const ticks = lines.map((l) => /^tick (\d+)\/(\d+)$/.exec(l.text.trim())).filter((m): m is RegExpExecArray => !!m);
   assert.ok(ticks.length > 0, 'the build printed its ticks');
-  const total = Number(ticks[0]![2]);
+  const total = Number(ticks[0][2]);
   const last = ticks.map((m) => Number(m[1])).slice(-total);
   assert.deepEqual(
     last,
@@ -72,10 +72,12 @@ describe('distributed platform on a real Kafka broker: faults', function () {
   });
 
   afterEach(function () {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     if (this.currentTest?.state === 'failed' && cluster) console.error(cluster.report());
   });
 
   after(async function () {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     await cluster?.close();
   });
 
@@ -134,12 +136,16 @@ describe('distributed platform on a real Kafka broker: faults', function () {
         const url = `${cluster.service(via).url.replace('http', 'ws')}/api/deployments/${id}/logs?since=${since}`;
         const ws = new WebSocket(url, { headers: { authorization: `Bearer ${cluster.alice.token}` } });
         ws.on('message', (data) => {
-          const m = JSON.parse(String(data)) as { type: string; seq?: number; status: string };
+          const m = JSON.parse((data as Buffer).toString()) as { type: string; seq?: number; status: string };
           if (m.type === 'log' && m.seq !== undefined) received.push(m.seq);
           if (m.type === 'end') end = m;
         });
-        ws.on('close', () => resolve());
-        ws.on('error', () => resolve());
+        ws.on('close', () => {
+          resolve();
+        });
+        ws.on('error', () => {
+          resolve();
+        });
       });
     const first = stream('api1', 0);
     const deadline = Date.now() + 120_000;
@@ -150,7 +156,7 @@ describe('distributed platform on a real Kafka broker: faults', function () {
     await cluster.crash('api1');
     await first;
     // A client reconnects where it left off, on the replica that is still there.
-    await stream('api2', received[received.length - 1]!);
+    await stream('api2', received[received.length - 1]);
     assert.equal(end?.status, 'live');
     const stored = await cluster.logs('api2', id);
     assert.deepEqual(

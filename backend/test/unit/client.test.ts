@@ -43,7 +43,9 @@ async function logServer(script: (ws: WebSocket, conn: Connection, index: number
     assert.equal(url.pathname, `/api/deployments/${ID}/logs`);
     const conn = { since: Number(url.searchParams.get('since')), auth: req.headers.authorization };
     connections.push(conn);
-    wss.handleUpgrade(req, socket, head, (ws) => script(ws, conn, connections.length - 1));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      script(ws, conn, connections.length - 1);
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -52,7 +54,11 @@ async function logServer(script: (ws: WebSocket, conn: Connection, index: number
     close: async () => {
       for (const c of wss.clients) c.terminate();
       server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) =>
+        server.close(() => {
+          r();
+        }),
+      );
     },
   };
 }
@@ -64,7 +70,9 @@ const line = (seq: number): LogLineMessage => ({
   stage: 'build',
   text: `line ${seq}`,
 });
-const send = (ws: WebSocket, m: LogMessage) => ws.send(JSON.stringify(m));
+const send = (ws: WebSocket, m: LogMessage) => {
+  ws.send(JSON.stringify(m));
+};
 
 describe('client: streamLogs', () => {
   it('reassembles a stream dropped mid-way: every line once, in order, resumed with since', async () => {
@@ -73,7 +81,9 @@ describe('client: streamLogs', () => {
       if (index === 0) {
         for (let s = 1; s <= 7; s++) send(ws, line(s));
         // An abrupt drop (no close frame), as a crashed API replica or a network cut gives.
-        setTimeout(() => (ws as unknown as { _socket: { destroy(): void } })._socket.destroy(), 20);
+        setTimeout(() => {
+          (ws as unknown as { _socket: { destroy(): void } })._socket.destroy();
+        }, 20);
         return;
       }
       // Replays a little before `since` on purpose: the client must drop the overlap.
@@ -101,7 +111,7 @@ describe('client: streamLogs', () => {
       assert.deepEqual(result, { status: 'live', url: 'http://app.localhost:8080', error: undefined, lastSeq: TOTAL });
       assert.deepEqual(statuses, ['status:building', 'end:live']);
       assert.equal(reconnects.length, 1);
-      assert.equal(reconnects[0]!.since, 7);
+      assert.equal(reconnects[0].since, 7);
       assert.deepEqual(
         srv.connections.map((c) => c.since),
         [0, 7],
@@ -128,7 +138,9 @@ describe('client: streamLogs', () => {
         token: () => TOKEN,
         deploymentId: ID,
         backoff: { initialMs: 10, maxMs: 50 },
-        onMessage: (m) => void (m.type === 'log' && seen.push(m.seq)),
+        onMessage: (m) => {
+          if (m.type === 'log') seen.push(m.seq);
+        },
       });
       assert.deepEqual(seen, [1, 2, 3, 4, 5, 6]);
       assert.equal(result.status, 'failed');
@@ -155,7 +167,9 @@ describe('client: streamLogs', () => {
         token: () => TOKEN,
         deploymentId: ID,
         since: 3,
-        onMessage: (m) => void (m.type === 'log' && seen.push(m.seq)),
+        onMessage: (m) => {
+          if (m.type === 'log') seen.push(m.seq);
+        },
       });
       assert.deepEqual(seen, [4, 5]);
     } finally {
@@ -185,7 +199,9 @@ describe('client: streamLogs', () => {
   });
 
   it('stops when aborted, and gives up on a server that never comes back', async () => {
-    const srv = await logServer((ws) => send(ws, line(1)));
+    const srv = await logServer((ws) => {
+      send(ws, line(1));
+    });
     try {
       const controller = new AbortController();
       const pending = streamLogs({
@@ -193,7 +209,9 @@ describe('client: streamLogs', () => {
         token: () => TOKEN,
         deploymentId: ID,
         signal: controller.signal,
-        onMessage: () => controller.abort(),
+        onMessage: () => {
+          controller.abort();
+        },
       });
       await assert.rejects(pending, (err: Error) => err.name === 'AbortError');
     } finally {
@@ -230,14 +248,22 @@ describe('client: CloudSmithClient', () => {
     const server = http.createServer(handler);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return { url, close: () => new Promise<void>((r) => server.close(() => r())) };
+    return {
+      url,
+      close: () =>
+        new Promise<void>((r) =>
+          server.close(() => {
+            r();
+          }),
+        ),
+    };
   }
 
   it('sends the token as a Bearer header and JSON bodies, and parses answers', async () => {
     const seen: Array<{ method?: string; url?: string; auth?: string; body: string }> = [];
     const srv = await apiServer((req, res) => {
       let body = '';
-      req.on('data', (c) => (body += c));
+      req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body });
         res.setHeader('content-type', 'application/json');
@@ -268,8 +294,8 @@ describe('client: CloudSmithClient', () => {
         ],
       );
       assert.ok(seen.every((s) => s.auth === `Bearer ${TOKEN}`));
-      assert.deepEqual(JSON.parse(seen[0]!.body), { repo: 'alice/site', ref: 'main', rootDir: 'web' });
-      assert.deepEqual(JSON.parse(seen[4]!.body), { deploymentId: ID });
+      assert.deepEqual(JSON.parse(seen[0].body), { repo: 'alice/site', ref: 'main', rootDir: 'web' });
+      assert.deepEqual(JSON.parse(seen[4].body), { deploymentId: ID });
     } finally {
       await srv.close();
     }

@@ -140,9 +140,9 @@ describe('sandbox', () => {
       base,
     );
     assert.equal(lines.length, 4);
-    assert.ok(lines[0]!.startsWith('x'.repeat(MAX_LINE_BYTES)));
-    assert.match(lines[0]!, /line cut at 8 KiB/);
-    assert.ok(lines[0]!.length < MAX_LINE_BYTES + 100);
+    assert.ok(lines[0].startsWith('x'.repeat(MAX_LINE_BYTES)));
+    assert.match(lines[0], /line cut at 8 KiB/);
+    assert.ok(lines[0].length < MAX_LINE_BYTES + 100);
     assert.equal(lines[1], 'after');
     assert.equal(lines[2], '\uFFFD\uFFFD\uFFFDA');
     assert.equal(lines[3], 'café', 'a character split across writes is kept whole');
@@ -170,7 +170,7 @@ describe('sandbox', () => {
       assert.equal(seen.CI, '1');
       assert.equal(seen.NODE_ENV, 'production');
       assert.equal(seen.HOME, join(dir, 'home'));
-      assert.ok(!seen.PATH!.includes('/evil'));
+      assert.ok(!seen.PATH.includes('/evil'));
       const allowed = new Set([
         'PATH',
         'HOME',

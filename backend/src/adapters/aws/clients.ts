@@ -47,7 +47,7 @@ export function awsSettingsFrom(config: Config): AwsSettings {
 
 /** The SDK's error name (`ConditionalCheckFailedException`, `NotFound`, ...), or its HTTP status, without casting at every call site. */
 export function awsErrorName(err: unknown): string {
-  if (err && typeof err === 'object' && 'name' in err && typeof (err as { name: unknown }).name === 'string') {
+  if (err && typeof err === 'object' && 'name' in err && typeof err.name === 'string') {
     return (err as { name: string }).name;
   }
   return '';

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { MAX_LINE_BYTES, printable } from '../../sandbox/run';
 
@@ -65,7 +66,10 @@ export class DockerCli {
   /** Runs `docker <args>` to completion; rejects with DockerError (with the output's tail) on a non-zero exit. */
   run(args: string[], options: DockerRunOptions = {}): Promise<DockerResult> {
     return new Promise((resolve, reject) => {
-      if (options.signal?.aborted) return reject(new DockerError(args, null, [], 'cancelled'));
+      if (options.signal?.aborted) {
+        reject(new DockerError(args, null, [], 'cancelled'));
+        return;
+      }
       const child = this.spawnChild(args, options.env);
       const stdout: Buffer[] = [];
       let stdoutBytes = 0;
@@ -82,24 +86,30 @@ export class DockerCli {
         // The CLI forwards an interrupt to the engine (a build stops); a client that ignores it is killed.
         setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5_000).unref();
       };
-      const onAbort = () => stop('cancelled');
+      const onAbort = () => {
+        stop('cancelled');
+      };
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      const timer = options.timeoutMs ? setTimeout(() => stop('timeout'), options.timeoutMs) : undefined;
+      const timer = options.timeoutMs
+        ? setTimeout(() => {
+            stop('timeout');
+          }, options.timeoutMs)
+        : undefined;
 
       if (options.onLine) {
         const onLine = options.onLine;
-        lines(child.stdout!, (line) => {
+        lines(child.stdout, (line) => {
           remember(line);
           onLine(line);
         });
       } else {
-        child.stdout!.on('data', (chunk: Buffer) => {
+        child.stdout.on('data', (chunk: Buffer) => {
           if (stdoutBytes >= MAX_CAPTURE_BYTES) return;
           stdout.push(chunk);
           stdoutBytes += chunk.length;
         });
       }
-      lines(child.stderr!, (line) => {
+      lines(child.stderr, (line) => {
         remember(line);
         stderr.push(line);
         if (stderr.length > STDERR_TAIL_LINES) stderr.shift();
@@ -113,9 +123,18 @@ export class DockerCli {
       child.on('close', (code) => {
         options.signal?.removeEventListener('abort', onAbort);
         if (timer) clearTimeout(timer);
-        if (spawnError) return reject(new DockerError(args, null, [spawnError.message], 'spawn'));
-        if (stopped) return reject(new DockerError(args, code, tail, stopped));
-        if (code !== 0) return reject(new DockerError(args, code, tail, 'exit'));
+        if (spawnError) {
+          reject(new DockerError(args, null, [spawnError.message], 'spawn'));
+          return;
+        }
+        if (stopped) {
+          reject(new DockerError(args, code, tail, stopped));
+          return;
+        }
+        if (code !== 0) {
+          reject(new DockerError(args, code, tail, 'exit'));
+          return;
+        }
         resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: stderr.join('\n') });
       });
     });
@@ -132,11 +151,15 @@ export class DockerCli {
    */
   follow(args: string[], onLine: (line: string) => void): { stop(): void; done: Promise<number | null> } {
     const child = this.spawnChild(args);
-    lines(child.stdout!, onLine);
-    lines(child.stderr!, onLine);
+    lines(child.stdout, onLine);
+    lines(child.stderr, onLine);
     const done = new Promise<number | null>((resolve) => {
-      child.on('error', () => resolve(null));
-      child.on('close', (code) => resolve(code));
+      child.on('error', () => {
+        resolve(null);
+      });
+      child.on('close', (code) => {
+        resolve(code);
+      });
     });
     return {
       stop: () => {
@@ -146,7 +169,10 @@ export class DockerCli {
     };
   }
 
-  private spawnChild(args: string[], extraEnv: Record<string, string> = {}): ChildProcess {
+  private spawnChild(
+    args: string[],
+    extraEnv: Record<string, string> = {},
+  ): ChildProcessByStdio<null, Readable, Readable> {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: process.env.HOME ?? '/root',

@@ -48,7 +48,12 @@ export function buildrelayHandler(deps: BuildrelayDeps) {
               overrides: deployment.overrides,
               env,
             },
-            { signal, log: (text, stage = 'build') => deps.log.write(deployment.id, stage, text) },
+            {
+              signal,
+              log: (text, stage = 'build') => {
+                deps.log.write(deployment.id, stage, text);
+              },
+            },
           );
           const timings = withTiming(deployment, 'buildMs', started);
           await deps.store.updateDeployment(deployment.id, { artifact: result.artifact, plan: result.plan, timings });

@@ -37,7 +37,12 @@ export async function releaseDeployment(
   deps.log.write(deployment.id, 'deploy', `Releasing ${deployment.app} with the ${deps.runtime.name} runtime`);
   const { url } = await deps.runtime.release(
     { app: deployment.app, deploymentId: deployment.id, artifact: build.artifact, plan: build.plan, env },
-    { signal, log: (text, stage = 'deploy') => deps.log.write(deployment.id, stage, text) },
+    {
+      signal,
+      log: (text, stage = 'deploy') => {
+        deps.log.write(deployment.id, stage, text);
+      },
+    },
   );
   const timings = withTiming(deployment, 'deployMs', started);
   timings.totalMs = Date.now() - Date.parse(deployment.createdAt);

@@ -46,7 +46,7 @@ function run(
   token: string,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
@@ -54,12 +54,20 @@ function run(
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const onAbort = () => child.kill('SIGKILL');
     signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (err) => reject(new UserFacingError(`could not run git: ${err.message}`, 500)));
+    child.on('error', (err) => {
+      reject(new UserFacingError(`could not run git: ${err.message}`, 500));
+    });
     child.on('close', (code, sig) => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
-      if (code === 0) return resolve();
-      if (signal.aborted) return reject(new UserFacingError('cancelled'));
+      if (code === 0) {
+        resolve();
+        return;
+      }
+      if (signal.aborted) {
+        reject(new UserFacingError('cancelled'));
+        return;
+      }
       const detail = stderr.split(token).join('***').trim().split('\n').slice(-3).join(' ');
       reject(new UserFacingError(`git ${argv[1]} failed${sig ? ` (${sig})` : ''}: ${detail || `exit code ${code}`}`));
     });

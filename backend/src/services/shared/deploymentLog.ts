@@ -2,11 +2,10 @@ import { TERMINAL_STATUSES, type Deployment, type DeploymentStatus, type Stage }
 import { now, stageEventId } from '../../domain/events';
 import type { EventBus } from '../../ports/bus';
 import type { DeploymentPatch, NewLogLine, Store } from '../../ports/store';
-import { maskSecrets } from '../../security/masker';
+import { LogIntake } from '../../logs/logIntake';
 
 const FLUSH_MS = 40;
 const MAX_BATCH = 200;
-const MAX_LINE = 8192;
 const RETRY_MS = 1000;
 
 interface Pending {
@@ -14,7 +13,8 @@ interface Pending {
   timer?: NodeJS.Timeout;
   /** Serialises flushes and status events so a deployment's stream stays in order. */
   chain: Promise<void>;
-  secrets: string[];
+  /** Masking (multi-line secrets too) and per-stage output budgets, before a line is queued. */
+  intake: LogIntake;
 }
 
 /**
@@ -31,29 +31,37 @@ export class DeploymentLog {
 
   /** Values to mask in this deployment's lines (app env values, the caller's token). */
   addSecrets(deploymentId: string, secrets: string[]): void {
-    this.entry(deploymentId).secrets.push(...secrets.filter(Boolean));
+    this.entry(deploymentId).intake.addSecrets(secrets);
   }
 
   write(deploymentId: string, stage: Stage, text: string): void {
     const entry = this.entry(deploymentId);
-    for (const raw of text.split(/\r?\n/)) {
-      const line = raw.length > MAX_LINE ? `${raw.slice(0, MAX_LINE)} …[line cut]` : raw;
-      entry.lines.push({ ts: now(), stage, text: maskSecrets(line, entry.secrets) });
-    }
+    entry.lines.push(...entry.intake.accept(stage, text));
     if (entry.lines.length >= MAX_BATCH) this.flushInBackground(deploymentId);
-    else entry.timer ??= setTimeout(() => this.flushInBackground(deploymentId), FLUSH_MS);
+    else
+      entry.timer ??= setTimeout(() => {
+        this.flushInBackground(deploymentId);
+      }, FLUSH_MS);
   }
 
   /** A background flush that fails (store or broker briefly away) is retried by the next flush; nothing is dropped. */
   private flushInBackground(deploymentId: string): void {
-    this.flush(deploymentId).catch(() => {
+    this.flushQueued(deploymentId).catch(() => {
       const entry = this.entry(deploymentId);
-      entry.timer ??= setTimeout(() => this.flushInBackground(deploymentId), RETRY_MS);
+      entry.timer ??= setTimeout(() => {
+        this.flushInBackground(deploymentId);
+      }, RETRY_MS);
     });
   }
 
-  /** Persists and publishes pending lines; resolves once they are on the bus. */
+  /** Persists and publishes pending lines, including any held back as a possible secret's start; resolves once they are on the bus. */
   flush(deploymentId: string): Promise<void> {
+    const entry = this.entry(deploymentId);
+    entry.lines.push(...entry.intake.release());
+    return this.flushQueued(deploymentId);
+  }
+
+  private flushQueued(deploymentId: string): Promise<void> {
     const entry = this.entry(deploymentId);
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = undefined;
@@ -86,7 +94,9 @@ export class DeploymentLog {
     patch: DeploymentPatch = {},
   ): Promise<Deployment | undefined> {
     await this.flush(deploymentId);
-    const updated = await this.store.transition(deploymentId, status, patch);
+    const intake = this.entry(deploymentId).intake;
+    const masked = patch.error === undefined ? patch : { ...patch, error: intake.mask(patch.error) };
+    const updated = await this.store.transition(deploymentId, status, masked);
     if (updated) await this.announce(updated);
     if (updated && TERMINAL_STATUSES.includes(status)) this.pending.delete(deploymentId);
     return updated;
@@ -111,7 +121,7 @@ export class DeploymentLog {
   private entry(deploymentId: string): Pending {
     let entry = this.pending.get(deploymentId);
     if (!entry) {
-      entry = { lines: [], chain: Promise.resolve(), secrets: [] };
+      entry = { lines: [], chain: Promise.resolve(), intake: new LogIntake() };
       this.pending.set(deploymentId, entry);
     }
     return entry;

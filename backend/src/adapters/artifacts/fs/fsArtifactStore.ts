@@ -13,7 +13,7 @@ function tempName(path: string): string {
 }
 
 function isMissing(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException)?.code === 'ENOENT';
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
 /**
@@ -67,8 +67,12 @@ export class FsArtifactStore implements ArtifactStore {
     const file = this.blob(key);
     const stream = createReadStream(file);
     await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', (err) => reject(isMissing(err) ? new NotFoundError(`artifact ${key}`) : err));
+      stream.once('open', () => {
+        resolve();
+      });
+      stream.once('error', (err) => {
+        reject(isMissing(err) ? new NotFoundError(`artifact ${key}`) : err);
+      });
     });
     return stream;
   }

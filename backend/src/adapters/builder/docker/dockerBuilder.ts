@@ -201,10 +201,13 @@ export class DockerBuilder implements Builder {
       contextDir,
     ];
     const controller = new AbortController();
-    const onAbort = () => controller.abort();
+    const onAbort = () => {
+      controller.abort();
+    };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     let bytes = 0;
-    let overflow = false;
+    // Set from the output callback: `as boolean` keeps the check after the await from being narrowed to false.
+    let overflow = false as boolean;
     try {
       await this.options.docker.run(args, {
         signal: controller.signal,

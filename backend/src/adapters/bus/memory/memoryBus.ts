@@ -59,7 +59,11 @@ export class MemoryBus implements EventBus {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     this.retryBaseMs = options.retryBaseMs ?? 200;
     this.retryMaxMs = options.retryMaxMs ?? 30_000;
-    this.onError = options.onError ?? ((m) => console.error(m));
+    this.onError =
+      options.onError ??
+      ((m) => {
+        console.error(m);
+      });
   }
 
   async publish<T extends Topic>(topic: T, event: TopicEvents[T]): Promise<void> {

@@ -132,7 +132,9 @@ export class DockerRuntime implements Runtime {
     const port = plan.port ?? 8080;
     const previous = this.current.get(app);
     const container = await this.start(release, port, ctx);
-    const forward = (line: string) => ctx.log(line, 'runtime');
+    const forward = (line: string) => {
+      ctx.log(line, 'runtime');
+    };
     let forwarding = true;
     const follower = this.options.docker.follow(['logs', '--follow', container.id], (line) => {
       container.logs.push(line);
@@ -335,7 +337,9 @@ export class DockerRuntime implements Runtime {
           live.logs.push('[cloudsmith] the app was restarted');
           live.follower = this.options.docker.follow(
             ['logs', '--follow', '--since', String(Math.floor(Date.now() / 1000)), live.id],
-            (l) => live.logs.push(l),
+            (l) => {
+              live.logs.push(l);
+            },
           );
         }
       },
