@@ -8,7 +8,7 @@ type Version = [number, number, number];
 function parse(text: string): { v: Version; parts: number } | undefined {
   const m = /^v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?/.exec(text.trim());
   if (!m) return undefined;
-  const nums = [m[1], m[2], m[3]].filter((p) => /^\d+$/.test(String(p))).map(Number);
+  const nums = [m[1], m[2], m[3]].filter((p: string | undefined) => p !== undefined && /^\d+$/.test(p)).map(Number);
   return { v: [nums[0] ?? 0, nums[1] ?? 0, nums[2] ?? 0], parts: nums.length };
 }
 

@@ -21,6 +21,8 @@ const PYTHON_BUILD_ENV: Record<string, string> = {
   PYTHONUNBUFFERED: '1',
   UV_LINK_MODE: 'copy',
   UV_PYTHON_DOWNLOADS: 'never',
+  // The system's CA store: behind a TLS-intercepting proxy uv's bundled roots fail where pip (pip.conf's cert) works.
+  UV_NATIVE_TLS: '1',
 };
 
 function shellQuote(value: string): string {
@@ -128,7 +130,8 @@ function detectPython(dir: RepoDir): Detected | null {
     }
     notes.push(`Python ${python.version} satisfies ${where} "${wanted}"`);
   }
-  const steps = [`python3 -m venv ${VENV}`, `${PIP} install --upgrade --quiet pip`, ...installSteps(dir, project)];
+  // --copies: the venv's python is a file, not a symlink to the host's (artifacts refuse absolute symlinks).
+  const steps = [`python3 -m venv --copies ${VENV}`, ...installSteps(dir, project)];
   const decision = inferStart(dir, project);
   if (decision?.server && !project.deps.has(decision.server)) {
     steps.push(`${PIP} install ${decision.server}`);
@@ -141,6 +144,8 @@ function detectPython(dir: RepoDir): Detected | null {
     ...(decision ? { start: { shell: inVenv(`exec ${decision.start}`) } } : {}),
     buildEnv: PYTHON_BUILD_ENV,
     toolPaths: [dirname(python.path)],
+    // The venv's python is a symlink to this interpreter, so the running app needs its prefix too.
+    toolDirs: [dirname(dirname(python.path))],
     notes,
     reason:
       `Python ${python.version} (${manifest}, ${project.manager}): virtualenv in ${VENV}/` +

@@ -19,6 +19,8 @@ export interface Detected {
   framework?: JsFramework;
   /** Host directories put first on PATH by the local builder (where the toolchain is); images have their own. */
   toolPaths?: string[];
+  /** Host directories a sandboxed step or app must be able to read: a toolchain outside /usr (pyenv's Python). */
+  toolDirs?: string[];
   reason: string;
   /** Said in the build log: decisions made for the user (a server added) and toolchain mismatches. */
   notes?: string[];
