@@ -84,9 +84,14 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     },
   });
   const [command, ...args] = positionals;
-  if (!command || values.help) {
+  // Asked for: success. A bare `cloudsmith`: the usage, as an error.
+  if (values.help) {
     out(USAGE);
-    return command ? 0 : 2;
+    return 0;
+  }
+  if (!command) {
+    out(USAGE);
+    return 2;
   }
   const token = env.GITHUB_TOKEN;
   if (!token)
