@@ -4,7 +4,8 @@ const MAX_LABEL = 63;
 
 /**
  * An app's name is its DNS label: `<repo>-<owner>`, lowercased, stable for the same user and repo.
- * When another user already holds that label, a short hash of this user's id keeps names unique.
+ * Different repos can clean up to one label (`web.x` and `web-x`); when the label is claimed by another owner or
+ * repo, a short hash of this owner and repo keeps names unique. The store's atomic claim is what decides.
  */
 export function baseAppName(repo: string): string {
   const [owner = '', name = ''] = repo.toLowerCase().split('/');
@@ -12,8 +13,8 @@ export function baseAppName(repo: string): string {
 }
 
 export function disambiguatedAppName(repo: string, ownerId: string): string {
-  const suffix = createHash('sha256').update(ownerId).digest('hex').slice(0, 6);
-  return label(`${baseAppName(repo).slice(0, MAX_LABEL - 7)}-${suffix}`);
+  const suffix = createHash('sha256').update(`${ownerId}\0${repo.toLowerCase()}`).digest('hex').slice(0, 8);
+  return label(`${baseAppName(repo).slice(0, MAX_LABEL - suffix.length - 1)}-${suffix}`);
 }
 
 function label(raw: string): string {

@@ -5,9 +5,8 @@ import { TERMINAL_STATUSES, type Deployment, type DeploymentStatus } from '../do
 import { errorMessage, UserFacingError } from '../domain/errors';
 import type { LogEvent } from '../domain/events';
 import type { Store } from '../ports/store';
-import type { Authspire } from '../services/authspire/authspire';
 import type { Logger } from '../lib/logger';
-import { authenticate } from './auth';
+import type { TokenGate } from './auth';
 import { logView } from './views';
 
 const PATH = /^\/api\/deployments\/([0-9a-f-]{36})\/logs$/;
@@ -25,7 +24,7 @@ export class LogHub {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly pinger: NodeJS.Timeout;
 
-  constructor(private readonly deps: { store: Store; authspire: Authspire; logger: Logger }) {
+  constructor(private readonly deps: { store: Store; gate: TokenGate; logger: Logger }) {
     this.pinger = setInterval(() => {
       for (const client of this.wss.clients) client.ping();
     }, PING_MS);
@@ -64,7 +63,7 @@ export class LogHub {
 
   private async accept(req: IncomingMessage): Promise<{ deployment: Deployment; since: number }> {
     const url = new URL(req.url ?? '/', 'http://x');
-    const caller = await authenticate(this.deps.authspire, req.headers);
+    const caller = await this.deps.gate.authenticate(req);
     const id = PATH.exec(url.pathname)?.[1] ?? '';
     const deployment = await this.deps.store.getDeployment(id);
     if (!deployment || deployment.ownerId !== caller.user.id)

@@ -206,15 +206,20 @@ export class Operations {
     };
   }
 
-  /** The caller's app for this repo, created on first deploy. */
+  /** The caller's app for this repo, created on first deploy under a name claimed atomically in the store. */
   private async appFor(user: GitHubUser, repo: string): Promise<App> {
     const mine = (await this.deps.store.listApps(user.id)).find((app) => app.repo.toLowerCase() === repo.toLowerCase());
     if (mine) return mine;
-    let name = baseAppName(repo);
-    const taken = await this.deps.store.getApp(name);
-    if (taken && taken.ownerId !== user.id) name = disambiguatedAppName(repo, user.id);
-    const app: App = { name, ownerId: user.id, ownerLogin: user.login, repo, createdAt: now() };
-    await this.deps.store.putApp(app);
-    return app;
+    for (const name of [baseAppName(repo), disambiguatedAppName(repo, user.id)]) {
+      if (!(await this.deps.store.claimAppName(name, user.id, repo))) continue;
+      // An app stored before names were claimed may still hold it.
+      const existing = await this.deps.store.getApp(name);
+      if (existing && (existing.ownerId !== user.id || existing.repo.toLowerCase() !== repo.toLowerCase())) continue;
+      if (existing) return existing;
+      const app: App = { name, ownerId: user.id, ownerLogin: user.login, repo, createdAt: now() };
+      await this.deps.store.putApp(app);
+      return app;
+    }
+    throw new UserFacingError(`no free app name for ${repo}; every candidate is held by another app`, 409, 'conflict');
   }
 }

@@ -2,16 +2,15 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { z, ZodError } from 'zod';
 import { errorMessage, UserFacingError } from '../domain/errors';
 import type { Store } from '../ports/store';
-import type { Authspire } from '../services/authspire/authspire';
 import type { Logger } from '../lib/logger';
-import { callerOf, requireCaller } from './auth';
+import { callerOf, type TokenGate } from './auth';
 import type { Operations } from './operations';
 import { appName, deployBody, deploymentId, envBody, listQuery, rollbackBody, sinceQuery } from './schemas';
 import { appView, deploymentView, logView } from './views';
 
 export interface RouteDeps {
   operations: Operations;
-  authspire: Authspire;
+  gate: TokenGate;
   store: Store;
   logger: Logger;
 }
@@ -23,8 +22,9 @@ const param = (req: Request, name: string, schema: z.ZodType<string>) => schema.
 export function apiRouter(deps: RouteDeps): Router {
   const { operations: ops } = deps;
   const router = express.Router();
+  // Who is calling is settled before a byte of the body is read: an anonymous client cannot hold the parser.
+  router.use(deps.gate.middleware());
   router.use(express.json({ limit: '256kb' }));
-  router.use(requireCaller(deps.authspire));
 
   router.post(
     '/deployments',

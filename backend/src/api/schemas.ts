@@ -30,8 +30,18 @@ export const envKey = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'env var names are letters, digits and "_", not starting with a digit');
 const RESERVED_ENV = new Set(['PORT', 'PATH', 'HOME', 'NODE_OPTIONS']);
+/**
+ * A process environment is NUL-terminated C strings in UTF-8: a NUL, or a lone UTF-16 surrogate that has no UTF-8
+ * form, can never reach the app, so such a value is refused here rather than breaking every later build.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const envValue = z
+  .string()
+  .max(32 * 1024)
+  .refine((v) => !v.includes('\0'), 'env values cannot contain NUL (\\0): a process environment cannot carry it')
+  .refine((v) => !LONE_SURROGATE.test(v), 'env values must be valid Unicode text (no unpaired surrogates)');
 export const envMap = z
-  .record(envKey, z.string().max(32 * 1024))
+  .record(envKey, envValue)
   .refine((env) => Object.keys(env).length <= 200, 'at most 200 env vars')
   .refine(
     (env) => Object.keys(env).every((k) => !RESERVED_ENV.has(k)),

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config';
 import { dataPath } from '../config';
@@ -15,6 +14,8 @@ import type { RouteDeps } from '../api/routes';
 import { createPlatformServer, type ReverseProxy } from '../api/server';
 import { createReverseProxy } from '../proxy/reverseProxy';
 import { RouteTable } from '../proxy/routes';
+import { runsUserCodeHere, startSandbox } from '../sandbox/startup';
+import { securePlatformDirs } from '../security/privileges';
 import { loadOrCreateSecret, Sealer } from '../security/sealer';
 import { Authspire } from '../services/authspire/authspire';
 import { buildrelayHandler } from '../services/buildrelay/buildrelay';
@@ -57,9 +58,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const embedded = roles.size === ROLES.length && config.bus === 'memory';
   const logger = options.logger ?? consoleLogger([...roles].join('+'));
   const instanceId = randomUUID().slice(0, 8);
-  mkdirSync(config.dataDir, { recursive: true });
+  securePlatformDirs(config.dataDir, logger);
   const sealer = new Sealer(loadOrCreateSecret(config.secretKey, dataPath(config, 'secret.key')));
 
+  // Before anything runs: it also kills builds and apps a previous run of this platform left behind.
+  const sandbox = runsUserCodeHere(config, roles, options.builder !== undefined)
+    ? await startSandbox(config, logger)
+    : undefined;
   const store = createStore(config);
   await store.init();
   const bus = createBus(config, logger);
@@ -98,7 +103,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await bus.subscribe('deployment.requested', { group: 'gitpulse' }, handler);
   }
   if (roles.has('buildrelay')) {
-    const builder = options.builder ?? createBuilder(config, { artifacts, sealer, workDir });
+    const builder = options.builder ?? createBuilder(config, { artifacts, sealer, workDir, sandbox });
     await bus.subscribe(
       'source.fetched',
       { group: 'buildrelay' },
@@ -112,7 +117,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let restore: (() => Promise<void>) | undefined;
   if (roles.has('docksage')) {
     const urlFor = (app: string) => appUrl(config, app, port);
-    const runtime = createRuntime(config, { artifacts, routes, urlFor });
+    const runtime = createRuntime(config, { artifacts, routes, urlFor, sandbox });
     if (runtime.name === 'process' || runtime.name === 'docker')
       proxy = createReverseProxy({ routes, appDomain: config.appDomain });
     closers.push(() => runtime.close());
