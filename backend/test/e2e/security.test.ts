@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import { TEST_SECRET_KEY } from '../helpers/sourceHost';
 import { World } from '../helpers/world';
-
-const SECRET_KEY = 'test-secret-key-0123456789abcdefghijklmnop';
 
 describe('e2e: authentication, isolation, bad input and secrets', function () {
   let world: World;
@@ -96,7 +95,7 @@ describe('e2e: authentication, isolation, bad input and secrets', function () {
     const log = await world.logText(world.alice, done.id);
     assert.match(log, /CI=1/, 'the build printed its environment');
     assert.doesNotMatch(log, new RegExp(world.alice.token));
-    assert.doesNotMatch(log, new RegExp(SECRET_KEY));
+    assert.doesNotMatch(log, new RegExp(TEST_SECRET_KEY));
     assert.doesNotMatch(log, /GITHUB_API_URL|CLOUDSMITH_/);
     assert.doesNotMatch(log, /plain-visible-value/, 'app env values are masked in logs');
     for (const request of world.git.requests) assert.ok(!request.url.includes(world.alice.token));

@@ -5,15 +5,11 @@ import { loadConfig } from '../../src/config';
 import { startPlatform, type Platform, type Role } from '../../src/compose/platform';
 import type { Builder } from '../../src/ports/builder';
 import { apiRequest, type ApiResponse } from './apiRequest';
-import { startGitServer } from './gitServer';
-import { startGitHubStandin } from './githubStandin';
+import { ALICE, BOB, SourceHost, waitForStatus, type TestUser } from './sourceHost';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
 
-export interface TestUser {
-  login: string;
-  token: string;
-}
+export type { TestUser } from './sourceHost';
 
 export interface WorldOptions {
   /** Extra environment for loadConfig (adapter choices, limits). */
@@ -22,15 +18,9 @@ export interface WorldOptions {
   builder?: Builder;
 }
 
-const ALICE: TestUser = { login: 'alice', token: 'ghp_alice_0123456789abcdefghijklmnopqrstuv' };
-const BOB: TestUser = { login: 'bob', token: 'ghp_bob_0123456789abcdefghijklmnopqrstuvwx' };
-
-type GitServer = Awaited<ReturnType<typeof startGitServer>>;
-type GitHub = Awaited<ReturnType<typeof startGitHubStandin>>;
-
 /**
- * A whole platform for end-to-end tests: a real git server (smart HTTP, token auth), the GitHub REST
- * stand-in in front of it, and the platform itself in a temp data dir, talking HTTP like a client would.
+ * A whole platform for end-to-end tests: GitHub (a SourceHost) and the platform itself in a temp data dir,
+ * in this process, talking HTTP like a client would.
  */
 export class World {
   platform!: Platform;
@@ -39,20 +29,24 @@ export class World {
   private port = 0;
 
   private constructor(
-    readonly git: GitServer,
-    readonly github: GitHub,
+    readonly host: SourceHost,
     readonly dataDir: string,
     private readonly options: WorldOptions,
   ) {}
 
   static async start(options: WorldOptions = {}): Promise<World> {
-    const git = await startGitServer({ tokens: {} });
-    const github = await startGitHubStandin({ git });
-    const world = new World(git, github, mkdtempSync(join(tmpdir(), 'cloudsmith-e2e-')), options);
-    github.addUser(world.alice.login, world.alice.token);
-    github.addUser(world.bob.login, world.bob.token);
+    const host = await SourceHost.start([ALICE, BOB]);
+    const world = new World(host, mkdtempSync(join(tmpdir(), 'cloudsmith-e2e-')), options);
     await world.boot();
     return world;
+  }
+
+  get git() {
+    return this.host.git;
+  }
+
+  get github() {
+    return this.host.github;
   }
 
   get url(): string {
@@ -61,11 +55,8 @@ export class World {
 
   config(extra: Record<string, string> = {}) {
     return loadConfig({
-      PATH: process.env.PATH,
+      ...this.host.platformEnv(this.dataDir),
       PORT: String(this.port),
-      CLOUDSMITH_DATA_DIR: this.dataDir,
-      GITHUB_API_URL: this.github.url,
-      CLOUDSMITH_SECRET_KEY: 'test-secret-key-0123456789abcdefghijklmnop',
       CLOUDSMITH_HEALTH_TIMEOUT_MS: '20000',
       CLOUDSMITH_TOKEN_CACHE_MS: '1000',
       ...this.options.env,
@@ -79,9 +70,7 @@ export class World {
     fixture: string,
     opts: { private?: boolean; owner?: TestUser } = {},
   ): Promise<string> {
-    const sha = await this.git.addRepo(fullName, join(FIXTURES, fixture), { private: opts.private });
-    this.github.grant((opts.owner ?? this.alice).login, fullName, { private: opts.private, admin: true });
-    return sha;
+    return this.host.addRepo(fullName, join(FIXTURES, fixture), opts);
   }
 
   api<T = any>(user: TestUser | undefined, method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
@@ -95,19 +84,13 @@ export class World {
   }
 
   /** Polls until the deployment reaches one of `statuses` (default: any terminal one). */
-  async waitFor(
-    user: TestUser,
-    id: string,
-    statuses = ['live', 'failed', 'cancelled', 'superseded'],
-    timeoutMs = 180_000,
-  ): Promise<any> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await this.api(user, 'GET', `/api/deployments/${id}`);
-      if (statuses.includes(res.body?.status)) return res.body;
-      if (Date.now() > deadline) throw new Error(`deployment ${id} still ${res.body?.status} after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  async waitFor(user: TestUser, id: string, statuses?: readonly string[], timeoutMs = 180_000): Promise<any> {
+    return waitForStatus(async () => (await this.api(user, 'GET', `/api/deployments/${id}`)).body, {
+      statuses,
+      timeoutMs,
+      pollMs: 100,
+      describe: (last) => `deployment ${id} still ${last?.status} after ${timeoutMs} ms`,
+    });
   }
 
   async logText(user: TestUser, id: string): Promise<string> {
@@ -128,8 +111,7 @@ export class World {
 
   async close(): Promise<void> {
     await this.platform?.close();
-    await this.github.close();
-    await this.git.close();
+    await this.host.close();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 

@@ -7,13 +7,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Role } from '../../src/compose/platform';
 import { freePort } from '../../src/health/health';
 import { apiRequest } from '../helpers/apiRequest';
-import { startGitServer } from '../helpers/gitServer';
-import { startGitHubStandin } from '../helpers/githubStandin';
+import { ALICE, SourceHost, waitForStatus } from '../helpers/sourceHost';
 
 export const BACKEND = join(__dirname, '..', '..');
 export const KAFKA_FIXTURES = join(__dirname, 'fixtures');
 export const TEST_FIXTURES = join(__dirname, '..', 'fixtures');
-const ALICE = { login: 'alice', token: 'ghp_alice_0123456789abcdefghijklmnopqrstuv' };
 
 export interface Service {
   name: string;
@@ -33,9 +31,6 @@ export interface StoredLine {
   text: string;
 }
 
-type GitServer = Awaited<ReturnType<typeof startGitServer>>;
-type GitHub = Awaited<ReturnType<typeof startGitHubStandin>>;
-
 /**
  * The distributed platform as separate processes on one machine: every service is
  * `node --import tsx src/main.ts --service <role>`, all on one Kafka topic prefix, sharing one SQLite file
@@ -48,26 +43,21 @@ export class Cluster {
 
   private constructor(
     readonly brokers: string[],
-    readonly git: GitServer,
-    readonly github: GitHub,
+    readonly host: SourceHost,
     readonly dataDir: string,
   ) {}
 
   static async start(brokers: string[]): Promise<Cluster> {
-    const git = await startGitServer({ tokens: { [ALICE.token]: ['*'] } });
-    const github = await startGitHubStandin({ git });
-    github.addUser(ALICE.login, ALICE.token);
-    return new Cluster(brokers, git, github, mkdtempSync(join(tmpdir(), 'cloudsmith-kafka-')));
+    return new Cluster(brokers, await SourceHost.start([ALICE]), mkdtempSync(join(tmpdir(), 'cloudsmith-kafka-')));
   }
 
   async addRepo(fullName: string, fixtureDir: string): Promise<void> {
-    await this.git.addRepo(fullName, fixtureDir);
-    this.github.grant(ALICE.login, fullName, { admin: true });
+    await this.host.addRepo(fullName, fixtureDir);
   }
 
   env(port: number, role: Role): Record<string, string> {
     return {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...this.host.platformEnv(this.dataDir),
       HOME: process.env.HOME ?? tmpdir(),
       CLOUDSMITH_MODE: 'distributed',
       CLOUDSMITH_BUS: 'kafka',
@@ -79,10 +69,7 @@ export class Cluster {
       KAFKA_CLIENT_ID: `cloudsmith-${role}`,
       // Kafka's floor is 6 s; a short session makes a killed builder's partitions move on quickly.
       KAFKA_SESSION_TIMEOUT_MS: '8000',
-      CLOUDSMITH_DATA_DIR: this.dataDir,
       [role === 'api' ? 'PORT' : 'CLOUDSMITH_PROXY_PORT']: String(port),
-      GITHUB_API_URL: this.github.url,
-      CLOUDSMITH_SECRET_KEY: 'test-secret-key-0123456789abcdefghijklmnop',
       CLOUDSMITH_HEALTH_TIMEOUT_MS: '60000',
       CLOUDSMITH_TOKEN_CACHE_MS: '60000',
       CLOUDSMITH_QUIET: process.env.KAFKA_TEST_VERBOSE ? '0' : '1',
@@ -174,24 +161,18 @@ export class Cluster {
     return res.body;
   }
 
-  async waitFor(
-    via: string,
-    id: string,
-    statuses = ['live', 'failed', 'cancelled', 'superseded'],
-    timeoutMs = 150_000,
-  ) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const d = await this.deployment(via, id).catch(() => undefined);
-      if (d && statuses.includes(d.status)) return d;
-      if (Date.now() > deadline) {
+  async waitFor(via: string, id: string, statuses?: readonly string[], timeoutMs = 150_000) {
+    return waitForStatus(() => this.deployment(via, id).catch(() => undefined), {
+      statuses,
+      timeoutMs,
+      pollMs: 250,
+      describe: (last) => {
         const outputs = [...this.services.values()].map(
           (s) => `--- ${s.name} (${s.role}):\n${s.output.slice(-15).join('\n')}`,
         );
-        throw new Error(`deployment ${id} still ${d?.status} after ${timeoutMs} ms\n${outputs.join('\n')}`);
-      }
-      await sleep(250);
-    }
+        return `deployment ${id} still ${last?.status} after ${timeoutMs} ms\n${outputs.join('\n')}`;
+      },
+    });
   }
 
   async logs(via: string, id: string): Promise<StoredLine[]> {
@@ -236,8 +217,7 @@ export class Cluster {
       }
     }
     this.services.clear();
-    await this.github.close();
-    await this.git.close();
+    await this.host.close();
     await deleteTopics(this.brokers, this.topicPrefix).catch(() => undefined);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
