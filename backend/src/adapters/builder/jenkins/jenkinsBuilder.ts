@@ -1,3 +1,5 @@
+// Long on purpose: one build's whole life on Jenkins (temporary credentials, queue, progressive log, artifact,
+// stop and clean-up) shares one Handle; the credentials' XML helpers at the end are the only separable part.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,5 @@
+// Long on purpose: publishing, consumer groups, fan-out resume points, dead-lettering and reconnects are one
+// lifecycle around one kafkajs client; the bus contract suite and the Kafka fault tests test it whole.
 import { randomUUID } from 'node:crypto';
 import {
   Kafka,

@@ -1,3 +1,5 @@
+// Long on purpose: a release's whole swap on Docker (env file, container, health, route, retiring the old one,
+// restart watching) shares the per-app state; the runtime contract suite tests it whole.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

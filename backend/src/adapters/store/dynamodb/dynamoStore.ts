@@ -1,3 +1,5 @@
+// Long on purpose: one adapter of the whole Store port (apps, name claims, deployments, logs, env, processed
+// events) whose conditional writes share the table and SET-clause helpers; the store contract suite tests it whole.
 import {
   CreateTableCommand,
   DescribeTableCommand,

@@ -1,3 +1,5 @@
+// Long on purpose: one adapter of the whole Store port (apps, name claims, deployments, logs, env, processed
+// events) over one set of prepared statements; the store contract suite tests it whole.
 import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
