@@ -6,9 +6,12 @@ import { freePort, waitHealthy } from '../src/health/health';
 
 function run(argv: string[], cwd: string, env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: 'ignore' });
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: 'ignore' });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited with ${code}`))));
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${argv.join(' ')} exited with ${code}`));
+    });
   });
 }
 

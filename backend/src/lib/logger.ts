@@ -11,8 +11,14 @@ export function consoleLogger(service: string, quiet = process.env.CLOUDSMITH_QU
     process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level, service, message, ...fields })}\n`);
   };
   return {
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
+    info: (m, f) => {
+      write('info', m, f);
+    },
+    warn: (m, f) => {
+      write('warn', m, f);
+    },
+    error: (m, f) => {
+      write('error', m, f);
+    },
   };
 }

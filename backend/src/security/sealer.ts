@@ -26,8 +26,9 @@ export class Sealer {
   }
 
   open(sealed: string): string {
-    const [version, iv, tag, body] = sealed.split('.');
-    if (version !== VERSION || iv === undefined || tag === undefined || body === undefined) {
+    const parts = sealed.split('.');
+    const [version, iv, tag, body] = parts;
+    if (version !== VERSION || parts.length < 4) {
       throw new Error('sealed value is malformed');
     }
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));

@@ -166,8 +166,8 @@ export class JenkinsClient {
   private keepCookies(headers: Headers) {
     for (const cookie of headers.getSetCookie()) {
       const [pair] = cookie.split(';');
-      const eq = pair?.indexOf('=') ?? -1;
-      if (pair && eq > 0) this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+      const eq = pair.indexOf('=');
+      if (eq > 0) this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
     }
   }
 

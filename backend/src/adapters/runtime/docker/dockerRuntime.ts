@@ -68,7 +68,7 @@ export class DockerRuntime implements Runtime {
     return new DockerRuntime({
       docker: new DockerCli({ host: config.docker.host }),
       routes: deps.routes,
-      urlFor: deps.urlFor,
+      urlFor: (app) => deps.urlFor(app),
       healthTimeoutMs: config.deploy.healthTimeoutMs,
       memoryMb: config.docker.memoryMb,
       cpus: config.docker.cpus,

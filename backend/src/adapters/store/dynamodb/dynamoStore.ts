@@ -440,7 +440,7 @@ export class DynamoStore implements Store {
       for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2000)));
         const res = await this.doc.send(new BatchWriteCommand({ RequestItems: pending }));
-        pending = res.UnprocessedItems as typeof pending;
+        pending = res.UnprocessedItems as Record<string, typeof requests> | undefined;
       }
     }
   }

@@ -328,11 +328,11 @@ export class SqliteStore implements Store {
       status: d.status,
       url: d.url ?? null,
       error: d.error ?? null,
-      overrides: JSON.stringify(d.overrides ?? {}),
+      overrides: JSON.stringify(d.overrides),
       artifact: json(d.artifact),
       plan: json(d.plan),
       source_deployment_id: d.sourceDeploymentId ?? null,
-      timings: JSON.stringify(d.timings ?? {}),
+      timings: JSON.stringify(d.timings),
       created_at: d.createdAt,
       updated_at: d.updatedAt,
     });
