@@ -155,7 +155,7 @@ async function reflectWorkspaceApp(s: Services, statusBar: StatusBar): Promise<v
     if (statusBar.state.kind === 'signedOut') statusBar.set({ kind: 'hidden' });
     return;
   }
-  const [latest] = await s.client.listDeployments(local.repo, 1).catch(() => []);
+  const latest = (await s.client.listDeployments(local.repo, 1).catch(() => [])).at(0);
   if (!latest) {
     statusBar.set({ kind: 'hidden' });
     return;

@@ -17,7 +17,7 @@ export function deploymentFromArg(arg: unknown): DeploymentView | string | undef
 export function repoFromArg(arg: unknown): string | undefined {
   if (arg && typeof arg === 'object') {
     const node = arg as TreeNode;
-    if ('repo' in node && node.repo && typeof node.repo === 'object') return node.repo.fullName;
+    if ('repo' in node && typeof node.repo === 'object') return node.repo.fullName;
   }
   return undefined;
 }

@@ -18,8 +18,9 @@ export async function openApp(s: Services, arg?: unknown): Promise<void> {
       .listApps()
       .then((list) =>
         list
-          .filter((a) => a.url && a.liveDeploymentId)
-          .map((a) => ({ label: a.name, description: a.repo, detail: a.url!, value: a.url! })),
+          .flatMap((a) =>
+            a.url && a.liveDeploymentId ? [{ label: a.name, description: a.repo, detail: a.url, value: a.url }] : [],
+          ),
       );
     url = (await s.ui.pick(apps, { title: 'CloudSmith: Open App', placeHolder: 'Choose an app to open' }))?.value;
   }

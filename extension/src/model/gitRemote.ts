@@ -10,7 +10,7 @@ export function webHostFor(githubApiUrl: string): string {
  */
 export function repoFromRemote(remote: string, webHost: string): string | undefined {
   const host = webHost.toLowerCase();
-  let path: string | undefined;
+  let path: string;
   const scp = /^[\w.-]+@([^:/]+):(.+)$/.exec(remote);
   if (scp) {
     if (scp[1].toLowerCase() !== host.split(':')[0]) return undefined;
@@ -24,7 +24,7 @@ export function repoFromRemote(remote: string, webHost: string): string | undefi
       return undefined;
     }
   }
-  const match = /^\/?([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+?)(?:\.git)?\/?$/.exec(path ?? '');
+  const match = /^\/?([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+?)(?:\.git)?\/?$/.exec(path);
   return match ? `${match[1]}/${match[2]}` : undefined;
 }
 

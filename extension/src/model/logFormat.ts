@@ -1,6 +1,7 @@
 import type { LogMessage, LogStage } from '@cloudsmith/client';
 
-const STAGE_TITLE: Record<LogStage, string> = {
+// Partial: a newer backend may send a stage this extension does not know yet.
+const STAGE_TITLE: Partial<Record<LogStage, string>> = {
   system: 'CloudSmith',
   fetch: 'Fetch source',
   build: 'Build',

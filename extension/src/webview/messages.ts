@@ -50,7 +50,7 @@ export function isFromWebview(value: unknown): value is FromWebview {
     case 'selectRepo':
       return typeof m.repo === 'string';
     case 'deploy': {
-      const r = m.request as Record<string, unknown> | undefined;
+      const r = m.request as Record<string, unknown> | null | undefined;
       return typeof r === 'object' && r !== null && typeof r.repo === 'string';
     }
     case 'cancel':
