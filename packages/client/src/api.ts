@@ -1,4 +1,4 @@
-import type { AppView, DeploymentView, DeployRequest, ErrorBody, LogLineMessage, TokenSource } from './types';
+import type { AppView, DeploymentView, DeployRequest, LogLineMessage, TokenSource } from './types';
 
 /** A non-2xx answer from the API, carrying its JSON error body; `status` 0 means the API could not be reached. */
 export class ApiError extends Error {
@@ -130,9 +130,11 @@ export class CloudSmithClient {
 async function errorFrom(res: Response): Promise<ApiError> {
   const text = await res.text().catch(() => '');
   try {
-    const parsed = JSON.parse(text) as Partial<ErrorBody>;
-    if (parsed.error && typeof parsed.error.message === 'string') {
-      return new ApiError(res.status, String(parsed.error.code ?? 'error'), parsed.error.message);
+    // Any JSON may come back (a proxy's error page, an older API): each field is checked.
+    const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } } | null;
+    if (typeof parsed?.error?.message === 'string') {
+      const code = typeof parsed.error.code === 'string' ? parsed.error.code : 'error';
+      return new ApiError(res.status, code, parsed.error.message);
     }
   } catch {
     // Not JSON (a proxy's HTML page, say): fall through to a generic message.

@@ -71,6 +71,7 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
     let retryTimer: NodeJS.Timeout | undefined;
     let idleTimer: NodeJS.Timeout | undefined;
     let settled = false;
+    const isSettled = (): boolean => settled;
 
     const cleanup = () => {
       settled = true;
@@ -93,7 +94,9 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
       cleanup();
       reject(err);
     };
-    const onAbort = () => fail(abortError(signal));
+    const onAbort = () => {
+      fail(abortError(signal));
+    };
 
     const armIdle = () => {
       clearTimeout(idleTimer);
@@ -141,7 +144,7 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
         fail(err instanceof Error ? err : new Error(String(err)));
         return;
       }
-      if (settled) return;
+      if (isSettled()) return; // read through a function: TypeScript keeps the narrowing from before the await
       const ws = new Impl(logStreamUrl(options.baseUrl, options.deploymentId, lastSeq), {
         headers: { authorization: `Bearer ${token}` },
         handshakeTimeout: 15_000,
@@ -163,7 +166,9 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
             ws.terminate();
           }
         });
-        res.on('error', () => ws.terminate());
+        res.on('error', () => {
+          ws.terminate();
+        });
       });
       ws.on('open', () => {
         lastHeard = Date.now();
@@ -177,7 +182,7 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
         armIdle();
         let message: LogMessage;
         try {
-          message = JSON.parse(data.toString()) as LogMessage;
+          message = JSON.parse((data as Buffer).toString()) as LogMessage;
         } catch {
           return;
         }
@@ -211,6 +216,7 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
  * evaluating ws there would cost every VS Code window at activation, before any log is followed.
  */
 function loadWs(): typeof WebSocket {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, for the reason above
   return (require('ws') as { WebSocket: typeof WebSocket }).WebSocket;
 }
 
