@@ -37,4 +37,22 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // CommonJS modules: require() is how they import (the no-require-imports rule is about TS/ESM sources).
+    files: ['**/*.cjs', 'backend/runtime-assets/*.js', 'backend/bin/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['**/*.test.cjs'],
+    languageOptions: { globals: { ...globals.mocha } },
+  },
+  {
+    // The webview runs in the browser and has its own tsconfig (DOM lib), not the extension's.
+    files: ['extension/src/webview/main.ts'],
+    languageOptions: {
+      globals: { ...globals.browser },
+      parserOptions: { projectService: false, project: ['extension/tsconfig.webview.json'] },
+    },
+  },
 );

@@ -64,8 +64,9 @@ async function main() {
 
   const cwd = resolve(releaseDir, process.env.CLOUDSMITH_WORKDIR || '.');
   if (!cwd.startsWith(releaseDir)) throw new Error('runner: CLOUDSMITH_WORKDIR leaves the release directory');
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith('CLOUDSMITH_ARTIFACT_')) delete env[name];
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('CLOUDSMITH_ARTIFACT_')),
+  );
   const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: 'inherit' });
   // ECS stops tasks with SIGTERM; the app gets it, and the runner exits with the app.
   for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => child.kill(signal));
