@@ -17,10 +17,9 @@ export async function openApp(s: Services, arg?: unknown): Promise<void> {
     const apps = s.client
       .listApps()
       .then((list) =>
-        list
-          .flatMap((a) =>
-            a.url && a.liveDeploymentId ? [{ label: a.name, description: a.repo, detail: a.url, value: a.url }] : [],
-          ),
+        list.flatMap((a) =>
+          a.url && a.liveDeploymentId ? [{ label: a.name, description: a.repo, detail: a.url, value: a.url }] : [],
+        ),
       );
     url = (await s.ui.pick(apps, { title: 'CloudSmith: Open App', placeHolder: 'Choose an app to open' }))?.value;
   }
