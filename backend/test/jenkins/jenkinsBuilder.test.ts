@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { JenkinsBuilder, encodeEnv } from '../../src/adapters/builder/jenkins/jenkinsBuilder';
+import { encodeEnv } from '../../src/adapters/builder/jenkins/credentials';
+import { JenkinsBuilder } from '../../src/adapters/builder/jenkins/jenkinsBuilder';
 import { JENKINS_PARAMETERS } from '../../src/adapters/builder/jenkins/parameters';
 import { commandLine, shellQuote } from '../../src/adapters/builder/jenkins/plan';
 import { loadConfig } from '../../src/config';

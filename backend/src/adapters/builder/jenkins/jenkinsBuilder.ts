@@ -1,5 +1,5 @@
 // Long on purpose: one build's whole life on Jenkins (temporary credentials, queue, progressive log, artifact,
-// stop and clean-up) shares one Handle; the credentials' XML helpers at the end are the only separable part.
+// stop and clean-up) shares one Handle; what could stand alone (credentials' XML, env encoding) is in credentials.ts.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { detectPlan } from '../../../detect/plan';
 import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
 import type { BuildContext, BuildJob, Builder, BuildResult } from '../../../ports/builder';
 import { maskSecrets } from '../../../security/masker';
+import { encodeEnv, secretTextXml, usernamePasswordXml } from './credentials';
 import { JenkinsClient, sleep } from './jenkinsClient';
 import type { JenkinsParameters } from './parameters';
 import { runPlanFor } from '../artifactLayout';
@@ -380,41 +381,4 @@ function queueId(location: string): number | undefined {
 
 function safeId(id: string): string {
   return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : createHash('sha256').update(id).digest('hex').slice(0, 16);
-}
-
-function xmlEscape(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
-
-export function usernamePasswordXml(id: string, username: string, password: string, description: string): string {
-  return [
-    '<com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>',
-    '  <scope>GLOBAL</scope>',
-    `  <id>${xmlEscape(id)}</id>`,
-    `  <description>${xmlEscape(description)}</description>`,
-    `  <username>${xmlEscape(username)}</username>`,
-    `  <password>${xmlEscape(password)}</password>`,
-    '</com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl>',
-  ].join('\n');
-}
-
-export function secretTextXml(id: string, secret: string, description: string): string {
-  return [
-    '<org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>',
-    '  <scope>GLOBAL</scope>',
-    `  <id>${xmlEscape(id)}</id>`,
-    `  <description>${xmlEscape(description)}</description>`,
-    `  <secret>${xmlEscape(secret)}</secret>`,
-    '</org.jenkinsci.plugins.plaincredentials.impl.StringCredentialsImpl>',
-  ].join('\n');
-}
-
-/** The app env as one line of NAME=base64(value) pairs, the format jenkins/steps/lib.sh decodes. */
-export function encodeEnv(env: Record<string, string>): string {
-  return Object.entries(env)
-    .map(([name, value]) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UserFacingError(`env var name "${name}" is not a valid name`);
-      return `${name}=${Buffer.from(value).toString('base64')}`;
-    })
-    .join(' ');
 }
