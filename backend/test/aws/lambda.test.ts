@@ -17,46 +17,16 @@ import {
   createArtifactUploadedHandler,
   PLAN_METADATA,
   type ArtifactUploadedDeps,
-  type S3Event,
 } from '../../src/lambda/artifact-uploaded';
 import { artifactKey } from '../../src/ports/artifacts';
 import { Sealer } from '../../src/security/sealer';
 import { Cancellations } from '../../src/services/shared/cancellations';
 import { DeploymentLog } from '../../src/services/shared/deploymentLog';
 import type { Logger } from '../../src/lib/logger';
-import { awsSettings, createMotoNetwork, motoEndpoint, SKIP_MESSAGE, uniqueName } from './motoEnv';
+import { awsSettings, createMotoNetwork, motoEndpoint, s3Event, SKIP_MESSAGE, uniqueName } from './motoEnv';
 import { missingPeer } from '../peers';
 
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-/** An S3 notification exactly as AWS delivers it to Lambda (version 2.1), key URL-encoded. */
-function s3Event(bucket: string, key: string, size: number, eventName = 'ObjectCreated:Put'): S3Event {
-  const record = {
-    eventVersion: '2.1',
-    eventSource: 'aws:s3',
-    awsRegion: 'us-east-1',
-    eventTime: new Date().toISOString(),
-    eventName,
-    userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
-    requestParameters: { sourceIPAddress: '10.0.0.1' },
-    responseElements: {
-      'x-amz-request-id': 'C3D13FE58DE4C810',
-      'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
-    },
-    s3: {
-      s3SchemaVersion: '1.0',
-      configurationId: 'artifact-uploaded',
-      bucket: { name: bucket, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${bucket}` },
-      object: {
-        key: encodeURIComponent(key).replace(/%2F/g, '/'),
-        size,
-        eTag: 'd41d8cd98f00b204e9800998ecf8427e',
-        sequencer: '0055AED6DCD90281E5',
-      },
-    },
-  };
-  return { Records: [record] };
-}
 
 describe('Lambda artifact-uploaded against moto (S3 event → Docksage release on ECS)', function () {
   this.timeout(120_000);

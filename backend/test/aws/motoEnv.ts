@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsClientConfig, type AwsSettings } from '../../src/adapters/aws/clients';
 import type { EcsRuntimeOptions } from '../../src/adapters/runtime/ecs/ecsRuntime';
+import type { S3Event } from '../../src/lambda/artifact-uploaded';
 import { requirePeer } from '../peers';
 
 /** The moto endpoint from scripts/moto.sh (`eval "$(scripts/moto.sh env)"`), or undefined when the AWS tests should skip. */
@@ -105,4 +106,33 @@ export async function createMotoNetwork(
     elb.destroy();
     ecs.destroy();
   }
+}
+
+/** An S3 notification exactly as AWS delivers it to Lambda (version 2.1), key URL-encoded. */
+export function s3Event(bucket: string, key: string, size: number, eventName = 'ObjectCreated:Put'): S3Event {
+  const record = {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: 'us-east-1',
+    eventTime: new Date().toISOString(),
+    eventName,
+    userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
+    requestParameters: { sourceIPAddress: '10.0.0.1' },
+    responseElements: {
+      'x-amz-request-id': 'C3D13FE58DE4C810',
+      'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
+    },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'artifact-uploaded',
+      bucket: { name: bucket, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${bucket}` },
+      object: {
+        key: encodeURIComponent(key).replace(/%2F/g, '/'),
+        size,
+        eTag: 'd41d8cd98f00b204e9800998ecf8427e',
+        sequencer: '0055AED6DCD90281E5',
+      },
+    },
+  };
+  return { Records: [record] };
 }
