@@ -19,6 +19,7 @@ import {
   docBlock,
   environ,
   healthy,
+  kafkaBasePort,
   parentOf,
   REPO,
   runShell,
@@ -178,7 +179,7 @@ describe('docs: the documented commands work as written', function () {
         'run `bash scripts/kafka.sh up` once (it caches the broker jars this test starts its own broker from)',
       );
       // A fresh single-broker cluster of its own: another port range and data dir, the cached jars.
-      const kafkaPort = await twoFreePorts();
+      const kafkaPort = await kafkaBasePort();
       Object.assign(
         env,
         userEnv({
@@ -293,26 +294,3 @@ describe('docs: the documented commands work as written', function () {
     });
   });
 });
-
-/** A base port whose next port is free too (Kafka's client and controller listeners). */
-async function twoFreePorts(): Promise<number> {
-  for (;;) {
-    const base = await freePort();
-    if (base < 65535 && (await portFree(base + 1))) return base;
-  }
-}
-
-async function portFree(port: number): Promise<boolean> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => {
-      resolve(false);
-    });
-    server.listen(port, '127.0.0.1', () => {
-      server.close(() => {
-        resolve(true);
-      });
-    });
-  });
-}

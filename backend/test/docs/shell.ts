@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../src/health/health';
 import { descendants } from '../kafka/cluster';
 
 export const REPO = join(__dirname, '..', '..', '..');
@@ -162,4 +164,26 @@ export async function healthy(url: string): Promise<true | undefined> {
     () => false,
   );
   return ok ? true : undefined;
+}
+
+/** A base port for a Kafka node of a test's own: it and the next port (the controller's) are free. */
+export async function kafkaBasePort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port < 65535 && (await portFree(port + 1))) return port;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen(port, '127.0.0.1', () => {
+      server.close(() => {
+        resolve(true);
+      });
+    });
+  });
 }
