@@ -191,6 +191,43 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     assert.equal(svc.taskDefinition, before[before.length - 1], 'the service is back on the v2 revision');
   });
 
+  it('re-releasing an earlier artifact (a rollback) restores the revision that ran it: image, command and env as they were', async () => {
+    const names = ecsNames(app, options.cluster);
+    const v1 = release(app, 'v1', 'dep-rollback');
+    // The app's env changed since v1 ran; a rollback still brings back v1 exactly as it ran.
+    v1.env = { GREETING: 'changed since' };
+    const logged: string[] = [];
+    await runtime.release(v1, { ...ctx, log: (text: string) => logged.push(text) });
+    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+      .services![0];
+    assert.equal(svc.taskDefinition, firstRevision);
+    const container = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition })))
+      .taskDefinition!.containerDefinitions![0];
+    assert.equal(container.image, `registry.example.test/${app}:v1`);
+    assert.equal(container.environment?.find((e) => e.name === 'GREETING')?.value, 'hi');
+    assert.match(logged.join('\n'), /restoring that revision as it was/);
+  });
+
+  it('puts each app on its capacity: the default, or its own (Fargate Spot, the EC2 Auto Scaling group provider)', async () => {
+    const spot = uniqueName('spot-');
+    const perApp = new EcsRuntime({ ...options, capacity: 'FARGATE_SPOT', appCapacity: { [app]: 'cloudsmith-ec2' } });
+    try {
+      assert.deepEqual(perApp.capacity(app), [{ capacityProvider: 'cloudsmith-ec2', weight: 1, base: 0 }]);
+      const logged: string[] = [];
+      await perApp.release(release(spot, 'v1', 'dep-spot'), { ...ctx, log: (text: string) => logged.push(text) });
+      assert.match(logged.join('\n'), new RegExp(`creating service ${spot} on FARGATE_SPOT`));
+      // One definition runs on every capacity.
+      const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [spot] })))
+        .services![0];
+      const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition })))
+        .taskDefinition!;
+      assert.deepEqual(td.requiresCompatibilities, ['FARGATE', 'EC2']);
+      await perApp.remove(spot);
+    } finally {
+      await perApp.close();
+    }
+  });
+
   it('a rollout that does not finish (cancelled here) puts the service back on the previous revision and says so', async () => {
     const names = ecsNames(app, options.cluster);
     const before = (
