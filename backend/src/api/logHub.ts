@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { TERMINAL_STATUSES, type Deployment, type DeploymentStatus } from '../domain/deployment';
+import type { Deployment } from '../domain/deployment';
 import { errorMessage, UserFacingError } from '../domain/errors';
 import type { LogEvent } from '../domain/events';
 import type { Store } from '../ports/store';
 import type { Logger } from '../lib/logger';
 import type { TokenGate } from './auth';
-import { logView } from './views';
+import { DEFAULT_LIMITS, LogSession, type SessionLimits } from './logSession';
 
 const PATH = /^\/api\/deployments\/([0-9a-f-]{36})\/logs$/;
 const PING_MS = 15_000;
@@ -17,14 +17,19 @@ type Listener = (event: LogEvent) => void;
 /**
  * Streams a deployment's log over WebSocket: stored lines after `since` first, then live lines from the bus,
  * then the final status. Every message carries its seq, so a client that reconnects with `since` misses
- * nothing and sees nothing twice.
+ * nothing and sees nothing twice. Each subscriber is a LogSession: sends pause on its queue, and one that stops
+ * reading is closed (resumably) instead of growing the platform's memory.
  */
 export class LogHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly pinger: NodeJS.Timeout;
+  private readonly limits: SessionLimits;
 
-  constructor(private readonly deps: { store: Store; gate: TokenGate; logger: Logger }) {
+  constructor(
+    private readonly deps: { store: Store; gate: TokenGate; logger: Logger; limits?: Partial<SessionLimits> },
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
     this.pinger = setInterval(() => {
       for (const client of this.wss.clients) client.ping();
     }, PING_MS);
@@ -73,64 +78,34 @@ export class LogHub {
   }
 
   private async stream(ws: WebSocket, deployment: Deployment, since: number): Promise<void> {
-    let lastSeq = since;
-    let replaying = true;
-    let ended = false;
-    const held: LogEvent[] = [];
-    const send = (message: object) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
-    };
-    const sendStored = async () => {
-      for (;;) {
-        const page = await this.deps.store.readLogs(deployment.id, lastSeq, 500);
-        for (const line of page) send(logView(line));
-        if (page.length > 0) lastSeq = page[page.length - 1]!.seq;
-        if (page.length < 500) return;
-      }
-    };
-    const finish = async (status: DeploymentStatus, url?: string, error?: string) => {
-      if (ended) return;
-      ended = true;
-      // Lines published on another partition path may trail the status; the store has them all.
-      await sendStored();
-      send({ type: 'end', status, url, error });
-      ws.close(1000, status);
-    };
-    const apply = async (event: LogEvent) => {
-      if (event.kind === 'lines') {
-        for (const line of event.lines) {
-          if (line.seq <= lastSeq) continue;
-          if (line.seq > lastSeq + 1) await sendStored();
-          if (line.seq === lastSeq + 1) {
-            send(logView(line));
-            lastSeq = line.seq;
-          }
-        }
-        return;
-      }
-      send({ type: 'status', status: event.status, url: event.url, error: event.error });
-      if (TERMINAL_STATUSES.includes(event.status)) await finish(event.status, event.url, event.error);
-    };
-    let queue = Promise.resolve();
+    const { store, logger } = this.deps;
+    const session = new LogSession(
+      ws,
+      since,
+      {
+        readLogs: (after, limit) => store.readLogs(deployment.id, after, limit),
+        readStatus: async () => {
+          const current = await store.getDeployment(deployment.id);
+          return current && { status: current.status, url: current.url, error: current.error };
+        },
+      },
+      (err) => {
+        logger.warn('log stream failed', { error: errorMessage(err) });
+        ws.close(1011, 'log stream failed');
+      },
+      this.limits,
+    );
     const listener: Listener = (event) => {
-      if (replaying) held.push(event);
-      else
-        queue = queue
-          .then(() => apply(event))
-          .catch((err: unknown) => this.deps.logger.warn('log stream failed', { error: errorMessage(err) }));
+      session.onEvent(event);
     };
     this.listen(deployment.id, listener);
-    ws.on('close', () => this.unlisten(deployment.id, listener));
+    ws.on('close', () => {
+      this.unlisten(deployment.id, listener);
+    });
     try {
-      await sendStored();
-      const current = await this.deps.store.getDeployment(deployment.id);
-      send({ type: 'status', status: current?.status ?? deployment.status, url: current?.url, error: current?.error });
-      replaying = false;
-      for (const event of held.splice(0)) await apply(event);
-      if (current && TERMINAL_STATUSES.includes(current.status))
-        await finish(current.status, current.url, current.error);
+      await session.start();
     } catch (err) {
-      this.deps.logger.warn('log replay failed', { error: errorMessage(err) });
+      logger.warn('log replay failed', { error: errorMessage(err) });
       ws.close(1011, 'log replay failed');
     }
   }

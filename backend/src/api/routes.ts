@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z, ZodError } from 'zod';
 import { errorMessage, UserFacingError } from '../domain/errors';
@@ -57,7 +58,10 @@ export function apiRouter(deps: RouteDeps): Router {
       res.type('application/x-ndjson');
       for (;;) {
         const page = await deps.store.readLogs(deployment.id, since, 1000);
-        for (const line of page) res.write(`${JSON.stringify(logView(line))}\n`);
+        const chunk = page.map((line) => `${JSON.stringify(logView(line))}\n`).join('');
+        // A client that reads slowly holds one page in memory, not the whole log.
+        if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        if (res.destroyed) return;
         if (page.length < 1000) break;
         since = page[page.length - 1]!.seq;
       }
