@@ -73,6 +73,11 @@ function push(scan: Scan, e: Omit<BuildError, 'line' | 'column'> & { line: strin
   scan.out.push({ ...e, line: Number(e.line) || 1, column: Number(e.column) || 1 });
 }
 
+/** A Next.js error whose location line `at` matched as file, line, column. */
+function pushNextError(scan: Scan, at: RegExpExecArray, message: string): void {
+  push(scan, { file: at[1], line: at[2], column: at[3], severity: 'error', source: 'next', message });
+}
+
 /** The shapes a tool prints on one line, or on a head line followed by a location line. */
 function parseLineShapes(scan: Scan): void {
   const { lines } = scan;
@@ -127,26 +132,10 @@ function parseLineShapes(scan: Scan): void {
     } else if ((m = NEXT_AT.exec(line))) {
       const next = lines[i + 1];
       const msg = NEXT_MESSAGE.exec(next);
-      if (msg)
-        push(scan, {
-          file: m[1],
-          line: m[2],
-          column: m[3],
-          severity: 'error',
-          source: 'next',
-          message: `${msg[1]}: ${msg[2]}`.trim(),
-        });
+      if (msg) pushNextError(scan, m, `${msg[1]}: ${msg[2]}`.trim());
     } else if ((m = SWC_AT.exec(line))) {
       const head = findBehind(lines, i, 3, SWC_MESSAGE);
-      if (head)
-        push(scan, {
-          file: m[1],
-          line: m[2],
-          column: m[3],
-          severity: 'error',
-          source: 'next',
-          message: head[1],
-        });
+      if (head) pushNextError(scan, m, head[1]);
     } else if ((m = ROLLUP.exec(line))) {
       const [, file = '', ln = 1, col = 1, message = ''] = m;
       push(scan, { file, line: ln, column: col, severity: 'error', source: 'rollup', message });
