@@ -8,6 +8,7 @@ import type { Runtime } from '../ports/runtime';
 import type { SourceHost } from '../ports/source';
 import type { Store } from '../ports/store';
 import type { RouteTable } from '../proxy/routes';
+import type { Sandbox } from '../sandbox/sandbox';
 import type { Sealer } from '../security/sealer';
 import type { Logger } from '../lib/logger';
 import { MemoryBus } from '../adapters/bus/memory/memoryBus';
@@ -79,6 +80,8 @@ export interface BuilderDeps {
   artifacts: ArtifactStore;
   sealer: Sealer;
   workDir: string;
+  /** Where the local builder runs build steps (see sandbox/startup.ts). */
+  sandbox?: Sandbox;
 }
 
 export function createBuilder(config: Config, deps: BuilderDeps): Builder {
@@ -87,7 +90,13 @@ export function createBuilder(config: Config, deps: BuilderDeps): Builder {
     case 'local': {
       const { LocalBuilder } =
         require('../adapters/builder/local/localBuilder') as typeof import('../adapters/builder/local/localBuilder');
-      return new LocalBuilder({ artifacts: deps.artifacts, workDir: join(deps.workDir, 'local-builder'), limits });
+      return new LocalBuilder({
+        artifacts: deps.artifacts,
+        workDir: join(deps.workDir, 'local-builder'),
+        limits,
+        sandbox: deps.sandbox,
+        stepLimits: { cpus: limits.cpus, pids: limits.pids },
+      });
     }
     case 'docker': {
       const { DockerBuilder } =
@@ -109,6 +118,8 @@ export interface RuntimeDeps {
   artifacts: ArtifactStore;
   routes: RouteTable;
   urlFor(app: string): string;
+  /** Where the process runtime runs apps (see sandbox/startup.ts). */
+  sandbox?: Sandbox;
 }
 
 export function createRuntime(config: Config, deps: RuntimeDeps): Runtime {
@@ -122,6 +133,8 @@ export function createRuntime(config: Config, deps: RuntimeDeps): Runtime {
         routes: deps.routes,
         urlFor: (app) => deps.urlFor(app),
         healthTimeoutMs: config.deploy.healthTimeoutMs,
+        sandbox: deps.sandbox,
+        appLimits: config.app,
       });
     }
     case 'docker': {

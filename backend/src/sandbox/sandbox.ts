@@ -1,6 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Cgroup, CgroupManager, type SandboxLimits } from './cgroup';
 
@@ -132,12 +141,11 @@ export class Sandbox {
   async prepare(spec: SandboxSpec): Promise<PreparedSandbox> {
     assertLabel(spec.label);
     const home = this.homeFor(spec.app);
-    if (!existsSync(home)) {
-      mkdirSync(home, { recursive: true, mode: 0o700 });
-      await this.handOver(spec.app, home);
-    }
-    const cgroup = this.cgroups?.create(`${spec.label}-${randomBytes(3).toString('hex')}`, spec.limits);
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    // Whoever created it (cleanEnv makes it too), it must be the app's before the app's code runs.
     const uid = this.uidFor(spec.app);
+    if (uid !== undefined && statSync(home).uid !== uid) await this.handOver(spec.app, home);
+    const cgroup = this.cgroups?.create(`${spec.label}-${randomBytes(3).toString('hex')}`, spec.limits);
     const prefix: string[] = [];
     if (cgroup) prefix.push('/bin/sh', '-c', JOIN_CGROUPS, 'cloudsmith-sandbox', ...cgroup.procsFiles, '--');
     if (this.bwrap) prefix.push(this.bwrap, ...bwrapArgs({ ...spec, writable: [home, ...spec.writable] }, uid));

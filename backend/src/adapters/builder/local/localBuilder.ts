@@ -84,7 +84,7 @@ export class LocalBuilder implements Builder {
       ctx.log(`$ ${label}`);
       const stepStarted = Date.now();
       try {
-        await this.runStep(job, root, cmd, {
+        await this.runStep(job, root, detected.toolDirs ?? [], cmd, {
           env,
           timeoutMs: remaining,
           maxOutputBytes: Math.max(0, limits.maxOutputBytes - outputBytes),
@@ -129,7 +129,13 @@ export class LocalBuilder implements Builder {
   }
 
   /** The one place a build step starts: in the app's sandbox when the platform has one. */
-  private runStep(job: BuildJob, root: string, cmd: Command, run: Omit<RunOptions, 'cwd' | 'sandbox'>): Promise<void> {
+  private runStep(
+    job: BuildJob,
+    root: string,
+    toolDirs: string[],
+    cmd: Command,
+    run: Omit<RunOptions, 'cwd' | 'sandbox'>,
+  ): Promise<void> {
     const { sandbox } = this.opts;
     if (!sandbox) return runCommand(cmd, { ...run, cwd: root });
     return runSandboxed(cmd, {
@@ -140,6 +146,8 @@ export class LocalBuilder implements Builder {
         label: `build-${job.deploymentId}`,
         cwd: root,
         writable: [job.sourceDir],
+        // Toolchains installed outside /usr (pyenv, a downloaded Go) are read-only inside.
+        readOnly: toolDirs,
         limits: { ...this.opts.stepLimits, memoryMb: run.maxMemoryMb },
       },
     });

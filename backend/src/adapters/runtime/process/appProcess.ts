@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { LogBuffer } from '../../../health/health';
+import type { PreparedSandbox } from '../../../sandbox/sandbox';
 
 export interface RestartPolicy {
   /** Restarts allowed in a row; a run that lasted `stableMs` resets the count. */
@@ -20,6 +23,8 @@ export interface AppProcessOptions {
   restart: RestartPolicy;
   /** Time between SIGTERM and SIGKILL when stopping. */
   graceMs: number;
+  /** Runs every start (restarts included) inside this sandbox; disposed of when the process is stopped for good. */
+  sandbox?: PreparedSandbox;
 }
 
 const MAX_LINE_CHARS = 8192;
@@ -72,7 +77,19 @@ export class AppProcess {
     this.startFailed = false;
     this.startedAt = Date.now();
     const [command, ...args] = this.opts.argv;
-    const child = spawn(command, args, {
+    const { sandbox } = this.opts;
+    if (sandbox && !findExecutable(command, this.opts.cwd, this.opts.env.PATH)) {
+      // Inside the sandbox a missing command is only a launcher's exit code: say it as plainly as an ENOENT.
+      this.running = true;
+      this.startFailed = true;
+      this.child = undefined;
+      setImmediate(() => {
+        this.ended(undefined, `could not be started: ${command}: command not found`);
+      });
+      return;
+    }
+    const [file, ...fileArgs] = [...(sandbox?.prefix ?? []), command, ...args];
+    const child = spawn(file, fileArgs, {
       cwd: this.opts.cwd,
       env: this.opts.env,
       // A new session and process group, so the whole tree can be signalled at once.
@@ -83,8 +100,12 @@ export class AppProcess {
     this.pgid = child.pid;
     // Alive until "exit" or a spawn "error" says otherwise (both arrive asynchronously).
     this.running = true;
-    pipeLines(child.stdout, (line) => this.line(line));
-    pipeLines(child.stderr, (line) => this.line(line));
+    pipeLines(child.stdout, (line) => {
+      this.line(line);
+    });
+    pipeLines(child.stderr, (line) => {
+      this.line(line);
+    });
     let finished = false;
     const finish = (how: string) => {
       if (finished) return;
@@ -104,7 +125,9 @@ export class AppProcess {
       const how = code !== null ? `exited with code ${code}` : `was killed by ${signal}`;
       // Its last output may still be in the pipes; record the exit after it unless a leftover child holds them open.
       this.signalGroup('SIGKILL');
-      const timer = setTimeout(() => finish(how), 1000);
+      const timer = setTimeout(() => {
+        finish(how);
+      }, 1000);
       child.once('close', () => {
         clearTimeout(timer);
         finish(how);
@@ -130,6 +153,7 @@ export class AppProcess {
     this.signalGroup('SIGKILL');
     if (this.running) await this.waitExit(this.opts.graceMs);
     liveGroups.delete(this);
+    await this.opts.sandbox?.dispose();
   }
 
   /** Synchronous last resort when the platform process itself is exiting. */
@@ -144,7 +168,7 @@ export class AppProcess {
     this.opts.onLine?.(text);
   }
 
-  private ended(child: ChildProcess, how: string): void {
+  private ended(child: ChildProcess | undefined, how: string): void {
     if (this.child !== child) return;
     this.running = false;
     this.lastExit = how;
@@ -177,6 +201,8 @@ export class AppProcess {
   }
 
   private signalGroup(signal: NodeJS.Signals): void {
+    // The sandbox's cgroup holds whatever left the process group (setsid); its PID namespace dies with it.
+    if (signal === 'SIGKILL') this.opts.sandbox?.kill();
     if (this.pgid === undefined) return;
     try {
       process.kill(-this.pgid, signal);
@@ -195,6 +221,24 @@ export class AppProcess {
       });
     });
   }
+}
+
+/** Where a shell would find `command` (a path, or a name on PATH), judged on the host: the sandbox binds paths where they are. */
+function findExecutable(command: string, cwd: string, path: string | undefined): string | undefined {
+  const candidates = command.includes('/')
+    ? [isAbsolute(command) ? command : resolve(cwd, command)]
+    : (path ?? '')
+        .split(':')
+        .filter(Boolean)
+        .map((dir) => join(dir, command));
+  return candidates.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Feeds a stream's lines to `onLine`, decoding UTF-8 across chunk boundaries and cutting over-long lines so one cannot grow without bound. */

@@ -8,6 +8,8 @@ import type { RouteTable, RouteTarget } from '../../../proxy/routes';
 import { formatSeconds, freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../../health/health';
 import { KeyedQueue } from '../../../lib/keyedQueue';
 import { cleanEnv } from '../../../sandbox/env';
+import { runReleaseStep } from '../releaseStep';
+import type { PreparedSandbox, Sandbox, SandboxLimits } from '../../../sandbox/sandbox';
 import { AppProcess, type RestartPolicy } from './appProcess';
 
 export interface ProcessRuntimeOptions {
@@ -24,6 +26,10 @@ export interface ProcessRuntimeOptions {
   /** Release directories kept per app (the live one included). */
   keepReleases?: number;
   logLines?: number;
+  /** Runs each release in its own sandbox (uid, mount view, PID namespace, cgroup); without it, plain process groups. */
+  sandbox?: Sandbox;
+  /** Memory, CPU and process limits of each live app (enforced where the sandbox has cgroups). */
+  appLimits?: SandboxLimits;
 }
 
 interface LiveRelease {
@@ -119,14 +125,32 @@ export class ProcessRuntime implements Runtime {
 
     const dir = await this.prepareDir(app, deploymentId, previous);
     let proc: AppProcess | undefined;
-    let forward: ((line: string) => void) | undefined = (line) => ctx.log(line, 'runtime');
+    let sandboxed: PreparedSandbox | undefined;
+    let forward: ((line: string) => void) | undefined = (line) => {
+      ctx.log(line, 'runtime');
+    };
     try {
       await this.unpack(artifact.key, artifact.sha256, dir, ctx, signal);
       const cwd = await workdirIn(dir, plan.workdir);
+      const { sandbox } = this.opts;
+      if (sandbox) {
+        // The release is the app's own directory: its uid may write there, and nowhere else in the data dir.
+        await sandbox.handOver(app, dir);
+        sandboxed = await sandbox.prepare({
+          app,
+          label: `app-${deploymentId}`,
+          cwd,
+          writable: [dir],
+          readOnly: plan.toolDirs ?? [],
+          limits: this.opts.appLimits ?? {},
+        });
+      }
       const port = await freePort();
       const logs = new LogBuffer(this.opts.logLines ?? 500);
       // HOST keeps servers that honour it (the static server, Next.js, many frameworks) on loopback: the proxy is the only way in.
       const env = { HOST: '127.0.0.1', ...cleanEnv(release.env, { home: this.homeDir(app) }), PORT: String(port) };
+      // Procfile `release:` (migrations): once, before the new release starts; failing keeps the previous one.
+      await runReleaseStep(plan, { cwd, env, signal, sandbox: sandboxed, log: (line) => ctx.log(line, 'deploy') });
       proc = new AppProcess({
         argv: plan.start,
         cwd,
@@ -135,6 +159,7 @@ export class ProcessRuntime implements Runtime {
         onLine: (line) => forward?.(line),
         restart: this.restart,
         graceMs: this.opts.stopGraceMs ?? 5000,
+        sandbox: sandboxed,
       });
       ctx.log(
         `Starting \`${plan.start.join(' ')}\` on port ${port}; waiting for HTTP health on ${plan.healthPath || '/'}`,
@@ -166,7 +191,7 @@ export class ProcessRuntime implements Runtime {
       if (proc) {
         await proc.stop();
         this.starting.delete(proc);
-      }
+      } else await sandboxed?.dispose();
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
@@ -255,8 +280,9 @@ export class ProcessRuntime implements Runtime {
     return join(this.opts.dataDir, 'releases', app);
   }
 
+  /** The app's HOME: the sandbox's (shared with the app's builds only), else one beside its releases. */
   private homeDir(app: string): string {
-    return join(this.opts.dataDir, 'homes', app);
+    return this.opts.sandbox?.homeFor(app) ?? join(this.opts.dataDir, 'homes', app);
   }
 }
 
