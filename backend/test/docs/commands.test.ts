@@ -132,9 +132,8 @@ describe('docs: the documented commands work as written', function () {
         assert.equal(result.code, 0, `${line}\n${result.text}`);
         return result.text;
       };
-      const deploy = lines.shift();
-      assert.ok(deploy?.startsWith('npx cloudsmith deploy '), lines.join('\n'));
-      const rest = lines;
+      const [deploy = '', ...rest] = lines;
+      assert.ok(deploy.startsWith('npx cloudsmith deploy '), lines.join('\n'));
       const first = await run(deploy);
       const live = /Live: (\S+)/.exec(first)?.[1];
       assert.ok(live, first);
