@@ -46,7 +46,7 @@ describe('stacks: deploy live with the local builder', function () {
       marker: /hello from python-django/,
       log: [/Django \(manage\.py, mysite\/wsgi\.py\): gunicorn mysite\.wsgi:application/, /static files? copied/],
     });
-    assert.doesNotMatch(log, /collectstatic skipped/);
+    assert.doesNotMatch(log, /^collectstatic skipped/m);
   });
 
   it('uv: pyproject.toml + uv.lock, frozen sync into the venv', async () => {

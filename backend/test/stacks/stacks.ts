@@ -3,13 +3,14 @@ import { fetchApp } from '../helpers/appFetch';
 import type { World } from '../helpers/world';
 
 /**
- * corepack on machines behind a registry mirror: yarn berry comes from the npm registry instead of
- * repo.yarnpkg.com, and the mirror's metadata carries no signatures to check. Passed as the app's env,
- * as a user would set it.
+ * corepack on machines behind a TLS-intercepting proxy (as here): it fetches with Node's own CA list, so
+ * the system bundle is added; yarn berry comes from the npm registry instead of repo.yarnpkg.com; and the
+ * registry's answers carry no signatures it can check. Passed as the app's env, as a user would set it.
  */
 export const COREPACK_MIRROR_ENV = {
   COREPACK_NPM_REGISTRY: 'https://registry.npmjs.org',
   COREPACK_INTEGRITY_KEYS: '0',
+  NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt',
 };
 
 export interface StackCase {

@@ -22,7 +22,7 @@ const PYTHON_BUILD_ENV: Record<string, string> = {
   UV_LINK_MODE: 'copy',
   UV_PYTHON_DOWNLOADS: 'never',
   // The system's CA store: behind a TLS-intercepting proxy uv's bundled roots fail where pip (pip.conf's cert) works.
-  UV_NATIVE_TLS: '1',
+  UV_SYSTEM_CERTS: '1',
 };
 
 function shellQuote(value: string): string {

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { fetchApp } from '../helpers/appFetch';
+import { World } from '../helpers/world';
+import { deployLive } from './stacks';
+
+/**
+ * Server-side JS frameworks, run according to what their build produced. These installs are the slow
+ * ones (npm's cache keeps them warm between runs), so there are only three.
+ */
+describe('stacks: JS frameworks deploy live with the local builder', function () {
+  this.timeout(900_000);
+  let world: World;
+
+  before(async () => {
+    world = await World.start({ env: { CLOUDSMITH_HEALTH_TIMEOUT_MS: '60000' } });
+  });
+  after(async () => {
+    await world.close();
+  });
+
+  it('SvelteKit with adapter-node: build/ is a Node server, run with node build', async () => {
+    await deployLive(world, {
+      fixture: 'sveltekit-node',
+      marker: /hello from sveltekit-node \(server\)/,
+      log: [/SvelteKit build produced build\/ is a Node server \(adapter-node\): node build/],
+    });
+  });
+
+  it('Astro without an adapter: static pages from dist/', async () => {
+    await deployLive(world, {
+      fixture: 'astro-static',
+      marker: /hello from astro-static/,
+      log: [/Astro build produced dist\/ holds static pages/],
+    });
+  });
+
+  it('Next.js with `// output: "export"` commented out and output: standalone: node server.js, not a static export', async () => {
+    const { done } = await deployLive(world, {
+      fixture: 'next-standalone',
+      marker: /hello from next-standalone/,
+      log: [
+        /\.next\/standalone\/server\.js \(output: "standalone"\): node server\.js/,
+        /Copied public to \.next\/standalone\/public/,
+      ],
+    });
+    const robots = await fetchApp(done.url, '/robots.txt');
+    assert.match(robots.body, /next-standalone public file/);
+  });
+});
