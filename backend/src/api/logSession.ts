@@ -116,7 +116,8 @@ export class LogSession {
             this.sendLine(line);
             sent++;
           }
-          if (sent === page.length && page.length < this.limits.pageLines && !this.dirty) this.behind = false;
+          // `dirty` may have been set by an event while the page was read.
+          if (sent === page.length && page.length < this.limits.pageLines && !this.wasDirty()) this.behind = false;
           continue;
         }
         if (this.status) {
@@ -166,7 +167,13 @@ export class LogSession {
   private closeSlow(): void {
     this.ended = true;
     this.ws.close(SLOW_CONSUMER_CLOSE, `too slow: reconnect with since=${this.lastSeq}`);
-    setTimeout(() => this.ws.terminate(), TERMINATE_AFTER_MS).unref();
+    setTimeout(() => {
+      this.ws.terminate();
+    }, TERMINATE_AFTER_MS).unref();
+  }
+
+  private wasDirty(): boolean {
+    return this.dirty;
   }
 
   private congested(): boolean {

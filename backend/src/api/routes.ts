@@ -63,7 +63,7 @@ export function apiRouter(deps: RouteDeps): Router {
         if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
         if (res.destroyed) return;
         if (page.length < 1000) break;
-        since = page[page.length - 1]!.seq;
+        since = page[page.length - 1].seq;
       }
       res.end();
     }),
