@@ -45,7 +45,8 @@ export class Deployments implements vscode.Disposable {
   readonly causes = new Map<string, string>();
   /** Repos (lowercased) whose latest deployment failed or crashed: the tree marks their row. */
   readonly attention = new Map<string, RepoAttention>();
-  private readonly lastStages = new Map<string, DeploymentView['status']>();
+  /** The last in-progress status seen per deployment id: where a failure happened. */
+  readonly lastStages = new Map<string, DeploymentView['status']>();
 
   constructor(
     private readonly client: CloudSmithClient,

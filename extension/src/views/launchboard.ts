@@ -111,8 +111,18 @@ export class Launchboard implements vscode.Disposable {
     const info = (await this.tree.listRepos()).find((r) => r.fullName === repo);
     const branches = await this.github.branches(repo);
     this.post({ type: 'branches', repo, branches, defaultBranch: info?.defaultBranch ?? branches[0] ?? 'main' });
-    const app = this.tree.appFor(repo);
+    const apps = await this.client.listApps().catch(() => []);
+    const app = apps.find((a) => a.repo.toLowerCase() === repo.toLowerCase());
     this.post({ type: 'env', repo, env: app ? await this.client.getEnv(app.name).catch(() => ({})) : {} });
+    // The board shows the selected repository's latest deployment (a failure keeps its cause and its stage).
+    const [latest] = await this.client.listDeployments(repo, 1).catch(() => []);
+    if (latest)
+      this.post({
+        type: 'deployment',
+        deployment: latest,
+        cause: this.deployments.causes.get(latest.id),
+        lastStage: this.deployments.lastStages.get(latest.id),
+      });
   }
 
   private async deploy(request: DeployRequest): Promise<void> {

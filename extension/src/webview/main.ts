@@ -340,6 +340,13 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'deployment':
       // Only this form's repository: a deploy started elsewhere for another repo must not take over the board.
       if (m.deployment.repo.toLowerCase() !== state.repo?.toLowerCase()) return;
+      // The newest deployment of the repository wins: a late answer about an older one must not replace it.
+      if (
+        state.deployment &&
+        state.deployment.id !== m.deployment.id &&
+        m.deployment.createdAt < state.deployment.createdAt
+      )
+        return;
       setDeployment(m.deployment, m.cause, m.lastStage);
       return;
     case 'log': {

@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 export interface CodeServer {
   url: string;
   logFile: string;
+  /** The profile's user-data dir: VS Code writes output channels under its logs/ folder. */
+  userData: string;
   stop(): Promise<void>;
 }
 
@@ -169,19 +171,23 @@ export async function startCodeServer(options: {
   );
   const pidFile = join(runDir, `code-server-${options.port}.pid`);
   writeFileSync(pidFile, String(child.pid));
-  let exited = false;
-  child.on('exit', () => (exited = true));
+  // An object, not a `let`: it changes in a callback, which flow analysis does not see.
+  const proc = { exited: false };
+  child.on('exit', () => {
+    proc.exited = true;
+  });
+  const hasExited = () => proc.exited;
 
   const stop = async () => {
-    if (!exited && child.pid) {
+    if (!proc.exited && child.pid) {
       try {
         process.kill(-child.pid, 'SIGTERM');
       } catch {
         // already gone
       }
       const deadline = Date.now() + 5000;
-      while (!exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      if (!exited) {
+      while (!hasExited() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      if (!hasExited()) {
         try {
           process.kill(-child.pid, 'SIGKILL');
         } catch {
@@ -196,7 +202,7 @@ export async function startCodeServer(options: {
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (exited) {
+    if (proc.exited) {
       const log = readFileSync(logFile, 'utf8').slice(-2000);
       await stop();
       throw new Error(`code-server exited at start:\n${log}`);
@@ -213,5 +219,5 @@ export async function startCodeServer(options: {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, logFile, stop };
+  return { url, logFile, userData, stop };
 }
