@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CreateSubnetCommand, CreateVpcCommand, CreateSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { CreateClusterCommand, ECSClient } from '@aws-sdk/client-ecs';
-import {
-  CreateListenerCommand,
-  CreateLoadBalancerCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { awsClientConfig, type AwsSettings } from '../../src/adapters/aws/clients';
+import type { AwsSettings } from '../../src/adapters/aws/clients';
+import { createNetwork } from '../../src/cli/awsLocal/network';
 import type { EcsRuntimeOptions } from '../../src/adapters/runtime/ecs/ecsRuntime';
 import type { S3Event } from '../../src/lambda/artifact-uploaded';
 import { requirePeer } from '../peers';
@@ -40,72 +34,22 @@ export function uniqueName(prefix: string): string {
 export async function createMotoNetwork(
   endpoint: string,
 ): Promise<Omit<EcsRuntimeOptions, 'region' | 'endpoint'> & { albArn: string }> {
-  const config = awsClientConfig(awsSettings(endpoint));
-  const ec2 = new EC2Client(config);
-  const elb = new ElasticLoadBalancingV2Client(config);
-  const ecs = new ECSClient(config);
-  try {
-    const id = randomUUID().slice(0, 8);
-    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }));
-    const vpcId = vpc.Vpc!.VpcId!;
-    const subnets: string[] = [];
-    for (const [i, az] of ['us-east-1a', 'us-east-1b'].entries()) {
-      const s = await ec2.send(
-        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.20.${i}.0/24`, AvailabilityZone: az }),
-      );
-      subnets.push(s.Subnet!.SubnetId!);
-    }
-    const sg = await ec2.send(
-      new CreateSecurityGroupCommand({ GroupName: `cs-apps-${id}`, Description: 'CloudSmith apps', VpcId: vpcId }),
-    );
-    const lb = await elb.send(
-      new CreateLoadBalancerCommand({
-        Name: `cs-${id}`,
-        Subnets: subnets,
-        SecurityGroups: [sg.GroupId!],
-        Type: 'application',
-      }),
-    );
-    const albArn = lb.LoadBalancers![0].LoadBalancerArn!;
-    const listener = await elb.send(
-      new CreateListenerCommand({
-        LoadBalancerArn: albArn,
-        Protocol: 'HTTP',
-        Port: 80,
-        DefaultActions: [
-          {
-            Type: 'fixed-response',
-            FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no such app' },
-          },
-        ],
-      }),
-    );
-    const cluster = `cs-${id}`;
-    await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-    return {
-      albArn,
-      cluster,
-      subnets,
-      securityGroups: [sg.GroupId!],
-      listenerArn: listener.Listeners![0].ListenerArn!,
-      vpcId,
-      executionRoleArn: 'arn:aws:iam::123456789012:role/cloudsmith-task-execution',
-      logGroup: '/cloudsmith/apps',
-      cpu: 256,
-      memory: 512,
-      minTasks: 1,
-      maxTasks: 3,
-      appDomain: 'apps.example.test',
-      capacity: 'FARGATE',
-      appCapacity: {},
-      emulator: true,
-      stableTimeoutMs: 30_000,
-    };
-  } finally {
-    ec2.destroy();
-    elb.destroy();
-    ecs.destroy();
-  }
+  // The same network scripts/aws-local.sh makes for a local run, under a name of this suite's own.
+  const network = await createNetwork(awsSettings(endpoint), `cs-${randomUUID().slice(0, 8)}`);
+  return {
+    ...network,
+    executionRoleArn: 'arn:aws:iam::123456789012:role/cloudsmith-task-execution',
+    logGroup: '/cloudsmith/apps',
+    cpu: 256,
+    memory: 512,
+    minTasks: 1,
+    maxTasks: 3,
+    appDomain: 'apps.example.test',
+    capacity: 'FARGATE',
+    appCapacity: {},
+    emulator: true,
+    stableTimeoutMs: 30_000,
+  };
 }
 
 /** An S3 notification exactly as AWS delivers it to Lambda (version 2.1), key URL-encoded. */
