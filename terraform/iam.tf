@@ -4,11 +4,12 @@
 # application-autoscaling (no resource-level permissions), and the ENI actions of a VPC Lambda.
 
 locals {
-  ecs_service_arn_pattern = "arn:${local.partition}:ecs:${var.region}:${local.account_id}:service/${var.name}/*"
-  ecs_task_arn_pattern    = "arn:${local.partition}:ecs:${var.region}:${local.account_id}:task/${var.name}/*"
-  app_target_groups       = "arn:${local.partition}:elasticloadbalancing:${var.region}:${local.account_id}:targetgroup/cs-*/*"
-  app_listener_rules      = "arn:${local.partition}:elasticloadbalancing:${var.region}:${local.account_id}:listener-rule/app/${aws_lb.main.name}/*"
-  app_ssm_parameters      = "arn:${local.partition}:ssm:${var.region}:${local.account_id}:parameter/${var.name}/apps/*"
+  ecs_service_arn_pattern            = "arn:${local.partition}:ecs:${var.region}:${local.account_id}:service/${var.name}/*"
+  ecs_task_arn_pattern               = "arn:${local.partition}:ecs:${var.region}:${local.account_id}:task/${var.name}/*"
+  ecs_container_instance_arn_pattern = "arn:${local.partition}:ecs:${var.region}:${local.account_id}:container-instance/${var.name}/*"
+  app_target_groups                  = "arn:${local.partition}:elasticloadbalancing:${var.region}:${local.account_id}:targetgroup/cs-*/*"
+  app_listener_rules                 = "arn:${local.partition}:elasticloadbalancing:${var.region}:${local.account_id}:listener-rule/app/${aws_lb.main.name}/*"
+  app_ssm_parameters                 = "arn:${local.partition}:ssm:${var.region}:${local.account_id}:parameter/${var.name}/apps/*"
   # EcsRuntime names app task definition families cloudsmith-<app>.
   app_task_definitions = "arn:${local.partition}:ecs:${var.region}:${local.account_id}:task-definition/cloudsmith-*:*"
   # Target-tracking policies create their CloudWatch alarms under this name.
@@ -84,24 +85,13 @@ resource "aws_iam_role_policy" "task_execution" {
   policy = data.aws_iam_policy_document.task_execution.json
 }
 
-# ---- deployed apps' task role: the runner image reads its artifact, nothing else
+# ---- deployed apps' task role: no permissions at all. Each app's artifact is baked into its own image (the
+# runner image plus the artifact, pushed to ECR by the platform), so no app can read another app's artifact, or
+# anything else of the account.
 
 resource "aws_iam_role" "app_task" {
   name_prefix        = "${var.name}-app-"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-}
-
-data "aws_iam_policy_document" "app_task" {
-  statement {
-    sid       = "ReadArtifacts"
-    actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.artifacts.arn}/artifacts/*"]
-  }
-}
-
-resource "aws_iam_role_policy" "app_task" {
-  role   = aws_iam_role.app_task.id
-  policy = data.aws_iam_policy_document.app_task.json
 }
 
 # ---- the platform (backend services and the Lambda): state, artifacts, and deploying apps to ECS
@@ -209,6 +199,24 @@ data "aws_iam_policy_document" "platform" {
     resources = [aws_ecr_repository.apps.arn]
   }
   statement {
+    sid       = "RegistryLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+  statement {
+    sid = "PushAppImages"
+    actions = [
+      "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
+      "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+    ]
+    resources = [aws_ecr_repository.apps.arn]
+  }
+  statement {
+    sid       = "ReadRunnerImage"
+    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+    resources = [aws_ecr_repository.platform.arn]
+  }
+  statement {
     sid       = "AppLogs"
     actions   = ["logs:FilterLogEvents"]
     resources = ["${aws_cloudwatch_log_group.apps.arn}:*"]
@@ -237,12 +245,17 @@ resource "aws_iam_role_policy" "lambda_platform" {
 
 data "aws_iam_policy_document" "lambda_runtime" {
   statement {
+    sid       = "PlatformKey"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.platform_key.arn]
+  }
+  statement {
     sid       = "LambdaLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.lambda.arn}:*"]
   }
   statement {
-    sid       = "VpcNetworkInterfaces"
+    sid = "VpcNetworkInterfaces"
     actions = [
       "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
       "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",

@@ -115,11 +115,54 @@ resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
   ip_protocol                  = "tcp"
 }
 
-# Backend services and deployed apps: reachable only from the ALB, outbound through the NAT gateway.
+# Backend services (and the Lambda): reachable only from the ALB, outbound through the NAT gateway, and the only
+# group MSK admits.
 resource "aws_security_group" "tasks" {
   name        = "${var.name}-tasks"
-  description = "CloudSmith backend services and deployed apps"
+  description = "CloudSmith backend services and the Lambda"
   vpc_id      = aws_vpc.main.id
+}
+
+# Deployed apps: user code, so a group of their own that MSK does not admit (no reach into the platform's bus).
+resource "aws_security_group" "apps" {
+  name        = "${var.name}-apps"
+  description = "Deployed apps: reachable from the ALB only, no access to MSK"
+  vpc_id      = aws_vpc.main.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "apps_from_alb" {
+  security_group_id            = aws_security_group.apps.id
+  referenced_security_group_id = aws_security_group.alb.id
+  from_port                    = local.app_port
+  to_port                      = local.app_port
+  ip_protocol                  = "tcp"
+}
+
+resource "aws_vpc_security_group_egress_rule" "apps_out" {
+  security_group_id = aws_security_group.apps.id
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "-1"
+}
+
+resource "aws_vpc_security_group_egress_rule" "alb_to_apps" {
+  security_group_id            = aws_security_group.alb.id
+  referenced_security_group_id = aws_security_group.apps.id
+  from_port                    = local.app_port
+  to_port                      = local.app_port
+  ip_protocol                  = "tcp"
+}
+
+# The EC2 capacity provider's instances: no inbound at all (tasks have their own ENIs), outbound for the ECS agent.
+resource "aws_security_group" "ecs_instances" {
+  name        = "${var.name}-ecs-instances"
+  description = "ECS container instances of the EC2 capacity provider"
+  vpc_id      = aws_vpc.main.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "ecs_instances_out" {
+  security_group_id = aws_security_group.ecs_instances.id
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "-1"
 }
 
 resource "aws_vpc_security_group_ingress_rule" "tasks_from_alb" {

@@ -34,8 +34,18 @@ output "public_subnet_ids" {
 }
 
 output "tasks_security_group_id" {
-  description = "Security group of backend and app tasks (CLOUDSMITH_ECS_SECURITY_GROUPS)."
+  description = "Security group of the backend services and the Lambda (the one MSK admits)."
   value       = aws_security_group.tasks.id
+}
+
+output "apps_security_group_id" {
+  description = "Security group of deployed apps (CLOUDSMITH_ECS_SECURITY_GROUPS): ALB in, no MSK."
+  value       = aws_security_group.apps.id
+}
+
+output "ec2_capacity_provider_name" {
+  description = "The EC2 Auto Scaling group capacity provider (a value of CLOUDSMITH_ECS_CAPACITY / CLOUDSMITH_ECS_APP_CAPACITY)."
+  value       = aws_ecs_capacity_provider.ec2.name
 }
 
 output "ecs_cluster_name" {

@@ -19,7 +19,7 @@ locals {
     CLOUDSMITH_DYNAMODB_PREFIX        = local.table_prefix
     CLOUDSMITH_ECS_CLUSTER            = aws_ecs_cluster.main.name
     CLOUDSMITH_ECS_SUBNETS            = join(",", aws_subnet.private[*].id)
-    CLOUDSMITH_ECS_SECURITY_GROUPS    = aws_security_group.tasks.id
+    CLOUDSMITH_ECS_SECURITY_GROUPS    = aws_security_group.apps.id
     CLOUDSMITH_ALB_LISTENER_ARN       = aws_lb_listener.https.arn
     CLOUDSMITH_VPC_ID                 = aws_vpc.main.id
     CLOUDSMITH_ECS_EXECUTION_ROLE_ARN = aws_iam_role.task_execution.arn
@@ -31,7 +31,13 @@ locals {
     CLOUDSMITH_ECS_MIN_TASKS          = tostring(var.app_min_tasks)
     CLOUDSMITH_ECS_MAX_TASKS          = tostring(var.app_max_tasks)
     CLOUDSMITH_ECS_APP_DOMAIN         = local.apps_domain
+    CLOUDSMITH_ECR_APP_REPOSITORY     = aws_ecr_repository.apps.name
+    CLOUDSMITH_ECS_CAPACITY           = local.capacity_providers[var.app_capacity]
+    CLOUDSMITH_ECS_APP_CAPACITY       = join(",", [for app, c in var.app_capacity_overrides : "${app}=${local.capacity_providers[c]}"])
+    # One owner per release: the S3 upload event starts the Lambda, which releases; Docksage stands down for it.
+    CLOUDSMITH_RELEASE_OWNER = "lambda"
   }
+  capacity_providers = { FARGATE = "FARGATE", FARGATE_SPOT = "FARGATE_SPOT", EC2 = aws_ecs_capacity_provider.ec2.name }
 }
 
 resource "aws_ecs_task_definition" "service" {
@@ -134,6 +140,23 @@ resource "aws_appautoscaling_policy" "service_cpu" {
   }
 }
 
+resource "aws_appautoscaling_policy" "service_memory" {
+  for_each           = var.services
+  name               = "${var.name}-${each.key}-memory"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.service[each.key].service_namespace
+  resource_id        = aws_appautoscaling_target.service[each.key].resource_id
+  scalable_dimension = aws_appautoscaling_target.service[each.key].scalable_dimension
+  target_tracking_scaling_policy_configuration {
+    target_value       = var.service_memory_target
+    scale_in_cooldown  = 120
+    scale_out_cooldown = 30
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageMemoryUtilization"
+    }
+  }
+}
+
 resource "aws_lambda_function" "artifact_uploaded" {
   function_name    = "${var.name}-artifact-uploaded"
   role             = aws_iam_role.lambda.arn
@@ -142,7 +165,7 @@ resource "aws_lambda_function" "artifact_uploaded" {
   filename         = var.lambda_package
   source_code_hash = filebase64sha256(var.lambda_package)
   timeout          = var.lambda_timeout_seconds
-  memory_size      = 512
+  memory_size      = var.lambda_memory_mb
   # In the VPC: it reaches MSK (log fan-out) and the AWS APIs through the NAT gateway and the gateway endpoints.
   vpc_config {
     subnet_ids         = aws_subnet.private[*].id
@@ -150,7 +173,12 @@ resource "aws_lambda_function" "artifact_uploaded" {
   }
   environment {
     # AWS_REGION is reserved: Lambda sets it itself.
-    variables = merge({ for k, v in local.backend_env : k => v if k != "AWS_REGION" }, { CLOUDSMITH_SECRET_KEY = random_password.platform_key.result })
+    # The platform key stays in Secrets Manager: the function reads it at cold start (compose/lambda.ts), so it is
+    # not in plain text for everyone allowed lambda:GetFunctionConfiguration.
+    variables = merge(
+      { for k, v in local.backend_env : k => v if k != "AWS_REGION" },
+      { CLOUDSMITH_SECRET_KEY_ARN = aws_secretsmanager_secret.platform_key.arn },
+    )
   }
   logging_config {
     log_format = "Text"

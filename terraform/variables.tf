@@ -95,6 +95,50 @@ variable "service_cpu_target" {
   default     = 60
 }
 
+variable "service_memory_target" {
+  description = "Target average memory utilization (percent) for the backend services' autoscaling."
+  type        = number
+  default     = 75
+}
+
+variable "app_capacity" {
+  description = "Default capacity of deployed apps (CLOUDSMITH_ECS_CAPACITY): FARGATE, FARGATE_SPOT or EC2 (the Auto Scaling group capacity provider)."
+  type        = string
+  default     = "FARGATE"
+  validation {
+    condition     = contains(["FARGATE", "FARGATE_SPOT", "EC2"], var.app_capacity)
+    error_message = "app_capacity must be FARGATE, FARGATE_SPOT or EC2."
+  }
+}
+
+variable "app_capacity_overrides" {
+  description = "Per app name, its capacity instead of app_capacity (FARGATE, FARGATE_SPOT or EC2)."
+  type        = map(string)
+  default     = {}
+  validation {
+    condition     = alltrue([for c in values(var.app_capacity_overrides) : contains(["FARGATE", "FARGATE_SPOT", "EC2"], c)])
+    error_message = "each override must be FARGATE, FARGATE_SPOT or EC2."
+  }
+}
+
+variable "ec2_instance_type" {
+  description = "Instance type of the EC2 capacity provider's Auto Scaling group."
+  type        = string
+  default     = "t3.medium"
+}
+
+variable "ec2_max_instances" {
+  description = "Upper bound of the EC2 capacity provider's Auto Scaling group (managed scaling starts from zero)."
+  type        = number
+  default     = 4
+}
+
+variable "lambda_memory_mb" {
+  description = "Memory of the artifact-uploaded Lambda: it holds one artifact in memory while it bakes it into an image."
+  type        = number
+  default     = 2048
+}
+
 variable "app_cpu" {
   description = "CPU units of each deployed app's Fargate task (CLOUDSMITH_ECS_CPU)."
   type        = number

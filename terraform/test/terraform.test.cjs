@@ -1,7 +1,11 @@
 const assert = require('node:assert/strict');
 const { readFileSync } = require('node:fs');
 const path = require('node:path');
-const { loadTerraform, allReferences } = require('./hcl.cjs');
+const { mkdtempSync, readdirSync, rmSync, writeFileSync } = require('node:fs');
+const os = require('node:os');
+const { loadTerraform, allReferences, strings } = require('./hcl.cjs');
+const { argumentProblems, referenceProblems } = require('./checks.cjs');
+const VOCABULARY = require('./arguments.json');
 const { TABLES } = require('../../backend/src/adapters/store/dynamodb/tables.ts');
 
 const TF_DIR = process.env.TERRAFORM_DIR || path.join(__dirname, '..');
@@ -13,6 +17,7 @@ const REPO = path.join(TF_DIR, '..');
  */
 const UNSCOPABLE = new Set([
   'ecr:GetAuthorizationToken',
+  'ecs:DiscoverPollEndpoint',
   'ecs:RegisterTaskDefinition',
   'ecs:DeregisterTaskDefinition',
   'ecs:DescribeTaskDefinition',
@@ -58,19 +63,33 @@ describe('terraform/', function () {
   });
 
   it('every referenced variable, local, resource, data source and module exists', function () {
-    const missing = [];
-    for (const v of refs.var) if (!tf.merged.variable[v]) missing.push(`var.${v}`);
-    for (const l of refs.local) if (!(l in tf.merged.locals)) missing.push(`local.${l}`);
-    for (const d of refs.data) {
-      const [type, name] = d.split('.');
-      if (!tf.merged.data[type]?.[name]) missing.push(`data.${d}`);
+    assert.deepEqual(referenceProblems(tf), []);
+  });
+
+  it('every resource and data source argument is one its type takes (arguments.json)', function () {
+    assert.deepEqual(argumentProblems(tf, VOCABULARY), []);
+  });
+
+  /** The files with one edit, parsed from a scratch copy. */
+  async function mutated(file, from, to) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-mutant-'));
+    try {
+      for (const name of readdirSync(TF_DIR).filter((f) => f.endsWith('.tf'))) {
+        const text = readFileSync(path.join(TF_DIR, name), 'utf8');
+        if (name === file) assert.ok(text.includes(from), `${file} contains ${from}`);
+        writeFileSync(path.join(dir, name), name === file ? text.replace(from, to) : text);
+      }
+      return await loadTerraform(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    for (const m of refs.module) if (!tf.merged.module[m]) missing.push(`module.${m}`);
-    for (const r of refs.resource) {
-      const [type, name] = r.split('.');
-      if (!tf.merged.resource[type]?.[name]) missing.push(r);
-    }
-    assert.deepEqual(missing, []);
+  }
+
+  it('the checks catch a misspelled argument and a broken reference', async function () {
+    const typo = await mutated('network.tf', 'enable_dns_hostnames', 'enable_dns_hostname');
+    assert.deepEqual(argumentProblems(typo, VOCABULARY), ['resource.aws_vpc.main: unknown argument enable_dns_hostname']);
+    const broken = await mutated('services.tf', 'aws_security_group.apps.id', 'aws_security_group.app.id');
+    assert.deepEqual(referenceProblems(broken), ['aws_security_group.app']);
   });
 
   it('every variable is used, described and typed', function () {
@@ -196,8 +215,21 @@ describe('terraform/', function () {
     assert.equal(tg.interval, 5);
   });
 
-  it('ECS: Fargate and Fargate Spot capacity providers; four backend services with circuit breaker and autoscaling', function () {
-    assert.deepEqual(resource('aws_ecs_cluster_capacity_providers', 'main').capacity_providers, ['FARGATE', 'FARGATE_SPOT']);
+  it('ECS: Fargate, Fargate Spot and an EC2 Auto Scaling group capacity provider; four backend services with circuit breaker and autoscaling on CPU and memory', function () {
+    assert.deepEqual(resource('aws_ecs_cluster_capacity_providers', 'main').capacity_providers, ['FARGATE', 'FARGATE_SPOT', '${aws_ecs_capacity_provider.ec2.name}']);
+    const ec2 = asList(resource('aws_ecs_capacity_provider', 'ec2').auto_scaling_group_provider)[0];
+    assert.equal(ec2.auto_scaling_group_arn, '${aws_autoscaling_group.ecs.arn}');
+    assert.equal(asList(ec2.managed_scaling)[0].status, 'ENABLED');
+    assert.equal(asList(resource('aws_autoscaling_group', 'ecs').launch_template)[0].id, '${aws_launch_template.ecs.id}');
+    assert.equal(resource('aws_appautoscaling_policy', 'service_memory').for_each, '${var.services}');
+    assert.equal(
+      asList(asList(resource('aws_appautoscaling_policy', 'service_memory').target_tracking_scaling_policy_configuration)[0].predefined_metric_specification)[0].predefined_metric_type,
+      'ECSServiceAverageMemoryUtilization',
+    );
+    const env = tf.merged.locals.backend_env;
+    assert.equal(env.CLOUDSMITH_ECS_CAPACITY, '${local.capacity_providers[var.app_capacity]}');
+    assert.equal(env.CLOUDSMITH_ECR_APP_REPOSITORY, '${aws_ecr_repository.apps.name}');
+    assert.equal(env.CLOUDSMITH_RELEASE_OWNER, 'lambda', 'one owner per release: the Lambda');
     assert.deepEqual(Object.keys(tf.merged.variable.services.default).sort(), ['api', 'buildrelay', 'docksage', 'gitpulse']);
     const svc = resource('aws_ecs_service', 'service');
     assert.equal(svc.for_each, '${var.services}');
@@ -229,6 +261,20 @@ describe('terraform/', function () {
     assert.equal(n.filter_suffix, '.tar.gz');
     assert.deepEqual(n.events, ['s3:ObjectCreated:*']);
     assert.ok(resource('aws_msk_cluster', 'main'), 'Kafka (MSK) for the bus');
+  });
+
+  it('security: apps have their own group MSK does not admit, no task role permissions, and the Lambda env holds no platform key', function () {
+    assert.equal(tf.merged.locals.backend_env.CLOUDSMITH_ECS_SECURITY_GROUPS, '${aws_security_group.apps.id}');
+    const kafkaFrom = resourcesOf('aws_vpc_security_group_ingress_rule')
+      .filter(([, r]) => r.security_group_id === '${aws_security_group.kafka.id}')
+      .map(([, r]) => r.referenced_security_group_id);
+    assert.deepEqual(kafkaFrom, ['${aws_security_group.tasks.id}']);
+    const appRolePolicies = resourcesOf('aws_iam_role_policy').filter(([, r]) => r.role === '${aws_iam_role.app_task.id}');
+    assert.deepEqual(appRolePolicies, [], 'apps run with a role without permissions: their artifact is in their image');
+    const fn = resource('aws_lambda_function', 'artifact_uploaded');
+    const vars = strings(fn.environment).join('\n');
+    assert.doesNotMatch(vars, /random_password/, 'no platform key in plain text');
+    assert.match(vars, /CLOUDSMITH_SECRET_KEY_ARN/);
   });
 
   it('README names every variable and output', function () {
