@@ -35,14 +35,15 @@ export class Operations {
     const commitSha = await this.deps.authspire.resolveRef(caller.token, repo.fullName, ref);
     const app = await this.appFor(caller.user, repo.fullName);
     if (body.env) await this.mergeEnv(app.name, body.env);
-    return this.start(caller, app, { ref, overrides, commitSha });
+    return this.start(caller, app, { ref, overrides, commitSha, cloneUrl: repo.cloneUrl });
   }
 
   async redeploy(caller: Caller, id: string): Promise<Deployment> {
     const previous = await this.deployment(caller, id);
-    await this.deps.authspire.authorizeRepo(caller.token, previous.repo);
+    const repo = await this.deps.authspire.authorizeRepo(caller.token, previous.repo);
     const app = await this.app(caller, previous.app);
     return this.start(caller, app, {
+      cloneUrl: repo.cloneUrl,
       ref: previous.ref,
       overrides: previous.overrides,
       commitSha: previous.commitSha,
@@ -168,7 +169,7 @@ export class Operations {
   private async start(
     caller: Caller,
     app: App,
-    spec: { ref: string; overrides: Overrides; commitSha?: string; from?: string },
+    spec: { ref: string; overrides: Overrides; commitSha?: string; from?: string; cloneUrl: string },
   ): Promise<Deployment> {
     const deployment = this.newDeployment(caller, app, spec);
     await this.deps.store.createDeployment(deployment);
@@ -180,6 +181,7 @@ export class Operations {
       at: now(),
       sealedToken: this.deps.sealer.seal(caller.token),
       commitSha: spec.commitSha,
+      cloneUrl: spec.cloneUrl,
     });
     return deployment;
   }

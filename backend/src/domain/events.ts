@@ -31,6 +31,8 @@ export interface DeploymentRequested extends EventBase {
   sealedToken: string;
   /** Rebuild this exact commit (redeploy) instead of resolving the ref. */
   commitSha?: string;
+  /** Where to fetch from, as the source host told the API when it checked the caller may read the repo. */
+  cloneUrl?: string;
 }
 
 export interface SourceFetched extends EventBase {

@@ -18,4 +18,14 @@ export interface SourceHost {
   getRepo(token: string, repo: string): Promise<RepoInfo>;
   /** Resolves a branch, tag or sha to a commit sha; throws a UserFacingError for an unknown ref. */
   resolveRef(token: string, repo: string, ref: string): Promise<string>;
+  /** Fetches exactly one commit into destDir; the token never reaches an environment, argv, URL or file. */
+  fetchCommit(token: string, opts: FetchCommitOptions): Promise<void>;
+}
+
+export interface FetchCommitOptions {
+  cloneUrl: string;
+  commitSha: string;
+  destDir: string;
+  signal: AbortSignal;
+  timeoutMs: number;
 }

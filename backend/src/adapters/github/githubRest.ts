@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { NotFoundError, UnauthorizedError, UserFacingError } from '../../domain/errors';
-import type { GitHubUser, RepoInfo, SourceHost } from '../../ports/source';
+import type { FetchCommitOptions, GitHubUser, RepoInfo, SourceHost } from '../../ports/source';
 import { isCommitSha, isValidRef, parseRepoFullName } from '../../domain/repoNames';
+import { fetchCommit } from './gitFetch';
 
 export interface GitHubRestOptions {
   /** https://api.github.com, or https://<host>/api/v3 for GitHub Enterprise. */
@@ -51,6 +52,10 @@ export class GitHubRest implements SourceHost {
     const p = this.fetchUser(token, key).finally(() => this.pending.delete(key));
     this.pending.set(key, p);
     return p;
+  }
+
+  fetchCommit(token: string, opts: FetchCommitOptions): Promise<void> {
+    return fetchCommit(token, opts);
   }
 
   async getRepo(token: string, repo: string): Promise<RepoInfo> {

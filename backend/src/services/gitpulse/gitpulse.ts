@@ -6,7 +6,6 @@ import { sourceKey } from '../../ports/artifacts';
 import type { SourceHost } from '../../ports/source';
 import { packDir } from '../../archive/tarball';
 import type { Sealer } from '../../security/sealer';
-import { fetchCommit } from './gitFetch';
 import { runStage, STAGES, withTiming, type StageDeps } from '../shared/stage';
 
 export interface GitpulseDeps extends StageDeps {
@@ -26,7 +25,8 @@ export function gitpulseHandler(deps: GitpulseDeps) {
         const started = Date.now();
         const token = deps.sealer.open(event.sealedToken);
         deps.log.addSecrets(deployment.id, [token]);
-        const repo = await deps.source.getRepo(token, deployment.repo);
+        // The API read the repo when it accepted the request; only an event from before that field asks again.
+        const cloneUrl = event.cloneUrl ?? (await deps.source.getRepo(token, deployment.repo)).cloneUrl;
         const commitSha = event.commitSha ?? (await deps.source.resolveRef(token, deployment.repo, deployment.ref));
         deps.log.write(
           deployment.id,
@@ -36,10 +36,9 @@ export function gitpulseHandler(deps: GitpulseDeps) {
         await mkdir(deps.workDir, { recursive: true });
         const dir = await mkdtemp(join(deps.workDir, 'fetch-'));
         try {
-          await fetchCommit({
-            cloneUrl: repo.cloneUrl,
+          await deps.source.fetchCommit(token, {
+            cloneUrl,
             commitSha,
-            token,
             destDir: join(dir, 'src'),
             signal,
             timeoutMs: deps.fetchTimeoutMs,
@@ -64,7 +63,7 @@ export function gitpulseHandler(deps: GitpulseDeps) {
             at: now(),
             commitSha,
             sourceKey: key,
-            cloneUrl: repo.cloneUrl,
+            cloneUrl,
             sealedToken: event.sealedToken,
           });
         } finally {
