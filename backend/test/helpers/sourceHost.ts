@@ -48,6 +48,8 @@ export class SourceHost {
       CLOUDSMITH_DATA_DIR: dataDir,
       GITHUB_API_URL: this.github.url,
       CLOUDSMITH_SECRET_KEY: TEST_SECRET_KEY,
+      // Tests that need isolation check it themselves (test/hostile); the rest also run where bubblewrap cannot.
+      CLOUDSMITH_ALLOW_UNSANDBOXED: '1',
     };
   }
 
