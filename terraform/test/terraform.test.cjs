@@ -42,12 +42,10 @@ const asList = (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 describe('terraform/', function () {
   let tf;
-  let refs;
   let usage;
 
   before(async function () {
     tf = await loadTerraform(TF_DIR);
-    refs = allReferences(tf.merged);
     // Uses of a variable count outside its own declaration (a validation block refers to itself).
     usage = allReferences({ ...tf.merged, variable: {} });
   });
