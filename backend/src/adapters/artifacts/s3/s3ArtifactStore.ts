@@ -10,6 +10,7 @@ import {
   HeadObjectCommand,
   S3Client,
   type BucketLocationConstraint,
+  type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { sha256File } from '../../../archive/checksum';
@@ -113,23 +114,20 @@ export class S3ArtifactStore implements ArtifactStore {
 
   /** One user-metadata value of an object (a pipeline's plan, say); undefined when the object or the value is missing. */
   async metadata(key: string, name: string): Promise<string | undefined> {
-    assertArtifactKey(key);
-    try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return head.Metadata?.[name];
-    } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw err;
-    }
+    return (await this.head(key))?.Metadata?.[name];
   }
 
   async exists(key: string): Promise<boolean> {
+    return (await this.head(key)) !== undefined;
+  }
+
+  /** The object's HEAD, or undefined when there is no such object. */
+  private async head(key: string): Promise<HeadObjectCommandOutput | undefined> {
     assertArtifactKey(key);
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return true;
+      return await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (err) {
-      if (isMissing(err)) return false;
+      if (isMissing(err)) return undefined;
       throw err;
     }
   }
