@@ -16,6 +16,7 @@ const ORDER: Record<DeploymentStatus, number> = {
   building: 2,
   deploying: 3,
   live: 4,
+  crashed: 5,
   failed: 9,
   cancelled: 9,
   superseded: 9,
@@ -27,8 +28,14 @@ export function allowedPredecessors(to: DeploymentStatus): DeploymentStatus[] {
     case 'failed':
     case 'cancelled':
       return [...IN_FLIGHT_STATUSES];
+    // A newer release replaced it; or, still deploying, it lost to a newer deployment that went live first.
     case 'superseded':
+      return ['live', 'crashed', 'deploying'];
+    // Only a live release can crash, and a crashed one that answers again is live again.
+    case 'crashed':
       return ['live'];
+    case 'live':
+      return [...IN_FLIGHT_STATUSES, 'crashed'];
     default:
       return STATUSES.filter((s) => !FINAL_STATUSES.includes(s) && s !== 'live' && ORDER[s] < ORDER[to]);
   }
@@ -74,6 +81,8 @@ export interface RunPlan {
   port?: number;
   /** argv run once in the release directory before it takes traffic (Procfile `release:`); failing fails the deploy. */
   release?: string[];
+  /** Host directories the app must be able to read (a toolchain outside /usr the artifact links to). */
+  toolDirs?: string[];
 }
 
 export interface StageTimings {

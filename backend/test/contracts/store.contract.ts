@@ -68,6 +68,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         building: ['fetching', 'building'],
         deploying: ['fetching', 'building', 'deploying'],
         live: ['fetching', 'building', 'deploying', 'live'],
+        crashed: ['fetching', 'building', 'deploying', 'live', 'crashed'],
         failed: ['failed'],
         cancelled: ['cancelled'],
         superseded: ['fetching', 'building', 'deploying', 'live', 'superseded'],
@@ -245,6 +246,28 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         assert.equal(failed?.error, 'the build failed');
         const queued = await deploymentAt('queued');
         assert.equal((await store.transition(queued.id, 'cancelled'))?.status, 'cancelled');
+      });
+
+      it('marks a live release crashed, live again when it recovers, and superseded from either', async function () {
+        const live = await deploymentAt('live');
+        const crashed = await store.transition(live.id, 'crashed', { error: 'the app crashed 4 times in a row' });
+        assert.equal(crashed?.status, 'crashed');
+        assert.equal(crashed?.error, 'the app crashed 4 times in a row');
+        assert.equal(await store.transition(live.id, 'crashed'), undefined, 'crashed → crashed');
+        assert.equal(await store.transition(live.id, 'failed'), undefined, 'crashed → failed');
+        assert.equal((await store.transition(live.id, 'live'))?.status, 'live', 'recovered');
+        assert.equal((await store.transition(live.id, 'crashed'))?.status, 'crashed');
+        assert.equal((await store.transition(live.id, 'superseded'))?.status, 'superseded');
+        const building = await deploymentAt('building');
+        assert.equal(await store.transition(building.id, 'crashed'), undefined, 'only a live release crashes');
+        const deploying = await deploymentAt('deploying');
+        assert.equal(
+          (await store.transition(deploying.id, 'superseded'))?.status,
+          'superseded',
+          'a deployment that lost to a newer live one',
+        );
+        const ids = new Set((await store.listInFlight()).map((d) => d.id));
+        assert.ok(!ids.has(live.id));
       });
 
       it('lets exactly one of several concurrent transitions win', async function () {

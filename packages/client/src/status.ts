@@ -4,13 +4,18 @@
  * them from this package. No runtime imports, so any bundle can carry this file.
  */
 
-/** Every status, in lifecycle order (the three after `live` are the ends a deployment can come to). */
+/**
+ * Every status, in lifecycle order. `crashed` is a live release whose app stopped serving (it crash-looped or stopped
+ * answering its health check); it goes back to `live` if the app recovers. The three after it are the ends a
+ * deployment can come to.
+ */
 export const STATUSES = [
   'queued',
   'fetching',
   'building',
   'deploying',
   'live',
+  'crashed',
   'failed',
   'cancelled',
   'superseded',
@@ -21,7 +26,7 @@ export type DeploymentStatus = (typeof STATUSES)[number];
 export const IN_FLIGHT_STATUSES: readonly DeploymentStatus[] = ['queued', 'fetching', 'building', 'deploying'];
 
 /** Statuses after which a deployment's log stream ends: live ends a deploy even though it may later be superseded. */
-export const TERMINAL_STATUSES: readonly DeploymentStatus[] = ['live', 'failed', 'cancelled', 'superseded'];
+export const TERMINAL_STATUSES: readonly DeploymentStatus[] = ['live', 'crashed', 'failed', 'cancelled', 'superseded'];
 
 /** The in-progress stages in the order a deployment goes through them. */
 export const PIPELINE: readonly DeploymentStatus[] = [...IN_FLIGHT_STATUSES, 'live'];
