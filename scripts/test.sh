@@ -4,11 +4,11 @@
 #
 # Every peer is required: one that cannot be provisioned fails the run (its tests fail too, naming it). Off CI a
 # developer may leave parts out only by naming them: CLOUDSMITH_TEST_SKIP=docker,kafka (peers: kafka moto docker
-# vscode-e2e; and lint). The tests of a named peer are pending, counted exactly per part and per peer. Under CI=true
+# vscode-e2e sandbox; and lint). The tests of a named peer are pending, counted exactly per part and per peer. Under CI=true
 # nothing may be skipped.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-peers=(kafka moto docker vscode-e2e)
+peers=(kafka moto docker vscode-e2e sandbox)
 skippable=("${peers[@]}" lint)
 
 # Sets `skips` from CLOUDSMITH_TEST_SKIP (comma or space separated); returns 1 with a message when it is not allowed.

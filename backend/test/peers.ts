@@ -4,7 +4,7 @@
  * CLOUDSMITH_TEST_SKIP (e.g. `CLOUDSMITH_TEST_SKIP=docker,kafka`): then every test that needs it is pending, and a
  * marker line lets scripts/test.sh count those tests per peer.
  */
-export const PEERS = ['kafka', 'moto', 'docker', 'vscode-e2e'] as const;
+export const PEERS = ['kafka', 'moto', 'docker', 'vscode-e2e', 'sandbox'] as const;
 export type Peer = (typeof PEERS)[number];
 
 /** What scripts/test.sh greps for: `[peer-skip] <peer> <number of tests> <suite>`. */
