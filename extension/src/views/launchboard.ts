@@ -110,12 +110,12 @@ export class Launchboard implements vscode.Disposable {
   private async sendRepoDetails(repo: string): Promise<void> {
     const info = (await this.tree.listRepos()).find((r) => r.fullName === repo);
     const branches = await this.github.branches(repo);
-    this.post({ type: 'branches', repo, branches, defaultBranch: info?.defaultBranch ?? branches[0] ?? 'main' });
+    this.post({ type: 'branches', repo, branches, defaultBranch: info?.defaultBranch ?? branches.at(0) ?? 'main' });
     const apps = await this.client.listApps().catch(() => []);
     const app = apps.find((a) => a.repo.toLowerCase() === repo.toLowerCase());
     this.post({ type: 'env', repo, env: app ? await this.client.getEnv(app.name).catch(() => ({})) : {} });
     // The board shows the selected repository's latest deployment (a failure keeps its cause and its stage).
-    const [latest] = await this.client.listDeployments(repo, 1).catch(() => []);
+    const latest = (await this.client.listDeployments(repo, 1).catch(() => [])).at(0);
     if (latest)
       this.post({
         type: 'deployment',
@@ -154,12 +154,12 @@ export class Launchboard implements vscode.Disposable {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
+<link rel="stylesheet" href="${style.toString()}">
 <title>CloudSmith Launchboard</title>
 </head>
 <body>
 <main id="app"></main>
-<script nonce="${nonce}" src="${script}"></script>
+<script nonce="${nonce}" src="${script.toString()}"></script>
 </body>
 </html>`;
   }

@@ -32,15 +32,23 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-const save = () => vscode.setState(state);
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const save = () => {
+  vscode.setState(state);
+};
+function $(id: string): HTMLElement {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`the Launchboard has no #${id}`);
+  return node;
+}
+const selectEl = (id: string) => $(id) as HTMLSelectElement;
+const buttonEl = (id: string) => $(id) as HTMLButtonElement;
 
 /** The page's only live region: one short sentence, so a screen reader is not read every log line. */
 function announce(text: string): void {
   $('status').textContent = text;
 }
 
-function field(id: keyof LaunchboardState & string, label: string, placeholder: string): HTMLElement {
+function field(id: keyof LaunchboardState, label: string, placeholder: string): HTMLElement {
   const input = el('input', { id, type: 'text', placeholder, spellcheck: 'false' });
   input.value = (state[id] as string | undefined) ?? '';
   input.addEventListener('input', () => {
@@ -151,16 +159,17 @@ function render(): void {
     saveEnv();
     row.querySelector<HTMLInputElement>('.env-key')?.focus();
   });
-  $<HTMLSelectElement>('repo').addEventListener('change', (e) => selectRepo((e.target as HTMLSelectElement).value));
-  $<HTMLSelectElement>('branch').addEventListener('change', (e) => {
+  selectEl('repo').addEventListener('change', (e) => {
+    selectRepo((e.target as HTMLSelectElement).value);
+  });
+  selectEl('branch').addEventListener('change', (e) => {
     state.ref = (e.target as HTMLSelectElement).value;
     save();
   });
   $('deploy').addEventListener('click', deploy);
-  $('cancel').addEventListener(
-    'click',
-    () => state.deployment && vscode.postMessage({ type: 'cancel', deploymentId: state.deployment.id }),
-  );
+  $('cancel').addEventListener('click', () => {
+    if (state.deployment) vscode.postMessage({ type: 'cancel', deploymentId: state.deployment.id });
+  });
   renderTarget();
   renderDeployment();
 }
@@ -187,7 +196,7 @@ function selectRepo(repo: string): void {
   renderTarget();
   renderDeployment();
   if (clearedEnv.length > 0) announce(clearedEnvText(clearedEnv, repo));
-  const branch = $<HTMLSelectElement>('branch');
+  const branch = selectEl('branch');
   if (!repo) {
     branch.replaceChildren();
     return;
@@ -206,7 +215,8 @@ function deploy(): void {
     $('error').textContent = blocker;
     return;
   }
-  const repo = state.repo!;
+  const repo = state.repo;
+  if (!repo) return;
   $('error').textContent = '';
   const env: Record<string, string> = {};
   for (const { key, value } of envRows()) if (key.trim()) env[key.trim()] = value;
@@ -222,7 +232,7 @@ function deploy(): void {
       env,
     },
   });
-  ($('deploy') as HTMLButtonElement).disabled = true;
+  buttonEl('deploy').disabled = true;
   focusCancel = true;
   announce(`Deploying ${repo}…`);
   state.lines = [];
@@ -232,7 +242,7 @@ function deploy(): void {
 function renderDeployment(): void {
   const d = state.deployment;
   const running = isRunning();
-  ($('deploy') as HTMLButtonElement).disabled = running;
+  buttonEl('deploy').disabled = running;
   $('cancel').hidden = !running;
   if (running && focusCancel) {
     focusCancel = false;
@@ -240,7 +250,8 @@ function renderDeployment(): void {
   }
   const stages = timeline(d, state.lastStage);
   for (const li of document.querySelectorAll<HTMLElement>('#timeline li')) {
-    const view = stages.find((s) => s.stage === li.dataset.stage)!;
+    const view = stages.find((s) => s.stage === li.dataset.stage);
+    if (!view) continue;
     li.className = view.state;
     li.dataset.state = view.state;
     if (view.current) li.setAttribute('aria-current', 'step');
@@ -254,11 +265,12 @@ function renderDeployment(): void {
   result.replaceChildren();
   result.dataset.deploymentId = d?.id ?? '';
   result.dataset.status = d?.status ?? '';
-  if (d?.status === 'live' && d.url) {
-    const link = el('a', { id: 'url', href: d.url }, d.url);
+  const url = d?.url;
+  if (d?.status === 'live' && url) {
+    const link = el('a', { id: 'url', href: url }, url);
     link.addEventListener('click', (e) => {
       e.preventDefault();
-      vscode.postMessage({ type: 'openUrl', url: d.url! });
+      vscode.postMessage({ type: 'openUrl', url });
     });
     result.append('Live at ', link);
   } else if (d?.status === 'failed') {
@@ -302,13 +314,13 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'repos': {
       defaultBranches = Object.fromEntries(m.repos.map((r) => [r.fullName, r.defaultBranch]));
       appNames = Object.fromEntries(m.repos.map((r) => [r.fullName, r.app]));
-      const select = $<HTMLSelectElement>('repo');
+      const select = selectEl('repo');
       select.replaceChildren(
         el('option', { value: '' }, 'Choose a repository…'),
         ...m.repos.map((r) => el('option', { value: r.fullName }, r.fullName)),
       );
       const wanted = m.selected ?? state.repo;
-      if (wanted && defaultBranches[wanted] !== undefined) {
+      if (wanted && wanted in defaultBranches) {
         select.value = wanted;
         const keepRef = state.ref;
         const sameRepo = wanted === state.repo;
@@ -320,7 +332,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     }
     case 'branches': {
       if (m.repo !== state.repo) return;
-      const select = $<HTMLSelectElement>('branch');
+      const select = selectEl('branch');
       select.replaceChildren(
         ...m.branches.map((b) => el('option', { value: b }, b === m.defaultBranch ? `${b} (default)` : b)),
       );
@@ -360,7 +372,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'error':
       $('error').textContent = m.message;
       focusCancel = false;
-      ($('deploy') as HTMLButtonElement).disabled = false;
+      buttonEl('deploy').disabled = false;
       return;
   }
 });
