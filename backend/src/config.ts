@@ -36,7 +36,11 @@ export interface Config {
    * default: without isolation any user's build could read every other user's secrets.
    */
   allowUnsandboxed: boolean;
-  deploy: { healthTimeoutMs: number };
+  deploy: {
+    healthTimeoutMs: number;
+    /** How often a live app (process runtime) is checked; 3 unanswered checks in a row mark it crashed and restart it. */
+    livenessIntervalMs: number;
+  };
 
   kafka: {
     brokers: string[];
@@ -84,6 +88,9 @@ export interface Config {
     host?: string;
     registry: string;
     baseImage: string;
+    /** FROM of generated Dockerfiles for Python apps (build and run) and Go apps (build; they run on baseImage). */
+    pythonImage: string;
+    goImage: string;
     memoryMb: number;
     cpus: number;
     pidsLimit: number;
@@ -159,7 +166,10 @@ export function loadConfig(env: Env = process.env): Config {
       pids: int(env, 'CLOUDSMITH_APP_PIDS', 512),
     },
     allowUnsandboxed: env.CLOUDSMITH_ALLOW_UNSANDBOXED === '1' || env.CLOUDSMITH_ALLOW_UNSANDBOXED === 'true',
-    deploy: { healthTimeoutMs: int(env, 'CLOUDSMITH_HEALTH_TIMEOUT_MS', 60_000) },
+    deploy: {
+      healthTimeoutMs: int(env, 'CLOUDSMITH_HEALTH_TIMEOUT_MS', 60_000),
+      livenessIntervalMs: int(env, 'CLOUDSMITH_LIVENESS_INTERVAL_MS', 5000),
+    },
 
     kafka: {
       brokers: list(env.KAFKA_BROKERS || '127.0.0.1:9092'),
@@ -201,6 +211,8 @@ export function loadConfig(env: Env = process.env): Config {
       host: env.CLOUDSMITH_DOCKER_HOST || env.DOCKER_HOST || undefined,
       registry: env.CLOUDSMITH_REGISTRY || '127.0.0.1:5000',
       baseImage: env.CLOUDSMITH_BASE_IMAGE || 'node:20-slim',
+      pythonImage: env.CLOUDSMITH_PYTHON_IMAGE || 'python:3.12-slim',
+      goImage: env.CLOUDSMITH_GO_IMAGE || 'golang:1.23',
       memoryMb: int(env, 'CLOUDSMITH_DOCKER_MEMORY_MB', 512),
       cpus: int(env, 'CLOUDSMITH_DOCKER_CPUS', 1),
       pidsLimit: int(env, 'CLOUDSMITH_DOCKER_PIDS_LIMIT', 256),

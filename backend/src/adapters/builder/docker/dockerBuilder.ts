@@ -13,6 +13,7 @@ import { describeCommand } from '../../../sandbox/run';
 import { DockerCli, DockerError } from '../../docker/cli';
 import { imageName } from '../../docker/names';
 import { APP_DIR, CONTAINER_PORT, generateDockerfile, STATIC_SERVER_CONTEXT_PATH } from './dockerfile';
+import type { StackImages } from './stackDockerfile';
 
 export interface DockerBuildLimits {
   timeoutMs: number;
@@ -26,6 +27,8 @@ export interface DockerBuilderOptions {
   registry: string;
   /** FROM of generated Dockerfiles (production: node:20-slim). */
   baseImage: string;
+  /** Toolchain images for Python and Go apps (production: python:3.12-slim, golang:1.23). */
+  images?: StackImages;
   /** Whether a repo's own Dockerfile is used: when found or asked for (`auto`), whenever (`always`), never. */
   useRepoDockerfile: 'auto' | 'always' | 'never';
   limits: DockerBuildLimits;
@@ -57,6 +60,7 @@ export class DockerBuilder implements Builder {
       docker: new DockerCli({ host: config.docker.host }),
       registry: config.docker.registry,
       baseImage: config.docker.baseImage,
+      images: { python: config.docker.pythonImage, go: config.docker.goImage },
       useRepoDockerfile: config.docker.useRepoDockerfile,
       limits: config.build,
       workDir: join(config.dataDir, 'work', 'docker-builder'),
@@ -79,6 +83,7 @@ export class DockerBuilder implements Builder {
         const generated = generateDockerfile({
           plan: source.plan,
           baseImage: this.options.baseImage,
+          ...(this.options.images ? { images: this.options.images } : {}),
           app: job.app,
           commitSha: job.commitSha,
           buildArgNames,
@@ -159,7 +164,7 @@ export class DockerBuilder implements Builder {
       verbatimSymlinks: true,
       filter: (src) => !['.git', 'node_modules'].includes(basename(src)) || src === sourceDir,
     });
-    await writeFile(join(contextDir, '.dockerignore'), '.git\n**/node_modules\n');
+    await writeFile(join(contextDir, '.dockerignore'), '.git\n**/node_modules\n**/.venv\n');
     if (plan.kind === 'spa' || plan.kind === 'static') {
       const staticServer = this.options.staticServerPath ?? staticServerSource();
       await mkdir(join(contextDir, '.cloudsmith'), { recursive: true });

@@ -2,6 +2,7 @@ import type { RunPlan } from '../../../domain/deployment';
 import { UserFacingError } from '../../../domain/errors';
 import { OUTPUT_DIR_CANDIDATES, type BuildPlan } from '../../../detect/plan';
 import type { Command } from '../../../sandbox/run';
+import { generateStackDockerfile, type StackImages } from './stackDockerfile';
 
 /** Where the generated image keeps the app; the static server and the served files live under it too. */
 export const APP_DIR = '/app';
@@ -23,6 +24,8 @@ export interface DockerfileInput {
   buildArgNames: string[];
   /** Whether the install step may run before the rest of the source is copied (detected npm installs only). */
   cacheInstall: boolean;
+  /** Toolchain images for Python and Go plans. */
+  images?: StackImages;
 }
 
 export interface GeneratedDockerfile {
@@ -88,6 +91,10 @@ function collectSiteScript(outputDir: string | undefined): string {
 export function generateDockerfile(input: DockerfileInput): GeneratedDockerfile {
   const { plan } = input;
   const rootDir = checkPath(plan.rootDir, 'rootDir');
+  if (plan.kind === 'python' || plan.kind === 'go') {
+    if (!input.images) throw new UserFacingError(`the Docker builder has no ${plan.kind} image configured`);
+    return generateStackDockerfile({ ...input, images: input.images, rootDir, appDir: APP_DIR, port: CONTAINER_PORT });
+  }
   const workdir = rootDir === '.' ? '/src' : `/src/${rootDir}`;
   // The commit label goes last: an instruction that differs per commit would invalidate every cached layer after it.
   const labels = `LABEL cloudsmith.app=${JSON.stringify(input.app)}`;

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { DockerCli } from '../../src/adapters/docker/cli';
+import { removeApps, requireDocker } from '../docker/helpers';
+import { World } from '../helpers/world';
+import { deployLive } from './stacks';
+
+/**
+ * The same detection through the Docker builder (generated Dockerfiles on Python and Go toolchain images
+ * made from the host's, see scripts/stack-images.sh) and the Docker runtime.
+ */
+describe('stacks: Python, Go and Node with the Docker builder and runtime', function () {
+  this.timeout(900_000);
+  let world: World | undefined;
+  let docker: DockerCli | undefined;
+  const apps = new Set<string>();
+
+  before(async function () {
+    const env = requireDocker(this);
+    docker = new DockerCli({ host: env.host });
+    // Idempotent: kept when the host's toolchains have not changed.
+    const out = execFileSync('bash', [join(__dirname, '..', '..', '..', 'scripts', 'stack-images.sh')], {
+      encoding: 'utf8',
+      env: { ...process.env, DOCKER_HOST: env.host, CLOUDSMITH_TEST_BASE_IMAGE: env.baseImage },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 600_000,
+    });
+    const images: Partial<Record<string, string>> = Object.fromEntries(
+      out
+        .trim()
+        .split('\n')
+        .map((line) => line.split('=') as [string, string]),
+    );
+    world = await World.start({
+      env: {
+        CLOUDSMITH_BUILDER: 'docker',
+        CLOUDSMITH_RUNTIME: 'docker',
+        CLOUDSMITH_DOCKER_HOST: env.host,
+        CLOUDSMITH_REGISTRY: env.registry,
+        CLOUDSMITH_BASE_IMAGE: env.baseImage,
+        CLOUDSMITH_PYTHON_IMAGE: images.CLOUDSMITH_PYTHON_IMAGE ?? '',
+        CLOUDSMITH_GO_IMAGE: images.CLOUDSMITH_GO_IMAGE ?? '',
+        CLOUDSMITH_HEALTH_TIMEOUT_MS: '60000',
+      },
+    });
+  });
+  after(async () => {
+    await world?.close();
+    if (docker) await removeApps(docker, apps);
+  });
+
+  for (const [fixture, marker, log] of [
+    ['python-flask', /hello from python-flask/, /gunicorn app:app/],
+    ['go-server', /hello from go-server/, /go build -trimpath/],
+    ['node-express', /hello from node-express/, /npm ci/],
+  ] as const) {
+    it(`${fixture}: a generated Dockerfile, an image, a container serving its marker`, async () => {
+      assert.ok(world);
+      const { done } = await deployLive(world, { fixture, marker, log: [log, /Pushed /] });
+      apps.add(done.app);
+    });
+  }
+});
