@@ -10,6 +10,7 @@ import { fetchApp } from '../helpers/appFetch';
 import { startGitServer } from '../helpers/gitServer';
 import { startGitHubStandin } from '../helpers/githubStandin';
 import { FIXTURES } from '../helpers/world';
+import { requireDocker } from '../docker/helpers';
 import { requirePeer } from '../peers';
 import {
   alive,
@@ -245,6 +246,51 @@ describe('docs: the documented commands work as written', function () {
       process.kill(parentOf(builder2), 'SIGKILL');
       await waitUntil('the second builder to exit', () => (alive(builder2) ? undefined : true), 60_000);
       assert.equal(backendProcesses(services?.child.pid ?? 0).length, 5);
+    });
+  });
+
+  describe('docs/docker.md: builds and apps in containers', () => {
+    let platform: Shell | undefined;
+    let url = '';
+
+    before(async function () {
+      requireDocker(this);
+      // The block as written, without its last line: `scripts/docker.sh down` would stop the suite's shared engine.
+      const block = docBlock('docs/docker.md', 'docker');
+      assert.match(block, /^scripts\/docker\.sh down/m);
+      const port = await freePort();
+      url = `http://127.0.0.1:${String(port)}`;
+      platform = shell(
+        block.replace(/^scripts\/docker\.sh down.*$/m, ''),
+        userEnv({ PORT: String(port), CLOUDSMITH_DATA_DIR: tempDir('cs-docs-docker-'), GITHUB_API_URL: githubUrl() }),
+      );
+      await waitUntil(
+        'the Docker-mode platform answering /healthz',
+        () => healthy(url),
+        300_000,
+        () => platform?.text() ?? '',
+      );
+    });
+
+    after(async () => {
+      await stopTree(platform?.child.pid);
+    });
+
+    it('says it runs containers, and a deploy goes live in one', async () => {
+      assert.match(platform?.text() ?? '', /runtime: docker; builder: docker/);
+      assert.match(
+        platform?.text() ?? '',
+        /apps: containers behind the built-in proxy at http:\/\/<app>\.localhost:\d+/,
+      );
+      const env = userEnv({ CLOUDSMITH_API_URL: url, GITHUB_TOKEN: alice.token });
+      const deploy = await runShell('npx cloudsmith deploy alice/hello-world', env);
+      assert.equal(deploy.code, 0, `${deploy.text}\n--- platform:\n${platform?.text() ?? ''}`);
+      const live = /Live: (\S+)/.exec(deploy.text)?.[1];
+      assert.ok(live, deploy.text);
+      assert.equal((await fetchApp(live)).status, 200);
+      // Its container goes with it, so no run leaves one behind in the shared engine.
+      const removed = await runShell('npx cloudsmith rm hello-world-alice', env);
+      assert.equal(removed.code, 0, removed.text);
     });
   });
 
