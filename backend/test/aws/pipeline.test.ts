@@ -95,8 +95,8 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     await world.addRepo('alice/site', 'static-site');
     const queued = await world.deploy(world.alice, { repo: 'alice/site', env: { GREETING: 'hello' } });
     const done = await world.waitFor(world.alice, queued.id);
-    assert.equal(done.status, 'live', done.error);
-    const app = done.app as string;
+    assert.equal(done.status, 'live', done.error ?? undefined);
+    const app = done.app;
     assert.equal(done.url, `https://${app}.${network.appDomain}`);
 
     // State: the platform's store is DynamoDB, in the tables DynamoStore created.
@@ -173,7 +173,7 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     const redeploy = await world.api(world.alice, 'POST', `/api/deployments/${firstId}/redeploy`);
     assert.equal(redeploy.status, 202, JSON.stringify(redeploy.body));
     const second = await world.waitFor(world.alice, redeploy.body.id);
-    assert.equal(second.status, 'live', second.error);
+    assert.equal(second.status, 'live', second.error ?? undefined);
     const secondRevision = (await serviceOf(app)).taskDefinition!;
     assert.notEqual(secondRevision, firstRevision);
     assert.equal((await world.api(world.alice, 'GET', `/api/deployments/${firstId}`)).body.status, 'superseded');
@@ -181,7 +181,7 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     const rollback = await world.api(world.alice, 'POST', `/api/apps/${app}/rollback`, { deploymentId: firstId });
     assert.ok(rollback.status === 202 || rollback.status === 200, JSON.stringify(rollback.body));
     const rolled = await world.waitFor(world.alice, rollback.body.id);
-    assert.equal(rolled.status, 'live', rolled.error);
+    assert.equal(rolled.status, 'live', rolled.error ?? undefined);
     const svc = await serviceOf(app);
     assert.equal(svc.taskDefinition, firstRevision, 'the service is back on the first task definition revision');
     const firstArtifact = (await world.platform.store.getDeployment(firstId))?.artifact;
@@ -236,7 +236,7 @@ describe('e2e: docker-built image deployed on ECS against moto', function () {
     await world.addRepo('alice/site', 'static-site');
     const queued = await world.deploy(world.alice, { repo: 'alice/site' });
     const done = await world.waitFor(world.alice, queued.id);
-    assert.equal(done.status, 'live', done.error);
+    assert.equal(done.status, 'live', done.error ?? undefined);
     const stored = await world.platform.store.getDeployment(queued.id);
     assert.equal(stored?.artifact?.kind, 'image');
     const svc = (await ecs.send(new DescribeServicesCommand({ cluster: network.cluster, services: [done.app] })))

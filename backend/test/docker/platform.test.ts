@@ -47,7 +47,7 @@ describe('e2e: Docker builder and runtime through the platform', function () {
   it('deploys a Node server with dependencies as an image, with its env, and rolls back to an earlier image', async () => {
     await world.addRepo('alice/api', 'node-express');
     const { queued, done } = await deploy('alice/api', { env: { APP_COLOR: 'blue', APP_LINES: 'one\ntwo' } });
-    assert.equal(done.status, 'live', done.error);
+    assert.equal(done.status, 'live', done.error ?? undefined);
     assert.match((await fetchApp(done.url)).body, /hello from node-express/);
     // Env through the 0600 env file and, for the multi-line value, by name through the CLI's environment.
     assert.deepEqual(JSON.parse((await fetchApp(done.url, '/env')).body), { APP_COLOR: 'blue', APP_LINES: 'one\ntwo' });
@@ -61,7 +61,7 @@ describe('e2e: Docker builder and runtime through the platform', function () {
       'server.js': "require('http').createServer((q, s) => s.end('second release')).listen(Number(process.env.PORT));",
     });
     const second = await deploy('alice/api');
-    assert.equal(second.done.status, 'live', second.done.error);
+    assert.equal(second.done.status, 'live', second.done.error ?? undefined);
     assert.match((await fetchApp(done.url)).body, /second release/);
     assert.equal((await containersOf(done.app)).length, 1, 'the previous container is removed after the swap');
 
@@ -70,7 +70,7 @@ describe('e2e: Docker builder and runtime through the platform', function () {
     });
     assert.equal(rollback.status, 202, JSON.stringify(rollback.body));
     const back = await world.waitFor(world.alice, rollback.body.id);
-    assert.equal(back.status, 'live', back.error);
+    assert.equal(back.status, 'live', back.error ?? undefined);
     assert.match((await fetchApp(done.url)).body, /hello from node-express/);
 
     // A platform restart: its containers stop with it, and the live image comes back at the same URL.
@@ -92,7 +92,7 @@ describe('e2e: Docker builder and runtime through the platform', function () {
   it('deploys a Vite SPA as static files served from the image, with SPA fallback', async () => {
     await world.addRepo('alice/spa', 'vite-spa');
     const { done } = await deploy('alice/spa');
-    assert.equal(done.status, 'live', done.error);
+    assert.equal(done.status, 'live', done.error ?? undefined);
     assert.match((await fetchApp(done.url)).body, /vite-spa ok/);
     const deepLink = await fetchApp(done.url, '/some/client/route');
     assert.equal(deepLink.status, 200);
@@ -102,7 +102,7 @@ describe('e2e: Docker builder and runtime through the platform', function () {
   it("builds a repo with its own Dockerfile, then fails a broken Dockerfile with the builder's output", async () => {
     await world.addRepo('alice/own', 'dockerfile-app');
     const { queued, done } = await deploy('alice/own');
-    assert.equal(done.status, 'live', done.error);
+    assert.equal(done.status, 'live', done.error ?? undefined);
     assert.match((await fetchApp(done.url)).body, /hello from dockerfile-app/);
     assert.match(await world.logText(world.alice, queued.id), /repository's own Dockerfile/);
 
@@ -111,9 +111,9 @@ describe('e2e: Docker builder and runtime through the platform', function () {
     });
     const broken = await deploy('alice/own');
     assert.equal(broken.done.status, 'failed');
-    assert.match(broken.done.error, /Docker build failed/);
-    assert.match(broken.done.error, /DOCKERFILE_ERROR_MARKER/);
-    assert.match(broken.done.error, /returned a non-zero code: 3/);
+    assert.match(broken.done.error ?? '', /Docker build failed/);
+    assert.match(broken.done.error ?? '', /DOCKERFILE_ERROR_MARKER/);
+    assert.match(broken.done.error ?? '', /returned a non-zero code: 3/);
     assert.match(await world.logText(world.alice, broken.queued.id), /DOCKERFILE_ERROR_MARKER/);
     assert.match((await fetchApp(done.url)).body, /hello from dockerfile-app/, 'the live release keeps serving');
   });
@@ -127,7 +127,7 @@ describe('e2e: Docker builder and runtime through the platform', function () {
     });
     const { done } = await deploy('alice/hog');
     assert.equal(done.status, 'failed');
-    assert.match(done.error, new RegExp(`killed for exceeding its memory limit of ${MEMORY_MB} MB`));
+    assert.match(done.error ?? '', new RegExp(`killed for exceeding its memory limit of ${MEMORY_MB} MB`));
     assert.deepEqual(await containersOf(done.app), [], 'the failed container is removed');
   });
 });

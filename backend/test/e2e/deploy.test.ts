@@ -19,13 +19,13 @@ describe('e2e: deploying apps (embedded platform)', function () {
     assert.equal(queued.status, 'queued');
     assert.equal(queued.app, 'site-alice');
     const done = await world.waitFor(world.alice, queued.id);
-    assert.equal(done.status, 'live', done.error);
-    assert.match(done.url, /^http:\/\/site-alice\.localhost:\d+$/);
-    assert.match(done.commitSha, /^[0-9a-f]{40}$/);
+    assert.equal(done.status, 'live', done.error ?? undefined);
+    assert.match(done.url ?? '', /^http:\/\/site-alice\.localhost:\d+$/);
+    assert.match(done.commitSha ?? '', /^[0-9a-f]{40}$/);
     const page = await fetchApp(done.url);
     assert.equal(page.status, 200);
     assert.match(page.body, /<html/i);
-    for (const key of ['fetchMs', 'buildMs', 'deployMs', 'totalMs'])
+    for (const key of ['fetchMs', 'buildMs', 'deployMs', 'totalMs'] as const)
       assert.equal(typeof done.timings[key], 'number', key);
   });
 
@@ -33,7 +33,7 @@ describe('e2e: deploying apps (embedded platform)', function () {
     await world.addRepo('alice/api', 'node-express');
     const queued = await world.deploy(world.alice, { repo: 'alice/api' });
     const done = await world.waitFor(world.alice, queued.id);
-    assert.equal(done.status, 'live', done.error);
+    assert.equal(done.status, 'live', done.error ?? undefined);
     const page = await fetchApp(done.url);
     assert.equal(page.status, 200);
     assert.match(page.body, /hello from node-express/);
@@ -45,7 +45,7 @@ describe('e2e: deploying apps (embedded platform)', function () {
     await world.addRepo('alice/spa', 'vite-spa');
     const queued = await world.deploy(world.alice, { repo: 'alice/spa' });
     const done = await world.waitFor(world.alice, queued.id);
-    assert.equal(done.status, 'live', done.error);
+    assert.equal(done.status, 'live', done.error ?? undefined);
     assert.match((await fetchApp(done.url)).body, /vite-spa ok/);
     const deepLink = await fetchApp(done.url, '/some/client/route');
     assert.equal(deepLink.status, 200);
@@ -56,7 +56,7 @@ describe('e2e: deploying apps (embedded platform)', function () {
     await world.addRepo('alice/mono', 'monorepo');
     const queued = await world.deploy(world.alice, { repo: 'alice/mono', rootDir: 'apps/web' });
     const done = await world.waitFor(world.alice, queued.id);
-    assert.equal(done.status, 'live', done.error);
+    assert.equal(done.status, 'live', done.error ?? undefined);
     assert.equal((await fetchApp(done.url)).status, 200);
   });
 
@@ -64,7 +64,7 @@ describe('e2e: deploying apps (embedded platform)', function () {
     await world.addRepo('alice/envy', 'env-app');
     const queued = await world.deploy(world.alice, { repo: 'alice/envy', env: { GREETING: 'bonjour-from-env' } });
     const done = await world.waitFor(world.alice, queued.id);
-    assert.equal(done.status, 'live', done.error);
+    assert.equal(done.status, 'live', done.error ?? undefined);
     assert.match((await fetchApp(done.url)).body, /GREETING=bonjour-from-env/);
     const env = await world.api(world.alice, 'GET', `/api/apps/${done.app}/env`);
     assert.equal(env.status, 200);
@@ -77,14 +77,14 @@ describe('e2e: deploying apps (embedded platform)', function () {
     const queued = await world.deploy(world.alice, { repo: 'alice/broken' });
     const done = await world.waitFor(world.alice, queued.id);
     assert.equal(done.status, 'failed');
-    assert.match(done.error, /exit(ed)? (with )?code 2|code 2/);
+    assert.match(done.error ?? '', /exit(ed)? (with )?code 2|code 2/);
     assert.match(await world.logText(world.alice, queued.id), /BUILD_ERROR_MARKER/);
   });
 
   it('keeps the old release serving when a new one never gets healthy', async () => {
     await world.addRepo('alice/flaky', 'static-site');
     const first = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/flaky' })).id);
-    assert.equal(first.status, 'live', first.error);
+    assert.equal(first.status, 'live', first.error ?? undefined);
     // Same app, a commit whose server answers 500: the health gate must refuse it.
     await world.git.commit('alice/flaky', {
       'package.json': JSON.stringify({ name: 'flaky', version: '1.0.0', scripts: { start: 'node server.js' } }),
@@ -93,7 +93,7 @@ describe('e2e: deploying apps (embedded platform)', function () {
     });
     const second = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/flaky' })).id);
     assert.equal(second.status, 'failed');
-    assert.match(second.error, /healthy/);
+    assert.match(second.error ?? '', /healthy/);
     const page = await fetchApp(first.url);
     assert.equal(page.status, 200);
     assert.match(page.body, /<html/i);

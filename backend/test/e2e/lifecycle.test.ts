@@ -42,18 +42,18 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
   it('redeploys the same commit, supersedes the old release and rolls back without rebuilding', async () => {
     const firstSha = await world.addRepo('alice/history', 'static-site');
     const first = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/history' })).id);
-    assert.equal(first.status, 'live', first.error);
+    assert.equal(first.status, 'live', first.error ?? undefined);
 
     await world.git.commit('alice/history', { 'index.html': '<html><body>version two</body></html>' });
     const second = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/history' })).id);
-    assert.equal(second.status, 'live', second.error);
+    assert.equal(second.status, 'live', second.error ?? undefined);
     assert.match((await fetchApp(second.url)).body, /version two/);
     assert.equal((await world.api(world.alice, 'GET', `/api/deployments/${first.id}`)).body.status, 'superseded');
 
     const redeploy = await world.api(world.alice, 'POST', `/api/deployments/${second.id}/redeploy`);
     assert.equal(redeploy.status, 202);
     const redeployed = await world.waitFor(world.alice, redeploy.body.id);
-    assert.equal(redeployed.status, 'live', redeployed.error);
+    assert.equal(redeployed.status, 'live', redeployed.error ?? undefined);
     assert.equal(redeployed.commitSha, second.commitSha);
 
     const rollback = await world.api(world.alice, 'POST', `/api/apps/${first.app}/rollback`, {
@@ -61,7 +61,7 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
     });
     assert.equal(rollback.status, 202);
     const rolledBack = await world.waitFor(world.alice, rollback.body.id);
-    assert.equal(rolledBack.status, 'live', rolledBack.error);
+    assert.equal(rolledBack.status, 'live', rolledBack.error ?? undefined);
     assert.equal(rolledBack.commitSha, firstSha);
     assert.doesNotMatch((await fetchApp(rolledBack.url)).body, /version two/);
     assert.doesNotMatch(await world.logText(world.alice, rollback.body.id), /npm|Building/);
@@ -79,7 +79,7 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
       world.alice,
       (await world.deploy(world.alice, { repo: 'alice/durable', env: { GREETING: 'still-here' } })).id,
     );
-    assert.equal(live.status, 'live', live.error);
+    assert.equal(live.status, 'live', live.error ?? undefined);
     const logBefore = await world.logText(world.alice, live.id);
 
     await world.restart();
@@ -98,7 +98,7 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
       world.alice,
       (await world.deploy(world.alice, { repo: 'alice/doomed', env: { APP_MODE: 'doomed-mode' } })).id,
     );
-    assert.equal(live.status, 'live', live.error);
+    assert.equal(live.status, 'live', live.error ?? undefined);
     assert.equal((await fetchApp(live.url)).status, 200);
     assert.equal((await world.api(world.bob, 'DELETE', `/api/apps/${live.app}`)).status, 404);
 
@@ -115,7 +115,7 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
 
     // Deploying the repo again starts a fresh app under the same name, without the old env.
     const again = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/doomed' })).id);
-    assert.equal(again.status, 'live', again.error);
+    assert.equal(again.status, 'live', again.error ?? undefined);
     assert.equal(again.app, live.app);
     assert.deepEqual((await world.api(world.alice, 'GET', `/api/apps/${live.app}/env`)).body.env, {});
   });
@@ -127,6 +127,6 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
     await world.restart();
     const after = await world.waitFor(world.alice, queued.id);
     assert.equal(after.status, 'failed');
-    assert.match(after.error, /interrupted/);
+    assert.match(after.error ?? '', /interrupted/);
   });
 });

@@ -16,7 +16,7 @@ describe('e2e: authentication, isolation, bad input and secrets', function () {
       (await world.deploy(world.alice, { repo: 'alice/private-site', env: { API_KEY: 'sk_live_supersecret_value' } }))
         .id,
     );
-    assert.equal(live.status, 'live', live.error);
+    assert.equal(live.status, 'live', live.error ?? undefined);
     liveId = live.id;
     app = live.app;
   });

@@ -10,7 +10,9 @@ export interface AppResponse {
  * GETs an app URL such as http://web-alice.localhost:8080/ by connecting to loopback with the Host header,
  * as browsers and curl do for *.localhost; Node's resolver does not special-case that domain.
  */
-export function fetchApp(url: string, path = '/', timeoutMs = 10_000): Promise<AppResponse> {
+export function fetchApp(url: string | null, path = '/', timeoutMs = 10_000): Promise<AppResponse> {
+  // A deployment's URL is null until it is live: a test fetching it then should say so, not "Invalid URL".
+  if (url === null) return Promise.reject(new Error('fetchApp: the deployment has no URL (not live)'));
   const target = new URL(path, url);
   return new Promise((resolve, reject) => {
     const req = request(

@@ -1,3 +1,4 @@
+import type { DeploymentView } from '@cloudsmith/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,15 +78,21 @@ export class World {
     return apiRequest<T>(this.url, user?.token, method, path, body);
   }
 
-  async deploy(user: TestUser, body: Record<string, unknown>): Promise<any> {
-    const res = await this.api(user, 'POST', '/api/deployments', body);
+  async deploy(user: TestUser, body: Record<string, unknown>): Promise<DeploymentView> {
+    const res = await this.api<DeploymentView>(user, 'POST', '/api/deployments', body);
     if (res.status !== 202) throw new Error(`deploy refused: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   }
 
   /** Polls until the deployment reaches one of `statuses` (default: any terminal one). */
-  async waitFor(user: TestUser, id: string, statuses?: readonly string[], timeoutMs = 180_000): Promise<any> {
-    return waitForStatus(async () => (await this.api(user, 'GET', `/api/deployments/${id}`)).body, {
+  async waitFor(
+    user: TestUser,
+    id: string,
+    statuses?: readonly string[],
+    timeoutMs = 180_000,
+  ): Promise<DeploymentView> {
+    const read = async () => (await this.api<DeploymentView | undefined>(user, 'GET', `/api/deployments/${id}`)).body;
+    return waitForStatus(read, {
       statuses,
       timeoutMs,
       pollMs: 100,

@@ -31,7 +31,7 @@ describe('e2e: deploying through Jenkins (stand-in)', function () {
     await world.addRepo('alice/jenkins-api', 'node-express');
     const queued = await world.deploy(world.alice, { repo: 'alice/jenkins-api', env: { GREETING: 'hi' } });
     const done = await world.waitFor(world.alice, queued.id);
-    assert.equal(done.status, 'live', done.error);
+    assert.equal(done.status, 'live', done.error ?? undefined);
     assert.match((await fetchApp(done.url)).body, /hello from node-express/);
 
     const log = await world.logText(world.alice, queued.id);
