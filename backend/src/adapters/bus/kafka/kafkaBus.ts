@@ -1,15 +1,7 @@
 // Long on purpose: publishing, consumer groups, fan-out resume points, dead-lettering and reconnects are one
 // lifecycle around one kafkajs client; the bus contract suite and the Kafka fault tests test it whole.
 import { randomUUID } from 'node:crypto';
-import {
-  Kafka,
-  logLevel,
-  Partitioners,
-  type Admin,
-  type Consumer,
-  type EachMessagePayload,
-  type Producer,
-} from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Consumer, type EachMessagePayload, type Producer } from 'kafkajs';
 import { errorMessage } from '../../../domain/errors';
 import type { Topic, TopicEvents } from '../../../domain/events';
 import type { EventBus, EventHandler, SubscribeOptions } from '../../../ports/bus';
@@ -23,6 +15,7 @@ import {
   topicNames,
   type DeadLetterRecord,
 } from './kafkaSupport';
+import { Lazy } from '../../../lib/lazy';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -94,9 +87,14 @@ export class KafkaBus implements EventBus {
   private readonly sessionTimeoutMs: number;
   private readonly subscriptions: Subscription[] = [];
   private readonly deadLetterHandlers: DeadLetterHandler[] = [];
-  private producer?: Promise<Producer>;
-  private admin?: Promise<Admin>;
-  private topics?: Promise<void>;
+  private readonly producer = new Lazy(() => this.connectProducer());
+  private readonly admin = new Lazy(async () => {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    return admin;
+  });
+  /** Every topic (and the dead-letter topic) exists with the configured partitions before first use. */
+  private readonly topics = new Lazy(() => this.createTopics());
   private readonly inflight = new Set<Promise<void>>();
   private closing = false;
   private closed = false;
@@ -133,7 +131,7 @@ export class KafkaBus implements EventBus {
 
   async subscribe<T extends Topic>(topic: T, options: SubscribeOptions, handler: EventHandler<T>): Promise<void> {
     if (this.closing) throw new Error(`bus closed: cannot subscribe to ${topic}`);
-    await this.patiently('creating topics', () => this.ensureTopics());
+    await this.patiently('creating topics', () => this.topics.get());
     const kafkaTopic = this.names.events[topic];
     const ephemeral = !!options.latestOnly;
     // A fan-out group must be this instance's alone, or two replicas would split the stream between them.
@@ -217,18 +215,17 @@ export class KafkaBus implements EventBus {
     await Promise.allSettled(this.subscriptions.map((s) => s.committer?.drain() ?? Promise.resolve()));
     await Promise.allSettled(this.subscriptions.map((s) => s.consumer.disconnect()));
     const ephemeral = this.subscriptions.filter((s) => s.ephemeral).map((s) => s.groupId);
-    if (ephemeral.length > 0 && this.admin) {
+    if (ephemeral.length > 0 && this.admin.started) {
       await this.admin
+        .get()
         .then((admin) => admin.deleteGroups(ephemeral))
         .catch((err: unknown) =>
           this.options.logger?.warn('could not delete fan-out consumer groups', { error: errorMessage(err) }),
         );
     }
     this.closed = true;
-    const producer = this.producer;
-    const admin = this.admin;
-    this.producer = undefined;
-    this.admin = undefined;
+    const producer = this.producer.take();
+    const admin = this.admin.take();
     await Promise.allSettled([producer?.then((p) => p.disconnect()), admin?.then((a) => a.disconnect())]);
   }
 
@@ -351,68 +348,43 @@ export class KafkaBus implements EventBus {
   }
 
   private async send(topic: string, key: string | null, value: string, headers: Record<string, string>): Promise<void> {
-    await this.ensureTopics();
-    const producer = await this.getProducer();
+    await this.topics.get();
+    const producer = await this.producer.get();
     await producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
   }
 
-  private getProducer(): Promise<Producer> {
-    this.producer ??= (async () => {
-      // Idempotent: a send retried across a broker restart is written once, in order.
-      const producer = this.kafka.producer({
-        idempotent: true,
-        // Idempotence needs unlimited retries (kafkajs warns otherwise); the capped backoff keeps them gentle.
-        retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
-      await producer.connect();
-      return producer;
-    })().catch((err: unknown) => {
-      this.producer = undefined;
-      throw err;
+  private async connectProducer(): Promise<Producer> {
+    // Idempotent: a send retried across a broker restart is written once, in order.
+    const producer = this.kafka.producer({
+      idempotent: true,
+      // Idempotence needs unlimited retries (kafkajs warns otherwise); the capped backoff keeps them gentle.
+      retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
-    return this.producer;
+    await producer.connect();
+    return producer;
   }
 
-  private getAdmin(): Promise<Admin> {
-    this.admin ??= (async () => {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      return admin;
-    })().catch((err: unknown) => {
-      this.admin = undefined;
-      throw err;
+  private async createTopics(): Promise<void> {
+    const admin = await this.admin.get();
+    const wanted = [...Object.values(this.names.events), this.names.deadLetter];
+    const existing = new Set(await admin.listTopics());
+    const missing = wanted.filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: this.options.partitions,
+        replicationFactor: this.options.replicationFactor,
+      })),
     });
-    return this.admin;
-  }
-
-  /** Every topic (and the dead-letter topic) exists with the configured partitions before first use. */
-  private ensureTopics(): Promise<void> {
-    this.topics ??= (async () => {
-      const admin = await this.getAdmin();
-      const wanted = [...Object.values(this.names.events), this.names.deadLetter];
-      const existing = new Set(await admin.listTopics());
-      const missing = wanted.filter((t) => !existing.has(t));
-      if (missing.length === 0) return;
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({
-          topic,
-          numPartitions: this.options.partitions,
-          replicationFactor: this.options.replicationFactor,
-        })),
-      });
-    })().catch((err: unknown) => {
-      this.topics = undefined;
-      throw err;
-    });
-    return this.topics;
   }
 
   /** Right after creation a partition's leader may still be loading it; that answer is worth a few retries. */
   private async endOffsets(topic: string): Promise<Array<{ partition: number; high: string }>> {
-    const admin = await this.getAdmin();
+    const admin = await this.admin.get();
     for (let attempt = 1; ; attempt++) {
       try {
         return await admin.fetchTopicOffsets(topic);
