@@ -99,14 +99,12 @@ export function createBuilder(config: Config, deps: BuilderDeps): Builder {
       });
     }
     case 'docker': {
-      const { DockerBuilder } =
-        require('../adapters/builder/docker/dockerBuilder') as typeof import('../adapters/builder/docker/dockerBuilder');
-      return DockerBuilder.fromConfig(config);
+      const { dockerBuilderFromConfig } = require('./docker') as typeof import('./docker');
+      return dockerBuilderFromConfig(config);
     }
     case 'jenkins': {
-      const { JenkinsBuilder } =
-        require('../adapters/builder/jenkins/jenkinsBuilder') as typeof import('../adapters/builder/jenkins/jenkinsBuilder');
-      return JenkinsBuilder.fromConfig(config, {
+      const { jenkinsBuilderFromConfig } = require('./jenkins') as typeof import('./jenkins');
+      return jenkinsBuilderFromConfig(config, {
         artifacts: deps.artifacts,
         openToken: (sealed: string) => deps.sealer.open(sealed),
       });
@@ -133,14 +131,14 @@ export function createRuntime(config: Config, deps: RuntimeDeps): Runtime {
         routes: deps.routes,
         urlFor: (app) => deps.urlFor(app),
         healthTimeoutMs: config.deploy.healthTimeoutMs,
+        liveness: { intervalMs: config.deploy.livenessIntervalMs, timeoutMs: 3000, failures: 3 },
         sandbox: deps.sandbox,
         appLimits: config.app,
       });
     }
     case 'docker': {
-      const { DockerRuntime } =
-        require('../adapters/runtime/docker/dockerRuntime') as typeof import('../adapters/runtime/docker/dockerRuntime');
-      return DockerRuntime.fromConfig(config, { routes: deps.routes, urlFor: (app) => deps.urlFor(app) });
+      const { dockerRuntimeFromConfig } = require('./docker') as typeof import('./docker');
+      return dockerRuntimeFromConfig(config, { routes: deps.routes, urlFor: (app) => deps.urlFor(app) });
     }
     case 'ecs': {
       const { ecsRuntimeFromConfig } = require('./ecs') as typeof import('./ecs');

@@ -10,9 +10,14 @@ export interface Release {
   env: Record<string, string>;
 }
 
+/** How a live release is doing, as the runtime sees it. */
+export type HealthReport = { healthy: false; reason: string; lastLines: string[] } | { healthy: true };
+
 export interface ReleaseContext {
   signal: AbortSignal;
   log: LogFn;
+  /** Told, for as long as the release is live, when its app stops serving (crash loop, no answer) and when it serves again. */
+  onHealth?: (report: HealthReport) => void;
 }
 
 /**

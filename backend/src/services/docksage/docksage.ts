@@ -1,7 +1,8 @@
 import type { ArtifactRef, Deployment, RunPlan } from '../../domain/deployment';
 import { errorMessage } from '../../domain/errors';
 import type { BuildCompleted } from '../../domain/events';
-import type { Runtime } from '../../ports/runtime';
+import type { HealthReport, Runtime } from '../../ports/runtime';
+import { KeyedQueue } from '../../lib/keyedQueue';
 import type { Sealer } from '../../security/sealer';
 import { loadAppEnv } from '../shared/appEnv';
 import { runStage, STAGES, withTiming, type StageDeps } from '../shared/stage';
@@ -21,11 +22,50 @@ export function docksageHandler(deps: DocksageDeps) {
     });
 }
 
+/** Docksage's releases of one app run one at a time, so "is a newer deployment already live?" stays true until it acts. */
+const releasesPerApp = new KeyedQueue();
+
 /**
  * Starts the release, waits for the runtime's health gate, then records it live and supersedes the
  * previous live deployment. Shared by the event handler, rollbacks and the AWS Lambda trigger.
+ * The newest requested deployment wins: one whose app already runs a deployment requested after it is
+ * superseded instead of released, however late its build finished.
  */
-export async function releaseDeployment(
+export function releaseDeployment(
+  deps: DocksageDeps,
+  deployment: Deployment,
+  build: { artifact: ArtifactRef; plan: RunPlan },
+  signal: AbortSignal,
+): Promise<void> {
+  return releasesPerApp.run(deployment.app, async () => {
+    const newer = await newerLiveDeployment(deps, deployment);
+    if (newer) {
+      deps.log.write(
+        deployment.id,
+        'deploy',
+        `Not released: deployment ${newer.id}, requested after this one, is already live`,
+      );
+      await deps.log.moveTo(deployment.id, 'superseded', {
+        error: `superseded by deployment ${newer.id}, which was requested later and went live first`,
+      });
+      return;
+    }
+    await release(deps, deployment, build, signal);
+  });
+}
+
+async function newerLiveDeployment(deps: DocksageDeps, deployment: Deployment): Promise<Deployment | undefined> {
+  const app = await deps.store.getApp(deployment.app);
+  if (!app?.liveDeploymentId || app.liveDeploymentId === deployment.id) return undefined;
+  const live = await deps.store.getDeployment(app.liveDeploymentId);
+  return live && isNewer(live, deployment) ? live : undefined;
+}
+
+function isNewer(a: Deployment, b: Deployment): boolean {
+  return a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id);
+}
+
+async function release(
   deps: DocksageDeps,
   deployment: Deployment,
   build: { artifact: ArtifactRef; plan: RunPlan },
@@ -42,6 +82,7 @@ export async function releaseDeployment(
       log: (text, stage = 'deploy') => {
         deps.log.write(deployment.id, stage, text);
       },
+      onHealth: healthReporter(deps, deployment.id, env),
     },
   );
   const timings = withTiming(deployment, 'deployMs', started);
@@ -61,6 +102,31 @@ export async function releaseDeployment(
   if (previous && previous !== deployment.id) await deps.log.moveTo(previous, 'superseded');
 }
 
+/**
+ * Turns the runtime's view of a live release into its status: `crashed` with the reason and the app's last output
+ * (masked like every field that leaves the platform), `live` again when it serves again.
+ */
+function healthReporter(deps: DocksageDeps, deploymentId: string, env: Record<string, string>) {
+  const report = async (health: HealthReport) => {
+    deps.log.addSecrets(deploymentId, Object.values(env));
+    if (health.healthy) {
+      deps.log.write(deploymentId, 'runtime', '[cloudsmith] the app answers again');
+      await deps.log.moveTo(deploymentId, 'live');
+      return;
+    }
+    const output = health.lastLines.length ? health.lastLines.join('\n') : '(the app printed nothing)';
+    deps.log.write(deploymentId, 'runtime', `[cloudsmith] the app ${health.reason}`);
+    await deps.log.moveTo(deploymentId, 'crashed', {
+      error: `the app ${health.reason}. Last log lines:\n${output}`,
+    });
+  };
+  return (health: HealthReport) => {
+    report(health).catch((err: unknown) => {
+      deps.logger.error('could not record the app’s health', { deploymentId, error: errorMessage(err) });
+    });
+  };
+}
+
 /** After a platform restart: start every live app again from its artifact, at the same URL. */
 export async function restoreLiveApps(deps: DocksageDeps): Promise<void> {
   for (const app of await deps.store.listLiveApps()) {
@@ -70,7 +136,11 @@ export async function restoreLiveApps(deps: DocksageDeps): Promise<void> {
       const env = await loadAppEnv(deps.store, deps.sealer, app.name);
       await deps.runtime.restore(
         { app: app.name, deploymentId: deployment.id, artifact: deployment.artifact, plan: deployment.plan, env },
-        { signal: new AbortController().signal, log: () => undefined },
+        {
+          signal: new AbortController().signal,
+          log: () => undefined,
+          onHealth: healthReporter(deps, deployment.id, env),
+        },
       );
       deps.logger.info('restored live app', { app: app.name, deploymentId: deployment.id });
     } catch (err) {

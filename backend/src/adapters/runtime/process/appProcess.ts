@@ -20,6 +20,8 @@ export interface AppProcessOptions {
   env: Record<string, string>;
   logs: LogBuffer;
   onLine?: (line: string) => void;
+  /** The restart policy gave up: the app stays down until a new release. */
+  onGaveUp?: (reason: string) => void;
   restart: RestartPolicy;
   /** Time between SIGTERM and SIGKILL when stopping. */
   graceMs: number;
@@ -156,6 +158,11 @@ export class AppProcess {
     await this.opts.sandbox?.dispose();
   }
 
+  /** Kills a running but unresponsive app (a frozen process ignores SIGTERM) so supervision restarts it, as after a crash. */
+  killForRestart(): void {
+    if (this.running) this.signalGroup('SIGKILL');
+  }
+
   /** Synchronous last resort when the platform process itself is exiting. */
   killNow(): void {
     this.stopping = true;
@@ -187,7 +194,9 @@ export class AppProcess {
     if (Date.now() - this.startedAt >= stableMs) this.restarts = 0;
     if (this.restarts >= maxRestarts) {
       this.line(`[cloudsmith] the app crashed ${this.restarts + 1} times in a row; not restarting it again`);
+      const reason = `crashed ${this.restarts + 1} times in a row (the last time it ${this.lastExit ?? 'exited'})`;
       liveGroups.delete(this);
+      this.opts.onGaveUp?.(reason);
       return;
     }
     const delay = backoffMs * 2 ** this.restarts;

@@ -10,6 +10,7 @@ import { KeyedQueue } from '../../../lib/keyedQueue';
 import { cleanEnv } from '../../../sandbox/env';
 import { runReleaseStep } from '../releaseStep';
 import type { PreparedSandbox, Sandbox, SandboxLimits } from '../../../sandbox/sandbox';
+import { LivenessWatch, type LivenessOptions } from './liveness';
 import { AppProcess, type RestartPolicy } from './appProcess';
 
 export interface ProcessRuntimeOptions {
@@ -26,6 +27,8 @@ export interface ProcessRuntimeOptions {
   /** Release directories kept per app (the live one included). */
   keepReleases?: number;
   logLines?: number;
+  /** How live releases are watched for a frozen app. */
+  liveness?: LivenessOptions;
   /** Runs each release in its own sandbox (uid, mount view, PID namespace, cgroup); without it, plain process groups. */
   sandbox?: Sandbox;
   /** Memory, CPU and process limits of each live app (enforced where the sandbox has cgroups). */
@@ -38,6 +41,7 @@ interface LiveRelease {
   target: RouteTarget;
   process: AppProcess;
   logs: LogBuffer;
+  watch?: LivenessWatch;
 }
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -84,6 +88,7 @@ export class ProcessRuntime implements Runtime {
       this.opts.routes.delete(app);
       const current = this.live.get(app);
       this.live.delete(app);
+      current?.watch?.stop();
       if (current) await current.process.stop();
       await rm(this.appDir(app), { recursive: true, force: true });
       await rm(this.homeDir(app), { recursive: true, force: true });
@@ -94,6 +99,7 @@ export class ProcessRuntime implements Runtime {
     this.shutdown.abort(new Error('the platform is shutting down'));
     const stopping = [...this.live.entries()].map(async ([app, current]) => {
       if (this.opts.routes.get(app)?.port === current.target.port) this.opts.routes.delete(app);
+      current.watch?.stop();
       await current.process.stop();
     });
     this.live.clear();
@@ -129,6 +135,7 @@ export class ProcessRuntime implements Runtime {
     let forward: ((line: string) => void) | undefined = (line) => {
       ctx.log(line, 'runtime');
     };
+    let gaveUp: ((reason: string) => void) | undefined;
     try {
       await this.unpack(artifact.key, artifact.sha256, dir, ctx, signal);
       const cwd = await workdirIn(dir, plan.workdir);
@@ -157,6 +164,7 @@ export class ProcessRuntime implements Runtime {
         env,
         logs,
         onLine: (line) => forward?.(line),
+        onGaveUp: (reason) => gaveUp?.(reason),
         restart: this.restart,
         graceMs: this.opts.stopGraceMs ?? 5000,
         sandbox: sandboxed,
@@ -182,9 +190,11 @@ export class ProcessRuntime implements Runtime {
 
       const target = { host: '127.0.0.1', port };
       this.opts.routes.set(app, target);
-      this.live.set(app, { deploymentId, dir, target, process: started, logs });
+      const current: LiveRelease = { deploymentId, dir, target, process: started, logs };
+      this.live.set(app, current);
       this.starting.delete(started);
       started.supervise();
+      gaveUp = this.watch(current, plan.healthPath, ctx);
       ctx.log(`Healthy; ${app} now serves deployment ${deploymentId}`, 'deploy');
     } catch (err) {
       forward = undefined;
@@ -198,12 +208,41 @@ export class ProcessRuntime implements Runtime {
     forward = undefined;
 
     if (previous) {
+      previous.watch?.stop();
       await this.opts.routes.drained(previous.target, this.opts.drainTimeoutMs ?? 10_000);
       await previous.process.stop();
       ctx.log(`Stopped the previous release (deployment ${previous.deploymentId})`, 'deploy');
     }
     await this.prune(app);
     return { url: this.urlFor(app) };
+  }
+
+  /**
+   * Watches the live release until it is replaced: a running app that stops answering is reported down and killed so
+   * its supervisor restarts it; one that answers again is reported up. Returns the handler for a crash loop given up.
+   */
+  private watch(release: LiveRelease, healthPath: string, ctx: ReleaseContext): (reason: string) => void {
+    const report = (reason: string) => {
+      ctx.onHealth?.({ healthy: false, reason, lastLines: release.logs.tail(LAST_LINES_IN_ERROR) });
+    };
+    release.watch = new LivenessWatch(
+      {
+        url: `http://${release.target.host}:${release.target.port}`,
+        path: healthPath,
+        isRunning: () => release.process.alive,
+        onDown: (reason) => {
+          report(reason);
+          release.process.killForRestart();
+        },
+        onUp: () => ctx.onHealth?.({ healthy: true }),
+      },
+      this.opts.liveness,
+    );
+    release.watch.start();
+    return (reason) => {
+      release.watch?.markDown();
+      report(reason);
+    };
   }
 
   private unhealthy(err: unknown, proc: AppProcess, logs: LogBuffer, hadPrevious: boolean, signal: AbortSignal): Error {
