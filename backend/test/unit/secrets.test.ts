@@ -25,7 +25,7 @@ describe('secret masking', function () {
   it('releases lines that only looked like a secret’s start, with the secret’s long lines still masked', function () {
     const masker = new LineStreamMasker();
     masker.setSecrets([PEM]);
-    const [armour = '', body = ''] = PEM.split('\n');
+    const [armour, body] = PEM.split('\n') as [string, string];
     const out = run(masker, [armour, body, 'not the key']);
     assert.deepEqual(out, [armour, '••••••', 'not the key']);
     assert.ok(!out.join('\n').includes('MIIEvQ'));
