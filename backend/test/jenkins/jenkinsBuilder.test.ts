@@ -1,3 +1,4 @@
+import { jenkinsBuilderFromConfig } from '../../src/compose/jenkins';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -251,8 +252,8 @@ describe('Jenkins adapter pieces', function () {
   it('needs JENKINS_URL, JENKINS_USER and JENKINS_API_TOKEN when selected', function () {
     const config = loadConfig({ CLOUDSMITH_BUILDER: 'jenkins' });
     const deps = { artifacts: {} as never, openToken: (s: string) => s };
-    assert.throws(() => JenkinsBuilder.fromConfig(config, deps), /JENKINS_URL, JENKINS_USER and JENKINS_API_TOKEN/);
-    const ok = JenkinsBuilder.fromConfig(loadConfig({ JENKINS_URL: 'http://127.0.0.1:1', JENKINS_USER: 'u', JENKINS_API_TOKEN: 't' }), deps);
+    assert.throws(() => jenkinsBuilderFromConfig(config, deps), /JENKINS_URL, JENKINS_USER and JENKINS_API_TOKEN/);
+    const ok = jenkinsBuilderFromConfig(loadConfig({ JENKINS_URL: 'http://127.0.0.1:1', JENKINS_USER: 'u', JENKINS_API_TOKEN: 't' }), deps);
     assert.equal(ok.name, 'jenkins');
   });
 

@@ -2,7 +2,6 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import type { Config } from '../../../config';
 import type { RunPlan } from '../../../domain/deployment';
 import { staticServerSource } from '../artifactLayout';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
@@ -54,19 +53,6 @@ export class DockerBuilder implements Builder {
   readonly name = 'docker';
 
   constructor(private readonly options: DockerBuilderOptions) {}
-
-  static fromConfig(config: Config): DockerBuilder {
-    return new DockerBuilder({
-      docker: new DockerCli({ host: config.docker.host }),
-      registry: config.docker.registry,
-      baseImage: config.docker.baseImage,
-      images: { python: config.docker.pythonImage, go: config.docker.goImage },
-      useRepoDockerfile: config.docker.useRepoDockerfile,
-      limits: config.build,
-      workDir: join(config.dataDir, 'work', 'docker-builder'),
-    });
-  }
-
   async build(job: BuildJob, ctx: BuildContext): Promise<BuildResult> {
     const source = await this.chooseSource(job);
     const image = imageName(this.options.registry, job.app, job.commitSha);

@@ -4,7 +4,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../../../config';
 import type { ArtifactRef } from '../../../domain/deployment';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
 import { detectPlan } from '../../../detect/plan';
@@ -96,30 +95,15 @@ export class JenkinsBuilder implements Builder {
   private readonly jobPath: string;
 
   constructor(private readonly opts: JenkinsBuilderOptions) {
-    this.client = new JenkinsClient({ url: opts.url, user: opts.user, apiToken: opts.apiToken, attempts: opts.attempts, backoffMs: opts.backoffMs });
+    this.client = new JenkinsClient({
+      url: opts.url,
+      user: opts.user,
+      apiToken: opts.apiToken,
+      attempts: opts.attempts,
+      backoffMs: opts.backoffMs,
+    });
     this.jobPath = `job/${opts.job.split('/').map(encodeURIComponent).join('/job/')}`;
   }
-
-  static fromConfig(config: Config, deps: { artifacts: ArtifactStore; openToken: (sealed: string) => string; callbackUrl?: string }): JenkinsBuilder {
-    const { url, user, apiToken, job, pollMs, artifactBucket } = config.jenkins;
-    if (!url || !user || !apiToken) {
-      throw new Error('CLOUDSMITH_BUILDER=jenkins needs JENKINS_URL, JENKINS_USER and JENKINS_API_TOKEN');
-    }
-    return new JenkinsBuilder({
-      url,
-      user,
-      apiToken,
-      job,
-      pollMs,
-      artifactBucket,
-      artifacts: deps.artifacts,
-      openToken: deps.openToken,
-      callbackUrl: deps.callbackUrl,
-      timeoutMs: config.build.timeoutMs,
-      workDir: join(config.dataDir, 'jenkins'),
-    });
-  }
-
   async build(job: BuildJob, ctx: BuildContext): Promise<BuildResult> {
     const plan = await detectPlan(job.sourceDir, job.overrides);
     const runPlan = runPlanFor(plan);
@@ -127,7 +111,9 @@ export class JenkinsBuilder implements Builder {
     ctx.log(`Detected: ${plan.reason}`);
     const token = this.opts.openToken(job.sealedToken);
     const secrets = [token, ...Object.values(job.env)];
-    const log = (line: string) => ctx.log(maskSecrets(line, secrets));
+    const log = (line: string) => {
+      ctx.log(maskSecrets(line, secrets));
+    };
     const key = artifactKey(job.app, job.commitSha, job.deploymentId);
 
     const suffix = `${safeId(job.deploymentId)}-${randomBytes(4).toString('hex')}`;
@@ -137,15 +123,30 @@ export class JenkinsBuilder implements Builder {
     const handle = new Handle();
     const onAbort = () => {
       handle.cancelRequested = true;
-      void this.cancel(handle).catch((err: unknown) => log(`Could not cancel the Jenkins build: ${errorMessage(err)}`));
+      void this.cancel(handle).catch((err: unknown) => {
+        log(`Could not cancel the Jenkins build: ${errorMessage(err)}`);
+      });
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
       if (ctx.signal.aborted) throw cancelled();
-      await this.createCredential(usernamePasswordXml(gitCredentialId, 'x-access-token', token, `CloudSmith deployment ${job.deploymentId}: Git token (temporary)`));
+      await this.createCredential(
+        usernamePasswordXml(
+          gitCredentialId,
+          'x-access-token',
+          token,
+          `CloudSmith deployment ${job.deploymentId}: Git token (temporary)`,
+        ),
+      );
       created.push(gitCredentialId);
       if (envCredentialId) {
-        await this.createCredential(secretTextXml(envCredentialId, encodeEnv(job.env), `CloudSmith deployment ${job.deploymentId}: app env (temporary)`));
+        await this.createCredential(
+          secretTextXml(
+            envCredentialId,
+            encodeEnv(job.env),
+            `CloudSmith deployment ${job.deploymentId}: app env (temporary)`,
+          ),
+        );
         created.push(envCredentialId);
       }
 
@@ -185,26 +186,52 @@ export class JenkinsBuilder implements Builder {
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       for (const id of created) {
-        await this.deleteCredential(id).catch((err: unknown) => log(`Warning: could not delete the temporary Jenkins credential ${id}: ${errorMessage(err)}`));
+        await this.deleteCredential(id).catch((err: unknown) => {
+          log(`Warning: could not delete the temporary Jenkins credential ${id}: ${errorMessage(err)}`);
+        });
       }
     }
   }
 
   private async createCredential(xml: string): Promise<void> {
-    await this.client.request({ method: 'POST', path: `${CREDENTIALS_STORE}/createCredentials`, body: xml, contentType: 'application/xml' });
+    await this.client.request({
+      method: 'POST',
+      path: `${CREDENTIALS_STORE}/createCredentials`,
+      body: xml,
+      contentType: 'application/xml',
+    });
   }
 
   private async deleteCredential(id: string): Promise<void> {
-    await this.client.request({ method: 'DELETE', path: `${CREDENTIALS_STORE}/credential/${encodeURIComponent(id)}/config.xml`, accept: [404] });
+    await this.client.request({
+      method: 'DELETE',
+      path: `${CREDENTIALS_STORE}/credential/${encodeURIComponent(id)}/config.xml`,
+      accept: [404],
+    });
   }
 
   /** POST buildWithParameters; Jenkins answers 201 with the queue item in Location. */
   private async trigger(parameters: JenkinsParameters): Promise<string> {
     const body = new URLSearchParams(parameters);
-    const res = await this.client.request({ method: 'POST', path: `${this.jobPath}/buildWithParameters`, body, accept: [404] });
-    if (res.status === 404) throw new UserFacingError(`Jenkins has no job "${this.opts.job}" (JENKINS_JOB); seed it with jenkins/jobs/cloudsmith-build.groovy`, 502, 'jenkins_error');
+    const res = await this.client.request({
+      method: 'POST',
+      path: `${this.jobPath}/buildWithParameters`,
+      body,
+      accept: [404],
+    });
+    if (res.status === 404)
+      throw new UserFacingError(
+        `Jenkins has no job "${this.opts.job}" (JENKINS_JOB); seed it with jenkins/jobs/cloudsmith-build.groovy`,
+        502,
+        'jenkins_error',
+      );
     const location = res.headers.get('location');
-    if (!location) throw new UserFacingError(`Jenkins accepted the build of "${this.opts.job}" but gave no queue item (HTTP ${res.status})`, 502, 'jenkins_error');
+    if (!location)
+      throw new UserFacingError(
+        `Jenkins accepted the build of "${this.opts.job}" but gave no queue item (HTTP ${res.status})`,
+        502,
+        'jenkins_error',
+      );
     return location;
   }
 
@@ -214,14 +241,21 @@ export class JenkinsBuilder implements Builder {
     for (;;) {
       const item = await this.client.json<QueueItem>(`${itemPath.replace(/\/?$/, '/')}api/json`);
       if (item.cancelled) {
-        throw new UserFacingError(handle.cancelRequested ? 'cancelled while waiting in the Jenkins queue' : "the build was cancelled in Jenkins' queue");
+        throw new UserFacingError(
+          handle.cancelRequested
+            ? 'cancelled while waiting in the Jenkins queue'
+            : "the build was cancelled in Jenkins' queue",
+        );
       }
       if (item.executable && typeof item.executable.number === 'number') return item.executable.number;
       if (item.why && item.why !== lastWhy) {
         lastWhy = item.why;
         log(`Waiting in the Jenkins queue: ${item.why}`);
       }
-      if (Date.now() > deadline) throw new UserFacingError(`the build waited in the Jenkins queue for longer than ${minutes(this.opts.timeoutMs)}`);
+      if (Date.now() > deadline)
+        throw new UserFacingError(
+          `the build waited in the Jenkins queue for longer than ${minutes(this.opts.timeoutMs)}`,
+        );
       await sleep(this.opts.pollMs);
     }
   }
@@ -252,7 +286,10 @@ export class JenkinsBuilder implements Builder {
       log(clean);
     };
     for (;;) {
-      const res = await this.client.request({ path: `${this.jobPath}/${number}/logText/progressiveText`, query: { start: String(start) } });
+      const res = await this.client.request({
+        path: `${this.jobPath}/${number}/logText/progressiveText`,
+        query: { start: String(start) },
+      });
       const lines = (partial + res.text).split('\n');
       partial = lines.pop() ?? '';
       lines.forEach(emit);
@@ -277,16 +314,31 @@ export class JenkinsBuilder implements Builder {
   /** The log can end a moment before Jenkins records the result: poll until `building` is false. */
   private async waitForResult(number: number, handle: Handle): Promise<BuildInfo> {
     for (let i = 0; ; i++) {
-      const info = await this.client.json<BuildInfo>(`${this.jobPath}/${number}/api/json?tree=number,building,result,artifacts[relativePath]`);
+      const info = await this.client.json<BuildInfo>(
+        `${this.jobPath}/${number}/api/json?tree=number,building,result,artifacts[relativePath]`,
+      );
       if (!info.building && info.result) return info;
       if (i > 0 && handle.cancelRequested && !handle.stopSent) await this.stop(handle, number);
-      if (handle.stopSent && Date.now() - handle.stopSentAt > STOP_GRACE_MS) throw handle.timedOut ? timedOut(this.opts.timeoutMs) : cancelled(number);
+      if (handle.stopSent && Date.now() - handle.stopSentAt > STOP_GRACE_MS)
+        throw handle.timedOut ? timedOut(this.opts.timeoutMs) : cancelled(number);
       await sleep(this.opts.pollMs);
     }
   }
 
-  private async collect(info: BuildInfo, number: number, key: string, summary: LogSummary, handle: Handle, signal: AbortSignal): Promise<ArtifactRef> {
-    const last = summary.errors.at(-1) ?? summary.tail.filter((l) => l.trim()).slice(-5).join(' | ');
+  private async collect(
+    info: BuildInfo,
+    number: number,
+    key: string,
+    summary: LogSummary,
+    handle: Handle,
+    signal: AbortSignal,
+  ): Promise<ArtifactRef> {
+    const last =
+      summary.errors.at(-1) ??
+      summary.tail
+        .filter((l) => l.trim())
+        .slice(-5)
+        .join(' | ');
     switch (info.result) {
       case 'SUCCESS':
         break;
@@ -295,18 +347,26 @@ export class JenkinsBuilder implements Builder {
         if (handle.cancelRequested || signal.aborted) throw cancelled(number);
         throw new UserFacingError(`the Jenkins build #${number} was aborted`);
       case 'UNSTABLE':
-        throw new UserFacingError(`the Jenkins build #${number} finished UNSTABLE (a step marked it unstable); only successful builds are deployed${last ? `: ${last}` : ''}`);
+        throw new UserFacingError(
+          `the Jenkins build #${number} finished UNSTABLE (a step marked it unstable); only successful builds are deployed${last ? `: ${last}` : ''}`,
+        );
       case 'NOT_BUILT':
         throw new UserFacingError(`the Jenkins build #${number} was not built${last ? `: ${last}` : ''}`);
       default:
         throw new UserFacingError(`the Jenkins build #${number} failed${last ? `: ${last}` : ''}`);
     }
     if (!summary.sha256 || summary.size === undefined) {
-      throw new UserFacingError(`the Jenkins build #${number} succeeded but its log has no artifact checksum line (is the job running jenkins/Jenkinsfile?)`);
+      throw new UserFacingError(
+        `the Jenkins build #${number} succeeded but its log has no artifact checksum line (is the job running jenkins/Jenkinsfile?)`,
+      );
     }
-    const stored = this.opts.artifactBucket ? await this.verifyUploaded(key) : await this.fetchArchived(info, number, key);
+    const stored = this.opts.artifactBucket
+      ? await this.verifyUploaded(key)
+      : await this.fetchArchived(info, number, key);
     if (stored.sha256 !== summary.sha256 || stored.size !== summary.size) {
-      throw new UserFacingError(`the artifact of Jenkins build #${number} does not match what the build packaged (sha256 ${stored.sha256.slice(0, 12)}…, expected ${summary.sha256.slice(0, 12)}…)`);
+      throw new UserFacingError(
+        `the artifact of Jenkins build #${number} does not match what the build packaged (sha256 ${stored.sha256.slice(0, 12)}…, expected ${summary.sha256.slice(0, 12)}…)`,
+      );
     }
     return { kind: 'tarball', key, sha256: stored.sha256, size: stored.size };
   }
@@ -314,7 +374,9 @@ export class JenkinsBuilder implements Builder {
   /** Bucket mode: the pipeline uploaded to S3; read it back through the artifact store and hash it. */
   private async verifyUploaded(key: string): Promise<{ sha256: string; size: number }> {
     if (!(await this.opts.artifacts.exists(key))) {
-      throw new UserFacingError(`the Jenkins build succeeded but s3://${this.opts.artifactBucket}/${key} is missing; check that CLOUDSMITH_S3_BUCKET and JENKINS_ARTIFACT_BUCKET name the same bucket`);
+      throw new UserFacingError(
+        `the Jenkins build succeeded but s3://${this.opts.artifactBucket}/${key} is missing; check that CLOUDSMITH_S3_BUCKET and JENKINS_ARTIFACT_BUCKET name the same bucket`,
+      );
     }
     const hash = createHash('sha256');
     let size = 0;
@@ -349,7 +411,12 @@ export class JenkinsBuilder implements Builder {
     if (handle.queueId !== undefined && !handle.queueCancelSent) {
       handle.queueCancelSent = true;
       // Jenkins answers cancelItem with a redirect (302) or 204 depending on the version; either is fine.
-      await this.client.request({ method: 'POST', path: 'queue/cancelItem', query: { id: String(handle.queueId) }, accept: [302, 303, 404] });
+      await this.client.request({
+        method: 'POST',
+        path: 'queue/cancelItem',
+        query: { id: String(handle.queueId) },
+        accept: [302, 303, 404],
+      });
     }
   }
 
@@ -362,7 +429,9 @@ export class JenkinsBuilder implements Builder {
 }
 
 function cancelled(number?: number): UserFacingError {
-  return new UserFacingError(number === undefined ? 'the build was cancelled' : `the build was cancelled (Jenkins build #${number} stopped)`);
+  return new UserFacingError(
+    number === undefined ? 'the build was cancelled' : `the build was cancelled (Jenkins build #${number} stopped)`,
+  );
 }
 
 function timedOut(timeoutMs: number | undefined): UserFacingError {

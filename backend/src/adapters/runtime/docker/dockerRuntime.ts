@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../../../config';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
 import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
 import type { RouteTable, RouteTarget } from '../../../proxy/routes';
@@ -63,19 +62,6 @@ export class DockerRuntime implements Runtime {
   private events?: { stop(): void };
 
   constructor(private readonly options: DockerRuntimeOptions) {}
-
-  static fromConfig(config: Config, deps: { routes: RouteTable; urlFor(app: string): string }): DockerRuntime {
-    return new DockerRuntime({
-      docker: new DockerCli({ host: config.docker.host }),
-      routes: deps.routes,
-      urlFor: (app) => deps.urlFor(app),
-      healthTimeoutMs: config.deploy.healthTimeoutMs,
-      memoryMb: config.docker.memoryMb,
-      cpus: config.docker.cpus,
-      pidsLimit: config.docker.pidsLimit,
-    });
-  }
-
   urlFor(app: string): string {
     return this.options.urlFor(app);
   }
