@@ -196,6 +196,14 @@ export function runCommand(cmd: Command, opts: RunOptions): Promise<void> {
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
     let memoryTimer: NodeJS.Timeout | undefined;
+    // With a cgroup the kernel enforces the limit; the OOM killer may pick a background process (setsid) and
+    // leave the step waiting, so an OOM kill anywhere in the cgroup ends the step.
+    if (opts.maxMemoryMb !== undefined && sandbox?.cgroup) {
+      const limitMb = opts.maxMemoryMb;
+      memoryTimer = setInterval(() => {
+        if (sandbox.oomKilled() && !settled) stop(`build used more than ${limitMb} MiB of memory`);
+      }, MEMORY_POLL_MS);
+    }
     // Without a cgroup the limit is watched from outside: the tree's resident memory, sampled.
     if (opts.maxMemoryMb !== undefined && child.pid !== undefined && !sandbox?.cgroup) {
       const limit = opts.maxMemoryMb * 1024 * 1024;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Whether `pid` is a running process. A zombie (state Z) or dying one (X) counts as gone: it has exited and
@@ -13,4 +13,24 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Host pids of running processes whose command line and environment pass `match`. Sandboxed builds and apps
+ * live in PID namespaces of their own, so the pids they print are not host pids: tests find them by what
+ * they run and the HOME (inside the test's data dir) they run with.
+ */
+export function pidsWhere(match: (p: { cmdline: string; environ: string }) => boolean): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'latin1');
+      const environ = readFileSync(`/proc/${name}/environ`, 'latin1');
+      if (match({ cmdline, environ }) && alive(Number(name))) found.push(Number(name));
+    } catch {
+      // Gone between listing and reading.
+    }
+  }
+  return found;
 }

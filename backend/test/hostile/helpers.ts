@@ -1,0 +1,121 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sandbox } from '../../src/sandbox/sandbox';
+import { missingPeer } from '../peers';
+
+/** Fails (or, when named in CLOUDSMITH_TEST_SKIP off CI, skips) a suite on a machine where bubblewrap cannot sandbox. */
+export async function requireSandbox(ctx: Mocha.Context): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'sandbox-probe-'));
+  try {
+    const sandbox = await Sandbox.create({ dataDir: dir });
+    if (!sandbox.isolated) {
+      missingPeer(ctx, 'sandbox', `${sandbox.unavailableReason ?? ''}: run \`bash scripts/sandbox.sh up\``);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** This process and every process it started, transitively (the embedded platform runs in the test process). */
+function descendantsOfThisProcess(): Set<number> {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // Gone between listing and reading.
+    }
+  }
+  const found = new Set<number>();
+  const queue = [process.pid];
+  for (let pid = queue.pop(); pid !== undefined; pid = queue.pop()) {
+    for (const child of children.get(pid) ?? []) {
+      found.add(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/**
+ * Every process of this platform (git, sandboxes, apps) whose environment or argv contains `secret`. Only this
+ * test's processes: other suites on the same machine use the same test tokens.
+ */
+export function processesHolding(secret: string): string[] {
+  const hits: string[] = [];
+  for (const pid of descendantsOfThisProcess()) {
+    for (const file of ['environ', 'cmdline']) {
+      try {
+        if (readFileSync(`/proc/${pid}/${file}`, 'latin1').includes(secret)) hits.push(`${pid}/${file}`);
+      } catch {
+        // Gone.
+      }
+    }
+  }
+  return hits;
+}
+
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Polls GET /healthz every 250 ms from when it is started and records the slowest answer: the platform must
+ * keep answering while tenants attack it.
+ */
+export class HealthWatch {
+  slowestMs = 0;
+  failures: string[] = [];
+  private timer?: NodeJS.Timeout;
+  private inFlight = false;
+
+  constructor(private readonly url: string) {}
+
+  start(): this {
+    this.timer = setInterval(() => {
+      if (this.inFlight) return;
+      this.inFlight = true;
+      const started = Date.now();
+      this.probe()
+        .then(
+          (status) => {
+            if (status !== 200) this.failures.push(`status ${status}`);
+          },
+          (err: unknown) => this.failures.push(String(err)),
+        )
+        .finally(() => {
+          this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
+          this.inFlight = false;
+        });
+    }, 250);
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private probe(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${this.url}/healthz`, { timeout: 5000 }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          resolve(res.statusCode ?? 0);
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('healthz timed out after 5 s')));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}
