@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { must } from './must';
 import { ConnectionMonitor } from '../../src/model/connection';
 
 /** A clock the test advances by hand: the monitor's probes run only when the test says so. */
@@ -39,13 +40,13 @@ describe('extension: backend connection monitor', () => {
     const seen: Array<[boolean, string | undefined]> = [];
     monitor.onDidChange((online, reason) => seen.push([online, reason]));
     monitor.start();
-    assert.equal(timers.next?.ms, 15_000);
+    assert.equal(must(timers.next).ms, 15_000);
     up = false;
     timers.fire();
     await flush();
     assert.equal(monitor.online, false);
     assert.equal(monitor.offlineReason, 'ECONNREFUSED');
-    assert.equal(timers.next?.ms, 2_000);
+    assert.equal(must(timers.next).ms, 2_000);
     timers.fire();
     await flush();
     assert.equal(seen.length, 1, 'still offline: no second event');
@@ -56,7 +57,7 @@ describe('extension: backend connection monitor', () => {
       [false, 'ECONNREFUSED'],
       [true, undefined],
     ]);
-    assert.equal(timers.next?.ms, 15_000);
+    assert.equal(must(timers.next).ms, 15_000);
     monitor.dispose();
     assert.equal(timers.next, undefined);
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { failureSummary, firstErrorLine } from '../../src/model/failure';
+import { must } from './must';
 
 describe('extension: the first real error line of a failed deployment', () => {
   it('skips the script echo, npm boilerplate and system lines', () => {
@@ -26,7 +27,7 @@ describe('extension: the first real error line of a failed deployment', () => {
 
   it('returns undefined when no line reads like an error, and cuts very long lines', () => {
     assert.equal(firstErrorLine([{ stage: 'build', text: 'compiling...\ndone' }]), undefined);
-    const long = firstErrorLine([{ stage: 'build', text: `error: ${'x'.repeat(400)}` }])!;
+    const long = must(firstErrorLine([{ stage: 'build', text: `error: ${'x'.repeat(400)}` }]));
     assert.equal(long.length, 200);
   });
 

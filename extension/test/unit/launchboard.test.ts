@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { must } from './must';
 import {
   clearedEnvText,
   deployBlocker,
@@ -35,8 +36,8 @@ describe('extension: the Launchboard form scoped to one repository', () => {
   });
 
   it('says why Deploy does nothing, and names the target app', () => {
-    assert.match(deployBlocker({}, false)!, /Choose a repository first/);
-    assert.match(deployBlocker({ repo: 'alice/site' }, true)!, /running/);
+    assert.match(must(deployBlocker({}, false)), /Choose a repository first/);
+    assert.match(must(deployBlocker({ repo: 'alice/site' }, true)), /running/);
     assert.equal(deployBlocker({ repo: 'alice/site' }, false), undefined);
     assert.equal(targetText('alice/site', 'site-alice'), 'Deploys to app site-alice');
     assert.equal(targetText('alice/api', undefined), 'Creates a new app for alice/api');

@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import { streamLogs } from '@cloudsmith/client';
 import type { LogLineMessage, LogStage } from '@cloudsmith/client';
 import { LogPrinter } from '../../src/model/logFormat';
+import { must } from './must';
 
 const ID = '00000000-0000-4000-8000-0000000000aa';
 const STAGES: LogStage[] = [
@@ -23,7 +24,7 @@ const line = (seq: number): LogLineMessage => ({
   type: 'log',
   seq,
   ts: '',
-  stage: STAGES[seq - 1]!,
+  stage: STAGES[seq - 1],
   text: `step ${seq}`,
 });
 
@@ -34,11 +35,14 @@ describe('extension: log reassembly into the output channel', () => {
     const wss = new WebSocketServer({ server });
     wss.on('connection', (ws, req) => {
       connections++;
-      const since = Number(new URL(req.url!, 'http://x').searchParams.get('since'));
+      const since = Number(new URL(must(req.url), 'http://x').searchParams.get('since'));
       // Each connection replays from a bit before `since` and then dies after three new lines, until the last.
       const stopAt = connections < 3 ? since + 3 : STAGES.length;
       for (let s = Math.max(1, since - 1); s <= stopAt; s++) ws.send(JSON.stringify(line(s)));
-      if (connections < 3) setTimeout(() => ws.terminate(), 10);
+      if (connections < 3)
+        setTimeout(() => {
+          ws.terminate();
+        }, 10);
       else {
         ws.send(JSON.stringify({ type: 'end', status: 'live', url: 'http://alice-site.localhost:8080' }));
         ws.close(1000);
@@ -60,7 +64,11 @@ describe('extension: log reassembly into the output channel', () => {
     } finally {
       wss.close();
       server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await new Promise<void>((r) =>
+        server.close(() => {
+          r();
+        }),
+      );
     }
     const steps = out.filter((l) => l.startsWith('  step ')).map((l) => Number(l.slice(7)));
     assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

@@ -1,35 +1,40 @@
 import assert from 'node:assert/strict';
 import { LogPrinter } from '../../src/model/logFormat';
 import { age, shortSha, statusBarView } from '../../src/model/status';
+import { must } from './must';
 
 const base = { id: '0123456789abcdef', repo: 'alice/site', url: null, error: null };
 
 describe('extension: status bar text', () => {
   it('spins while deploying, naming the stage and repo', () => {
-    const view = statusBarView({ kind: 'deployment', deployment: { ...base, status: 'building' } })!;
+    const view = must(statusBarView({ kind: 'deployment', deployment: { ...base, status: 'building' } }));
     assert.equal(view.text, '$(sync~spin) CloudSmith: building alice/site');
     assert.equal(view.action, 'showLogs');
     assert.equal(
-      statusBarView({ kind: 'deployment', deployment: { ...base, status: 'queued' } })!.text,
+      must(statusBarView({ kind: 'deployment', deployment: { ...base, status: 'queued' } })).text,
       '$(sync~spin) CloudSmith: queued alice/site',
     );
   });
 
   it('shows the URL when live and opens it on click', () => {
-    const view = statusBarView({
-      kind: 'deployment',
-      deployment: { ...base, status: 'live', url: 'http://alice-site.localhost:8080' },
-    })!;
+    const view = must(
+      statusBarView({
+        kind: 'deployment',
+        deployment: { ...base, status: 'live', url: 'http://alice-site.localhost:8080' },
+      }),
+    );
     assert.equal(view.text, '$(globe) http://alice-site.localhost:8080');
     assert.equal(view.action, 'openUrl');
     assert.match(view.tooltip, /live at http:\/\/alice-site\.localhost:8080/);
   });
 
   it('shows an error with the reason in the tooltip, clicking shows logs', () => {
-    const view = statusBarView({
-      kind: 'deployment',
-      deployment: { ...base, status: 'failed', error: 'build failed: exit 1' },
-    })!;
+    const view = must(
+      statusBarView({
+        kind: 'deployment',
+        deployment: { ...base, status: 'failed', error: 'build failed: exit 1' },
+      }),
+    );
     assert.equal(view.text, '$(error) CloudSmith: alice/site failed');
     assert.match(view.tooltip, /build failed: exit 1/);
     assert.equal(view.action, 'showLogs');
@@ -38,10 +43,10 @@ describe('extension: status bar text', () => {
 
   it('covers cancelled, signed out and hidden', () => {
     assert.equal(
-      statusBarView({ kind: 'deployment', deployment: { ...base, status: 'cancelled' } })!.text,
+      must(statusBarView({ kind: 'deployment', deployment: { ...base, status: 'cancelled' } })).text,
       '$(circle-slash) CloudSmith: alice/site cancelled',
     );
-    assert.equal(statusBarView({ kind: 'signedOut' })!.action, 'signIn');
+    assert.equal(must(statusBarView({ kind: 'signedOut' })).action, 'signIn');
     assert.equal(statusBarView({ kind: 'hidden' }), undefined);
   });
 
@@ -58,25 +63,29 @@ describe('extension: status bar text', () => {
 describe('extension: status bar while offline, and a crashed app', () => {
   const d = { id: '0123456789abcdef', repo: 'alice/site', error: null };
   it('drops the URL while the backend is offline and says reconnecting instead of the stage', () => {
-    const live = statusBarView({
-      kind: 'deployment',
-      deployment: { ...d, status: 'live', url: 'http://site.localhost' },
-      offline: true,
-    })!;
+    const live = must(
+      statusBarView({
+        kind: 'deployment',
+        deployment: { ...d, status: 'live', url: 'http://site.localhost' },
+        offline: true,
+      }),
+    );
     assert.doesNotMatch(live.text, /http/);
     assert.equal(live.text, '$(debug-disconnect) CloudSmith: offline');
     assert.equal(live.action, 'retry');
-    const building = statusBarView({
-      kind: 'deployment',
-      deployment: { ...d, status: 'building', url: null },
-      offline: true,
-    })!;
+    const building = must(
+      statusBarView({
+        kind: 'deployment',
+        deployment: { ...d, status: 'building', url: null },
+        offline: true,
+      }),
+    );
     assert.equal(building.text, '$(sync~spin) CloudSmith: reconnecting… alice/site');
-    assert.equal(statusBarView({ kind: 'offline', apiUrl: 'http://api' })!.severity, 'warning');
+    assert.equal(must(statusBarView({ kind: 'offline', apiUrl: 'http://api' })).severity, 'warning');
   });
 
   it('shows a crashed app as a warning', () => {
-    const view = statusBarView({ kind: 'deployment', deployment: { ...d, status: 'crashed', url: null } })!;
+    const view = must(statusBarView({ kind: 'deployment', deployment: { ...d, status: 'crashed', url: null } }));
     assert.equal(view.text, '$(warning) CloudSmith: alice/site crashed');
     assert.equal(view.severity, 'warning');
   });

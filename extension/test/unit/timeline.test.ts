@@ -13,7 +13,7 @@ describe('extension: the Launchboard timeline', () => {
       'deploying:pending',
       'live:pending',
     ]);
-    assert.equal(t[2]!.text, 'in progress');
+    assert.equal(t[2].text, 'in progress');
     assert.deepEqual(states(timeline({ status: 'live', timings: {} })), [
       'queued:done',
       'fetching:done',
@@ -32,7 +32,7 @@ describe('extension: the Launchboard timeline', () => {
       'deploying:skipped',
       'live:skipped',
     ]);
-    assert.equal(t[2]!.text, 'failed');
+    assert.equal(t[2].text, 'failed');
     // Without having watched it: the timings say how far it got.
     assert.equal(stoppedAt({ status: 'failed', timings: {} }), 'fetching');
     assert.equal(stoppedAt({ status: 'failed', timings: { fetchMs: 1 } }), 'building');
@@ -49,14 +49,14 @@ describe('extension: the Launchboard timeline', () => {
       'deploying:done',
       'live:done*',
     ]);
-    assert.equal(t[1]!.text, 'not needed (rollback)');
+    assert.equal(t[1].text, 'not needed (rollback)');
   });
 
   it('shows a cancelled stage and a crashed app as such', () => {
     assert.deepEqual(states(timeline({ status: 'cancelled', timings: {} }, 'building')).slice(2, 3), [
       'building:cancelled*',
     ]);
-    assert.equal(timeline({ status: 'crashed', timings: {} })[4]!.state, 'crashed');
+    assert.equal(timeline({ status: 'crashed', timings: {} })[4].state, 'crashed');
     assert.deepEqual(states(timeline(undefined)), [
       'queued:pending',
       'fetching:pending',

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { must } from './must';
 import type { AppView, DeploymentView } from '@cloudsmith/client';
 import {
   branchNodes,
@@ -41,10 +42,10 @@ describe('extension: repositories tree model', () => {
       apiUrl: 'http://127.0.0.1:8080',
       message: 'connect ECONNREFUSED',
     });
-    const view = nodeView(down!);
+    const view = nodeView(down);
     assert.match(view.label, /unreachable.*Retry/);
     assert.equal(view.command, 'cloudsmith.refresh');
-    assert.match(view.tooltip!, /ECONNREFUSED/);
+    assert.match(must(view.tooltip), /ECONNREFUSED/);
   });
 
   it('distinguishes no repositories from a filter that matches none', () => {
@@ -55,7 +56,7 @@ describe('extension: repositories tree model', () => {
       { kind: 'empty', filtered: true },
     ]);
     const [err] = rootNodes({ signedIn: true, backend: 'ok', repos: { error: 'Bad credentials' }, apps: new Map() });
-    assert.equal(nodeView(err!).tooltip, 'Bad credentials');
+    assert.equal(nodeView(err).tooltip, 'Bad credentials');
   });
 
   it('lists repos sorted and filtered, marking the live ones with their URL', () => {
@@ -76,11 +77,11 @@ describe('extension: repositories tree model', () => {
       ['alice/api', 'alice/site'],
     );
     const [apiView, siteView] = nodes.map((n) => nodeView(n));
-    assert.equal(siteView!.contextValue, 'repo.live');
-    assert.equal(siteView!.description, app.url);
-    assert.equal(siteView!.icon, 'globe');
-    assert.equal(apiView!.contextValue, 'repo');
-    assert.equal(apiView!.icon, 'lock');
+    assert.equal(siteView.contextValue, 'repo.live');
+    assert.equal(siteView.description, app.url);
+    assert.equal(siteView.icon, 'globe');
+    assert.equal(apiView.contextValue, 'repo');
+    assert.equal(apiView.icon, 'lock');
     const filtered = rootNodes({ signedIn: true, backend: 'ok', repos: [site, api], filter: 'SIT', apps: new Map() });
     assert.deepEqual(
       filtered.map((n) => nodeView(n).label),
@@ -98,7 +99,7 @@ describe('extension: repositories tree model', () => {
       branches.map((b) => b.label),
       ['trunk', 'alpha', 'feature'],
     );
-    assert.equal(branches[0]!.description, 'default');
+    assert.equal(branches[0].description, 'default');
   });
 
   it('shows deployments with status icon, age and short commit, and context values for the menus', () => {
@@ -115,14 +116,14 @@ describe('extension: repositories tree model', () => {
       views.map((v) => v.icon),
       ['sync~spin', 'pass-filled', 'history', 'error'],
     );
-    assert.equal(views[1]!.description, 'live (serving) · 5m ago · abcdef0');
-    assert.equal(views[0]!.description, 'building · 10s ago · abcdef0');
-    assert.match(views[2]!.description!, /^superseded · 2d ago/);
-    assert.match(views[3]!.tooltip!, /Error: npm run build exited with code 1/);
+    assert.equal(views[1].description, 'live (serving) · 5m ago · abcdef0');
+    assert.equal(views[0].description, 'building · 10s ago · abcdef0');
+    assert.match(must(views[2].description), /^superseded · 2d ago/);
+    assert.match(must(views[3].tooltip), /Error: npm run build exited with code 1/);
     // The short name first, the id last: what a screen reader and a hover read.
-    assert.match(views[3]!.tooltip!, /^main · failed/);
-    assert.match(views[3]!.tooltip!, /Deployment f$/);
-    assert.equal(views[1]!.accessibilityLabel, 'main, live (serving), 5m ago, commit abcdef0');
+    assert.match(must(views[3].tooltip), /^main · failed/);
+    assert.match(must(views[3].tooltip), /Deployment f$/);
+    assert.equal(views[1].accessibilityLabel, 'main, live (serving), 5m ago, commit abcdef0');
     assert.deepEqual(deploymentNodes(site, [], null), [{ kind: 'noDeployments', repo: site }]);
     assert.equal(
       deploymentNodes(
@@ -137,8 +138,8 @@ describe('extension: repositories tree model', () => {
   it("puts the first error line in a failed deployment's tooltip, and marks the repo row", () => {
     const failed = deployment({ id: 'f', status: 'failed', url: null, error: '`npm run build` exited with code 2' });
     const [node] = deploymentNodes(site, [failed], null);
-    const view = nodeView({ ...node!, cause: 'Error: Cannot find module x' } as TreeNode, NOW);
-    assert.match(view.tooltip!, /Error: Error: Cannot find module x \(`npm run build` exited with code 2\)/);
+    const view = nodeView({ ...node, cause: 'Error: Cannot find module x' } as TreeNode, NOW);
+    assert.match(must(view.tooltip), /Error: Error: Cannot find module x \(`npm run build` exited with code 2\)/);
     const [repo] = rootNodes({
       signedIn: true,
       backend: 'ok',
@@ -146,17 +147,17 @@ describe('extension: repositories tree model', () => {
       apps: new Map(),
       attention: new Map([['alice/site', { status: 'failed', cause: 'Error: Cannot find module x' }]]),
     });
-    const repoView = nodeView(repo!);
+    const repoView = nodeView(repo);
     assert.equal(repoView.icon, 'error');
     assert.equal(repoView.description, 'last deploy failed');
-    assert.match(repoView.tooltip!, /last deploy failed: Error: Cannot find module x/);
-    assert.match(repoView.accessibilityLabel!, /^site, last deploy failed/);
+    assert.match(must(repoView.tooltip), /last deploy failed: Error: Cannot find module x/);
+    assert.match(must(repoView.accessibilityLabel), /^site, last deploy failed/);
   });
 
   it('gives rows stable ids so expansion survives a refresh', () => {
-    assert.equal(nodeId(repoChildren(site)[0]!), 'deployments:alice/site');
-    assert.equal(nodeId(branchNodes(site, ['main'])[0]!), 'branch:alice/site:main');
-    assert.equal(nodeId(deploymentNodes(site, [deployment({ id: 'd1' })], null)[0]!), 'deployment:d1');
+    assert.equal(nodeId(repoChildren(site)[0]), 'deployments:alice/site');
+    assert.equal(nodeId(branchNodes(site, ['main'])[0]), 'branch:alice/site:main');
+    assert.equal(nodeId(deploymentNodes(site, [deployment({ id: 'd1' })], null)[0]), 'deployment:d1');
     assert.equal(nodeId({ kind: 'empty', filtered: false }), undefined);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { TestUserInput } from '../../src/userInput';
 import { BACK } from '../../src/model/wizard';
+import { must } from './must';
 
 describe('extension: test input injection', () => {
   it('answers prompts in order, by label or pattern, and cancels with undefined', async () => {
@@ -10,15 +11,17 @@ describe('extension: test input injection', () => {
       { label: 'alice/api', value: 1 },
       { label: 'alice/site', value: 2 },
     ];
-    assert.equal((await ui.pick(items, { title: 'repo' }))!.value, 2);
+    assert.equal(must(await ui.pick(items, { title: 'repo' })).value, 2);
     assert.equal(
-      (await ui.pick(
-        Promise.resolve([
-          { label: 'main', value: 'main' },
-          { label: 'feature-x', value: 'feature-x' },
-        ]),
-        { title: 'branch' },
-      ))!.value,
+      must(
+        await ui.pick(
+          Promise.resolve([
+            { label: 'main', value: 'main' },
+            { label: 'feature-x', value: 'feature-x' },
+          ]),
+          { title: 'branch' },
+        ),
+      ).value,
       'feature-x',
     );
     assert.equal(await ui.input({ title: 'root dir' }), 'web');

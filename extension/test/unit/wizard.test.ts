@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { BACK, runSteps, type Step } from '../../src/model/wizard';
 import { TestUserInput } from '../../src/userInput';
+import { must } from './must';
 
 interface Answers {
   repo?: string;
@@ -21,7 +22,7 @@ function steps(ui: TestUserInput): Step<Answers>[] {
       return r === undefined || r === BACK ? r : { repo: r.value };
     },
     async (s, pos) => {
-      const r = await ui.pickStep([{ label: 'main', value: 'main' }], { title: `${s.repo!}: branch`, ...pos });
+      const r = await ui.pickStep([{ label: 'main', value: 'main' }], { title: `${must(s.repo)}: branch`, ...pos });
       return r === undefined || r === BACK ? r : { ...s, ref: r.value };
     },
   ];
