@@ -29,6 +29,13 @@ build() {
   # So are the host Python's own site-packages: apps get a virtualenv of their own.
   tar -C / --exclude='*/test' --exclude='*/tests' --exclude='__pycache__' --exclude='*.a' --exclude='*/doc' \
     --exclude='*/lib/python3*/site-packages/*' -c "${src#/}" | tar -C "$ctx/toolchain" -x
+  # The shared libraries its binaries and extension modules link to (libz, libssl, libffi…), from the host.
+  local lib
+  for lib in $(find "$src" \( -name '*.so' -o -name '*.so.*' -o -perm -u+x \) -type f 2>/dev/null | grep -v -e /test -e /tests |
+    xargs -r ldd 2>/dev/null | grep -o '=> /[^ ]*' | cut -c4- | sort -u); do
+    mkdir -p "$ctx/toolchain$(dirname "$lib")"
+    cp -L "$lib" "$ctx/toolchain$lib"
+  done
   log "building $image from $src"
   docker build --quiet --label "cloudsmith.toolchain=$label" -t "$image" "$ctx" >/dev/null
   docker push "$image" >/dev/null
@@ -38,7 +45,7 @@ build() {
 python_bin=$(python3 -c 'import sys; print(sys.executable)')
 python_prefix=$(python3 -c 'import sys; print(sys.base_prefix)')
 python_version=$(python3 -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
-build "$PYTHON_IMAGE" "python-$python_version-v2" "$python_prefix" "FROM $BASE_IMAGE
+build "$PYTHON_IMAGE" "python-$python_version-v3" "$python_prefix" "FROM $BASE_IMAGE
 COPY toolchain/ /
 # The host's CA bundle is in the base image; pip and uv must use it (egress is TLS-intercepted here).
 ENV PATH=$(dirname "$python_bin"):/usr/local/bin:/usr/bin:/bin PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"

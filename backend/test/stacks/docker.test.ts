@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { DockerCli } from '../../src/adapters/docker/cli';
 import { removeApps, requireDocker } from '../docker/helpers';
 import { World } from '../helpers/world';
-import { deployLive } from './stacks';
+import { COREPACK_MIRROR_ENV, deployLive } from './stacks';
 
 /**
  * The same detection through the Docker builder (generated Dockerfiles on Python and Go toolchain images
  * made from the host's, see scripts/stack-images.sh) and the Docker runtime.
  */
-describe('stacks: Python, Go and Node with the Docker builder and runtime', function () {
+describe('stacks: Python, Go and Node (pnpm) with the Docker builder and runtime', function () {
   this.timeout(900_000);
   let world: World | undefined;
   let docker: DockerCli | undefined;
@@ -53,11 +53,12 @@ describe('stacks: Python, Go and Node with the Docker builder and runtime', func
   for (const [fixture, marker, log] of [
     ['python-flask', /hello from python-flask/, /gunicorn app:app/],
     ['go-server', /hello from go-server/, /go build -trimpath/],
-    ['node-express', /hello from node-express/, /npm ci/],
+    ['node-pnpm', /hello from node-pnpm/, /corepack pnpm install --frozen-lockfile/],
   ] as const) {
     it(`${fixture}: a generated Dockerfile, an image, a container serving its marker`, async () => {
       assert.ok(world);
-      const { done } = await deployLive(world, { fixture, marker, log: [log, /Pushed /] });
+      const env = fixture === 'node-pnpm' ? COREPACK_MIRROR_ENV : undefined;
+      const { done } = await deployLive(world, { fixture, marker, log: [log, /Pushed /], ...(env ? { env } : {}) });
       apps.add(done.app);
     });
   }

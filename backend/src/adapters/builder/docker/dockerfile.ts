@@ -51,6 +51,24 @@ function execForm(cmd: Command): string[] {
   return 'argv' in cmd ? cmd.argv : ['/bin/sh', '-c', cmd.shell];
 }
 
+/** What an install reads: every package manager's manifest and lockfile (`*`: copied when present). */
+const NODE_MANIFESTS = [
+  'package.json',
+  'package-lock.json*',
+  'npm-shrinkwrap.json*',
+  '.npmrc*',
+  'pnpm-lock.yaml*',
+  'yarn.lock*',
+  '.yarnrc.yml*',
+];
+const ENV_VALUE = /^[A-Za-z0-9_.:/=-]*$/;
+
+/** The plan's toolchain settings (fixed values the platform chose, never the app's env) for the build stage. */
+function envLines(env: Record<string, string> | undefined): string[] {
+  const pairs = Object.entries(env ?? {}).filter(([, v]) => ENV_VALUE.test(v));
+  return pairs.length ? [`ENV ${pairs.map(([k, v]) => `${k}=${v}`).join(' ')}`] : [];
+}
+
 function json(argv: string[]): string {
   return JSON.stringify(argv);
 }
@@ -106,14 +124,16 @@ export function generateDockerfile(input: DockerfileInput): GeneratedDockerfile 
     'ARG NODE_ENV=production',
     'ARG CI=1',
     ...input.buildArgNames.map((name) => `ARG ${name}`),
+    ...envLines(plan.buildEnv),
     `WORKDIR ${workdir}`,
   ];
+  // pnpm and yarn run through corepack, which Node base images do not all carry; the build stage only.
+  if (plan.buildEnv?.COREPACK_ENABLE_DOWNLOAD_PROMPT !== undefined)
+    lines.push(`RUN ${json(['/bin/sh', '-c', 'command -v corepack >/dev/null || npm install -g --silent corepack'])}`);
   if (plan.install && input.cacheInstall) {
     // Manifests first: the install layer is reused by the next build of the same dependencies.
     const prefix = rootDir === '.' ? '' : `${rootDir}/`;
-    lines.push(
-      `COPY ${json([`${prefix}package.json`, `${prefix}package-lock.json*`, `${prefix}npm-shrinkwrap.json*`, `${prefix}.npmrc*`, `${workdir}/`])}`,
-    );
+    lines.push(`COPY ${json([...NODE_MANIFESTS.map((m) => `${prefix}${m}`), `${workdir}/`])}`);
     lines.push(`RUN ${json(execForm(plan.install))}`);
     lines.push(`COPY ${json(['.', '/src/'])}`);
   } else {
