@@ -4,7 +4,6 @@
 //   CLOUDSMITH_KAFKA_BROKERS=host:port,...  CLOUDSMITH_KAFKA_EXPECT=<brokers>  node scripts/kafka-ready.cjs <repo>
 // Exit codes: 0 ready, 2 not yet (try again), 3 metadata incomplete.
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS script node runs directly */
 const repo = process.argv[2];
 const { Kafka, logLevel } = require(require.resolve('kafkajs', { paths: [`${repo}/backend`, repo] }));
 

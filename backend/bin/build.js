@@ -5,7 +5,6 @@
 // Several `npm start`s at once (the distributed quick start) share one build: a lock directory makes the others
 // wait, then find the build fresh.
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS script node runs directly */
 const { spawnSync } = require('node:child_process');
 const {
   mkdirSync,

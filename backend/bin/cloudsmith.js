@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS script node runs directly */
 // The `cloudsmith` command (npx runs it through the node_modules/.bin/cloudsmith symlink, so the CLI module
 // cannot tell from argv that it is the command: this file calls main() itself). A client tool, run from the
 // TypeScript through tsx so a fresh clone needs no build step before `npx cloudsmith`.
