@@ -1,3 +1,4 @@
+import type { DeploymentView } from '@cloudsmith/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,10 +44,7 @@ async function platformDeploy(world: World, repo: string): Promise<PlatformRun> 
   const done = await follow(world, queued.id);
   if (done.status !== 'live' || !done.url) throw new Error(`bench deployment ended ${done.status}`);
   if ((await fetchApp(done.url)).status !== 200) throw new Error('the live URL does not serve');
-  const t = (await world.api(world.alice, 'GET', `/api/deployments/${queued.id}`)).body.timings as Record<
-    string,
-    number
-  >;
+  const t = (await world.api<DeploymentView>(world.alice, 'GET', `/api/deployments/${queued.id}`)).body.timings;
   return {
     totalMs: done.endAt - started,
     firstLogMs: done.firstLogAt - started,

@@ -18,6 +18,7 @@ import { dockerTestEnv, SKIP_MESSAGE as DOCKER_SKIP } from '../docker/helpers';
 import { World } from '../helpers/world';
 import { awsSettings, createMotoNetwork, motoEndpoint, SKIP_MESSAGE, uniqueName } from './motoEnv';
 import { missingPeer } from '../peers';
+import type { DeploymentView } from '@cloudsmith/client';
 
 /**
  * The whole pipeline with the AWS adapters: store=dynamodb, artifacts=s3, runtime=ecs, through startPlatform and the
@@ -170,15 +171,20 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     const app = first[0].app;
     const firstRevision = (await serviceOf(app)).taskDefinition!;
 
-    const redeploy = await world.api(world.alice, 'POST', `/api/deployments/${firstId}/redeploy`);
+    const redeploy = await world.api<DeploymentView>(world.alice, 'POST', `/api/deployments/${firstId}/redeploy`);
     assert.equal(redeploy.status, 202, JSON.stringify(redeploy.body));
     const second = await world.waitFor(world.alice, redeploy.body.id);
     assert.equal(second.status, 'live', second.error ?? undefined);
     const secondRevision = (await serviceOf(app)).taskDefinition!;
     assert.notEqual(secondRevision, firstRevision);
-    assert.equal((await world.api(world.alice, 'GET', `/api/deployments/${firstId}`)).body.status, 'superseded');
+    assert.equal(
+      (await world.api<DeploymentView>(world.alice, 'GET', `/api/deployments/${firstId}`)).body.status,
+      'superseded',
+    );
 
-    const rollback = await world.api(world.alice, 'POST', `/api/apps/${app}/rollback`, { deploymentId: firstId });
+    const rollback = await world.api<DeploymentView>(world.alice, 'POST', `/api/apps/${app}/rollback`, {
+      deploymentId: firstId,
+    });
     assert.ok(rollback.status === 202 || rollback.status === 200, JSON.stringify(rollback.body));
     const rolled = await world.waitFor(world.alice, rollback.body.id);
     assert.equal(rolled.status, 'live', rolled.error ?? undefined);

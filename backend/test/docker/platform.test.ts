@@ -4,6 +4,7 @@ import { appFilter } from '../../src/adapters/docker/names';
 import { fetchApp } from '../helpers/appFetch';
 import { World } from '../helpers/world';
 import { removeApps, requireDocker } from './helpers';
+import type { DeploymentView } from '@cloudsmith/client';
 
 const MEMORY_MB = 160;
 
@@ -30,7 +31,9 @@ describe('e2e: Docker builder and runtime through the platform', function () {
   });
 
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     await world?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     if (docker) await removeApps(docker, apps);
   });
 
@@ -65,7 +68,7 @@ describe('e2e: Docker builder and runtime through the platform', function () {
     assert.match((await fetchApp(done.url)).body, /second release/);
     assert.equal((await containersOf(done.app)).length, 1, 'the previous container is removed after the swap');
 
-    const rollback = await world.api(world.alice, 'POST', `/api/apps/${done.app}/rollback`, {
+    const rollback = await world.api<DeploymentView>(world.alice, 'POST', `/api/apps/${done.app}/rollback`, {
       deploymentId: queued.id,
     });
     assert.equal(rollback.status, 202, JSON.stringify(rollback.body));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { fetchApp } from '../helpers/appFetch';
 import { World } from '../helpers/world';
+import type { AppView } from '@cloudsmith/client';
 
 /** From a GitHub repo to a live URL, through the HTTP API, for each kind of app the platform detects. */
 describe('e2e: deploying apps (embedded platform)', function () {
@@ -10,6 +11,7 @@ describe('e2e: deploying apps (embedded platform)', function () {
     world = await World.start();
   });
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     await world?.close();
   });
 
@@ -66,7 +68,7 @@ describe('e2e: deploying apps (embedded platform)', function () {
     const done = await world.waitFor(world.alice, queued.id);
     assert.equal(done.status, 'live', done.error ?? undefined);
     assert.match((await fetchApp(done.url)).body, /GREETING=bonjour-from-env/);
-    const env = await world.api(world.alice, 'GET', `/api/apps/${done.app}/env`);
+    const env = await world.api<{ env: Record<string, string> }>(world.alice, 'GET', `/api/apps/${done.app}/env`);
     assert.equal(env.status, 200);
     assert.ok(env.body.env.GREETING);
     assert.doesNotMatch(JSON.stringify(env.body), /bonjour-from-env/);
@@ -97,7 +99,7 @@ describe('e2e: deploying apps (embedded platform)', function () {
     const page = await fetchApp(first.url);
     assert.equal(page.status, 200);
     assert.match(page.body, /<html/i);
-    const app = await world.api(world.alice, 'GET', `/api/apps/${first.app}`);
+    const app = await world.api<AppView>(world.alice, 'GET', `/api/apps/${first.app}`);
     assert.equal(app.body.liveDeploymentId, first.id);
   });
 });

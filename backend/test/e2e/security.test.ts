@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { TEST_SECRET_KEY } from '../helpers/sourceHost';
 import { World } from '../helpers/world';
+import type { DeploymentView, ErrorBody } from '@cloudsmith/client';
 
 describe('e2e: authentication, isolation, bad input and secrets', function () {
   let world: World;
@@ -21,6 +22,7 @@ describe('e2e: authentication, isolation, bad input and secrets', function () {
     app = live.app;
   });
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     await world?.close();
   });
 
@@ -32,7 +34,7 @@ describe('e2e: authentication, isolation, bad input and secrets', function () {
       ['POST', '/api/deployments'],
       ['GET', `/api/deployments/${liveId}`],
     ] as const) {
-      const res = await world.api(
+      const res = await world.api<ErrorBody>(
         undefined,
         method,
         path,
@@ -63,7 +65,7 @@ describe('e2e: authentication, isolation, bad input and secrets', function () {
   });
 
   it('rejects bad input with a clear 4xx and changes nothing', async () => {
-    const before = (await world.api(world.alice, 'GET', '/api/deployments')).body.length;
+    const before = (await world.api<DeploymentView[]>(world.alice, 'GET', '/api/deployments')).body.length;
     const cases: Array<[unknown, number, RegExp]> = [
       [{ repo: 'alice/does-not-exist' }, 404, /not found/],
       [{ repo: 'alice/private-site', ref: 'no-such-branch' }, 400, /unknown ref/],
@@ -78,12 +80,12 @@ describe('e2e: authentication, isolation, bad input and secrets', function () {
       [{ repo: 'alice/private-site', env: { BIG: 'x'.repeat(300 * 1024) } }, 413, /larger/],
     ];
     for (const [body, status, message] of cases) {
-      const res = await world.api(world.alice, 'POST', '/api/deployments', body);
+      const res = await world.api<ErrorBody>(world.alice, 'POST', '/api/deployments', body);
       assert.equal(res.status, status, JSON.stringify(body).slice(0, 80));
       assert.match(res.body.error.message, message);
     }
     assert.equal((await world.api(world.alice, 'GET', '/api/deployments/not-a-uuid')).status, 400);
-    assert.equal((await world.api(world.alice, 'GET', '/api/deployments')).body.length, before);
+    assert.equal((await world.api<DeploymentView[]>(world.alice, 'GET', '/api/deployments')).body.length, before);
   });
 
   it('never lets the token or a platform secret into a build, its logs or a URL', async () => {

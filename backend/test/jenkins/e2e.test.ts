@@ -23,7 +23,9 @@ describe('e2e: deploying through Jenkins (stand-in)', function () {
     });
   });
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     await world?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     await jenkins?.close();
   });
 
@@ -39,10 +41,11 @@ describe('e2e: deploying through Jenkins (stand-in)', function () {
     assert.match(log, /npm ci/);
     assert.ok(!log.includes(world.alice.token), 'token in the deployment log');
     const build = jenkins.builds.get(1);
-    assert.equal(build?.result, 'SUCCESS');
-    assert.equal(build?.params.COMMIT_SHA, done.commitSha);
-    assert.ok(!Object.values(build?.params ?? {}).some((v) => v.includes(world.alice.token)), 'token in a parameter');
-    assert.ok(!build?.log.toString('utf8').includes(world.alice.token), 'token in the Jenkins console');
+    assert.ok(build, 'Jenkins ran build 1');
+    assert.equal(build.result, 'SUCCESS');
+    assert.equal(build.params.COMMIT_SHA, done.commitSha);
+    assert.ok(!Object.values(build.params).some((v) => v.includes(world.alice.token)), 'token in a parameter');
+    assert.ok(!build.log.toString('utf8').includes(world.alice.token), 'token in the Jenkins console');
     assert.equal(jenkins.credentials.size, 0, 'temporary credentials removed');
   });
 });
