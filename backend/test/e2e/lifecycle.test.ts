@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { fetchApp } from '../helpers/appFetch';
 import { World } from '../helpers/world';
-import { alive } from '../helpers/processes';
+import { alive, pidsWhere } from '../helpers/processes';
 
 /** Running, not merely a zombie waiting for init to reap it (kill(pid, 0) succeeds on those). */
 async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
@@ -27,8 +27,10 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
     const queued = await world.deploy(world.alice, { repo: 'alice/slow' });
     let pids: number[] = [];
     await eventually(async () => {
-      pids = [...(await world.logText(world.alice, queued.id)).matchAll(/PID (\d+)/g)].map((m) => Number(m[1]));
-      return pids.length >= 2;
+      // The build prints pids as its sandbox's PID namespace numbers them; the host finds them by command and HOME.
+      const printed = [...(await world.logText(world.alice, queued.id)).matchAll(/PID (\d+)/g)];
+      pids = pidsWhere((p) => p.cmdline.includes('build.js') && p.environ.includes(world.dataDir));
+      return printed.length >= 3 && pids.length >= 3;
     }, 120_000);
     assert.ok(pids.every(alive), 'build processes are running');
     const cancelled = await world.api(world.alice, 'POST', `/api/deployments/${queued.id}/cancel`);
