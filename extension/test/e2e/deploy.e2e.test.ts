@@ -69,6 +69,31 @@ describe('extension e2e: CloudSmith in VS Code', function () {
     return wb.treeRow(SITE).isVisible();
   };
 
+  /**
+   * Opens the Launchboard on a repository until `selector` shows there: selecting a repository shows its latest
+   * deployment, so this also works after a reload closed the board.
+   */
+  const showOnBoard = async (repo: string, selector: string) => {
+    const view = wb.webview();
+    await wb.retry(
+      `the Launchboard showing ${selector}`,
+      async () => {
+        if (
+          !(await view
+            .locator('#repo')
+            .isVisible()
+            .catch(() => false))
+        )
+          await wb.command('CloudSmith: Open Launchboard');
+        await view.locator(`#repo option[value="${repo}"]`).waitFor({ state: 'attached', timeout: 20_000 });
+        if ((await view.locator('#repo').inputValue()) !== repo) await view.locator('#repo').selectOption(repo);
+      },
+      () => view.locator(selector).isVisible(),
+      { waitMs: 60_000 },
+    );
+    return view;
+  };
+
   before(async function () {
     if (!process.env.CLOUDSMITH_TEST_VSCODE) {
       missingPeer(
@@ -294,8 +319,7 @@ describe('extension e2e: CloudSmith in VS Code', function () {
       async () => (await deployments(SITE)).find((d) => d.rollbackOf === earlier.id && d.status === 'live'),
       120_000,
     );
-    const view = wb.webview();
-    await view.locator(`#result[data-status="live"][data-deployment-id="${rollback.id}"]`).waitFor({ timeout: 60_000 });
+    const view = await showOnBoard(SITE, `#result[data-status="live"][data-deployment-id="${rollback.id}"]`);
     const stages = await view
       .locator('#timeline li')
       .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-stage')}:${e.textContent}`));
@@ -355,6 +379,10 @@ describe('extension e2e: CloudSmith in VS Code', function () {
     await wb.waitForStatus(URL_PATTERN, 90_000);
     await wb.treeRow(SITE).waitFor({ timeout: 60_000 });
     await until('the branches folder to come back open', () => wb.treeRow(/^main\s*default/).isVisible(), 60_000);
+    // Rows read a short name first: the branch and the state, the deployment's id only in the tooltip.
+    const row = wb.page.locator('#workbench\\.parts\\.sidebar .monaco-list-row[aria-label^="main, live (serving), "]');
+    await row.first().waitFor({ timeout: 30_000 });
+    assert.doesNotMatch((await row.first().getAttribute('aria-label')) ?? '', /[0-9a-f]{8}-[0-9a-f]{4}/);
     await wb.screenshot(join(SCREENSHOTS, 'repositories-tree.png'));
     lap('recovered: URL back, tree still expanded');
   });
@@ -409,16 +437,7 @@ describe('extension e2e: CloudSmith in VS Code', function () {
       async () => /last deploy failed/.test(await wb.treeRow(BROKEN).innerText()),
       60_000,
     );
-    const view = wb.webview();
-    await wb.retry(
-      'the Launchboard on the failed repository',
-      async () => {
-        await wb.command('CloudSmith: Open Launchboard');
-        await view.locator(`#repo option[value="${BROKEN}"]`).waitFor({ state: 'attached', timeout: 20_000 });
-        await view.locator('#repo').selectOption(BROKEN);
-      },
-      () => view.locator(`#result[data-status="failed"][data-deployment-id="${again.id}"]`).isVisible(),
-    );
+    const view = await showOnBoard(BROKEN, `#result[data-status="failed"][data-deployment-id="${again.id}"]`);
     const build = view.locator('#timeline li[data-stage="building"]');
     assert.equal(await build.getAttribute('data-state'), 'failed');
     assert.equal(await build.getAttribute('aria-current'), 'step');
