@@ -93,7 +93,7 @@ describe('stacks: deploy live with the local builder', function () {
       marker: /hello from procfile-release \(migrated\)/,
       log: [/release step done/],
     });
-    const error = await deployFailed(world, 'procfile-release', { app: first.done.app, env: { FAIL_RELEASE: '1' } });
+    const error = await deployFailed(world, 'procfile-release', { env: { FAIL_RELEASE: '1' } }, first.done.repo);
     assert.match(error, /release/);
     // The previous release keeps serving.
     assert.match((await fetchApp(first.done.url)).body, /hello from procfile-release/);

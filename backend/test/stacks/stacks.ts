@@ -32,18 +32,24 @@ export interface DeploymentView {
 
 let counter = 0;
 
-async function deployAndWait(world: World, fixture: string, body: Record<string, unknown>): Promise<DeploymentView> {
-  const repo = `alice/${fixture}-${++counter}`;
-  await world.addRepo(repo, fixture);
+/** Deploys `fixture` as a new repo, or again as `existingRepo` (the same app). */
+async function deployAndWait(
+  world: World,
+  fixture: string,
+  body: Record<string, unknown>,
+  existingRepo?: string,
+): Promise<DeploymentView & { repo: string }> {
+  const repo = existingRepo ?? `alice/${fixture}-${++counter}`;
+  if (!existingRepo) await world.addRepo(repo, fixture);
   const queued = (await world.deploy(world.alice, { repo, ...body })) as DeploymentView;
-  return (await world.waitFor(world.alice, queued.id, undefined, 600_000)) as DeploymentView;
+  return { ...((await world.waitFor(world.alice, queued.id, undefined, 600_000)) as DeploymentView), repo };
 }
 
 /** Deploys a fixture through the platform's HTTP API and checks that its live URL serves the marker. */
 export async function deployLive(
   world: World,
   c: StackCase,
-): Promise<{ done: DeploymentView & { url: string }; log: string; ms: number }> {
+): Promise<{ done: DeploymentView & { url: string; repo: string }; log: string; ms: number }> {
   const started = Date.now();
   const done = await deployAndWait(world, c.fixture, c.env ? { env: c.env } : {});
   const ms = Date.now() - started;
@@ -58,8 +64,13 @@ export async function deployLive(
 }
 
 /** Deploys a fixture that must fail, returning the deployment's error; never a stack trace. */
-export async function deployFailed(world: World, fixture: string, body: Record<string, unknown> = {}): Promise<string> {
-  const done = await deployAndWait(world, fixture, body);
+export async function deployFailed(
+  world: World,
+  fixture: string,
+  body: Record<string, unknown> = {},
+  existingRepo?: string,
+): Promise<string> {
+  const done = await deployAndWait(world, fixture, body, existingRepo);
   assert.equal(done.status, 'failed');
   const error = done.error ?? '';
   assert.doesNotMatch(error, /\n\s+at .*\(.*:\d+:\d+\)/, 'a stack trace reached the user');
