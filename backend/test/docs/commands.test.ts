@@ -30,7 +30,7 @@ import {
   waitUntil,
   type Shell,
 } from './shell';
-import { descendants } from '../kafka/cluster';
+import { descendants } from '../helpers/processes';
 
 /**
  * The README's and docs' commands, run as written from the repository's root, against the GitHub stand-in and a
@@ -246,6 +246,17 @@ describe('docs: the documented commands work as written', function () {
       process.kill(parentOf(builder2), 'SIGKILL');
       await waitUntil('the second builder to exit', () => (alive(builder2) ? undefined : true), 60_000);
       assert.equal(backendProcesses(services?.child.pid ?? 0).length, 5);
+    });
+
+    it('SIGTERM to a documented npm process reaches its service, which stops gracefully', async () => {
+      const api2 = backendProcesses(services?.child.pid ?? 0).find(
+        (pid) => environ(pid).PORT === String(ports.get('8081')),
+      );
+      assert.ok(api2, 'the second API replica');
+      process.kill(parentOf(api2), 'SIGTERM');
+      await waitUntil('the second API replica to exit', () => (alive(api2) ? undefined : true), 60_000);
+      assert.match(services?.text() ?? '', /SIGTERM: stopping CloudSmith/);
+      assert.equal(backendProcesses(services?.child.pid ?? 0).length, 4);
     });
   });
 
