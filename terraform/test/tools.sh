@@ -7,7 +7,8 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE="${CLOUDSMITH_CACHE:-$REPO/.cache}/terraform-tools"
-TERRAFORM_VERSION=v1.11.4
+# The last version `go install` builds: later ones replace in-repo submodules the module zip leaves out.
+TERRAFORM_VERSION=v1.5.7
 TFLINT_VERSION=v0.55.1
 CHECKOV_VERSION=3.2.382
 BIN="$CACHE/bin"
