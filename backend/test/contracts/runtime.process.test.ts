@@ -15,6 +15,7 @@ import { createReverseProxy } from '../../src/proxy/reverseProxy';
 import { RouteTable } from '../../src/proxy/routes';
 import { fetchApp } from '../helpers/appFetch';
 import { describeRuntimeContract, type RuntimeFixture, type RuntimeHarness } from './runtime.contract';
+import { alive } from '../helpers/processes';
 
 const FIXTURES: Record<
   RuntimeFixture,
@@ -144,15 +145,6 @@ describeRuntimeContract('process', () => processHarness());
 function ctx(signal = new AbortController().signal): ReleaseContext & { lines: string[] } {
   const lines: string[] = [];
   return { signal, lines, log: (text) => lines.push(text) };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function eventually<T>(
@@ -295,10 +287,10 @@ describe('process runtime', function () {
       const found = pidsIn(context.lines);
       return found.length >= 2 ? found : undefined;
     });
-    assert.ok(pids.every(isRunning));
+    assert.ok(pids.every(alive));
     controller.abort(new Error('cancelled'));
     await assert.rejects(pending, /cancelled/);
-    await eventually('the process tree to be gone', () => pids.every((pid) => !isRunning(pid)) || undefined);
+    await eventually('the process tree to be gone', () => pids.every((pid) => !alive(pid)) || undefined);
   });
 
   it('restarts a live app that crashes, up to the limit', async () => {
@@ -361,7 +353,7 @@ describe('process runtime', function () {
       const pids = pidsIn(context.lines);
       assert.equal(pids.length, 1);
       await other.runtime.close();
-      assert.ok(!isRunning(pids[0]));
+      assert.ok(!alive(pids[0]));
       assert.notEqual((await other.fetchApp('keep')).status, 200);
 
       // A new runtime over the same data dir and routes, as after a platform restart.

@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '../../src/health/health';
-import { descendants } from '../kafka/cluster';
+import { alive, cmdline, descendants } from '../helpers/processes';
+
+// The process helpers the docs tests use, from the one place the suites share them.
+export { alive, cmdline };
 
 export const REPO = join(__dirname, '..', '..', '..');
 
@@ -79,16 +82,6 @@ export async function runShell(
   return { code, text: sh.text() };
 }
 
-export function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8')
-      .replace(/\0/g, ' ')
-      .trim();
-  } catch {
-    return '';
-  }
-}
-
 export function environ(pid: number): Record<string, string> {
   try {
     const entries = readFileSync(`/proc/${String(pid)}/environ`, 'utf8')
@@ -103,16 +96,6 @@ export function environ(pid: number): Record<string, string> {
 export function parentOf(pid: number): number {
   const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // A zombie has exited; only its parent has not reaped it yet.
-    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${String(pid)}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 /** The node processes running the compiled backend below `root`. */

@@ -34,3 +34,39 @@ export function pidsWhere(match: (p: { cmdline: string; environ: string }) => bo
   }
   return found;
 }
+
+/** A process's command line, its NUL separators as spaces; '' once the process has gone. */
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8')
+      .replace(/\0/g, ' ')
+      .trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Every process below `root`, found through /proc's parent links (builds run in their own process groups). */
+export function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The command name may contain spaces and parentheses; the fields after its closing paren are fixed.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // Gone between listing and reading.
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  for (let pid = queue.pop(); pid !== undefined; pid = queue.pop()) {
+    for (const child of children.get(pid) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}

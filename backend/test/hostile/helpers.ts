@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox } from '../../src/sandbox/sandbox';
+import { descendants } from '../helpers/processes';
 import { missingPeer } from '../peers';
 
 /** Fails (or, when named in CLOUDSMITH_TEST_SKIP off CI, skips) a suite on a machine where bubblewrap cannot sandbox. */
@@ -19,37 +20,14 @@ export async function requireSandbox(ctx: Mocha.Context): Promise<void> {
   }
 }
 
-/** This process and every process it started, transitively (the embedded platform runs in the test process). */
-function descendantsOfThisProcess(): Set<number> {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // Gone between listing and reading.
-    }
-  }
-  const found = new Set<number>();
-  const queue = [process.pid];
-  for (let pid = queue.pop(); pid !== undefined; pid = queue.pop()) {
-    for (const child of children.get(pid) ?? []) {
-      found.add(child);
-      queue.push(child);
-    }
-  }
-  return found;
-}
-
 /**
  * Every process of this platform (git, sandboxes, apps) whose environment or argv contains `secret`. Only this
  * test's processes: other suites on the same machine use the same test tokens.
  */
 export function processesHolding(secret: string): string[] {
   const hits: string[] = [];
-  for (const pid of descendantsOfThisProcess()) {
+  // This process and every process it started (the embedded platform runs in the test process).
+  for (const pid of descendants(process.pid)) {
     for (const file of ['environ', 'cmdline']) {
       try {
         if (readFileSync(`/proc/${pid}/${file}`, 'latin1').includes(secret)) hits.push(`${pid}/${file}`);

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Role } from '../../src/compose/platform';
 import { freePort } from '../../src/health/health';
 import { apiRequest } from '../helpers/apiRequest';
+import { cmdline, descendants } from '../helpers/processes';
 import { ALICE, SourceHost, waitForStatus } from '../helpers/sourceHost';
 
 export const BACKEND = join(__dirname, '..', '..');
@@ -236,40 +237,4 @@ export async function deleteTopics(brokers: string[], prefix: string): Promise<v
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
-
-/** Every live process below `root`, found through /proc's parent links (builds run in their own process groups). */
-export function descendants(root: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command name may contain spaces and parentheses; the fields after its closing paren are fixed.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(Number(entry), ppid);
-    } catch {
-      // exited while we looked
-    }
-  }
-  const out: number[] = [];
-  const frontier = [root];
-  while (frontier.length > 0) {
-    const parent = frontier.pop()!;
-    for (const [pid, ppid] of parents) {
-      if (ppid === parent) {
-        out.push(pid);
-        frontier.push(pid);
-      }
-    }
-  }
-  return out;
 }
