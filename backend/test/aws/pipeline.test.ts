@@ -20,6 +20,12 @@ import { awsSettings, createMotoNetwork, motoEndpoint, SKIP_MESSAGE, uniqueName 
 import { missingPeer } from '../peers';
 import type { DeploymentView } from '@cloudsmith/client';
 
+/** `value`, asserting moto returned it: the AWS SDK types every field of an answer optional. */
+function must<T>(value: T | undefined, what: string): T {
+  assert.ok(value !== undefined, `moto returned no ${what}`);
+  return value;
+}
+
 /**
  * The whole pipeline with the AWS adapters: store=dynamodb, artifacts=s3, runtime=ecs, through startPlatform and the
  * HTTP API. The builder is the real local builder (no stand-in): it produces a tarball in S3, which the ECS runtime
@@ -63,7 +69,7 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
         CLOUDSMITH_ECS_SECURITY_GROUPS: network.securityGroups.join(','),
         CLOUDSMITH_ALB_LISTENER_ARN: network.listenerArn,
         CLOUDSMITH_VPC_ID: network.vpcId,
-        CLOUDSMITH_ECS_EXECUTION_ROLE_ARN: network.executionRoleArn!,
+        CLOUDSMITH_ECS_EXECUTION_ROLE_ARN: must(network.executionRoleArn, 'execution role'),
         CLOUDSMITH_ECS_RUNNER_IMAGE: runnerImage,
         CLOUDSMITH_ECS_APP_DOMAIN: network.appDomain,
         CLOUDSMITH_ECS_MIN_TASKS: '1',
@@ -73,7 +79,9 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
   });
 
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     await world?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     for (const c of [ecs, elb, scaling, s3, dynamo]) c?.destroy();
   });
 
@@ -81,16 +89,16 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     const res = await ecs.send(
       new DescribeServicesCommand({ cluster: network.cluster, services: [ecsNames(app, network.cluster).service] }),
     );
-    return res.services![0];
+    return must(res.services?.[0], 'service');
   }
 
   async function containerOf(taskDefinition: string) {
     const res = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition }));
-    return res.taskDefinition!.containerDefinitions![0];
+    return must(res.taskDefinition?.containerDefinitions?.[0], 'container definition');
   }
 
   const envOf = (c: { environment?: Array<{ name?: string; value?: string }> }) =>
-    Object.fromEntries((c.environment ?? []).map((e) => [e.name, e.value]));
+    Object.fromEntries((c.environment ?? []).map((e) => [e.name ?? '', e.value ?? '']));
 
   it('deploys a repo to ECS: state in DynamoDB, artifact in S3, task definition, service, target group, rule, scaling', async () => {
     await world.addRepo('alice/site', 'static-site');
@@ -105,7 +113,7 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     assert.equal(table.Table?.TableStatus, 'ACTIVE');
     const stored = await world.platform.store.getDeployment(queued.id);
     assert.equal(stored?.status, 'live');
-    assert.equal(stored?.artifact?.kind, 'tarball');
+    assert.equal(stored.artifact?.kind, 'tarball');
     const log = await world.logText(world.alice, queued.id);
     assert.match(log, /ECS: creating service \S+ on FARGATE/);
     assert.doesNotMatch(log, /hello/, 'env values are masked in logs');
@@ -124,7 +132,7 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     // The capacity provider strategy is sent (see the log line); moto does not echo it back.
     assert.equal(svc.status, 'ACTIVE');
     assert.equal(svc.desiredCount, 1);
-    const container = await containerOf(svc.taskDefinition!);
+    const container = await containerOf(must(svc.taskDefinition, 'task definition'));
     assert.equal(container.image, runnerImage);
     const env = envOf(container);
     assert.equal(env.CLOUDSMITH_ARTIFACT_KEY, key);
@@ -132,50 +140,52 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     assert.equal(env.GREETING, 'hello');
     assert.equal(env.PORT, '8080');
     assert.equal(container.logConfiguration?.logDriver, 'awslogs');
-    assert.deepEqual(container.command, stored.plan!.start, "the runner runs the plan's start command");
+    assert.deepEqual(container.command, stored.plan?.start, "the runner runs the plan's start command");
 
     // Load balancing: target group with the fast health check, host rule on the shared listener.
     const names = ecsNames(app, network.cluster);
-    const tg = (await elb.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] }))).TargetGroups![0];
+    const tg = must(
+      (await elb.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] }))).TargetGroups?.[0],
+      'target group',
+    );
     assert.equal(tg.HealthCheckIntervalSeconds, 5);
     assert.equal(tg.HealthyThresholdCount, 2);
     assert.equal(svc.loadBalancers?.[0]?.targetGroupArn, tg.TargetGroupArn);
-    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: network.listenerArn }))).Rules!;
+    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: network.listenerArn }))).Rules ?? [];
     const rule = rules.find((r) => r.Actions?.[0]?.TargetGroupArn === tg.TargetGroupArn);
     assert.deepEqual(rule?.Conditions?.[0]?.HostHeaderConfig?.Values ?? rule?.Conditions?.[0]?.Values, [
       `${app}.${network.appDomain}`,
     ]);
 
     // Autoscaling: the scalable target and both target-tracking policies.
-    const targets = (
-      await scaling.send(
-        new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }),
-      )
-    ).ScalableTargets!;
-    assert.deepEqual([targets[0]?.MinCapacity, targets[0]?.MaxCapacity], [1, 3]);
-    const policies = (
-      await scaling.send(
-        new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: names.scalableResource }),
-      )
-    ).ScalingPolicies!;
+    const targets =
+      (
+        await scaling.send(
+          new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }),
+        )
+      ).ScalableTargets ?? [];
+    assert.deepEqual([targets.at(0)?.MinCapacity, targets.at(0)?.MaxCapacity], [1, 3]);
+    const policies =
+      (
+        await scaling.send(
+          new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: names.scalableResource }),
+        )
+      ).ScalingPolicies ?? [];
     assert.equal(policies.filter((p) => p.PolicyType === 'TargetTrackingScaling').length, 2);
   });
 
   it('a second deployment rolls the service to a new revision; rollback returns it to the first revision', async () => {
-    const first = (await world.api(world.alice, 'GET', '/api/deployments?repo=alice/site')).body as Array<{
-      id: string;
-      app: string;
-      status: string;
-    }>;
-    const firstId = first[0].id;
-    const app = first[0].app;
-    const firstRevision = (await serviceOf(app)).taskDefinition!;
+    const list = (await world.api<DeploymentView[]>(world.alice, 'GET', '/api/deployments?repo=alice/site')).body;
+    const first = must(list.at(0), 'first deployment');
+    const firstId = first.id;
+    const app = first.app;
+    const firstRevision = must((await serviceOf(app)).taskDefinition, 'task definition');
 
     const redeploy = await world.api<DeploymentView>(world.alice, 'POST', `/api/deployments/${firstId}/redeploy`);
     assert.equal(redeploy.status, 202, JSON.stringify(redeploy.body));
     const second = await world.waitFor(world.alice, redeploy.body.id);
     assert.equal(second.status, 'live', second.error ?? undefined);
-    const secondRevision = (await serviceOf(app)).taskDefinition!;
+    const secondRevision = must((await serviceOf(app)).taskDefinition, 'task definition');
     assert.notEqual(secondRevision, firstRevision);
     assert.equal(
       (await world.api<DeploymentView>(world.alice, 'GET', `/api/deployments/${firstId}`)).body.status,
@@ -192,7 +202,10 @@ describe('e2e: pipeline on the AWS adapters against moto (dynamodb + s3 + ecs)',
     assert.equal(svc.taskDefinition, firstRevision, 'the service is back on the first task definition revision');
     const firstArtifact = (await world.platform.store.getDeployment(firstId))?.artifact;
     assert.equal(firstArtifact?.kind, 'tarball');
-    assert.equal(envOf(await containerOf(svc.taskDefinition)).CLOUDSMITH_ARTIFACT_KEY, firstArtifact.key);
+    assert.equal(
+      envOf(await containerOf(must(svc.taskDefinition, 'task definition'))).CLOUDSMITH_ARTIFACT_KEY,
+      firstArtifact.key,
+    );
   });
 });
 
@@ -234,7 +247,9 @@ describe('e2e: docker-built image deployed on ECS against moto', function () {
   });
 
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     await world?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     ecs?.destroy();
   });
 
@@ -245,11 +260,17 @@ describe('e2e: docker-built image deployed on ECS against moto', function () {
     assert.equal(done.status, 'live', done.error ?? undefined);
     const stored = await world.platform.store.getDeployment(queued.id);
     assert.equal(stored?.artifact?.kind, 'image');
-    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: network.cluster, services: [done.app] })))
-      .services![0];
-    const container = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! })))
-      .taskDefinition!.containerDefinitions![0];
-    assert.ok(container.image!.startsWith(`${docker!.registry}/`), container.image);
+    const svc = must(
+      (await ecs.send(new DescribeServicesCommand({ cluster: network.cluster, services: [done.app] }))).services?.[0],
+      'service',
+    );
+    const taskDefinition = must(svc.taskDefinition, 'task definition');
+    const container = must(
+      (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition }))).taskDefinition?.containerDefinitions?.[0],
+      'container definition',
+    );
+    const image = must(container.image, 'image');
+    assert.ok(image.startsWith(`${must(docker, 'docker settings').registry}/`), image);
     assert.equal(container.command, undefined, 'an image runs its own entrypoint');
   });
 });
