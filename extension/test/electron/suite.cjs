@@ -1,5 +1,6 @@
 // Runs inside the Extension Development Host started by runTest.cjs: activation, contributed commands, and the
 // "backend unreachable" path with an API URL where nothing listens.
+/* global describe, it -- mocha's BDD functions, defined by the Mocha instance below before smoke() runs */
 const assert = require('node:assert/strict');
 const vscode = require('vscode');
 const Mocha = require('mocha');
