@@ -46,4 +46,19 @@ function argumentProblems(tf, vocabulary) {
   return problems;
 }
 
-module.exports = { referenceProblems, argumentProblems };
+/** The predefined metrics Application Auto Scaling offers for ECS services; any other name is refused by AWS at apply. */
+const ECS_METRICS = new Set(['ECSServiceAverageCPUUtilization', 'ECSServiceAverageMemoryUtilization', 'ALBRequestCountPerTarget']);
+
+function metricProblems(tf) {
+  const problems = [];
+  for (const [name, policy] of Object.entries(tf.merged.resource.aws_appautoscaling_policy ?? {})) {
+    for (const config of [].concat(policy.target_tracking_scaling_policy_configuration ?? [])) {
+      for (const spec of [].concat(config.predefined_metric_specification ?? [])) {
+        if (!ECS_METRICS.has(spec.predefined_metric_type)) problems.push(`${name}: unknown metric ${spec.predefined_metric_type}`);
+      }
+    }
+  }
+  return problems;
+}
+
+module.exports = { referenceProblems, argumentProblems, metricProblems };

@@ -4,7 +4,7 @@ const path = require('node:path');
 const { mkdtempSync, readdirSync, rmSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { loadTerraform, allReferences, strings } = require('./hcl.cjs');
-const { argumentProblems, referenceProblems } = require('./checks.cjs');
+const { argumentProblems, metricProblems, referenceProblems } = require('./checks.cjs');
 const VOCABULARY = require('./arguments.json');
 const { TABLES } = require('../../backend/src/adapters/store/dynamodb/tables.ts');
 
@@ -68,6 +68,10 @@ describe('terraform/', function () {
     assert.deepEqual(argumentProblems(tf, VOCABULARY), []);
   });
 
+  it('autoscaling policies track metrics Application Auto Scaling has', function () {
+    assert.deepEqual(metricProblems(tf), []);
+  });
+
   /** The files with one edit, parsed from a scratch copy. */
   async function mutated(file, from, to) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-mutant-'));
@@ -83,11 +87,13 @@ describe('terraform/', function () {
     }
   }
 
-  it('the checks catch a misspelled argument and a broken reference', async function () {
+  it('the checks catch a misspelled argument, a broken reference and an invalid metric name', async function () {
     const typo = await mutated('network.tf', 'enable_dns_hostnames', 'enable_dns_hostname');
     assert.deepEqual(argumentProblems(typo, VOCABULARY), ['resource.aws_vpc.main: unknown argument enable_dns_hostname']);
     const broken = await mutated('services.tf', 'aws_security_group.apps.id', 'aws_security_group.app.id');
     assert.deepEqual(referenceProblems(broken), ['aws_security_group.app']);
+    const metric = await mutated('services.tf', '"ECSServiceAverageMemoryUtilization"', '"ECSServiceAverageMemoryUtilisation"');
+    assert.deepEqual(metricProblems(metric), ['service_memory: unknown metric ECSServiceAverageMemoryUtilisation']);
   });
 
   it('every variable is used, described and typed', function () {
