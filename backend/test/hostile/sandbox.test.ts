@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { fetchApp } from '../helpers/appFetch';
 import { World } from '../helpers/world';
 import { pidsWhere } from '../helpers/processes';
@@ -62,6 +63,9 @@ describe('hostile tenants: sandboxed builds and apps', function () {
       env: { CLOUDSMITH_BUILD_MAX_MEMORY_MB: '400', CLOUDSMITH_APP_MEMORY_MB: '200' },
     });
     health = new HealthWatch(world.url).start();
+    // The test platform takes its key from the environment; a key file makes the attempts on it real.
+    const keyFile = join(world.dataDir, 'secret.key');
+    if (!existsSync(keyFile)) writeFileSync(keyFile, `key-sentinel-${Date.now()}`, { mode: 0o600 });
     await world.addRepo('alice/site', 'static-site');
     const alice = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/site' })).id);
     assert.equal(alice.status, 'live', alice.error ?? undefined);
@@ -178,5 +182,23 @@ describe('hostile tenants: sandboxed builds and apps', function () {
     // The cgroup's OOM killer ends the hog (the largest process) long before it reaches its 2 GiB.
     await eventually(() => running(marker) === 0, 'the hog to be OOM-killed', 60_000);
     assert.equal((await fetchApp(bobUrl)).status, 200);
+  });
+
+  it('refuses a rootDir that leads through a symlink out of the repo (the platform packs with its own rights)', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'hostile-symlink-'));
+    try {
+      writeFileSync(join(repo, 'index.html'), '<html>decoy</html>');
+      // leak/<data dir's name> is the data dir itself: packed as a static site, it would serve secret.key.
+      symlinkSync(dirname(world.dataDir), join(repo, 'leak'));
+      await world.host.addRepo('bob/symlink', repo, { owner: world.bob });
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+    const queued = await world.deploy(world.bob, { repo: 'bob/symlink', rootDir: `leak/${basename(world.dataDir)}` });
+    const done = await world.waitFor(world.bob, queued.id);
+    assert.equal(done.status, 'failed', `the deployment must not go live (${done.error ?? ''})`);
+    assert.match(done.error ?? '', /outside the repository|symlink|refused|not a directory|escapes/i);
+    const key = readFileSync(join(world.dataDir, 'secret.key'), 'utf8').trim();
+    assert.ok(!(await world.logText(world.bob, queued.id)).includes(key), 'the key is not in the logs');
   });
 });

@@ -8,6 +8,7 @@ import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
 import type { BuildContext, BuildJob, BuildResult, Builder } from '../../../ports/builder';
 import { cleanEnv } from '../../../sandbox/env';
 import { describeCommand, runCommand, type Command, type RunOptions } from '../../../sandbox/run';
+import { assertWithin } from '../../../sandbox/paths';
 import { runSandboxed } from '../../../sandbox/runSandboxed';
 import type { Sandbox, SandboxLimits } from '../../../sandbox/sandbox';
 import { isStaticPlan, runPlanFor, SITE_DIR, STATIC_SERVER_PATH, staticServerSource } from '../artifactLayout';
@@ -70,6 +71,7 @@ export class LocalBuilder implements Builder {
     logDecision(detected, ctx);
     if (detected.kind === 'dockerfile') return this.buildDockerfile(job, ctx);
     const root = resolve(job.sourceDir, detected.rootDir);
+    await assertWithin(job.sourceDir, root, `rootDir "${detected.rootDir}"`);
     const env = buildEnv(detected, cleanEnv(job.env, { home: this.home(job.app) }));
     const { limits } = this.opts;
     let outputBytes = 0;
@@ -106,6 +108,8 @@ export class LocalBuilder implements Builder {
     if (plan.reason !== detected.reason)
       ctx.log(`Decided from the build output: ${plan.reason.slice(detected.reason.length + 2)}`);
     for (const [from, to] of plan.copies ?? []) {
+      await assertWithin(root, join(root, from), `"${from}"`);
+      await assertWithin(root, join(root, dirname(to)), `"${to}"`);
       await cp(join(root, from), join(root, to), { recursive: true, verbatimSymlinks: true });
       ctx.log(`Copied ${from} to ${to}`);
     }
@@ -180,6 +184,7 @@ export class LocalBuilder implements Builder {
         await packDir(root, tarball);
       } else {
         const outputDir = resolveOutputDir(root, plan);
+        await assertWithin(root, join(root, outputDir), `outputDir "${outputDir}"`);
         const staging = join(scratch, 'staging');
         await cp(join(root, outputDir), join(staging, SITE_DIR), {
           recursive: true,
