@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { fetchApp } from '../helpers/appFetch';
 import { World } from '../helpers/world';
 import { alive, pidsWhere } from '../helpers/processes';
+import type { DeploymentView } from '@cloudsmith/client';
+
+type AppEnv = { env: Record<string, string> };
 
 /** Running, not merely a zombie waiting for init to reap it (kill(pid, 0) succeeds on those). */
 async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
@@ -19,6 +22,7 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
     world = await World.start();
   });
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
     await world?.close();
   });
 
@@ -33,7 +37,7 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
       return printed.length >= 3 && pids.length >= 3;
     }, 120_000);
     assert.ok(pids.every(alive), 'build processes are running');
-    const cancelled = await world.api(world.alice, 'POST', `/api/deployments/${queued.id}/cancel`);
+    const cancelled = await world.api<DeploymentView>(world.alice, 'POST', `/api/deployments/${queued.id}/cancel`);
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, 'cancelled');
     await eventually(() => pids.every((pid) => !alive(pid)));
@@ -50,15 +54,18 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
     const second = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/history' })).id);
     assert.equal(second.status, 'live', second.error ?? undefined);
     assert.match((await fetchApp(second.url)).body, /version two/);
-    assert.equal((await world.api(world.alice, 'GET', `/api/deployments/${first.id}`)).body.status, 'superseded');
+    assert.equal(
+      (await world.api<DeploymentView>(world.alice, 'GET', `/api/deployments/${first.id}`)).body.status,
+      'superseded',
+    );
 
-    const redeploy = await world.api(world.alice, 'POST', `/api/deployments/${second.id}/redeploy`);
+    const redeploy = await world.api<DeploymentView>(world.alice, 'POST', `/api/deployments/${second.id}/redeploy`);
     assert.equal(redeploy.status, 202);
     const redeployed = await world.waitFor(world.alice, redeploy.body.id);
     assert.equal(redeployed.status, 'live', redeployed.error ?? undefined);
     assert.equal(redeployed.commitSha, second.commitSha);
 
-    const rollback = await world.api(world.alice, 'POST', `/api/apps/${first.app}/rollback`, {
+    const rollback = await world.api<DeploymentView>(world.alice, 'POST', `/api/apps/${first.app}/rollback`, {
       deploymentId: first.id,
     });
     assert.equal(rollback.status, 202);
@@ -68,7 +75,7 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
     assert.doesNotMatch((await fetchApp(rolledBack.url)).body, /version two/);
     assert.doesNotMatch(await world.logText(world.alice, rollback.body.id), /npm|Building/);
 
-    const history = await world.api(world.alice, 'GET', '/api/deployments?repo=alice/history');
+    const history = await world.api<DeploymentView[]>(world.alice, 'GET', '/api/deployments?repo=alice/history');
     assert.deepEqual(
       history.body.map((d: { id: string }) => d.id),
       [rollback.body.id, redeploy.body.id, second.id, first.id],
@@ -89,9 +96,12 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
     const page = await fetchApp(live.url);
     assert.equal(page.status, 200);
     assert.match(page.body, /GREETING=still-here/);
-    assert.equal((await world.api(world.alice, 'GET', `/api/deployments/${live.id}`)).body.status, 'live');
+    assert.equal(
+      (await world.api<DeploymentView>(world.alice, 'GET', `/api/deployments/${live.id}`)).body.status,
+      'live',
+    );
     assert.equal(await world.logText(world.alice, live.id), logBefore);
-    assert.ok((await world.api(world.alice, 'GET', `/api/apps/${live.app}/env`)).body.env.GREETING);
+    assert.ok((await world.api<AppEnv>(world.alice, 'GET', `/api/apps/${live.app}/env`)).body.env.GREETING);
   });
 
   it('deletes an app: it stops serving, its app and env are gone, its history stays; nobody else can', async () => {
@@ -108,7 +118,7 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
     await eventually(async () => (await fetchApp(live.url)).status === 404);
     assert.equal((await world.api(world.alice, 'GET', `/api/apps/${live.app}`)).status, 404);
     assert.equal((await world.api(world.alice, 'GET', `/api/apps/${live.app}/env`)).status, 404);
-    const history = await world.api(world.alice, 'GET', '/api/deployments?repo=alice/doomed');
+    const history = await world.api<DeploymentView[]>(world.alice, 'GET', '/api/deployments?repo=alice/doomed');
     assert.deepEqual(
       history.body.map((d: { status: string }) => d.status),
       ['superseded'],
@@ -119,7 +129,7 @@ describe('e2e: cancel, redeploy, rollback and restarts', function () {
     const again = await world.waitFor(world.alice, (await world.deploy(world.alice, { repo: 'alice/doomed' })).id);
     assert.equal(again.status, 'live', again.error ?? undefined);
     assert.equal(again.app, live.app);
-    assert.deepEqual((await world.api(world.alice, 'GET', `/api/apps/${live.app}/env`)).body.env, {});
+    assert.deepEqual((await world.api<AppEnv>(world.alice, 'GET', `/api/apps/${live.app}/env`)).body.env, {});
   });
 
   it('fails a deployment that was in flight when the platform stopped, with reason "interrupted"', async () => {

@@ -74,7 +74,7 @@ export class World {
     return this.host.addRepo(fullName, join(FIXTURES, fixture), opts);
   }
 
-  api<T = any>(user: TestUser | undefined, method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+  api<T = unknown>(user: TestUser | undefined, method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
     return apiRequest<T>(this.url, user?.token, method, path, body);
   }
 
@@ -117,6 +117,7 @@ export class World {
   }
 
   async close(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when start() failed before booting
     await this.platform?.close();
     await this.host.close();
     rmSync(this.dataDir, { recursive: true, force: true });
