@@ -55,7 +55,8 @@ async function main() {
         .catch(() => undefined); // another `up` made it at the same time
     // And a real consumer joins a group: what every service does first.
     const groupId = 'kafka-sh.ready-probe';
-    const consumer = kafka.consumer({ groupId, retry: { retries: 0 }, sessionTimeout: 10000 });
+    // A short long-poll: disconnect waits for the fetch in flight.
+    const consumer = kafka.consumer({ groupId, retry: { retries: 0 }, sessionTimeout: 10000, maxWaitTimeInMs: 100 });
     await consumer.connect();
     try {
       await consumer.subscribe({ topic: PROBE_TOPIC });
