@@ -118,6 +118,8 @@ export class LogSession {
           }
           // `dirty` may have been set by an event while the page was read.
           if (sent === page.length && page.length < this.limits.pageLines && !this.wasDirty()) this.behind = false;
+          // One page per turn of the event loop: a long replay must not starve other requests.
+          if (this.behind) await yieldToLoop();
           continue;
         }
         if (this.status) {
@@ -146,6 +148,7 @@ export class LogSession {
       const page = await this.source.readLogs(this.lastSeq, this.limits.pageLines);
       for (const line of page) if (line.seq > this.lastSeq) this.sendLine(line);
       if (page.length < this.limits.pageLines) break;
+      await yieldToLoop();
     }
     this.send({ type: 'end', status: note.status, url: note.url, error: note.error });
     this.ws.close(1000, note.status);
@@ -188,4 +191,8 @@ export class LogSession {
   private send(message: object): void {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }
+}
+
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z, ZodError } from 'zod';
 import { errorMessage, UserFacingError } from '../domain/errors';
@@ -60,7 +59,7 @@ export function apiRouter(deps: RouteDeps): Router {
         const page = await deps.store.readLogs(deployment.id, since, 1000);
         const chunk = page.map((line) => `${JSON.stringify(logView(line))}\n`).join('');
         // A client that reads slowly holds one page in memory, not the whole log.
-        if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        if (!res.write(chunk)) await drainedOrClosed(res);
         if (res.destroyed) return;
         if (page.length < 1000) break;
         since = page[page.length - 1].seq;
@@ -163,4 +162,17 @@ export function errorHandler(logger: Logger) {
     logger.error('request failed', { error: errorMessage(err) });
     res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
   };
+}
+
+/** Resolves when a paused response can take more, or is gone; leaves no listener behind either way. */
+function drainedOrClosed(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -1,5 +1,4 @@
 import type { Stage } from '../domain/deployment';
-import { now } from '../domain/events';
 import type { NewLogLine } from '../ports/store';
 import { LINE_OVERHEAD_BYTES } from '../adapters/store/logChunks';
 import { LineStreamMasker, maskSecrets } from '../security/masker';
@@ -13,6 +12,10 @@ const MIB = 1024 * 1024;
  * covers the app's output before its health check passes; once live, its output stays in the runtime's ring buffer.
  */
 export const OUTPUT_BUDGET_BYTES: Partial<Record<Stage, number>> = { build: 8 * MIB, runtime: 2 * MIB, fetch: MIB };
+
+export function budgetMiB(stage: Stage): number {
+  return (OUTPUT_BUDGET_BYTES[stage] ?? 0) / MIB;
+}
 
 /**
  * The way into a deployment's stored log: lines are masked as one raw stream (multi-line secrets included) before
@@ -39,6 +42,8 @@ export class LogIntake {
   accept(stage: Stage, text: string): NewLogLine[] {
     const out = this.heldStage !== stage ? this.release() : [];
     this.heldStage = stage;
+    // A flood past its budget costs a comparison per write, not a masking pass per line.
+    if (this.exhausted(stage)) return out;
     for (const raw of text.split(/\r?\n/)) {
       for (const line of this.masker.push(raw)) this.keep(out, stage, line);
     }
@@ -52,6 +57,16 @@ export class LogIntake {
     return out;
   }
 
+  /** Whether `stage` may still write: false once its output budget is used up. */
+  within(stage: Stage): boolean {
+    return !this.exhausted(stage);
+  }
+
+  private exhausted(stage: Stage): boolean {
+    const budget = OUTPUT_BUDGET_BYTES[stage];
+    return budget !== undefined && (this.spent.get(stage) ?? 0) > budget;
+  }
+
   private keep(out: NewLogLine[], stage: Stage, line: string): void {
     const text = line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)} …[line cut]` : line;
     const budget = OUTPUT_BUDGET_BYTES[stage];
@@ -62,13 +77,26 @@ export class LogIntake {
       this.spent.set(stage, next);
       if (next > budget) {
         out.push({
-          ts: now(),
+          ts: stamp(),
           stage,
           text: `[cloudsmith] ${stage} output beyond ${budget / MIB} MiB is not kept for this deployment`,
         });
         return;
       }
     }
-    out.push({ ts: now(), stage, text });
+    out.push({ ts: stamp(), stage, text });
   }
+}
+
+let stampedMs = 0;
+let stampedIso = '';
+
+/** Now as ISO text, formatted once per millisecond: a flood writes thousands of lines in one. */
+function stamp(): string {
+  const ms = Date.now();
+  if (ms !== stampedMs) {
+    stampedMs = ms;
+    stampedIso = new Date(ms).toISOString();
+  }
+  return stampedIso;
 }

@@ -70,6 +70,8 @@ export class LineStreamMasker {
 
   /** Takes one line (without its line end); returns the masked lines that may leave now. */
   push(line: string): string[] {
+    // The usual case: nothing held and no secret spans lines, so the line is masked on its own.
+    if (!this.held && this.multiLine.length === 0) return [maskForms(line, this.forms)];
     // Held text stays raw until released, so a secret completed by this line is still found whole.
     const text = `${this.held}${line}\n`;
     const keepFrom = this.possibleStart(text);

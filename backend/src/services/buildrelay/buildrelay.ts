@@ -5,6 +5,8 @@ import { now, stageEventId, type SourceFetched } from '../../domain/events';
 import type { ArtifactStore } from '../../ports/artifacts';
 import type { Builder } from '../../ports/builder';
 import type { Sealer } from '../../security/sealer';
+import { budgetMiB } from '../../logs/logIntake';
+import { guardOutput } from '../../logs/outputGuard';
 import { loadAppEnv } from '../shared/appEnv';
 import { runStage, STAGES, withTiming, type StageDeps } from '../shared/stage';
 
@@ -36,25 +38,32 @@ export function buildrelayHandler(deps: BuildrelayDeps) {
             'build',
             `Building ${deployment.repo}@${event.commitSha.slice(0, 7)} with the ${deps.builder.name} builder`,
           );
-          const result = await deps.builder.build(
-            {
-              deploymentId: deployment.id,
-              app: deployment.app,
-              repo: deployment.repo,
-              commitSha: event.commitSha,
-              sourceDir,
-              cloneUrl: event.cloneUrl,
-              sealedToken: event.sealedToken,
-              overrides: deployment.overrides,
-              env,
-            },
-            {
-              signal,
-              log: (text, stage = 'build') => {
-                deps.log.write(deployment.id, stage, text);
-              },
-            },
+          const output = guardOutput(
+            signal,
+            (text, stage) => deps.log.write(deployment.id, stage, text),
+            `the build printed more than its log may keep (${budgetMiB('build')} MiB); it was stopped`,
           );
+          const result = await deps.builder
+            .build(
+              {
+                deploymentId: deployment.id,
+                app: deployment.app,
+                repo: deployment.repo,
+                commitSha: event.commitSha,
+                sourceDir,
+                cloneUrl: event.cloneUrl,
+                sealedToken: event.sealedToken,
+                overrides: deployment.overrides,
+                env,
+              },
+              {
+                signal: output.signal,
+                log: (text, stage = 'build') => {
+                  output.log(text, stage);
+                },
+              },
+            )
+            .catch((err: unknown) => output.rethrow(err));
           const timings = withTiming(deployment, 'buildMs', started);
           await deps.store.updateDeployment(deployment.id, { artifact: result.artifact, plan: result.plan, timings });
           deps.log.write(deployment.id, 'build', `Build finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);

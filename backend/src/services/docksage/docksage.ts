@@ -4,6 +4,8 @@ import type { BuildCompleted } from '../../domain/events';
 import type { HealthReport, Runtime } from '../../ports/runtime';
 import { KeyedQueue } from '../../lib/keyedQueue';
 import type { Sealer } from '../../security/sealer';
+import { budgetMiB } from '../../logs/logIntake';
+import { guardOutput } from '../../logs/outputGuard';
 import { loadAppEnv } from '../shared/appEnv';
 import { runStage, STAGES, withTiming, type StageDeps } from '../shared/stage';
 
@@ -75,16 +77,23 @@ async function release(
   const env = await loadAppEnv(deps.store, deps.sealer, deployment.app);
   deps.log.addSecrets(deployment.id, Object.values(env));
   deps.log.write(deployment.id, 'deploy', `Releasing ${deployment.app} with the ${deps.runtime.name} runtime`);
-  const { url } = await deps.runtime.release(
-    { app: deployment.app, deploymentId: deployment.id, artifact: build.artifact, plan: build.plan, env },
-    {
-      signal,
-      log: (text, stage = 'deploy') => {
-        deps.log.write(deployment.id, stage, text);
-      },
-      onHealth: healthReporter(deps, deployment.id, env),
-    },
+  const output = guardOutput(
+    signal,
+    (text, stage) => deps.log.write(deployment.id, stage, text),
+    `the app printed more than its log may keep (${budgetMiB('runtime')} MiB) before it became healthy; it was stopped`,
   );
+  const { url } = await deps.runtime
+    .release(
+      { app: deployment.app, deploymentId: deployment.id, artifact: build.artifact, plan: build.plan, env },
+      {
+        signal: output.signal,
+        log: (text, stage = 'deploy') => {
+          output.log(text, stage);
+        },
+        onHealth: healthReporter(deps, deployment.id, env),
+      },
+    )
+    .catch((err: unknown) => output.rethrow(err));
   const timings = withTiming(deployment, 'deployMs', started);
   timings.totalMs = Date.now() - Date.parse(deployment.createdAt);
   deps.log.write(deployment.id, 'deploy', `Live at ${url}`);

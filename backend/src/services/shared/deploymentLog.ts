@@ -34,7 +34,8 @@ export class DeploymentLog {
     this.entry(deploymentId).intake.addSecrets(secrets);
   }
 
-  write(deploymentId: string, stage: Stage, text: string): void {
+  /** Queues text (one or more lines); false once `stage` has used up its output budget for this deployment. */
+  write(deploymentId: string, stage: Stage, text: string): boolean {
     const entry = this.entry(deploymentId);
     entry.lines.push(...entry.intake.accept(stage, text));
     if (entry.lines.length >= MAX_BATCH) this.flushInBackground(deploymentId);
@@ -42,6 +43,7 @@ export class DeploymentLog {
       entry.timer ??= setTimeout(() => {
         this.flushInBackground(deploymentId);
       }, FLUSH_MS);
+    return entry.intake.within(stage);
   }
 
   /** A background flush that fails (store or broker briefly away) is retried by the next flush; nothing is dropped. */

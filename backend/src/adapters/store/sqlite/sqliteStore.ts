@@ -376,7 +376,8 @@ export class SqliteStore implements Store {
   async readLogs(deploymentId: string, sinceSeq: number, limit?: number): Promise<LogLine[]> {
     const out: LogLine[] = [];
     const max = limit ?? Infinity;
-    for (const chunk of this.s.readChunks.all(deploymentId, sinceSeq, limit ?? -1)) {
+    // Row by row: a page of a long log parses the few chunks it needs, not every chunk the LIMIT allows.
+    for (const chunk of this.s.readChunks.iterate(deploymentId, sinceSeq, limit ?? -1)) {
       const lines = JSON.parse(chunk.lines) as StoredLine[];
       lines.forEach((l, i) => {
         const seq = chunk.first_seq + i;
