@@ -42,6 +42,8 @@ build() {
   log "$image built and pushed"
 }
 
+# A toolchain missing on the host is skipped (its image is not printed, so its tests skip).
+if command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null; then
 python_bin=$(python3 -c 'import sys; print(sys.executable)')
 python_prefix=$(python3 -c 'import sys; print(sys.base_prefix)')
 python_version=$(python3 -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
@@ -50,11 +52,15 @@ COPY toolchain/ /
 # The host's CA bundle is in the base image; pip and uv must use it (egress is TLS-intercepted here).
 ENV PATH=$(dirname "$python_bin"):/usr/local/bin:/usr/bin:/bin PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"
 
+echo "CLOUDSMITH_PYTHON_IMAGE=$PYTHON_IMAGE"
+else log "no python3 with venv on PATH: no Python image"; fi
+
+if command -v go >/dev/null; then
 go_root=$(go env GOROOT)
 go_version=$(go env GOVERSION)
 build "$GO_IMAGE" "$go_version" "$go_root" "FROM $BASE_IMAGE
 COPY toolchain/ /
 ENV PATH=$go_root/bin:/usr/local/bin:/usr/bin:/bin"
 
-echo "CLOUDSMITH_PYTHON_IMAGE=$PYTHON_IMAGE"
 echo "CLOUDSMITH_GO_IMAGE=$GO_IMAGE"
+else log "no go on PATH: no Go image"; fi

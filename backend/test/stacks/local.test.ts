@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { fetchApp } from '../helpers/appFetch';
 import { World } from '../helpers/world';
+import { findGo, findPython } from '../../src/detect/toolchains';
 import { COREPACK_MIRROR_ENV, deployFailed, deployLive } from './stacks';
+
+/** Python and Go cases need the toolchain on the host running the platform; without it they skip. */
+function needs(ctx: Mocha.Context, tool: 'python' | 'go'): void {
+  if (!(tool === 'python' ? findPython() : findGo())) ctx.skip();
+}
 
 /**
  * Every stack through the real platform API with the embedded local builder and process runtime:
@@ -19,7 +25,8 @@ describe('stacks: deploy live with the local builder', function () {
     await world.close();
   });
 
-  it('Flask from requirements.txt: venv, gunicorn added and said so', async () => {
+  it('Flask from requirements.txt: venv, gunicorn added and said so', async function () {
+    needs(this, 'python');
     await deployLive(world, {
       fixture: 'python-flask',
       marker: /hello from python-flask/,
@@ -32,7 +39,8 @@ describe('stacks: deploy live with the local builder', function () {
     });
   });
 
-  it('FastAPI in a package: uvicorn app.main:api (a commented-out Flask import decides nothing)', async () => {
+  it('FastAPI in a package: uvicorn app.main:api (a commented-out Flask import decides nothing)', async function () {
+    needs(this, 'python');
     await deployLive(world, {
       fixture: 'python-fastapi',
       marker: /hello from python-fastapi/,
@@ -40,7 +48,8 @@ describe('stacks: deploy live with the local builder', function () {
     });
   });
 
-  it('Django: gunicorn on the WSGI module, collectstatic because STATIC_ROOT is set', async () => {
+  it('Django: gunicorn on the WSGI module, collectstatic because STATIC_ROOT is set', async function () {
+    needs(this, 'python');
     const { log } = await deployLive(world, {
       fixture: 'python-django',
       marker: /hello from python-django/,
@@ -49,7 +58,8 @@ describe('stacks: deploy live with the local builder', function () {
     assert.doesNotMatch(log, /^collectstatic skipped/m);
   });
 
-  it('uv: pyproject.toml + uv.lock, frozen sync into the venv', async () => {
+  it('uv: pyproject.toml + uv.lock, frozen sync into the venv', async function () {
+    needs(this, 'python');
     await deployLive(world, {
       fixture: 'python-uv',
       marker: /hello from python-uv/,
@@ -57,7 +67,8 @@ describe('stacks: deploy live with the local builder', function () {
     });
   });
 
-  it('Go: go build of cmd/<name>, the binary runs with PORT', async () => {
+  it('Go: go build of cmd/<name>, the binary runs with PORT', async function () {
+    needs(this, 'go');
     await deployLive(world, {
       fixture: 'go-server',
       marker: /hello from go-server/,
