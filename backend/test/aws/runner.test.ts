@@ -66,8 +66,8 @@ describe('runner entrypoint (tarball artifacts on Fargate) against moto S3', fun
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
     return { proc, output: () => out };
   }
 
@@ -88,7 +88,11 @@ describe('runner entrypoint (tarball artifacts on Fargate) against moto S3', fun
     assert.equal(body.ok, true);
     assert.equal(body.cwd, join(dir, `release-${port}`));
     assert.deepEqual(body.leaked, []);
-    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    const exited = new Promise<number | null>((r) =>
+      proc.on('exit', (code) => {
+        r(code);
+      }),
+    );
     proc.kill('SIGTERM');
     await exited;
   });
@@ -96,7 +100,11 @@ describe('runner entrypoint (tarball artifacts on Fargate) against moto S3', fun
   it('refuses an artifact whose sha256 does not match and starts nothing', async () => {
     const port = await freePort();
     const { proc, output } = run('0'.repeat(64), port);
-    const code = await new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+    const code = await new Promise<number | null>((r) =>
+      proc.on('exit', (c) => {
+        r(c);
+      }),
+    );
     assert.equal(code, 1);
     assert.match(output(), /corrupt/);
   });

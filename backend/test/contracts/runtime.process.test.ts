@@ -117,10 +117,8 @@ async function processHarness(options: Partial<ProcessRuntimeOptions> = {}): Pro
     await packDir(dir, file);
     const stored = await artifacts.putFile(`artifacts/test/${n}.tar.gz`, file);
     const artifact: ArtifactRef = { kind: 'tarball', key: stored.key, sha256: stored.sha256, size: stored.size };
-    return {
-      artifact,
-      plan: { kind: 'node', start: ['node', 'server.js'], workdir: '.', healthPath: '/', ...plan } as RunPlan,
-    };
+    const base: RunPlan = { kind: 'node', start: ['node', 'server.js'], workdir: '.', healthPath: '/' };
+    return { artifact, plan: { ...base, ...plan } };
   }
 
   return {

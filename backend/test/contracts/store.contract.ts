@@ -78,7 +78,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         current = await store.transition(d.id, s);
         assert.ok(current, `moving to ${s}`);
       }
-      return current!;
+      return current;
     };
 
     describe('apps', function () {
@@ -121,7 +121,9 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         );
         const winner = results[1] ? alice : bob;
         const loser = winner === alice ? bob : alice;
-        results.forEach((won, i) => assert.equal(won, (i % 2 ? alice : bob) === winner, `claim ${i}`));
+        results.forEach((won, i) => {
+          assert.equal(won, (i % 2 ? alice : bob) === winner, `claim ${i}`);
+        });
         assert.equal(
           await store.claimAppName(name, winner, `${winner}/WEB`),
           true,

@@ -35,16 +35,16 @@ describe('Docker builder: generated Dockerfile', () => {
     );
     const stages = text.split(/^FROM /m).slice(1);
     assert.equal(stages.length, 2);
-    assert.match(stages[0]!, /^node:20-slim AS build/);
-    assert.match(stages[0]!, /^ARG API_URL$/m);
+    assert.match(stages[0], /^node:20-slim AS build/);
+    assert.match(stages[0], /^ARG API_URL$/m);
     // Manifests before the source, so the install layer is cached across commits.
-    assert.ok(stages[0]!.indexOf('package.json') < stages[0]!.indexOf('COPY [".","/src/"]'));
-    assert.match(stages[0]!, /^RUN \["npm","ci","--include=dev"\]$/m);
-    assert.doesNotMatch(stages[1]!, /ARG/, 'build args stay in the build stage');
-    assert.match(stages[1]!, /^COPY --from=build --chown=node:node \["\/src\/","\/app\/"\]$/m);
-    assert.match(stages[1]!, /^USER node$/m);
-    assert.match(stages[1]!, /^EXPOSE 8080$/m);
-    assert.match(stages[1]!, /^CMD \["npm","start"\]$/m);
+    assert.ok(stages[0].indexOf('package.json') < stages[0].indexOf('COPY [".","/src/"]'));
+    assert.match(stages[0], /^RUN \["npm","ci","--include=dev"\]$/m);
+    assert.doesNotMatch(stages[1], /ARG/, 'build args stay in the build stage');
+    assert.match(stages[1], /^COPY --from=build --chown=node:node \["\/src\/","\/app\/"\]$/m);
+    assert.match(stages[1], /^USER node$/m);
+    assert.match(stages[1], /^EXPOSE 8080$/m);
+    assert.match(stages[1], /^CMD \["npm","start"\]$/m);
     assert.deepEqual(runPlan, { kind: 'node', start: ['npm', 'start'], workdir: '/app', healthPath: '/', port: 8080 });
   });
 

@@ -63,12 +63,12 @@ export function parseJenkinsfile(source = readFileSync(JENKINSFILE, 'utf8')): Pi
   const postStart = source.indexOf('post {', stagesStart);
   if (stagesStart < 0 || postStart < 0) throw new Error('Jenkinsfile has no stages/post blocks');
   const stagesText = source.slice(stagesStart, postStart);
-  const shScripts = (text: string) => [...text.matchAll(/sh label: '[^']*', script: '([^']*)'/g)].map((m) => m[1]!);
+  const shScripts = (text: string) => [...text.matchAll(/sh label: '[^']*', script: '([^']*)'/g)].map((m) => m[1]);
   const stageMatches = [...stagesText.matchAll(/stage\('([^']+)'\)/g)];
   const stages = stageMatches.map((m, i) => {
     const body = stagesText.slice(m.index, stageMatches[i + 1]?.index ?? stagesText.length);
     return {
-      name: m[1]!,
+      name: m[1],
       checkoutScm: /dir\('\.pipeline'\)\s*\{\s*checkout scm/.test(body),
       bindsGit: /usernamePassword\(credentialsId: params\.GIT_CREDENTIALS_ID/.test(body),
       bindsAppEnv: /withAppEnv\s*\{/.test(body),
@@ -225,7 +225,11 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
     async close() {
       for (const number of running.keys()) abort(number);
       await Promise.all([...running.values()].map((r) => r.done));
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
       // Keep-alive connections from the adapter's fetch would otherwise hold close() open.
       server.closeAllConnections();
       await closed;
@@ -436,7 +440,7 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
         .then(() => {
           const argv = ['sh', '-xe', path.join(dir, 'script.sh')];
           build.argv.push(argv);
-          const child = spawn(argv[0]!, argv.slice(1), {
+          const child = spawn(argv[0], argv.slice(1), {
             cwd: build.workspace,
             env,
             detached: true,
@@ -449,8 +453,8 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
             partial[which] = lines.pop() ?? '';
             append(build, lines, masks);
           };
-          child.stdout!.on('data', onData('out'));
-          child.stderr!.on('data', onData('err'));
+          child.stdout.on('data', onData('out'));
+          child.stderr.on('data', onData('err'));
           child.on('error', (err) => {
             append(build, [`ERROR: ${err.message}`], masks);
             resolve(127);
@@ -491,11 +495,12 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
         res.writeHead(status, { 'Content-Type': 'text/plain;charset=utf-8', ...headers });
         res.end(payload);
       };
-      const json = (status: number, value: unknown, headers: Record<string, string> = {}) =>
+      const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
         send(status, JSON.stringify(value), { 'Content-Type': 'application/json;charset=utf-8', ...headers });
-      void handle(req, parsed, body, send, json, res, record).catch((err: unknown) =>
-        send(500, `stand-in error: ${(err as Error).message}`),
-      );
+      };
+      void handle(req, parsed, body, send, json, res, record).catch((err: unknown) => {
+        send(500, `stand-in error: ${(err as Error).message}`);
+      });
     });
   });
 
@@ -513,37 +518,48 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
 
     if (p === '/__callback' && method === 'POST') {
       standin.callbacks.push(JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>);
-      return send(204, '');
+      send(204, '');
+      return;
     }
     const s3 = /^\/__s3\/([^/]+)\/(.+)$/.exec(p);
     if (s3 && method === 'PUT') {
-      if (!options.s3) return send(501, 'no S3 store configured in the stand-in');
+      if (!options.s3) {
+        send(501, 'no S3 store configured in the stand-in');
+        return;
+      }
       const tmp = path.join(root, `s3-${randomBytes(4).toString('hex')}`);
       await fs.writeFile(tmp, body);
       // `--metadata` as the aws CLI takes it (JSON); the run plan is what the artifact-uploaded Lambda needs.
       const metadata = JSON.parse(String(req.headers['x-standin-metadata'] ?? '{}')) as Record<string, string>;
-      await options.s3.putFile(decodeURIComponent(s3[2]!), tmp, { plan: decodePlan(metadata[PLAN_METADATA]) });
+      await options.s3.putFile(decodeURIComponent(s3[2]), tmp, { plan: decodePlan(metadata[PLAN_METADATA]) });
       await fs.rm(tmp, { force: true });
-      return send(200, '');
+      send(200, '');
+      return;
     }
 
     const fault = faults.find((f) => f.count > 0 && p.startsWith(f.prefix));
     if (fault) {
       fault.count--;
-      return send(fault.status, `<html><body>Injected ${fault.status}</body></html>`, { 'Content-Type': 'text/html' });
+      send(fault.status, `<html><body>Injected ${fault.status}</body></html>`, { 'Content-Type': 'text/html' });
+      return;
     }
 
     const auth = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
-    const [u, t] = auth ? Buffer.from(auth[1]!, 'base64').toString('utf8').split(/:(.*)/s) : [];
-    if (!auth) return send(403, 'Authentication required', { 'X-Required-Permission': 'hudson.model.Hudson.Read' });
-    if (u !== user || t !== apiToken)
-      return send(401, `Invalid password/token for user: ${u ?? ''}`, { 'WWW-Authenticate': 'Basic realm="Jenkins"' });
+    const [u, t] = auth ? Buffer.from(auth[1], 'base64').toString('utf8').split(/:(.*)/s) : [];
+    if (!auth) {
+      send(403, 'Authentication required', { 'X-Required-Permission': 'hudson.model.Hudson.Read' });
+      return;
+    }
+    if (u !== user || t !== apiToken) {
+      send(401, `Invalid password/token for user: ${u ?? ''}`, { 'WWW-Authenticate': 'Basic realm="Jenkins"' });
+      return;
+    }
 
     const session = cookieSession(req.headers.cookie);
     if (p === '/crumbIssuer/api/json' && method === 'GET') {
       const id = session ?? randomBytes(8).toString('hex');
       if (!sessions.has(id)) sessions.set(id, createHash('sha256').update(`${id}:${apiToken}`).digest('hex'));
-      return json(
+      json(
         200,
         {
           _class: 'hudson.security.csrf.DefaultCrumbIssuer',
@@ -552,13 +568,15 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
         },
         session ? {} : { 'Set-Cookie': `JSESSIONID.standin=${id}; Path=/; HttpOnly` },
       );
+      return;
     }
     if (method !== 'GET') {
       const expected = session ? sessions.get(session) : undefined;
       if (!expected || req.headers['jenkins-crumb'] !== expected) {
-        return send(403, '<html><body>HTTP ERROR 403 No valid crumb was included in the request</body></html>', {
+        send(403, '<html><body>HTTP ERROR 403 No valid crumb was included in the request</body></html>', {
           'Content-Type': 'text/html',
         });
+        return;
       }
     }
 
@@ -566,32 +584,50 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
       const xml = body.toString('utf8');
       const tag = (name: string) => unescapeXml(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml)?.[1] ?? '');
       const id = tag('id');
-      if (!id) return send(400, 'missing id');
-      if (credentials.has(id)) return send(409, `A credential with id ${id} already exists`);
+      if (!id) {
+        send(400, 'missing id');
+        return;
+      }
+      if (credentials.has(id)) {
+        send(409, `A credential with id ${id} already exists`);
+        return;
+      }
       if (xml.includes('UsernamePasswordCredentialsImpl'))
         credentials.set(id, { kind: 'usernamePassword', username: tag('username'), password: tag('password') });
       else if (xml.includes('StringCredentialsImpl')) credentials.set(id, { kind: 'string', secret: tag('secret') });
-      else return send(400, 'unsupported credential class');
+      else {
+        send(400, 'unsupported credential class');
+        return;
+      }
       standin.credentialEvents.push({ op: 'create', id, kind: credentials.get(id)!.kind });
-      return send(200, '');
+      send(200, '');
+      return;
     }
     const credPath = new RegExp(`^${CREDENTIALS_PREFIX}/credential/([^/]+)/config\\.xml$`).exec(p);
     if (credPath && method === 'DELETE') {
-      const id = decodeURIComponent(credPath[1]!);
-      if (!credentials.delete(id)) return send(404, 'Not found');
+      const id = decodeURIComponent(credPath[1]);
+      if (!credentials.delete(id)) {
+        send(404, 'Not found');
+        return;
+      }
       standin.credentialEvents.push({ op: 'delete', id });
-      return send(200, '');
+      send(200, '');
+      return;
     }
 
     if (p === '/queue/cancelItem' && method === 'POST') {
       standin.cancelQueueItem(Number(parsed.searchParams.get('id')));
-      return send(204, '');
+      send(204, '');
+      return;
     }
     const queueMatch = /^\/queue\/item\/(\d+)\/api\/json$/.exec(p);
     if (queueMatch && method === 'GET') {
       const item = queue.get(Number(queueMatch[1]));
-      if (!item) return send(404, 'Not found');
-      return json(200, {
+      if (!item) {
+        send(404, 'Not found');
+        return;
+      }
+      json(200, {
         _class: item.cancelled
           ? 'hudson.model.Queue$CancelledItem'
           : item.executable
@@ -608,12 +644,19 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
             }
           : null,
       });
+      return;
     }
 
     const jobMatch = /^\/job\/([^/]+)\/(.*)$/.exec(p);
-    if (!jobMatch) return send(404, 'Not found');
-    if (decodeURIComponent(jobMatch[1]!) !== job) return send(404, 'Not found');
-    const rest = jobMatch[2]!;
+    if (!jobMatch) {
+      send(404, 'Not found');
+      return;
+    }
+    if (decodeURIComponent(jobMatch[1]) !== job) {
+      send(404, 'Not found');
+      return;
+    }
+    const rest = jobMatch[2];
     if (rest === 'buildWithParameters' && method === 'POST') {
       const form = new URLSearchParams(body.toString('utf8'));
       const params: Record<string, string> = {};
@@ -621,14 +664,18 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
       const id = nextQueueId++;
       queue.set(id, { id, params, enqueuedAt: Date.now(), cancelled: false, why: 'In the quiet period.' });
       setTimeout(schedule, quietPeriodMs + 5);
-      return send(201, '', { Location: `${url}/queue/item/${id}/` });
+      send(201, '', { Location: `${url}/queue/item/${id}/` });
+      return;
     }
     const buildMatch = /^(\d+)\/(.*)$/.exec(rest);
     const build = buildMatch ? builds.get(Number(buildMatch[1])) : undefined;
-    if (!buildMatch || !build) return send(404, 'Not found');
-    const action = buildMatch[2]!;
+    if (!buildMatch || !build) {
+      send(404, 'Not found');
+      return;
+    }
+    const action = buildMatch[2];
     if (action === 'api/json' && method === 'GET') {
-      return json(200, {
+      json(200, {
         _class: 'org.jenkinsci.plugins.workflow.job.WorkflowRun',
         number: build.number,
         url: `${url}/job/${job}/${build.number}/`,
@@ -647,15 +694,17 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
           },
         ],
       });
+      return;
     }
     if (action === 'logText/progressiveText' && method === 'GET') {
       const start = Math.max(0, Number(parsed.searchParams.get('start') ?? 0) || 0);
       const snapshot = build.log;
       const more = build.building;
-      return send(200, snapshot.subarray(Math.min(start, snapshot.length)), {
+      send(200, snapshot.subarray(Math.min(start, snapshot.length)), {
         'X-Text-Size': String(snapshot.length),
         ...(more ? { 'X-More-Data': 'true' } : {}),
       });
+      return;
     }
     if (action === 'stop' && method === 'POST') {
       abort(build.number);
@@ -666,14 +715,17 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
     }
     const artifact = /^artifact\/(.+)$/.exec(action);
     if (artifact && method === 'GET') {
-      const file = build.archived.get(decodeURIComponent(artifact[1]!));
-      if (!file) return send(404, 'Not found');
+      const file = build.archived.get(decodeURIComponent(artifact[1]));
+      if (!file) {
+        send(404, 'Not found');
+        return;
+      }
       record.status = 200;
       res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
       createReadStream(file).pipe(res);
       return;
     }
-    return send(404, 'Not found');
+    send(404, 'Not found');
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -90,9 +90,13 @@ export class Cluster {
       for (const line of chunk.toString('utf8').split('\n')) if (line) output.push(line);
       if (output.length > 200) output.splice(0, output.length - 200);
     };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => {
+        resolve(code);
+      }),
+    );
     const service: Service = { name, role, port, url: `http://127.0.0.1:${port}`, child, output, exited };
     this.services.set(name, service);
     const deadline = Date.now() + 90_000;

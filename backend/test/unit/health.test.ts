@@ -7,15 +7,19 @@ import { freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../src/he
 function serve(handler: http.RequestListener): Promise<{ url: string; server: http.Server }> {
   const server = http.createServer(handler);
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }),
-    ),
+    server.listen(0, '127.0.0.1', () => {
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server });
+    }),
   );
 }
 
 function stop(server: http.Server): Promise<void> {
   server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
+  return new Promise((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
 }
 
 describe('health', () => {
@@ -84,7 +88,9 @@ describe('health', () => {
     it('stops when cancelled', async () => {
       const url = `http://127.0.0.1:${await freePort()}`;
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 200);
+      setTimeout(() => {
+        controller.abort();
+      }, 200);
       await assert.rejects(waitHealthy(url, { timeoutMs: 60_000, signal: controller.signal }), (err: unknown) => {
         assert.ok(err instanceof HealthCheckError);
         assert.equal(err.failure, 'cancelled');
@@ -99,7 +105,9 @@ describe('health', () => {
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
+      server.listen(port, '127.0.0.1', () => {
+        resolve();
+      });
     });
     await new Promise((resolve) => server.close(resolve));
   });

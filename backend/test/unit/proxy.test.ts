@@ -14,12 +14,20 @@ interface Answer {
 }
 
 function listen(server: http.Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      resolve((server.address() as AddressInfo).port);
+    }),
+  );
 }
 
 function close(server: http.Server): Promise<void> {
   server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
+  return new Promise((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
 }
 
 describe('reverse proxy', () => {
@@ -49,9 +57,9 @@ describe('reverse proxy', () => {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
-          );
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() });
+          });
           res.on('error', reject);
         },
       );
@@ -74,11 +82,15 @@ describe('reverse proxy', () => {
       else socket.destroy();
     });
     proxyPort = await listen(proxyServer);
-    upstream = http.createServer((req, res) => onUpstream(req, res));
+    upstream = http.createServer((req, res) => {
+      onUpstream(req, res);
+    });
     wss = new WebSocketServer({ server: upstream });
     wss.on('connection', (ws, req) => {
       ws.send(`hello ${req.headers['x-forwarded-host']}`);
-      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+      ws.on('message', (data, isBinary) => {
+        ws.send(data, { binary: isBinary });
+      });
     });
     upstreamPort = await listen(upstream);
     routes.set('echo', { host: '127.0.0.1', port: upstreamPort });
@@ -150,7 +162,9 @@ describe('reverse proxy', () => {
             text += chunk;
             if (text === 'first;') finish();
           });
-          res.on('end', () => resolve(text));
+          res.on('end', () => {
+            resolve(text);
+          });
         },
       );
       req.on('error', reject);
@@ -193,7 +207,9 @@ describe('reverse proxy', () => {
         (res) => {
           let text = '';
           res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => resolve(text));
+          res.on('end', () => {
+            resolve(text);
+          });
         },
       );
       req.on('error', reject);
@@ -230,8 +246,12 @@ describe('reverse proxy', () => {
     assert.match(answer.body, /No app named “nobody”/);
     const status = await new Promise<number>((resolve) => {
       const ws = new WebSocket(`ws://127.0.0.1:${proxyPort}/`, { headers: { host: 'nobody.localhost' } });
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('error', () => resolve(-1));
+      ws.on('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+      });
+      ws.on('error', () => {
+        resolve(-1);
+      });
     });
     assert.equal(status, 404);
   });
@@ -243,8 +263,12 @@ describe('reverse proxy', () => {
     assert.match(answer.body, /not accepting connections/);
     const status = await new Promise<number>((resolve) => {
       const ws = new WebSocket(`ws://127.0.0.1:${proxyPort}/`, { headers: { host: 'down.localhost' } });
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('error', () => resolve(-1));
+      ws.on('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+      });
+      ws.on('error', () => {
+        resolve(-1);
+      });
     });
     assert.equal(status, 502);
   });
@@ -254,7 +278,9 @@ describe('reverse proxy', () => {
     const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
     onUpstream = (_req, res) => {
       res.write('partial');
-      res.on('close', () => upstreamClosed());
+      res.on('close', () => {
+        upstreamClosed();
+      });
     };
     const target = routes.get('echo');
     assert.ok(target);
@@ -270,7 +296,9 @@ describe('reverse proxy', () => {
         },
       );
       req.on('error', () => undefined);
-      req.on('timeout', () => reject(new Error('timeout')));
+      req.on('timeout', () => {
+        reject(new Error('timeout'));
+      });
     });
     // The proxy closes its side to the app too, and releases the in-flight count.
     await closed;
