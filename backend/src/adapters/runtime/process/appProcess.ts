@@ -68,6 +68,11 @@ export class AppProcess {
     return this.running;
   }
 
+  /** How long the current run has lasted (0 when not running). */
+  get uptimeMs(): number {
+    return this.running ? Date.now() - this.startedAt : 0;
+  }
+
   /** How the process last ended, e.g. "exited with code 1". */
   get exitReason(): string | undefined {
     return this.lastExit;

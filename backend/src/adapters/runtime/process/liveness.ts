@@ -16,6 +16,8 @@ export interface LivenessTarget {
   path: string;
   /** False while the process is down (restarting, or given up): no checks count then. */
   isRunning(): boolean;
+  /** Whether the running process has had the time a release gets to start; before that, no answer is no failure. */
+  isSettled(): boolean;
   /** The release stopped answering while its process runs. */
   onDown(reason: string): void;
   /** It answers again after onDown (or after a crash reported elsewhere). */
@@ -77,7 +79,11 @@ export class LivenessWatch {
       }
       return;
     }
-    if (!this.target.isRunning()) return;
+    // A process that just (re)started may not listen yet; a crash loop is reported by its supervisor instead.
+    if (!this.target.isRunning() || !this.target.isSettled()) {
+      this.failed = 0;
+      return;
+    }
     this.failed += 1;
     if (this.failed >= this.options.failures && !this.down) {
       this.down = true;

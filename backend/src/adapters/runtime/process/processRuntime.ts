@@ -157,7 +157,15 @@ export class ProcessRuntime implements Runtime {
       // HOST keeps servers that honour it (the static server, Next.js, many frameworks) on loopback: the proxy is the only way in.
       const env = { HOST: '127.0.0.1', ...cleanEnv(release.env, { home: this.homeDir(app) }), PORT: String(port) };
       // Procfile `release:` (migrations): once, before the new release starts; failing keeps the previous one.
-      await runReleaseStep(plan, { cwd, env, signal, sandbox: sandboxed, log: (line) => ctx.log(line, 'deploy') });
+      await runReleaseStep(plan, {
+        cwd,
+        env,
+        signal,
+        sandbox: sandboxed,
+        log: (line) => {
+          ctx.log(line, 'deploy');
+        },
+      });
       proc = new AppProcess({
         argv: plan.start,
         cwd,
@@ -230,6 +238,7 @@ export class ProcessRuntime implements Runtime {
         url: `http://${release.target.host}:${release.target.port}`,
         path: healthPath,
         isRunning: () => release.process.alive,
+        isSettled: () => release.process.uptimeMs >= this.opts.healthTimeoutMs,
         onDown: (reason) => {
           report(reason);
           release.process.killForRestart();
