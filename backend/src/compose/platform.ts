@@ -133,6 +133,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     );
     restore = () => restoreLiveApps(docksage);
   }
+  // After the runtime's own close (closers run in order): it stops apps gracefully first.
+  if (sandbox) closers.push(() => sandbox.close());
 
   let logHub: LogHub | undefined;
   let routeDeps: RouteDeps | undefined;

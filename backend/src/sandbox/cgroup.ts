@@ -77,7 +77,7 @@ export class CgroupManager {
       for (const controller of ['memory', 'pids', 'cpu']) {
         if (!existsSync(join(ROOT, controller, 'cgroup.procs'))) continue;
         const path = own.get(controller) ?? own.get(controller === 'cpu' ? 'cpu,cpuacct' : controller) ?? '/';
-        const parent = join(ROOT, controller, path, `cloudsmith-${tag}`);
+        const parent = join(ROOT, controller, path, `cloudsmith-${tag}-${OWNER}`);
         if (!tryMkdir(parent)) continue;
         parents.push(parent);
       }
@@ -85,7 +85,7 @@ export class CgroupManager {
       return new CgroupManager('v1', parents, registry);
     }
     if (existsSync(join(ROOT, 'cgroup.controllers'))) {
-      const parent = join(ROOT, own.get('') ?? '/', `cloudsmith-${tag}`);
+      const parent = join(ROOT, own.get('') ?? '/', `cloudsmith-${tag}-${OWNER}`);
       if (!tryMkdir(parent)) return undefined;
       // v2 hands controllers down only where the parent enables them; a cgroup that holds processes itself cannot.
       try {
@@ -99,19 +99,42 @@ export class CgroupManager {
     return undefined;
   }
 
-  /** Kills every process in every cgroup a previous run of this platform created, then removes them. */
+  /**
+   * Kills every process in the cgroups that earlier platform processes on this data dir created and that
+   * are gone now (crashed, killed -9), then removes those cgroups. Cgroups of platform processes still
+   * running (other services of a distributed platform sharing the data dir) are left alone.
+   */
   static async reap(registry: string): Promise<number> {
     let killed = 0;
-    for (const parent of readOr(registry, '').split('\n').filter(Boolean)) {
+    const keep: string[] = [];
+    for (const line of readOr(registry, '').split('\n').filter(Boolean)) {
+      const [parent, owner] = line.split('\t');
       if (!parent.startsWith(`${ROOT}/`) || !existsSync(parent)) continue;
+      if (owner && ownerAlive(owner)) {
+        keep.push(line);
+        continue;
+      }
       for (const child of subdirs(parent)) {
         const dir = join(parent, child);
         killed += readPids(dir).length;
         killCgroupDirs([dir]);
         await removeCgroupDir(dir);
       }
+      await removeCgroupDir(parent);
     }
+    if (existsSync(registry)) writeFileSync(registry, keep.map((l) => `${l}\n`).join(''), { mode: 0o600 });
     return killed;
+  }
+
+  /** Kills what is left in this platform's cgroups and removes them, its parents included. */
+  async close(): Promise<void> {
+    for (const parent of this.parents) {
+      for (const child of subdirs(parent)) {
+        killCgroupDirs([join(parent, child)]);
+        await removeCgroupDir(join(parent, child));
+      }
+      await removeCgroupDir(parent);
+    }
   }
 
   create(name: string, limits: SandboxLimits): Cgroup {
@@ -158,10 +181,23 @@ export class CgroupManager {
   private record(parent: string): void {
     if (this.recorded.has(parent)) return;
     this.recorded.add(parent);
-    if (readOr(this.registry, '').split('\n').includes(parent)) return;
     mkdirSync(dirname(this.registry), { recursive: true });
-    appendFileSync(this.registry, `${parent}\n`, { mode: 0o600 });
+    appendFileSync(this.registry, `${parent}\t${OWNER}\n`, { mode: 0o600 });
   }
+}
+
+/** This platform process, as `<pid>-<start time>`: a pid alone may be reused by an unrelated process. */
+const OWNER = `${process.pid}-${startTime(process.pid) ?? 0}`;
+
+function startTime(pid: number): string | undefined {
+  const stat = readOr(`/proc/${pid}/stat`, '');
+  // Field 22, counted after the command name (which is in parentheses and may contain spaces).
+  return stat ? stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] : undefined;
+}
+
+function ownerAlive(owner: string): boolean {
+  const [pid, started] = owner.split('-');
+  return startTime(Number(pid)) === started;
 }
 
 /** This process's cgroup path per controller ('' for the v2 unified hierarchy), from /proc/self/cgroup. */

@@ -86,6 +86,11 @@ export class Sandbox {
     return new Sandbox(opts, probe.path, cgroups, probe.error);
   }
 
+  /** At shutdown, after the runtime stopped its apps: whatever is still inside dies, and the cgroups go. */
+  async close(): Promise<void> {
+    await this.cgroups?.close();
+  }
+
   /** Whether runs are isolated (bubblewrap works here). */
   get isolated(): boolean {
     return this.bwrap !== undefined;

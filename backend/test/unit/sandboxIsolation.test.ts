@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +76,7 @@ describe('sandbox isolation (bubblewrap, cgroups)', function () {
 
   it('gives a step its own PID namespace, and a setsid child ends with the step', async () => {
     const marker = `iso-setsid-${Date.now()}`;
-    const out = await run('a', `ls /proc | grep -c '^[0-9]'; setsid sleep 300 ${marker} & echo started`);
+    const out = await run('a', `ls /proc | grep -c '^[0-9]'; setsid sh -c 'sleep 300; :' ${marker} & echo started`);
     assert.ok(Number(out[0]) <= 5, `sees only its own processes (${out[0]})`);
     await eventually(() => pidsWhere((p) => p.cmdline.includes(marker)).length === 0, 'the setsid child to be gone');
   });
@@ -91,11 +91,14 @@ describe('sandbox isolation (bubblewrap, cgroups)', function () {
       limits: {},
     });
     const marker = `iso-leftover-${Date.now()}`;
-    const [file, ...args] = [...prepared.prefix, 'sleep', '300', marker];
+    const [file, ...args] = [...prepared.prefix, 'sh', '-c', 'sleep 300; :', marker];
     // Detached and never disposed of: what a platform killed with -9 leaves behind (were its parent alive).
     const child = spawn(file, args, { detached: true, stdio: 'ignore' });
     child.unref();
     await eventually(() => pidsWhere((p) => p.cmdline.includes(marker)).length > 0, 'the leftover to run');
+    // The registry names the platform process that made each cgroup; make it one that no longer exists.
+    const registry = join(dataDir, 'sandbox', 'cgroups');
+    writeFileSync(registry, readFileSync(registry, 'utf8').replace(/\t\d+-\d+$/gm, '\t999999999-0'));
     await Sandbox.create({ dataDir });
     await eventually(() => pidsWhere((p) => p.cmdline.includes(marker)).length === 0, 'the leftover to be killed');
   });
