@@ -51,6 +51,14 @@ export class Operations {
     });
   }
 
+  /** A verified push (api/webhooks): exactly the pushed commit, with the app's latest build settings. */
+  async deployCommit(caller: Caller, appName: string, ref: string, commitSha: string): Promise<Deployment> {
+    const app = await this.app(caller, appName);
+    const repo = await this.deps.authspire.authorizeRepo(caller.token, app.repo);
+    const latest = (await this.deps.store.listDeployments({ ownerId: caller.user.id, app: app.name, limit: 1 })).at(0);
+    return this.start(caller, app, { ref, overrides: latest?.overrides ?? {}, commitSha, cloneUrl: repo.cloneUrl });
+  }
+
   /** Re-releases an earlier deployment's artifact: no fetch, no build. */
   async rollback(caller: Caller, appName: string, deploymentId: string): Promise<Deployment> {
     const app = await this.app(caller, appName);

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import express from 'express';
+import express, { type Router } from 'express';
 import type { createReverseProxy } from '../proxy/reverseProxy';
 import type { Logger } from '../lib/logger';
 import type { LogHub } from './logHub';
@@ -10,6 +10,8 @@ export type ReverseProxy = ReturnType<typeof createReverseProxy>;
 
 export interface ServerDeps {
   routes?: RouteDeps;
+  /** GitHub webhooks and their settings: before the API's token gate, which GitHub's deliveries do not pass. */
+  webhooks?: Router;
   logHub?: LogHub;
   proxy?: ReverseProxy;
   logger: Logger;
@@ -27,6 +29,7 @@ export function createPlatformServer(deps: ServerDeps): Server {
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, ...deps.health() });
   });
+  if (deps.webhooks) app.use('/api', deps.webhooks);
   if (deps.routes) app.use('/api', apiRouter(deps.routes));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'not_found', message: 'not found' } });

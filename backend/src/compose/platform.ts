@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config';
 import { dataPath } from '../config';
@@ -12,6 +13,8 @@ import { LogHub } from '../api/logHub';
 import { Operations } from '../api/operations';
 import type { RouteDeps } from '../api/routes';
 import { createPlatformServer, type ReverseProxy } from '../api/server';
+import { HookSettingsRepo } from '../api/webhooks/hookSettings';
+import { webhookRouter } from '../api/webhooks/router';
 import { createReverseProxy } from '../proxy/reverseProxy';
 import { RouteTable } from '../proxy/routes';
 import { runsUserCodeHere, startSandbox } from '../sandbox/startup';
@@ -138,6 +141,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   let logHub: LogHub | undefined;
   let routeDeps: RouteDeps | undefined;
+  let webhooks: Router | undefined;
   if (roles.has('api')) {
     const authspire = new Authspire(source);
     const gate = new TokenGate(authspire);
@@ -147,10 +151,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       hub.dispatch(event),
     );
     routeDeps = { operations: new Operations({ store, bus, log, sealer, authspire }), gate, store, logger };
+    const hooks = new HookSettingsRepo(store, sealer);
+    webhooks = webhookRouter({ ...routeDeps, authspire, hooks });
   }
 
   const server = createPlatformServer({
     routes: routeDeps,
+    webhooks,
     logHub,
     proxy,
     logger,
