@@ -41,8 +41,16 @@ const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u00
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 
+/** One decoder for every line: a whole line is decoded at once, so no state carries over between calls. */
+const UTF8 = new TextDecoder('utf-8', { fatal: false });
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NEEDS_CLEANING = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+
 export function printable(bytes: Buffer): string {
-  let text = new TextDecoder('utf-8', { fatal: false }).decode(bytes).replace(/\r+$/, '');
+  const decoded = UTF8.decode(bytes);
+  // Most lines are plain text: a flood of them must not pay for the regexes below (carriage return is 0x0d).
+  if (!NEEDS_CLEANING.test(decoded)) return decoded;
+  let text = decoded.replace(/\r+$/, '');
   // Progress bars redraw a line with carriage returns; keep what a terminal would end up showing.
   const cr = text.lastIndexOf('\r');
   if (cr !== -1) text = text.slice(cr + 1);

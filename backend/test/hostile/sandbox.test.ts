@@ -54,8 +54,15 @@ describe('hostile tenants: sandboxed builds and apps', function () {
   let health: HealthWatch;
   let aliceApp: string;
   let aliceUrl: string;
+  let aliceSite: string;
   let bobUrl: string;
   let hostileBuild: AttackReport;
+
+  const hostileEnv = (extra: Record<string, string> = {}) => ({
+    TARGET_DATA_DIR: world.dataDir,
+    TARGET_APP: aliceApp,
+    ...extra,
+  });
 
   before(async function () {
     await requireSandbox(this);
@@ -71,7 +78,16 @@ describe('hostile tenants: sandboxed builds and apps', function () {
     assert.equal(alice.status, 'live', alice.error ?? undefined);
     aliceApp = alice.app;
     aliceUrl = alice.url ?? '';
+    aliceSite = (await fetchApp(aliceUrl)).body;
+    // bob's hostile app goes live here, so each test below can also run alone (mocha -g).
     await world.addRepo('bob/hostile', 'hostile-node', { owner: world.bob });
+    const bob = await world.deploy(world.bob, { repo: 'bob/hostile', env: hostileEnv() });
+    const done = await world.waitFor(world.bob, bob.id);
+    assert.equal(done.status, 'live', done.error ?? undefined);
+    bobUrl = done.url ?? '';
+    const line = (await world.logText(world.bob, bob.id)).split('\n').find((l) => l.startsWith('HOSTILE '));
+    assert.ok(line, 'the hostile build reported its attempts');
+    hostileBuild = JSON.parse(line.slice('HOSTILE '.length)) as AttackReport;
   });
 
   // before() may have skipped the suite (no sandbox here, named in CLOUDSMITH_TEST_SKIP) before setting these.
@@ -89,23 +105,9 @@ describe('hostile tenants: sandboxed builds and apps', function () {
     assert.ok(health.slowestMs < 1000, `/healthz answered within 1 s throughout (slowest ${health.slowestMs} ms)`);
   });
 
-  const hostileEnv = (extra: Record<string, string> = {}) => ({
-    TARGET_DATA_DIR: world.dataDir,
-    TARGET_APP: aliceApp,
-    ...extra,
-  });
-
   it("refuses a build's attempts on the data dir, the key, the DB and another app's release and HOME", async () => {
-    const site = (await fetchApp(aliceUrl)).body;
-    const queued = await world.deploy(world.bob, { repo: 'bob/hostile', env: hostileEnv() });
-    const done = await world.waitFor(world.bob, queued.id);
-    assert.equal(done.status, 'live', done.error ?? undefined);
-    bobUrl = done.url ?? '';
-    const line = (await world.logText(world.bob, queued.id)).split('\n').find((l) => l.startsWith('HOSTILE '));
-    assert.ok(line, 'the hostile build reported its attempts');
-    hostileBuild = JSON.parse(line.slice('HOSTILE '.length)) as AttackReport;
     assertContained(hostileBuild, 'build');
-    assert.equal((await fetchApp(aliceUrl)).body, site, "alice's live site is untouched");
+    assert.equal((await fetchApp(aliceUrl)).body, aliceSite, "alice's live site is untouched");
     const aliceNpmrc = join(world.dataDir, 'sandbox', 'homes', aliceApp, '.npmrc');
     assert.ok(!existsSync(aliceNpmrc) || !readFileSync(aliceNpmrc, 'utf8').includes('script-shell'));
   });
