@@ -44,6 +44,7 @@ describe('runner entrypoint (tarball artifacts on Fargate) against moto S3', fun
   });
 
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     store?.client.destroy();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -76,8 +77,8 @@ describe('runner entrypoint (tarball artifacts on Fargate) against moto S3', fun
     const { proc, output } = run(sha256, port);
     child = proc;
     await waitHealthy(`http://127.0.0.1:${port}`, { timeoutMs: 30_000, isAlive: () => proc.exitCode === null }).catch(
-      (err: Error) => {
-        throw new Error(`${err.message}\n${output()}`);
+      (err: unknown) => {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${output()}`);
       },
     );
     const body = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as {

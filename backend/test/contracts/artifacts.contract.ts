@@ -33,6 +33,7 @@ export function describeArtifactStoreContract(name: string, factory: () => Promi
       dir = await mkdtemp(join(tmpdir(), 'artifacts-contract-'));
     });
     afterEach(async function () {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
       await fx?.cleanup();
       await rm(dir, { recursive: true, force: true });
     });

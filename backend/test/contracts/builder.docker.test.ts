@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,8 @@ describe('docker builder', function () {
   });
 
   describeBuilderContract('docker', async () => {
-    const env = dockerTestEnv()!;
+    const env = dockerTestEnv();
+    assert.ok(env, 'the suite’s before() required Docker');
     const dir = await mkdtemp(join(tmpdir(), 'builder-docker-'));
     const inner = testBuilder(env, { workDir: join(dir, 'work') });
     const apps: string[] = [];

@@ -51,6 +51,7 @@ export function describeBusContract(
       run = `c${randomUUID().slice(0, 8)}`;
     });
     afterEach(async function () {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
       await fx?.cleanup();
     });
 
@@ -175,7 +176,7 @@ export function describeBusContract(
     });
 
     const splitTest = async (second: EventBus): Promise<void> => {
-      const byMember: Array<Map<string, number>> = [new Map(), new Map()];
+      const byMember = [new Map<string, number>(), new Map<string, number>()];
       const handlerFor = (idx: number) =>
         member<'deployment.cancel'>(async (e) => {
           byMember[idx].set(e.eventId, (byMember[idx].get(e.eventId) ?? 0) + 1);
@@ -211,7 +212,7 @@ export function describeBusContract(
 
     if (multiInstance) {
       it('splits a group across two bus instances (separate processes)', async function () {
-        assert.ok(fx.makeSecondBus, 'a multi-instance fixture provides makeSecondBus');
+        assert.ok(fx.makeSecondBus !== undefined, 'a multi-instance fixture provides makeSecondBus');
         await splitTest(await fx.makeSecondBus());
       });
     }

@@ -42,6 +42,7 @@ export function describeRuntimeContract(
     });
 
     after(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
       await h?.cleanup();
     });
 

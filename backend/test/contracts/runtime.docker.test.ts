@@ -59,10 +59,13 @@ describeRuntimeContract('docker', async (suite) => {
   const harness: RuntimeHarness = {
     runtime,
     artifacts: new FsArtifactStore(join(root, 'artifacts')),
-    fetchApp: proxy.fetchApp,
+    fetchApp: (app, path) => proxy.fetchApp(app, path),
     makeArtifact(fixture) {
-      if (!built.has(fixture)) built.set(fixture, buildFiles(builder, `${imageApp}-${fixture}`, FIXTURES[fixture]));
-      return built.get(fixture)!;
+      const cached = built.get(fixture);
+      if (cached) return cached;
+      const build = buildFiles(builder, `${imageApp}-${fixture}`, FIXTURES[fixture]);
+      built.set(fixture, build);
+      return build;
     },
     async cleanup() {
       await runtime.close();

@@ -172,6 +172,7 @@ describe('process runtime', function () {
   });
 
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     await h?.cleanup();
   });
 

@@ -88,8 +88,11 @@ describe('Docker adapters', function () {
   });
 
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     await runtime?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     await proxy?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     if (env) await removeApps(new DockerCli({ host: env.host }), apps);
     if (dir) await rm(dir, { recursive: true, force: true });
   });

@@ -36,6 +36,7 @@ describe('test helper: git smart-HTTP server', function () {
     sha1 = await server.addRepo('alice/site', fixture, { private: true });
   });
   after(async function () {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     await server?.close();
     await fs.rm(tmp, { recursive: true, force: true });
   });

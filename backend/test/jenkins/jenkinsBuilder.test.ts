@@ -26,6 +26,7 @@ describe('JenkinsBuilder against the Jenkins stand-in', function () {
   let fx: JenkinsFixture;
 
   afterEach(async function () {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     await fx?.cleanup();
   });
 
@@ -218,8 +219,9 @@ describe('JenkinsBuilder against the Jenkins stand-in', function () {
     fx = await jenkinsFixture({ builder: { artifactBucket: 'cloudsmith-artifacts' } });
     const { result } = await buildFixture(fx, 'vite-spa', { workDir: fx.dir });
     const build = fx.jenkins.builds.get(1);
-    assert.equal(build?.params.ARTIFACT_BUCKET, 'cloudsmith-artifacts');
-    assert.equal(build?.archived.size, 0, 'nothing archived in Jenkins');
+    assert.ok(build, 'Jenkins ran build 1');
+    assert.equal(build.params.ARTIFACT_BUCKET, 'cloudsmith-artifacts');
+    assert.equal(build.archived.size, 0, 'nothing archived in Jenkins');
     assert.deepEqual(result.plan.start, ['node', '.cloudsmith/static-server.js', 'site', '--spa']);
     const files = await listFiles(await unpackArtifact(fx.artifacts, result, fx.dir));
     assert.ok(files.includes('site/index.html') && files.includes('.cloudsmith/static-server.js'), files.join(', '));

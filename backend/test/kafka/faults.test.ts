@@ -101,7 +101,7 @@ describe('distributed platform on a real Kafka broker: faults', function () {
         '/api/apps',
       );
       assert.ok(JSON.stringify(apps.body).includes(id), 'the app’s live deployment is this one');
-      const served = await fetchApp(done.url!);
+      const served = await fetchApp(done.url ?? null);
       assert.equal(served.status, 200);
       assert.match(served.body, /ticking: built/);
       assert.ok(app);
