@@ -11,8 +11,8 @@ export default tseslint.config(
       '**/out/**',
       '.cache/**',
       '**/.cloudsmith/**',
-      'backend/test/fixtures/**',
-      'backend/test/kafka/fixtures/**',
+      // Fixtures are the apps the tests deploy (run by the platform, some deliberately broken), not project code.
+      'backend/test/**/fixtures/**',
       // Tenants' code the hostile suite deploys, not the platform's.
       'backend/test/hostile/fixtures/**',
     ],
