@@ -37,7 +37,7 @@ export function isValidRef(ref: string): boolean {
   if (ref.length === 0 || ref.length > MAX_REF_LENGTH) return false;
   if (ref.startsWith('-') || ref === '@') return false;
   // Control characters, space and the characters git reserves for revision syntax.
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(ref)) return false;
   if (ref.includes('..') || ref.includes('@{') || ref.includes('//')) return false;
   if (ref.startsWith('/') || ref.endsWith('/') || ref.endsWith('.')) return false;

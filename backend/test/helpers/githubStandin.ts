@@ -153,7 +153,7 @@ export async function startGitHubStandin(options: { git: GitServerHandle }): Pro
 
   /** rev-parse an arbitrary ref safely: never lets a ref read as an option, and only commits count. */
   const resolve = async (meta: GitRepoMeta, ref: string): Promise<string | undefined> => {
-    // eslint-disable-next-line no-control-regex
+    // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
     if (!ref || ref.startsWith('-') || /[\x00-\x20\x7f~^:?*[\\]/.test(ref) || ref.includes('..')) return undefined;
     try {
       return (
