@@ -4,7 +4,7 @@
 #                             create a sandbox with its own PID namespace; says which cgroup version limits will use
 #   scripts/sandbox.sh env    print the variables the tests read (CLOUDSMITH_TEST_SANDBOX=1 once `up` succeeded)
 #   scripts/sandbox.sh down   nothing to stop (kept so scripts/test.sh treats every peer alike)
-# Idempotent. Without a working sandbox `npm start` refuses to run builds unless CLOUDSMITH_ALLOW_UNSANDBOXED=1.
+# Idempotent. Without a working sandbox `npm start` admits only its first user unless CLOUDSMITH_ALLOW_UNSANDBOXED=1.
 set -euo pipefail
 
 log() { echo "sandbox.sh: $*" >&2; }

@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { UnauthorizedError, UserFacingError } from '../domain/errors';
 import type { Authspire } from '../services/authspire/authspire';
 import type { Caller } from './operations';
+import type { SoleOwner } from './soleOwner';
 
 /** The token from `Authorization: Bearer <token>` (or GitHub's `token <token>`); tokens in URLs are never accepted. */
 export function bearerToken(headers: IncomingMessage['headers']): string | undefined {
@@ -18,6 +19,8 @@ export interface TokenGateOptions {
   perMinute: number;
   /** How long a token's verdict is remembered by its hash. */
   rememberMs: number;
+  /** Set where builds run unsandboxed: only its first user may use the platform. */
+  soleOwner?: SoleOwner;
 }
 
 const DEFAULTS: TokenGateOptions = { burst: 30, perMinute: 20, rememberMs: 10 * 60_000 };
@@ -59,6 +62,7 @@ export class TokenGate {
     try {
       const user = await this.authspire.authenticate(token);
       this.remember(this.verdicts, key, { ok: true, expires: Date.now() + this.options.rememberMs });
+      this.options.soleOwner?.admit(user);
       return { user, token };
     } catch (err) {
       if (err instanceof UnauthorizedError)

@@ -9,6 +9,7 @@ import type { Builder } from '../ports/builder';
 import type { SourceHost } from '../ports/source';
 import type { Store } from '../ports/store';
 import { TokenGate } from '../api/auth';
+import { SoleOwner } from '../api/soleOwner';
 import { LogHub } from '../api/logHub';
 import { Operations } from '../api/operations';
 import type { RouteDeps } from '../api/routes';
@@ -144,7 +145,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let webhooks: Router | undefined;
   if (roles.has('api')) {
     const authspire = new Authspire(source);
-    const gate = new TokenGate(authspire);
+    // One process runs both the API and unsandboxed user code only in the embedded mode that a laptop starts.
+    const soleOwner =
+      sandbox && !sandbox.isolated && !config.allowUnsandboxed ? new SoleOwner(dataPath(config, 'owner')) : undefined;
+    const gate = new TokenGate(authspire, { soleOwner });
     logHub = new LogHub({ store, gate, logger });
     const hub = logHub;
     await bus.subscribe('deployment.logs', { group: `api-${instanceId}`, latestOnly: true }, async (event) =>

@@ -12,8 +12,8 @@ export function runsUserCodeHere(config: Config, roles: ReadonlySet<string>, cus
 
 /**
  * The platform's sandbox, after killing what a previous run left behind. Where builds and apps cannot be
- * isolated the platform refuses to start, loudly, unless CLOUDSMITH_ALLOW_UNSANDBOXED=1 says this machine
- * has a single user who trusts every repo they deploy.
+ * isolated the platform still starts (a fresh laptop must run `npm start`), says so loudly, and admits only its
+ * first user (`singleUser`), unless CLOUDSMITH_ALLOW_UNSANDBOXED=1 says every user is trusted.
  */
 export async function startSandbox(config: Config, logger: Logger): Promise<Sandbox> {
   const sandbox = await Sandbox.create({ dataDir: config.dataDir });
@@ -22,15 +22,11 @@ export async function startSandbox(config: Config, logger: Logger): Promise<Sand
     const risk =
       'builds and apps would run as the platform user, able to read its data directory (secret key, database, ' +
       "every app's env and tokens) and each other's files";
-    if (!config.allowUnsandboxed) {
-      throw new Error(
-        `CloudSmith cannot sandbox builds and apps on this machine (${why}): ${risk}. Install bubblewrap ` +
-          '(`apt-get install bubblewrap`, or `bash scripts/sandbox.sh up`), or, for a single-user machine that ' +
-          'trusts every repo it deploys, start with CLOUDSMITH_ALLOW_UNSANDBOXED=1',
-      );
-    }
     logger.warn(
-      `UNSANDBOXED: ${why}; ${risk}. Allowed by CLOUDSMITH_ALLOW_UNSANDBOXED: do not let other users deploy here`,
+      config.allowUnsandboxed
+        ? `UNSANDBOXED: ${why}; ${risk}. Every user is admitted (CLOUDSMITH_ALLOW_UNSANDBOXED)`
+        : `UNSANDBOXED: ${why}; ${risk}. Only the first GitHub user to sign in may use this platform; install ` +
+            'bubblewrap (`bash scripts/sandbox.sh up`) to sandbox builds and admit others',
     );
   }
   if (!sandbox.limited) {
