@@ -8,6 +8,7 @@ import { budgetMiB } from '../../logs/logIntake';
 import { guardOutput } from '../../logs/outputGuard';
 import { loadAppEnv } from '../shared/appEnv';
 import { runStage, STAGES, withTiming, type StageDeps } from '../shared/stage';
+import { pruneLogs } from '../../logs/retention';
 
 export interface DocksageDeps extends StageDeps {
   runtime: Runtime;
@@ -109,6 +110,7 @@ async function release(
   const previous = app.liveDeploymentId;
   await deps.store.putApp({ ...app, liveDeploymentId: deployment.id, url });
   if (previous && previous !== deployment.id) await deps.log.moveTo(previous, 'superseded');
+  await pruneLogs(deps.store, app);
 }
 
 /**
