@@ -24,6 +24,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       await store.init();
     });
     afterEach(async function () {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeEach() failed
       await fx?.cleanup();
     });
 
@@ -202,7 +203,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           timings: { fetchMs: 10 },
         });
         assert.equal(fetching?.status, 'fetching');
-        assert.equal(fetching?.commitSha, 'b'.repeat(40));
+        assert.equal(fetching.commitSha, 'b'.repeat(40));
         await store.transition(d.id, 'building', { timings: { buildMs: 20 } });
         const artifact = { kind: 'tarball' as const, key: 'artifacts/x.tar.gz', sha256: 'c'.repeat(64), size: 42 };
         const plan = { kind: 'node' as const, start: ['npm', 'start'], workdir: '.', healthPath: '/' };
@@ -212,10 +213,10 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           timings: { deployMs: 30 },
         });
         assert.equal(live?.status, 'live');
-        assert.equal(live?.url, 'http://a.localhost:8080');
-        assert.deepEqual(live?.artifact, artifact);
-        assert.deepEqual(live?.plan, plan);
-        assert.deepEqual(live?.timings, { fetchMs: 10, buildMs: 20, deployMs: 30 });
+        assert.equal(live.url, 'http://a.localhost:8080');
+        assert.deepEqual(live.artifact, artifact);
+        assert.deepEqual(live.plan, plan);
+        assert.deepEqual(live.timings, { fetchMs: 10, buildMs: 20, deployMs: 30 });
         assert.deepEqual(await store.getDeployment(d.id), live);
       });
 
@@ -226,7 +227,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         assert.equal(await store.transition(live.id, 'live'), undefined, 'live → live');
         const after = await store.getDeployment(live.id);
         assert.equal(after?.status, 'live');
-        assert.equal(after?.error, undefined);
+        assert.equal(after.error, undefined);
 
         const failed = await deploymentAt('failed');
         assert.equal(await store.transition(failed.id, 'live'), undefined, 'failed → live');
@@ -245,7 +246,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const building = await deploymentAt('building');
         const failed = await store.transition(building.id, 'failed', { error: 'the build failed' });
         assert.equal(failed?.status, 'failed');
-        assert.equal(failed?.error, 'the build failed');
+        assert.equal(failed.error, 'the build failed');
         const queued = await deploymentAt('queued');
         assert.equal((await store.transition(queued.id, 'cancelled'))?.status, 'cancelled');
       });
@@ -254,7 +255,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const live = await deploymentAt('live');
         const crashed = await store.transition(live.id, 'crashed', { error: 'the app crashed 4 times in a row' });
         assert.equal(crashed?.status, 'crashed');
-        assert.equal(crashed?.error, 'the app crashed 4 times in a row');
+        assert.equal(crashed.error, 'the app crashed 4 times in a row');
         assert.equal(await store.transition(live.id, 'crashed'), undefined, 'crashed → crashed');
         assert.equal(await store.transition(live.id, 'failed'), undefined, 'crashed → failed');
         assert.equal((await store.transition(live.id, 'live'))?.status, 'live', 'recovered');
@@ -292,8 +293,8 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const d = await deploymentAt('building');
         const u = await store.updateDeployment(d.id, { error: 'note', timings: { buildMs: 5 } });
         assert.equal(u?.status, 'building');
-        assert.equal(u?.error, 'note');
-        assert.equal(u?.timings.buildMs, 5);
+        assert.equal(u.error, 'note');
+        assert.equal(u.timings.buildMs, 5);
         assert.equal(await store.updateDeployment(uid('missing'), { error: 'x' }), undefined);
       });
 

@@ -87,7 +87,7 @@ describe('reverse proxy', () => {
     });
     wss = new WebSocketServer({ server: upstream });
     wss.on('connection', (ws, req) => {
-      ws.send(`hello ${req.headers['x-forwarded-host']}`);
+      ws.send(`hello ${String(req.headers['x-forwarded-host'])}`);
       ws.on('message', (data, isBinary) => {
         ws.send(data, { binary: isBinary });
       });
@@ -229,7 +229,7 @@ describe('reverse proxy', () => {
     const messages: string[] = [];
     const received = new Promise<void>((resolve, reject) => {
       ws.on('message', (data) => {
-        messages.push(data.toString());
+        messages.push((data as Buffer).toString());
         if (messages.length === 1) ws.send('ping over the proxy');
         if (messages.length === 2) resolve();
       });
