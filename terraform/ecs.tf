@@ -22,14 +22,16 @@ resource "aws_ecs_cluster_capacity_providers" "main" {
 }
 
 resource "aws_ecr_repository" "apps" {
+  #checkov:skip=CKV_AWS_51:a redeploy of the same commit re-pushes its tag; task definitions pin the digest, so a moved tag never changes what runs
   name                 = "${var.name}/apps"
   image_tag_mutability = "MUTABLE"
   force_delete         = false
   image_scanning_configuration {
     scan_on_push = true
   }
+  # KMS with the AWS managed key (aws/ecr): pulls and pushes need no key policy of ours.
   encryption_configuration {
-    encryption_type = "AES256"
+    encryption_type = "KMS"
   }
 }
 
@@ -39,8 +41,9 @@ resource "aws_ecr_repository" "platform" {
   image_scanning_configuration {
     scan_on_push = true
   }
+  # KMS with the AWS managed key (aws/ecr): pulls and pushes need no key policy of ours.
   encryption_configuration {
-    encryption_type = "AES256"
+    encryption_type = "KMS"
   }
 }
 
@@ -60,17 +63,20 @@ resource "aws_cloudwatch_log_group" "services" {
   for_each          = var.services
   name              = "/${var.name}/services/${each.key}"
   retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 # Deployed apps' stdout/stderr (awslogs driver, stream prefix = app name); EcsRuntime.logs reads it.
 resource "aws_cloudwatch_log_group" "apps" {
   name              = "/${var.name}/apps"
   retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {
   name              = "/aws/lambda/${var.name}-artifact-uploaded"
   retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 # ---- EC2 capacity for apps (CLOUDSMITH_ECS_CAPACITY=EC2 or a per-app override): an Auto Scaling group of

@@ -5,6 +5,11 @@ resource "aws_vpc" "main" {
   tags                 = { Name = var.name }
 }
 
+# The default group of the VPC keeps no rules, so nothing that lands in it by mistake can talk to anything.
+resource "aws_default_security_group" "main" {
+  vpc_id = aws_vpc.main.id
+}
+
 resource "aws_internet_gateway" "main" {
   vpc_id = aws_vpc.main.id
   tags   = { Name = var.name }
@@ -92,6 +97,7 @@ resource "aws_security_group" "alb" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_https" {
+  description       = "HTTPS from the internet to the ALB"
   security_group_id = aws_security_group.alb.id
   cidr_ipv4         = "0.0.0.0/0"
   from_port         = 443
@@ -100,6 +106,8 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_http" {
+  #checkov:skip=CKV_AWS_260:port 80 only answers with a redirect to HTTPS (aws_lb_listener.http_redirect)
+  description       = "HTTP from the internet, redirected to HTTPS by the listener"
   security_group_id = aws_security_group.alb.id
   cidr_ipv4         = "0.0.0.0/0"
   from_port         = 80
@@ -108,6 +116,7 @@ resource "aws_vpc_security_group_ingress_rule" "alb_http" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
+  description                  = "ALB to the backend API"
   security_group_id            = aws_security_group.alb.id
   referenced_security_group_id = aws_security_group.tasks.id
   from_port                    = local.app_port
@@ -131,6 +140,7 @@ resource "aws_security_group" "apps" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "apps_from_alb" {
+  description                  = "ALB to deployed apps"
   security_group_id            = aws_security_group.apps.id
   referenced_security_group_id = aws_security_group.alb.id
   from_port                    = local.app_port
@@ -139,12 +149,14 @@ resource "aws_vpc_security_group_ingress_rule" "apps_from_alb" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "apps_out" {
+  description       = "Deployed apps to the internet (through the NAT gateway)"
   security_group_id = aws_security_group.apps.id
   cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "-1"
 }
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_apps" {
+  description                  = "ALB to deployed apps"
   security_group_id            = aws_security_group.alb.id
   referenced_security_group_id = aws_security_group.apps.id
   from_port                    = local.app_port
@@ -160,12 +172,14 @@ resource "aws_security_group" "ecs_instances" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "ecs_instances_out" {
+  description       = "ECS agent on the instances to the ECS, ECR and AWS APIs"
   security_group_id = aws_security_group.ecs_instances.id
   cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "-1"
 }
 
 resource "aws_vpc_security_group_ingress_rule" "tasks_from_alb" {
+  description                  = "ALB to the backend API"
   security_group_id            = aws_security_group.tasks.id
   referenced_security_group_id = aws_security_group.alb.id
   from_port                    = local.app_port
@@ -174,6 +188,7 @@ resource "aws_vpc_security_group_ingress_rule" "tasks_from_alb" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "tasks_out" {
+  description       = "Backend services to AWS APIs, GitHub and MSK"
   security_group_id = aws_security_group.tasks.id
   cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "-1"
@@ -186,6 +201,7 @@ resource "aws_security_group" "kafka" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "kafka_from_tasks" {
+  description                  = "Backend services and the Lambda to the MSK brokers"
   security_group_id            = aws_security_group.kafka.id
   referenced_security_group_id = aws_security_group.tasks.id
   from_port                    = 9092

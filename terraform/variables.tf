@@ -206,14 +206,24 @@ variable "noncurrent_version_days" {
 }
 
 variable "log_retention_days" {
-  description = "CloudWatch log retention for the backend, apps and the Lambda."
+  description = "Retention, in days, of the CloudWatch logs (backend, apps, Lambda, MSK) and of the access-log bucket."
   type        = number
-  default     = 30
+  default     = 365
+  validation {
+    condition     = var.log_retention_days >= 365
+    error_message = "Logs are kept for at least a year (audit of deployments and access)."
+  }
 }
 
 variable "lambda_package" {
   description = "Path of the artifact-uploaded Lambda zip (see README: esbuild bundle of backend/src/lambda/artifact-uploaded.ts)."
   type        = string
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Concurrent runs the artifact-uploaded Lambda may have; S3 retries throttled events, then the DLQ keeps them."
+  type        = number
+  default     = 10
 }
 
 variable "lambda_timeout_seconds" {

@@ -36,6 +36,8 @@ const UNSCOPABLE = new Set([
   'ec2:DeleteNetworkInterface',
   'ec2:AssignPrivateIpAddresses',
   'ec2:UnassignPrivateIpAddresses',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
 ]);
 
 const asList = (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -113,9 +115,21 @@ describe('terraform/', function () {
 
   it('IAM: no wildcard actions; Resource "*" only for actions AWS cannot scope; every role policy is a checked document', function () {
     const problems = [];
+    // In a KMS key policy Resource "*" is the key itself, and the account root statement with kms:* is what lets
+    // IAM administer the key; any other principal there must be held to this account by a condition.
+    const keyPolicies = new Set(
+      resourcesOf('aws_kms_key').map(([, key]) => /^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/.exec(key.policy)?.[1]),
+    );
+    const accountRoot = '${local.account_id}:root';
     for (const [name, doc] of Object.entries(tf.merged.data.aws_iam_policy_document ?? {})) {
       for (const st of asList(doc.statement)) {
         const label = `${name}/${st.sid ?? '(no sid)'}`;
+        if (keyPolicies.has(name)) {
+          const principals = asList(st.principals).flatMap((p) => asList(p.identifiers));
+          const root = principals.length > 0 && principals.every((p) => p.endsWith(accountRoot));
+          if (!root && asList(st.condition).length === 0) problems.push(`${label}: key policy grant without a condition`);
+          if (root) continue;
+        }
         const actions = asList(st.actions);
         if (actions.length === 0) problems.push(`${label}: no actions`);
         if (st.not_actions) problems.push(`${label}: not_actions`);
@@ -124,7 +138,7 @@ describe('terraform/', function () {
         const deny = st.effect === 'Deny';
         const isAssume = actions.every((a) => a === 'sts:AssumeRole');
         if (!isAssume && resources.length === 0) problems.push(`${label}: no resources`);
-        if (resources.includes('*') && !deny) {
+        if (resources.includes('*') && !deny && !keyPolicies.has(name)) {
           for (const a of actions) if (!UNSCOPABLE.has(a)) problems.push(`${label}: ${a} on Resource "*"`);
         }
         for (const p of asList(st.principals)) {
