@@ -120,7 +120,7 @@ export class Operations {
     if (app.liveDeploymentId) await this.deps.log.moveTo(app.liveDeploymentId, 'superseded');
     await this.deps.store.putEnv(app.name, {});
     await this.deps.store.deleteApp(app.name);
-    const key = app.liveDeploymentId ?? deployments[0]?.id ?? app.name;
+    const key = app.liveDeploymentId ?? deployments.at(0)?.id ?? app.name;
     await this.deps.bus.publish('app.removed', {
       eventId: stageEventId('app.removed', key, `${app.name}:${now()}`),
       deploymentId: key,

@@ -68,10 +68,10 @@ export const deployBody = z
   .strict();
 export type DeployBody = z.infer<typeof deployBody>;
 
-export const rollbackBody = z.object({ deploymentId: z.string().uuid() }).strict();
+export const rollbackBody = z.object({ deploymentId: z.uuid() }).strict();
 export const envBody = z.object({ env: envMap }).strict();
 
-export const deploymentId = z.string().uuid('deployment ids are UUIDs');
+export const deploymentId = z.uuid('deployment ids are UUIDs');
 export const appName = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'app names are DNS labels');
 
 export const listQuery = z.object({

@@ -151,9 +151,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const gate = new TokenGate(authspire, { soleOwner });
     logHub = new LogHub({ store, gate, logger });
     const hub = logHub;
-    await bus.subscribe('deployment.logs', { group: `api-${instanceId}`, latestOnly: true }, async (event) =>
-      hub.dispatch(event),
-    );
+    await bus.subscribe('deployment.logs', { group: `api-${instanceId}`, latestOnly: true }, async (event) => {
+      hub.dispatch(event);
+    });
     routeDeps = { operations: new Operations({ store, bus, log, sealer, authspire }), gate, store, logger };
     const hooks = new HookSettingsRepo(store, sealer);
     webhooks = webhookRouter({ ...routeDeps, authspire, hooks });
@@ -175,7 +175,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   port = (server.address() as AddressInfo).port;
   logger.info('listening', { url: `http://${config.host}:${port}`, roles: [...roles] });
   // Live apps come back after the server listens, so their URLs carry the real port.
-  await restore?.().catch((err: unknown) => logger.error('restore failed', { error: errorMessage(err) }));
+  await restore?.().catch((err: unknown) => {
+    logger.error('restore failed', { error: errorMessage(err) });
+  });
 
   let closed = false;
   return {
@@ -190,7 +192,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       cancellations.cancelAll();
       logHub?.close();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
       await bus.close();
       for (const close of closers) await close();
       await store.close();
