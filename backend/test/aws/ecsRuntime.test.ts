@@ -26,7 +26,7 @@ import { awsClientConfig } from '../../src/adapters/aws/clients';
 import { EcsRuntime, ecsNames, type EcsRuntimeOptions } from '../../src/adapters/runtime/ecs/ecsRuntime';
 import type { RunPlan } from '../../src/domain/deployment';
 import type { Release } from '../../src/ports/runtime';
-import { awsSettings, createMotoNetwork, motoEndpoint, SKIP_MESSAGE, uniqueName } from './motoEnv';
+import { awsSettings, createMotoNetwork, motoEndpoint, must, SKIP_MESSAGE, uniqueName } from './motoEnv';
 import { missingPeer } from '../peers';
 
 const plan: RunPlan = { kind: 'node', start: ['npm', 'start'], workdir: '.', healthPath: '/healthz' };
@@ -49,6 +49,7 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
   let ecs: ECSClient;
   let elb: ElasticLoadBalancingV2Client;
   let scaling: ApplicationAutoScalingClient;
+  let config: ReturnType<typeof awsClientConfig>;
   const app = uniqueName('ecs-');
   let firstRevision = '';
 
@@ -57,16 +58,20 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     const network = await createMotoNetwork(endpoint);
     options = { ...awsSettings(endpoint), ...network };
     runtime = new EcsRuntime(options);
-    const config = awsClientConfig(awsSettings(endpoint));
+    config = awsClientConfig(awsSettings(endpoint));
     ecs = new ECSClient(config);
     elb = new ElasticLoadBalancingV2Client(config);
     scaling = new ApplicationAutoScalingClient(config);
   });
 
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     await runtime?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     ecs?.destroy();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     elb?.destroy();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     scaling?.destroy();
   });
 
@@ -76,27 +81,32 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     assert.equal(runtime.urlFor(app), url);
     const names = ecsNames(app, options.cluster);
 
-    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
-      .services![0];
+    const svc = must(
+      (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+        .services?.[0],
+      'service',
+    );
     assert.equal(svc.status, 'ACTIVE');
     // The capacity provider strategy is sent (see the log line); moto does not echo it back.
     assert.equal(svc.status, 'ACTIVE');
     assert.equal(svc.desiredCount, options.minTasks);
     assert.deepEqual(svc.networkConfiguration?.awsvpcConfiguration?.subnets, options.subnets);
 
-    firstRevision = svc.taskDefinition!;
-    const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! })))
-      .taskDefinition!;
+    firstRevision = must(svc.taskDefinition, 'task definition');
+    const td = must(
+      (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: firstRevision }))).taskDefinition,
+      'task definition',
+    );
     assert.equal(td.family, names.family);
     assert.equal(td.networkMode, 'awsvpc');
     assert.deepEqual(td.requiresCompatibilities, ['FARGATE', 'EC2']);
     assert.equal(td.cpu, '256');
     assert.equal(td.memory, '512');
-    const container = td.containerDefinitions![0];
+    const container = must(td.containerDefinitions?.[0], 'container definition');
     assert.equal(container.image, `registry.example.test/${app}:v1`);
-    assert.equal(container.portMappings![0].containerPort, 8080);
+    assert.equal(must(container.portMappings?.[0], 'port mapping').containerPort, 8080);
     assert.deepEqual(
-      container.environment!.map((e) => [e.name, e.value]),
+      must(container.environment, 'environment').map((e) => [e.name, e.value]),
       [
         ['GREETING', 'hi'],
         ['PORT', '8080'],
@@ -106,40 +116,55 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
       { name: 'DB_PASSWORD', valueFrom: 'arn:aws:ssm:us-east-1:123456789012:parameter/cloudsmith/db' },
     ]);
     assert.equal(container.logConfiguration?.logDriver, 'awslogs');
-    assert.equal(container.logConfiguration?.options?.['awslogs-group'], options.logGroup);
-    assert.equal(container.logConfiguration?.options?.['awslogs-stream-prefix'], app);
+    assert.equal(container.logConfiguration.options?.['awslogs-group'], options.logGroup);
+    assert.equal(container.logConfiguration.options['awslogs-stream-prefix'], app);
 
-    const tg = (await elb.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] }))).TargetGroups![0];
+    const tg = must(
+      (await elb.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] }))).TargetGroups?.[0],
+      'target group',
+    );
     assert.equal(tg.HealthCheckPath, '/healthz');
     assert.equal(tg.HealthCheckIntervalSeconds, 5);
     assert.equal(tg.HealthyThresholdCount, 2);
     assert.equal(tg.TargetType, 'ip');
     assert.equal(tg.VpcId, options.vpcId);
-    assert.equal(svc.loadBalancers![0].targetGroupArn, tg.TargetGroupArn);
-    const attrs = (await elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn })))
-      .Attributes!;
+    assert.equal(must(svc.loadBalancers?.[0], 'load balancer').targetGroupArn, tg.TargetGroupArn);
+    const attrs = must(
+      (await elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }))).Attributes,
+      'target group attributes',
+    );
     assert.equal(attrs.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value, '5');
 
-    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: options.listenerArn }))).Rules!;
+    const rules = must(
+      (await elb.send(new DescribeRulesCommand({ ListenerArn: options.listenerArn }))).Rules,
+      'listener rules',
+    );
     const rule = rules.find((r) => r.Conditions?.some((c) => c.Field === 'host-header'));
     assert.ok(rule, 'a host-header rule exists');
-    const hosts = rule.Conditions![0].HostHeaderConfig?.Values ?? rule.Conditions![0].Values;
+    const condition = must(rule.Conditions?.[0], 'rule condition');
+    const hosts = condition.HostHeaderConfig?.Values ?? condition.Values;
     assert.deepEqual(hosts, [`${app}.${options.appDomain}`]);
-    assert.equal(rule.Actions![0].TargetGroupArn, tg.TargetGroupArn);
+    assert.equal(must(rule.Actions?.[0], 'rule action').TargetGroupArn, tg.TargetGroupArn);
 
-    const targets = (
-      await scaling.send(
-        new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }),
-      )
-    ).ScalableTargets!;
+    const targets = must(
+      (
+        await scaling.send(
+          new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }),
+        )
+      ).ScalableTargets,
+      'scalable targets',
+    );
     assert.equal(targets.length, 1);
     assert.equal(targets[0].MinCapacity, options.minTasks);
     assert.equal(targets[0].MaxCapacity, options.maxTasks);
-    const policies = (
-      await scaling.send(
-        new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: names.scalableResource }),
-      )
-    ).ScalingPolicies!;
+    const policies = must(
+      (
+        await scaling.send(
+          new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: names.scalableResource }),
+        )
+      ).ScalingPolicies,
+      'scaling policies',
+    );
     assert.deepEqual(
       policies
         .map((p) => [
@@ -157,13 +182,19 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
   it('a second release registers a new revision and rollback returns the service to the previous one', async () => {
     const names = ecsNames(app, options.cluster);
     await runtime.release(release(app, 'v2', 'dep-2'), ctx);
-    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
-      .services![0];
+    const svc = must(
+      (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+        .services?.[0],
+      'service',
+    );
     const revision = (arn: string) => Number(arn.split(':').pop());
-    assert.equal(revision(svc.taskDefinition!), revision(firstRevision) + 1);
+    assert.equal(revision(must(svc.taskDefinition, 'task definition')), revision(firstRevision) + 1);
     // moto drops deploymentConfiguration on CreateService but keeps what UpdateService sets, so the breaker is asserted here.
     assert.deepEqual(svc.deploymentConfiguration?.deploymentCircuitBreaker, { enable: true, rollback: true });
-    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: options.listenerArn }))).Rules!;
+    const rules = must(
+      (await elb.send(new DescribeRulesCommand({ ListenerArn: options.listenerArn }))).Rules,
+      'listener rules',
+    );
     assert.equal(
       rules.filter((r) => r.Conditions?.some((c) => c.Field === 'host-header')).length,
       1,
@@ -172,22 +203,36 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
 
     const previous = await runtime.rollback(app);
     assert.equal(previous, firstRevision);
-    const after = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
-      .services![0];
+    const after = must(
+      (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+        .services?.[0],
+      'service',
+    );
     assert.equal(after.taskDefinition, previous);
-    const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: after.taskDefinition })))
-      .taskDefinition!;
-    assert.equal(td.containerDefinitions![0].image, `registry.example.test/${app}:v1`);
+    const td = must(
+      (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: after.taskDefinition }))).taskDefinition,
+      'task definition',
+    );
+    assert.equal(must(td.containerDefinitions?.[0], 'container definition').image, `registry.example.test/${app}:v1`);
   });
 
   it('releasing content identical to an earlier revision reuses that revision instead of registering a new one', async () => {
     const names = ecsNames(app, options.cluster);
-    const before = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.family }))).taskDefinitionArns!;
+    const before = must(
+      (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.family }))).taskDefinitionArns,
+      'task definition list',
+    );
     await runtime.release(release(app, 'v2', 'dep-2-again'), ctx);
-    const after = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.family }))).taskDefinitionArns!;
+    const after = must(
+      (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.family }))).taskDefinitionArns,
+      'task definition list',
+    );
     assert.deepEqual(after, before, 'no new revision');
-    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
-      .services![0];
+    const svc = must(
+      (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+        .services?.[0],
+      'service',
+    );
     assert.equal(svc.taskDefinition, before[before.length - 1], 'the service is back on the v2 revision');
   });
 
@@ -198,11 +243,17 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     v1.env = { GREETING: 'changed since' };
     const logged: string[] = [];
     await runtime.release(v1, { ...ctx, log: (text: string) => logged.push(text) });
-    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
-      .services![0];
+    const svc = must(
+      (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+        .services?.[0],
+      'service',
+    );
     assert.equal(svc.taskDefinition, firstRevision);
-    const container = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition })))
-      .taskDefinition!.containerDefinitions![0];
+    const td = must(
+      (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition }))).taskDefinition,
+      'task definition',
+    );
+    const container = must(td.containerDefinitions?.[0], 'container definition');
     assert.equal(container.image, `registry.example.test/${app}:v1`);
     assert.equal(container.environment?.find((e) => e.name === 'GREETING')?.value, 'hi');
     assert.match(logged.join('\n'), /restoring that revision as it was/);
@@ -217,10 +268,14 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
       await perApp.release(release(spot, 'v1', 'dep-spot'), { ...ctx, log: (text: string) => logged.push(text) });
       assert.match(logged.join('\n'), new RegExp(`creating service ${spot} on FARGATE_SPOT`));
       // One definition runs on every capacity.
-      const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [spot] })))
-        .services![0];
-      const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition })))
-        .taskDefinition!;
+      const svc = must(
+        (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [spot] }))).services?.[0],
+        'service',
+      );
+      const td = must(
+        (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition }))).taskDefinition,
+        'task definition',
+      );
       assert.deepEqual(td.requiresCompatibilities, ['FARGATE', 'EC2']);
       await perApp.remove(spot);
     } finally {
@@ -230,25 +285,30 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
 
   it('a rollout that does not finish (cancelled here) puts the service back on the previous revision and says so', async () => {
     const names = ecsNames(app, options.cluster);
-    const before = (
-      await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] }))
-    ).services![0].taskDefinition;
+    const before = must(
+      (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+        .services?.[0],
+      'service',
+    ).taskDefinition;
     const cancelled = new AbortController();
     cancelled.abort();
     await assert.rejects(
       runtime.release(release(app, 'v3-broken', 'dep-3'), { signal: cancelled.signal, log: () => undefined }),
       /never became healthy on ECS: cancelled.*previous release keeps serving/,
     );
-    const after = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
-      .services![0].taskDefinition;
+    const after = must(
+      (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+        .services?.[0],
+      'service',
+    ).taskDefinition;
     assert.equal(after, before);
   });
 
   it("reads the app's runtime output from its CloudWatch log streams", async () => {
-    const logs = new CloudWatchLogsClient(awsClientConfig(awsSettings(endpoint!)));
+    const logs = new CloudWatchLogsClient(config);
     try {
-      await logs.send(new CreateLogGroupCommand({ logGroupName: options.logGroup })).catch((err: Error) => {
-        if (err.name !== 'ResourceAlreadyExistsException') throw err;
+      await logs.send(new CreateLogGroupCommand({ logGroupName: options.logGroup })).catch((err: unknown) => {
+        if (!(err instanceof Error) || err.name !== 'ResourceAlreadyExistsException') throw err;
       });
       const stream = `${app}/app/0123456789abcdef`;
       await logs.send(new CreateLogStreamCommand({ logGroupName: options.logGroup, logStreamName: stream }));
@@ -285,7 +345,10 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
   it('remove deletes the rule, target group, service and scaling target', async () => {
     const names = ecsNames(app, options.cluster);
     await runtime.remove(app);
-    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: options.listenerArn }))).Rules!;
+    const rules = must(
+      (await elb.send(new DescribeRulesCommand({ ListenerArn: options.listenerArn }))).Rules,
+      'listener rules',
+    );
     assert.equal(rules.filter((r) => r.Conditions?.some((c) => c.Field === 'host-header')).length, 0);
     await assert.rejects(
       elb.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] })),
@@ -298,11 +361,14 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
       svc.every((s) => s.status !== 'ACTIVE'),
       'the service is gone',
     );
-    const targets = (
-      await scaling.send(
-        new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }),
-      )
-    ).ScalableTargets!;
+    const targets = must(
+      (
+        await scaling.send(
+          new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [names.scalableResource] }),
+        )
+      ).ScalableTargets,
+      'scalable targets',
+    );
     assert.equal(targets.length, 0);
     await runtime.remove(app);
   });

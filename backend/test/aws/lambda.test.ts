@@ -23,7 +23,7 @@ import { Sealer } from '../../src/security/sealer';
 import { Cancellations } from '../../src/services/shared/cancellations';
 import { DeploymentLog } from '../../src/services/shared/deploymentLog';
 import type { Logger } from '../../src/lib/logger';
-import { awsSettings, createMotoNetwork, motoEndpoint, s3Event, SKIP_MESSAGE, uniqueName } from './motoEnv';
+import { awsSettings, createMotoNetwork, motoEndpoint, must, s3Event, SKIP_MESSAGE, uniqueName } from './motoEnv';
 import { missingPeer } from '../peers';
 
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -66,10 +66,15 @@ describe('Lambda artifact-uploaded against moto (S3 event → Docksage release o
   });
 
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     await deps?.runtime.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     await deps?.bus.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     await store?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     artifacts?.client.destroy();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the hook that sets it failed
     ecs?.destroy();
   });
 
@@ -112,8 +117,8 @@ describe('Lambda artifact-uploaded against moto (S3 event → Docksage release o
 
     const live = await store.getDeployment(id);
     assert.equal(live?.status, 'live', live?.error);
-    assert.equal(live?.url, `https://${app}.${options.appDomain}`);
-    assert.equal(live?.artifact?.kind, 'tarball');
+    assert.equal(live.url, `https://${app}.${options.appDomain}`);
+    assert.equal(live.artifact?.kind, 'tarball');
     assert.equal((await store.getApp(app))?.liveDeploymentId, id);
     const logs = (await store.readLogs(id, 0)).map((l) => l.text);
     assert.ok(
@@ -122,14 +127,25 @@ describe('Lambda artifact-uploaded against moto (S3 event → Docksage release o
     );
 
     const names = ecsNames(app, options.cluster);
-    const svc = (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
-      .services![0];
-    const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! })))
-      .taskDefinition!;
-    const container = td.containerDefinitions![0];
+    const svc = must(
+      (await ecs.send(new DescribeServicesCommand({ cluster: options.cluster, services: [names.service] })))
+        .services?.[0],
+      'service',
+    );
+    const td = must(
+      (
+        await ecs.send(
+          new DescribeTaskDefinitionCommand({ taskDefinition: must(svc.taskDefinition, 'service task definition') }),
+        )
+      ).taskDefinition,
+      'task definition',
+    );
+    const container = must(td.containerDefinitions?.[0], 'container definition');
     assert.equal(container.image, options.runnerImage);
     assert.deepEqual(container.command, plan.start);
-    const env = Object.fromEntries(container.environment!.map((e) => [e.name, e.value]));
+    const env = Object.fromEntries(
+      must(container.environment, 'environment').map((e) => [must(e.name, 'environment variable name'), e.value]),
+    );
     assert.equal(env.CLOUDSMITH_ARTIFACT_KEY, key);
     assert.equal(env.CLOUDSMITH_ARTIFACT_BUCKET, artifacts.bucket);
     assert.equal(env.GREETING, 'hello');
@@ -138,8 +154,10 @@ describe('Lambda artifact-uploaded against moto (S3 event → Docksage release o
     const again = await handle(s3Event(artifacts.bucket, key, body.length));
     assert.deepEqual(again.released, []);
     assert.match(again.ignored[0]?.reason ?? '', /is live: another delivery released it/);
-    const revisions = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.family })))
-      .taskDefinitionArns!;
+    const revisions = must(
+      (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.family }))).taskDefinitionArns,
+      'task definition list',
+    );
     assert.equal(revisions.length, 1, 'no second task definition for a redelivered event');
   });
 

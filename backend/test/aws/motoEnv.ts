@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { AwsSettings } from '../../src/adapters/aws/clients';
 import { createNetwork } from '../../src/cli/awsLocal/network';
@@ -16,6 +17,12 @@ export const SKIP_MESSAGE =
 /** `before` hook body: the moto endpoint; without one the suite fails, or skips when moto is in CLOUDSMITH_TEST_SKIP. */
 export function requireMoto(ctx: Mocha.Context): string {
   return requirePeer(ctx, 'moto', motoEndpoint(), SKIP_MESSAGE);
+}
+
+/** `value`, asserting moto returned it: the AWS SDK types every field of an answer optional. */
+export function must<T>(value: T | undefined, what: string): T {
+  assert.ok(value !== undefined, `moto returned no ${what}`);
+  return value;
 }
 
 export function awsSettings(endpoint: string): AwsSettings {

@@ -16,15 +16,9 @@ import { awsClientConfig } from '../../src/adapters/aws/clients';
 import { ecsNames } from '../../src/adapters/runtime/ecs/ecsRuntime';
 import { dockerTestEnv, SKIP_MESSAGE as DOCKER_SKIP } from '../docker/helpers';
 import { World } from '../helpers/world';
-import { awsSettings, createMotoNetwork, motoEndpoint, SKIP_MESSAGE, uniqueName } from './motoEnv';
+import { awsSettings, createMotoNetwork, motoEndpoint, must, SKIP_MESSAGE, uniqueName } from './motoEnv';
 import { missingPeer } from '../peers';
 import type { DeploymentView } from '@cloudsmith/client';
-
-/** `value`, asserting moto returned it: the AWS SDK types every field of an answer optional. */
-function must<T>(value: T | undefined, what: string): T {
-  assert.ok(value !== undefined, `moto returned no ${what}`);
-  return value;
-}
 
 /**
  * The whole pipeline with the AWS adapters: store=dynamodb, artifacts=s3, runtime=ecs, through startPlatform and the
