@@ -1,4 +1,6 @@
 /// <reference lib="dom" />
+// Long on purpose: the Launchboard page is one DOM with one state; what it decides (env rows per repo, the
+// timeline, why Deploy is blocked) lives in the unit-tested ../model modules, this file only renders and wires events.
 import './launchboard.css';
 import type { DeploymentView } from '@cloudsmith/client';
 import { clearedEnvText, deployBlocker, envLabels, selectRepo as scopeToRepo, targetText } from '../model/launchboard';

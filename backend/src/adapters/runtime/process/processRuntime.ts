@@ -1,3 +1,5 @@
+// Long on purpose: a release's whole swap as sandboxed processes (unpack, release step, start, health, route,
+// retiring the old one, liveness and restarts) shares the per-app state; the runtime contract suite tests it whole.
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { unpackTarball } from '../../../archive/tarball';
