@@ -332,6 +332,8 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
       masks,
     );
     let result: StandinBuild['result'] = 'SUCCESS';
+    // Read through a call: abort() flips run.aborted during the awaits, which TypeScript's narrowing does not see.
+    const isAborted = () => run.aborted;
     const sh = async (script: string, extraEnv: Record<string, string>) => {
       append(build, ['[Pipeline] sh'], masks);
       const code = await runScript(build, run, script, { ...env, ...extraEnv }, masks);
@@ -362,10 +364,12 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
             await fs.symlink(REPO_ROOT, path.join(build.workspace, '.pipeline'));
           }
           const bound: Record<string, string> = {};
+          // Partial: a build may lack a parameter at run time, whatever Record<string, string> says.
+          const params: Partial<Record<string, string>> = build.params;
           if (stage.bindsGit) {
-            const cred = credentials.get(build.params.GIT_CREDENTIALS_ID ?? '');
+            const cred = credentials.get(params.GIT_CREDENTIALS_ID ?? '');
             if (!cred || cred.kind !== 'usernamePassword')
-              throw new Error(`Could not find credentials entry with ID '${build.params.GIT_CREDENTIALS_ID ?? ''}'`);
+              throw new Error(`Could not find credentials entry with ID '${params.GIT_CREDENTIALS_ID ?? ''}'`);
             append(build, ['[Pipeline] withCredentials', 'Masking supported pattern matches of $GIT_PASSWORD'], masks);
             bound.GIT_USERNAME = cred.username;
             bound.GIT_PASSWORD = cred.password;
@@ -391,7 +395,7 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
             build.archived.set(stage.archives, kept);
           }
         } catch (err) {
-          if (err instanceof Aborted || run.aborted) {
+          if (err instanceof Aborted || isAborted()) {
             result = 'ABORTED';
           } else {
             append(build, [`ERROR: ${(err as Error).message}`], masks);
@@ -551,7 +555,7 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
       return;
     }
     if (u !== user || t !== apiToken) {
-      send(401, `Invalid password/token for user: ${u ?? ''}`, { 'WWW-Authenticate': 'Basic realm="Jenkins"' });
+      send(401, `Invalid password/token for user: ${u}`, { 'WWW-Authenticate': 'Basic realm="Jenkins"' });
       return;
     }
 
@@ -592,14 +596,16 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
         send(409, `A credential with id ${id} already exists`);
         return;
       }
+      let cred: Credential;
       if (xml.includes('UsernamePasswordCredentialsImpl'))
-        credentials.set(id, { kind: 'usernamePassword', username: tag('username'), password: tag('password') });
-      else if (xml.includes('StringCredentialsImpl')) credentials.set(id, { kind: 'string', secret: tag('secret') });
+        cred = { kind: 'usernamePassword', username: tag('username'), password: tag('password') };
+      else if (xml.includes('StringCredentialsImpl')) cred = { kind: 'string', secret: tag('secret') };
       else {
         send(400, 'unsupported credential class');
         return;
       }
-      standin.credentialEvents.push({ op: 'create', id, kind: credentials.get(id)!.kind });
+      credentials.set(id, cred);
+      standin.credentialEvents.push({ op: 'create', id, kind: cred.kind });
       send(200, '');
       return;
     }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Role } from '../../src/compose/platform';
 import { freePort } from '../../src/health/health';
-import { apiRequest } from '../helpers/apiRequest';
+import { apiRequest, type ApiResponse } from '../helpers/apiRequest';
 import { cmdline, descendants } from '../helpers/processes';
 import { ALICE, SourceHost, waitForStatus } from '../helpers/sourceHost';
 
@@ -100,10 +100,11 @@ export class Cluster {
     const service: Service = { name, role, port, url: `http://127.0.0.1:${port}`, child, output, exited };
     this.services.set(name, service);
     const deadline = Date.now() + 90_000;
-    let gone = false;
-    void exited.then(() => (gone = true));
+    // An object, not a let: the flag flips in a callback, which TypeScript's narrowing does not see.
+    const startup = { gone: false };
+    void exited.then(() => (startup.gone = true));
     for (;;) {
-      if (gone) throw new Error(`${name} (${role}) exited during startup:\n${output.slice(-30).join('\n')}`);
+      if (startup.gone) throw new Error(`${name} (${role}) exited during startup:\n${output.slice(-30).join('\n')}`);
       const ok = await fetch(`${service.url}/healthz`).then(
         (r) => r.ok,
         () => false,
@@ -124,7 +125,8 @@ export class Cluster {
   /** kill -9 of a service and every process below it: what a crashed machine leaves behind. */
   async crash(name: string): Promise<void> {
     const s = this.service(name);
-    const pids = [s.child.pid!, ...descendants(s.child.pid!)];
+    const root = s.child.pid;
+    const pids = root === undefined ? [] : [root, ...descendants(root)];
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -146,7 +148,7 @@ export class Cluster {
     return undefined;
   }
 
-  api<T = unknown>(via: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  api<T = unknown>(via: string, method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
     return apiRequest<T>(this.service(via).url, ALICE.token, method, path, body);
   }
 
@@ -211,7 +213,7 @@ export class Cluster {
     // SIGTERM first: Docksage stops the apps it started; anything still up after that is killed.
     // The process trees are read first: once a service exits, what it leaked is re-parented and unfindable.
     const all = [...this.services.values()];
-    const trees = all.flatMap((s) => [s.child.pid!, ...descendants(s.child.pid!)]);
+    const trees = all.flatMap((s) => (s.child.pid === undefined ? [] : [s.child.pid, ...descendants(s.child.pid)]));
     for (const s of all) s.child.kill('SIGTERM');
     await Promise.race([Promise.all(all.map((s) => s.exited)), sleep(15_000)]);
     for (const pid of trees) {
