@@ -48,7 +48,10 @@ function runKind(plan: BuildPlan): RunPlan['kind'] {
 
 /** How the runtime starts an artifact packed in this layout from `plan` (after finalizePlan). */
 export function runPlanFor(plan: BuildPlan): RunPlan {
-  const release = plan.release ? { release: commandArgv(plan.release) } : {};
+  const release = {
+    ...(plan.release ? { release: commandArgv(plan.release) } : {}),
+    ...(plan.toolDirs?.length ? { toolDirs: plan.toolDirs } : {}),
+  };
   if (isStaticPlan(plan)) {
     const spa = plan.kind === 'spa';
     return {
