@@ -6,6 +6,7 @@ const Mocha = require('mocha');
 
 const mocha = new Mocha({ reporter: 'spec', timeout: 60_000 });
 mocha.addFile(path.join(__dirname, 'terraform.test.cjs'));
+mocha.addFile(path.join(__dirname, 'tools.test.cjs'));
 let passed = 0;
 let failed = 0;
 mocha
