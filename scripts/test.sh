@@ -14,8 +14,8 @@ skippable=("${peers[@]}" lint)
 # Sets `skips` from CLOUDSMITH_TEST_SKIP (comma or space separated); returns 1 with a message when it is not allowed.
 parse_skips() {
   skips=()
-  local name
-  for name in ${CLOUDSMITH_TEST_SKIP//,/ }; do
+  local name list=${CLOUDSMITH_TEST_SKIP:-}
+  for name in ${list//,/ }; do
     if [[ " ${skippable[*]} " != *" $name "* ]]; then
       echo "test.sh: CLOUDSMITH_TEST_SKIP names '$name'; parts that can be skipped: ${skippable[*]}"
       return 1
