@@ -30,7 +30,7 @@ const log: LogLine[] = Array.from({ length: 5000 }, (_, i) => ({
   text: `line ${i + 1} ${'x'.repeat(100)}`,
 }));
 
-function session(ws: FakeSocket, since = 0, status = 'building' as const) {
+function session(ws: FakeSocket, since = 0, status = 'building' as const, stallMs = 300) {
   return new LogSession(
     ws as unknown as WebSocket,
     since,
@@ -41,12 +41,14 @@ function session(ws: FakeSocket, since = 0, status = 'building' as const) {
     (err) => {
       throw err;
     },
-    { highWaterBytes: 20_000, lowWaterBytes: 5_000, stallMs: 300, pageLines: 100 },
+    { highWaterBytes: 20_000, lowWaterBytes: 5_000, stallMs, pageLines: 100 },
   );
 }
 
+/** Waits for a condition; the budget is generous because a loaded CI machine delays timers. */
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  const deadline = Date.now() + 30_000;
+  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.ok(check());
 }
 
@@ -69,7 +71,8 @@ describe('LogSession backpressure', function () {
     const drain = setInterval(() => {
       ws.bufferedAmount = Math.max(0, ws.bufferedAmount - 8_000);
     }, 5);
-    const s = session(ws, 0, 'building');
+    // Only the drain's pace is slow: a stall allowance far beyond any timer delay keeps the verdict on ordering.
+    const s = session(ws, 0, 'building', 10_000);
     await s.start();
     await until(() => ws.sent.filter((m) => m.type === 'log').length === log.length);
     s.onEvent({ eventId: 'e', deploymentId: 'd', at: '', kind: 'status', status: 'failed', error: 'x' });
