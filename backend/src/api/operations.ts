@@ -10,6 +10,7 @@ import type { Sealer } from '../security/sealer';
 import type { Authspire } from '../services/authspire/authspire';
 import type { DeploymentLog } from '../services/shared/deploymentLog';
 import { baseAppName, disambiguatedAppName } from './appNames';
+import type { HookSettingsRepo } from './webhooks/hookSettings';
 import type { DeployBody } from './schemas';
 
 export interface OperationDeps {
@@ -18,6 +19,8 @@ export interface OperationDeps {
   log: DeploymentLog;
   sealer: Sealer;
   authspire: Authspire;
+  /** Push hooks, removed with their app so a deleted app keeps no sealed token. */
+  hooks?: HookSettingsRepo;
 }
 
 export interface Caller {
@@ -119,6 +122,7 @@ export class Operations {
     }
     if (app.liveDeploymentId) await this.deps.log.moveTo(app.liveDeploymentId, 'superseded');
     await this.deps.store.putEnv(app.name, {});
+    await this.deps.hooks?.disable(app.name);
     await this.deps.store.deleteApp(app.name);
     const key = app.liveDeploymentId ?? deployments.at(0)?.id ?? app.name;
     await this.deps.bus.publish('app.removed', {

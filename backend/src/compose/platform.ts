@@ -154,8 +154,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await bus.subscribe('deployment.logs', { group: `api-${instanceId}`, latestOnly: true }, async (event) => {
       hub.dispatch(event);
     });
-    routeDeps = { operations: new Operations({ store, bus, log, sealer, authspire }), gate, store, logger };
     const hooks = new HookSettingsRepo(store, sealer);
+    routeDeps = { operations: new Operations({ store, bus, log, sealer, authspire, hooks }), gate, store, logger };
     webhooks = webhookRouter({ ...routeDeps, authspire, hooks });
   }
 

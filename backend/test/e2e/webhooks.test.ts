@@ -141,4 +141,14 @@ describe('e2e: GitHub push webhooks', function () {
     const sha = await world.git.commit(repo, { 'index.html': 'after disable' });
     assert.equal((await deliver(push(sha))).status, 401);
   });
+
+  it('forgets the hook (and its sealed token) when the app is deleted', async () => {
+    const res = await world.api<HookView>(world.alice, 'POST', `/api/apps/${app}/hooks`, {});
+    assert.equal(res.status, 201);
+    assert.ok(res.body.secret);
+    hook = { ...res.body, secret: res.body.secret };
+    const sha = await world.git.commit(repo, { 'index.html': 'before delete' });
+    assert.equal((await world.api(world.alice, 'DELETE', `/api/apps/${app}`)).status, 204);
+    assert.equal((await deliver(push(sha))).status, 401, 'no hook is left to verify the delivery');
+  });
 });
