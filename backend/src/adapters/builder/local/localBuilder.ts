@@ -1,17 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { copyFile, cp, mkdir, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { packDir } from '../../../archive/tarball';
+import { cp } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { UserFacingError } from '../../../domain/errors';
-import { detectPlan, finalizePlan, localOutput, resolveOutputDir, type BuildPlan } from '../../../detect/plan';
-import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
+import { detectPlan, finalizePlan, localOutput, type BuildPlan } from '../../../detect/plan';
+import type { ArtifactStore } from '../../../ports/artifacts';
 import type { BuildContext, BuildJob, BuildResult, Builder } from '../../../ports/builder';
 import { cleanEnv } from '../../../sandbox/env';
 import { describeCommand, runCommand, type Command, type RunOptions } from '../../../sandbox/run';
 import { assertWithin } from '../../../sandbox/paths';
 import { runSandboxed } from '../../../sandbox/runSandboxed';
 import type { Sandbox, SandboxLimits } from '../../../sandbox/sandbox';
-import { isStaticPlan, runPlanFor, SITE_DIR, STATIC_SERVER_PATH, staticServerSource } from '../artifactLayout';
+import { packageAndStore } from './packaging';
 
 export interface BuildLimits {
   timeoutMs: number;
@@ -113,7 +111,7 @@ export class LocalBuilder implements Builder {
       await cp(join(root, from), join(root, to), { recursive: true, verbatimSymlinks: true });
       ctx.log(`Copied ${from} to ${to}`);
     }
-    return this.packageAndStore(job, ctx, plan, root);
+    return packageAndStore(this.opts, job, ctx, plan, root);
   }
 
   private async buildDockerfile(job: BuildJob, ctx: BuildContext): Promise<BuildResult> {
@@ -171,41 +169,5 @@ export class LocalBuilder implements Builder {
     if (/^`.*` (exited with code|was killed by)/s.test(err.message))
       return new UserFacingError(`build failed: ${err.message}`);
     return err;
-  }
-
-  private async packageAndStore(job: BuildJob, ctx: BuildContext, plan: BuildPlan, root: string): Promise<BuildResult> {
-    await mkdir(this.opts.workDir, { recursive: true });
-    const scratch = join(this.opts.workDir, `package-${basename(job.deploymentId)}-${randomBytes(4).toString('hex')}`);
-    await mkdir(scratch, { recursive: true });
-    try {
-      const tarball = join(scratch, 'artifact.tar.gz');
-      const runPlan = runPlanFor(plan);
-      if (!isStaticPlan(plan)) {
-        await packDir(root, tarball);
-      } else {
-        const outputDir = resolveOutputDir(root, plan);
-        await assertWithin(root, join(root, outputDir), `outputDir "${outputDir}"`);
-        const staging = join(scratch, 'staging');
-        await cp(join(root, outputDir), join(staging, SITE_DIR), {
-          recursive: true,
-          verbatimSymlinks: true,
-          // Serving the repo as is (outputDir ".") must not ship its git metadata or installed packages.
-          filter: (src) => !['.git', 'node_modules'].includes(basename(src)) || src === join(root, outputDir),
-        });
-        await mkdir(join(staging, dirname(STATIC_SERVER_PATH)), { recursive: true });
-        await copyFile(staticServerSource(), join(staging, STATIC_SERVER_PATH));
-        await packDir(staging, tarball);
-        ctx.log(
-          `Serving ${outputDir === '.' ? 'the site' : `${outputDir}/`} as static files${runPlan.spaFallback ? ' with SPA fallback to index.html' : ''}`,
-        );
-      }
-      const key = artifactKey(job.app, job.commitSha, job.deploymentId);
-      const stored = await this.opts.artifacts.putFile(key, tarball, { plan: runPlan });
-      const size = (await stat(tarball)).size;
-      ctx.log(`Artifact ${key} (${(size / 1024 / 1024).toFixed(1)} MiB, sha256 ${stored.sha256.slice(0, 12)})`);
-      return { artifact: { kind: 'tarball', key, sha256: stored.sha256, size: stored.size }, plan: runPlan };
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
   }
 }

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, cp, mkdir, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { packDir } from '../../../archive/tarball';
+import { resolveOutputDir, type BuildPlan } from '../../../detect/plan';
+import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
+import type { BuildContext, BuildJob, BuildResult } from '../../../ports/builder';
+import { assertWithin } from '../../../sandbox/paths';
+import { isStaticPlan, runPlanFor, SITE_DIR, STATIC_SERVER_PATH, staticServerSource } from '../artifactLayout';
+
+export interface PackagingOptions {
+  artifacts: ArtifactStore;
+  /** Scratch space for the tarball and the static staging tree. */
+  workDir: string;
+}
+
+/**
+ * Packs a finished build into its artifact and stores it: Node and Next.js apps ship their whole rootDir
+ * (node_modules included); static sites and SPAs ship only their output plus the platform's static server.
+ */
+export async function packageAndStore(
+  opts: PackagingOptions,
+  job: BuildJob,
+  ctx: BuildContext,
+  plan: BuildPlan,
+  root: string,
+): Promise<BuildResult> {
+  await mkdir(opts.workDir, { recursive: true });
+  const scratch = join(opts.workDir, `package-${basename(job.deploymentId)}-${randomBytes(4).toString('hex')}`);
+  await mkdir(scratch, { recursive: true });
+  try {
+    const tarball = join(scratch, 'artifact.tar.gz');
+    const runPlan = runPlanFor(plan);
+    if (!isStaticPlan(plan)) {
+      await packDir(root, tarball);
+    } else {
+      const outputDir = resolveOutputDir(root, plan);
+      await assertWithin(root, join(root, outputDir), `outputDir "${outputDir}"`);
+      const staging = join(scratch, 'staging');
+      await cp(join(root, outputDir), join(staging, SITE_DIR), {
+        recursive: true,
+        verbatimSymlinks: true,
+        // Serving the repo as is (outputDir ".") must not ship its git metadata or installed packages.
+        filter: (src) => !['.git', 'node_modules'].includes(basename(src)) || src === join(root, outputDir),
+      });
+      await mkdir(join(staging, dirname(STATIC_SERVER_PATH)), { recursive: true });
+      await copyFile(staticServerSource(), join(staging, STATIC_SERVER_PATH));
+      await packDir(staging, tarball);
+      ctx.log(
+        `Serving ${outputDir === '.' ? 'the site' : `${outputDir}/`} as static files${runPlan.spaFallback ? ' with SPA fallback to index.html' : ''}`,
+      );
+    }
+    const key = artifactKey(job.app, job.commitSha, job.deploymentId);
+    const stored = await opts.artifacts.putFile(key, tarball, { plan: runPlan });
+    const size = (await stat(tarball)).size;
+    ctx.log(`Artifact ${key} (${(size / 1024 / 1024).toFixed(1)} MiB, sha256 ${stored.sha256.slice(0, 12)})`);
+    return { artifact: { kind: 'tarball', key, sha256: stored.sha256, size: stored.size }, plan: runPlan };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
