@@ -1,4 +1,13 @@
-import type { AppView, DeploymentView, DeployRequest, LogLineMessage, TokenSource } from './types';
+import type {
+  AppView,
+  DeploymentView,
+  DeployRequest,
+  HookRegistration,
+  HookSettingsUpdate,
+  HookSettingsView,
+  LogLineMessage,
+  TokenSource,
+} from './types';
 
 /** A non-2xx answer from the API, carrying its JSON error body; `status` 0 means the API could not be reached. */
 export class ApiError extends Error {
@@ -76,6 +85,33 @@ export class CloudSmithClient {
 
   listApps(): Promise<AppView[]> {
     return this.request('GET', '/api/apps');
+  }
+
+  /** The preview apps of a production app (one per pull request or branch). */
+  previews(app: string): Promise<AppView[]> {
+    return this.request('GET', `/api/apps/${seg(app)}/previews`);
+  }
+
+  /** Turns push-to-deploy on (or rotates its secret); the answer carries the secret, once. */
+  enableHook(app: string, body: { branch?: string } & HookSettingsUpdate = {}): Promise<HookSettingsView> {
+    return this.request('POST', `/api/apps/${seg(app)}/hooks`, body);
+  }
+
+  hookSettings(app: string): Promise<HookSettingsView> {
+    return this.request('GET', `/api/apps/${seg(app)}/hooks`);
+  }
+
+  putHookSettings(app: string, settings: HookSettingsUpdate): Promise<HookSettingsView> {
+    return this.request('PUT', `/api/apps/${seg(app)}/hooks`, settings);
+  }
+
+  /** Asks GitHub to add the hook to the repo with the owner's token; says what to add by hand when it may not. */
+  registerHook(app: string): Promise<HookRegistration> {
+    return this.request('POST', `/api/apps/${seg(app)}/hooks/register`);
+  }
+
+  async disableHook(app: string): Promise<void> {
+    await this.send('DELETE', `/api/apps/${seg(app)}/hooks`);
   }
 
   /** The app's env with values masked by the server (it never returns them in full). */

@@ -44,7 +44,54 @@ export interface AppView {
   url: string | null;
   liveDeploymentId: string | null;
   createdAt?: string;
+  /** Set on a preview app: which production app it previews, and for which pull request or branch. */
+  preview?: PreviewOf;
 }
+
+export interface PreviewOf {
+  /** The production app's name. */
+  of: string;
+  kind: 'pr' | 'branch';
+  /** The branch the preview deploys (a pull request's head branch). */
+  ref: string;
+  pr?: number;
+}
+
+/** Auto-deploy settings of an app's GitHub hook (`GET`/`PUT /api/apps/:app/hooks`). */
+export interface HookSettingsView {
+  /** The payload URL GitHub delivers to. */
+  url: string;
+  contentType: 'application/json';
+  events: string[];
+  /** The production branch (also as `branch`, the name older clients read). */
+  branch: string;
+  productionBranch: string;
+  /** A push to the production branch deploys it. */
+  deployOnPush: boolean;
+  /** Pull requests and other branches get preview apps. */
+  previews: boolean;
+  /** Live previews kept per app; beyond it the oldest is removed. */
+  maxPreviews: number;
+  /** The hook's id on the GitHub repo, once the platform registered it there. */
+  hookId: number | null;
+  /** Only in the answer to enabling the hook (POST): the signing secret, shown once. */
+  secret?: string;
+}
+
+export interface HookSettingsUpdate {
+  deployOnPush?: boolean;
+  previews?: boolean;
+  productionBranch?: string;
+}
+
+/** `POST /api/apps/:app/hooks/register`: registered on the repo, or what to enter by hand in its settings. */
+export type HookRegistration =
+  | { registered: true; hookId: number }
+  | {
+      registered: false;
+      reason: string;
+      manual: { payloadUrl: string; contentType: 'application/json'; secret: string; events: string[] };
+    };
 
 export interface DeployRequest extends DeploymentOverrides {
   repo: string;
