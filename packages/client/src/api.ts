@@ -1,4 +1,7 @@
+import { ApiError } from './apiError';
+import { followRuntimeLogs, type FollowRuntimeLogsOptions, type RuntimeLogFollower } from './logStream';
 import type {
+  AppMetrics,
   AppView,
   DeploymentView,
   DeployRequest,
@@ -6,25 +9,11 @@ import type {
   HookSettingsUpdate,
   HookSettingsView,
   LogLineMessage,
+  RuntimeLogLine,
   TokenSource,
 } from './types';
 
-/** A non-2xx answer from the API, carrying its JSON error body; `status` 0 means the API could not be reached. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-
-  /** True when the API was not reachable at all (connection refused, DNS, timeout): a "retry later" condition. */
-  get unreachable(): boolean {
-    return this.status === 0;
-  }
-}
+export { ApiError };
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -126,11 +115,23 @@ export class CloudSmithClient {
   /** The stored log so far (not live): one message per line, in seq order. */
   async logs(id: string, since = 0): Promise<LogLineMessage[]> {
     const res = await this.send('GET', `/api/deployments/${seg(id)}/logs${since > 0 ? `?since=${since}` : ''}`);
-    const text = await res.text();
-    return text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as LogLineMessage);
+    return parseNdjson<LogLineMessage>(await res.text());
+  }
+
+  /** The app's own output kept so far (bounded per app), lines after `since`, in seq order. */
+  async runtimeLogs(app: string, since = 0): Promise<RuntimeLogLine[]> {
+    const res = await this.send('GET', `/api/apps/${seg(app)}/runtime-logs${since > 0 ? `?since=${since}` : ''}`);
+    return parseNdjson<RuntimeLogLine>(await res.text());
+  }
+
+  /** Follows the app's output live (backlog after `since` first), reconnecting on drops until close(). */
+  followRuntimeLogs(app: string, options: FollowRuntimeLogsOptions): RuntimeLogFollower {
+    return followRuntimeLogs({ baseUrl: this.baseUrl, token: this.token, app }, options);
+  }
+
+  /** The last hour of the app's requests, latency, memory and restarts, per minute, and its health. */
+  metrics(app: string): Promise<AppMetrics> {
+    return this.request('GET', `/api/apps/${seg(app)}/metrics`);
   }
 
   /** GET /healthz: resolves when the API answers, throws ApiError otherwise. Needs no token. */
@@ -191,6 +192,13 @@ function causeOf(err: unknown): string {
     return err.message;
   }
   return String(err);
+}
+
+function parseNdjson<T>(text: string): T[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
 }
 
 function seg(value: string): string {

@@ -1,7 +1,7 @@
 import type WebSocket from 'ws';
-import { ApiError } from './api';
+import { ApiError } from './apiError';
 import type { DeploymentStatus } from './status';
-import type { LogMessage, TokenSource } from './types';
+import type { EndMessage, LogMessage, RuntimeLogLine, TokenSource } from './types';
 
 export interface ReconnectInfo {
   /** 1 for the first retry after a drop, counting up until a message arrives again. */
@@ -12,16 +12,9 @@ export interface ReconnectInfo {
   reason: string;
 }
 
-export interface StreamLogsOptions {
-  baseUrl: string;
-  token: TokenSource;
-  deploymentId: string;
-  /** Resume after this seq (lines with seq <= since are not delivered). */
-  since?: number;
-  /** Every log line exactly once and in seq order, plus status changes and the final `end`. */
-  onMessage(message: LogMessage): void;
+/** How a resumable stream connects and retries; shared by deployment logs and runtime logs. */
+export interface StreamTransportOptions {
   onReconnect?(info: ReconnectInfo): void;
-  signal?: AbortSignal;
   WebSocketImpl?: typeof WebSocket;
   /** Backoff between reconnects: doubles from initialMs up to maxMs. */
   backoff?: { initialMs?: number; maxMs?: number };
@@ -29,6 +22,17 @@ export interface StreamLogsOptions {
   giveUpAfterMs?: number;
   /** A connection that carries neither data nor pings for this long is treated as dropped. */
   idleTimeoutMs?: number;
+}
+
+export interface StreamLogsOptions extends StreamTransportOptions {
+  baseUrl: string;
+  token: TokenSource;
+  deploymentId: string;
+  /** Resume after this seq (lines with seq <= since are not delivered). */
+  since?: number;
+  /** Every log line exactly once and in seq order, plus status changes and the final `end`. */
+  onMessage(message: LogMessage): void;
+  signal?: AbortSignal;
 }
 
 export interface StreamResult {
@@ -39,7 +43,15 @@ export interface StreamResult {
 }
 
 export function logStreamUrl(baseUrl: string, deploymentId: string, since: number): string {
-  const url = new URL(`${baseUrl.replace(/\/+$/, '')}/api/deployments/${encodeURIComponent(deploymentId)}/logs`);
+  return wsUrl(baseUrl, `/api/deployments/${encodeURIComponent(deploymentId)}/logs`, since);
+}
+
+export function runtimeLogStreamUrl(baseUrl: string, app: string, since: number): string {
+  return wsUrl(baseUrl, `/api/apps/${encodeURIComponent(app)}/runtime-logs/stream`, since);
+}
+
+function wsUrl(baseUrl: string, path: string, since: number): string {
+  const url = new URL(`${baseUrl.replace(/\/+$/, '')}${path}`);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.searchParams.set('since', String(since));
   return url.toString();
@@ -51,7 +63,90 @@ export function logStreamUrl(baseUrl: string, deploymentId: string, since: numbe
  * Resolves with the final status; rejects on a refused upgrade (401/404), on abort, or after giveUpAfterMs
  * without hearing from the server.
  */
-export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
+export async function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
+  let end: EndMessage | undefined;
+  const lastSeq = await followResumable<LogMessage>({
+    ...options,
+    label: `the log stream of ${options.deploymentId}`,
+    url: (since) => logStreamUrl(options.baseUrl, options.deploymentId, since),
+    since: options.since ?? 0,
+    seqOf: (message) => (message.type === 'log' ? message.seq : undefined),
+    firstSeqMayJump: false,
+    deliver: (message) => {
+      options.onMessage(message);
+      if (message.type !== 'end') return false;
+      end = message;
+      return true;
+    },
+  });
+  // followResumable only resolves after deliver() returned true, i.e. on `end`.
+  const final = end as EndMessage;
+  return { status: final.status, url: final.url ?? undefined, error: final.error ?? undefined, lastSeq };
+}
+
+export interface FollowRuntimeLogsOptions extends StreamTransportOptions {
+  /** Resume after this seq (lines with seq <= since are not delivered). */
+  since?: number;
+  /** Every line once and in seq order (lines the server already dropped for retention are skipped). */
+  onLine(line: RuntimeLogLine): void;
+  /** The follow stopped for good: refused (401/404) or the API unreachable for giveUpAfterMs. Not called on close(). */
+  onError?(err: Error): void;
+}
+
+export interface RuntimeLogFollower {
+  close(): void;
+}
+
+/** Follows an app's runtime log (it has no end) until close(), reconnecting with `since` on drops. */
+export function followRuntimeLogs(
+  target: { baseUrl: string; token: TokenSource; app: string },
+  options: FollowRuntimeLogsOptions,
+): RuntimeLogFollower {
+  const controller = new AbortController();
+  followResumable<RuntimeLogLine>({
+    ...options,
+    token: target.token,
+    signal: controller.signal,
+    label: `the runtime log of ${target.app}`,
+    url: (since) => runtimeLogStreamUrl(target.baseUrl, target.app, since),
+    since: options.since ?? 0,
+    seqOf: (line) => line.seq,
+    // The server keeps a bounded window per app: a backlog may begin past `since` because older lines were dropped.
+    firstSeqMayJump: true,
+    deliver: (line) => {
+      options.onLine(line);
+      return false;
+    },
+  }).catch((err: unknown) => {
+    if (!controller.signal.aborted) options.onError?.(err instanceof Error ? err : new Error(String(err)));
+  });
+  return {
+    close: () => {
+      controller.abort();
+    },
+  };
+}
+
+interface ResumableOptions<M> extends StreamTransportOptions {
+  /** What is followed, for error messages. */
+  label: string;
+  url(since: number): string;
+  token: TokenSource;
+  since: number;
+  signal?: AbortSignal;
+  /** The seq a message carries, or undefined for messages outside the sequence (status, end). */
+  seqOf(message: M): number | undefined;
+  /** Accept a jump at the first sequenced message of each connection instead of treating it as a gap. */
+  firstSeqMayJump: boolean;
+  /** Every message once and in order; returns true when the stream is complete. */
+  deliver(message: M): boolean;
+}
+
+/**
+ * The reconnecting WebSocket reader under both log streams: resumes with `since=<last seq>` after a drop,
+ * drops duplicates, refills a gap by one reconnect, and resolves with the last seq once deliver() says done.
+ */
+function followResumable<M>(options: ResumableOptions<M>): Promise<number> {
   const Impl = options.WebSocketImpl ?? loadWs();
   const initialMs = options.backoff?.initialMs ?? 250;
   const maxMs = options.backoff?.maxMs ?? 5_000;
@@ -59,14 +154,14 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
   const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
   const { signal } = options;
 
-  let lastSeq = options.since ?? 0;
+  let lastSeq = options.since;
   let attempt = 0;
   let lastHeard = Date.now();
   // A gap means lines were lost in transit; one reconnect from lastSeq refills it. Remember where, so a server
   // whose seqs really are sparse cannot make us loop.
   let gapRetriedAt = -1;
 
-  return new Promise<StreamResult>((resolve, reject) => {
+  return new Promise<number>((resolve, reject) => {
     let socket: WebSocket | undefined;
     let retryTimer: NodeJS.Timeout | undefined;
     let idleTimer: NodeJS.Timeout | undefined;
@@ -84,10 +179,10 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
         if (socket.readyState === Impl.OPEN || socket.readyState === Impl.CONNECTING) socket.terminate();
       }
     };
-    const succeed = (result: StreamResult) => {
+    const succeed = () => {
       if (settled) return;
       cleanup();
-      resolve(result);
+      resolve(lastSeq);
     };
     const fail = (err: Error) => {
       if (settled) return;
@@ -106,7 +201,7 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
     const scheduleReconnect = (reason: string) => {
       if (settled) return;
       if (Date.now() - lastHeard > giveUpAfterMs) {
-        fail(new ApiError(0, 'unreachable', `lost the log stream of ${options.deploymentId}: ${reason}`));
+        fail(new ApiError(0, 'unreachable', `lost ${options.label}: ${reason}`));
         return;
       }
       attempt += 1;
@@ -117,21 +212,18 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
     };
 
     /** Returns false when this connection must be dropped (frames already buffered on it are then ignored). */
-    const handle = (message: LogMessage): boolean => {
-      if (message.type === 'log') {
-        if (message.seq <= lastSeq) return true;
-        if (message.seq > lastSeq + 1 && gapRetriedAt !== lastSeq) {
+    const handle = (message: M, firstOfConnection: boolean): boolean => {
+      const seq = options.seqOf(message);
+      if (seq !== undefined) {
+        if (seq <= lastSeq) return true;
+        const jumpAllowed = firstOfConnection && options.firstSeqMayJump;
+        if (seq > lastSeq + 1 && !jumpAllowed && gapRetriedAt !== lastSeq) {
           gapRetriedAt = lastSeq;
           return false;
         }
-        lastSeq = message.seq;
-        options.onMessage(message);
-        return true;
+        lastSeq = seq;
       }
-      options.onMessage(message);
-      if (message.type === 'end') {
-        succeed({ status: message.status, url: message.url ?? undefined, error: message.error ?? undefined, lastSeq });
-      }
+      if (options.deliver(message)) succeed();
       return true;
     };
 
@@ -145,13 +237,14 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
         return;
       }
       if (isSettled()) return; // read through a function: TypeScript keeps the narrowing from before the await
-      const ws = new Impl(logStreamUrl(options.baseUrl, options.deploymentId, lastSeq), {
+      const ws = new Impl(options.url(lastSeq), {
         headers: { authorization: `Bearer ${token}` },
         handshakeTimeout: 15_000,
       });
       socket = ws;
       let dropReason = 'connection closed';
       let dropped = false;
+      let sequenced = false;
       armIdle();
       ws.on('unexpected-response', (_req, res) => {
         const status = res.statusCode ?? 0;
@@ -180,13 +273,15 @@ export function streamLogs(options: StreamLogsOptions): Promise<StreamResult> {
         lastHeard = Date.now();
         attempt = 0;
         armIdle();
-        let message: LogMessage;
+        let message: M;
         try {
-          message = JSON.parse((data as Buffer).toString()) as LogMessage;
+          message = JSON.parse((data as Buffer).toString()) as M;
         } catch {
           return;
         }
-        if (!handle(message)) {
+        const first = !sequenced && options.seqOf(message) !== undefined;
+        if (first) sequenced = true;
+        if (!handle(message, first)) {
           dropped = true;
           dropReason = `missing log lines after seq ${lastSeq}`;
           ws.terminate();

@@ -46,6 +46,8 @@ export interface AppView {
   createdAt?: string;
   /** Set on a preview app: which production app it previews, and for which pull request or branch. */
   preview?: PreviewOf;
+  /** The live release's health (see AppMetrics.health); absent when the API has no reading for the app. */
+  health?: AppHealth;
 }
 
 export interface PreviewOf {
@@ -122,6 +124,50 @@ export interface EndMessage {
 }
 
 export type LogMessage = LogLineMessage | StatusMessage | EndMessage;
+
+/** Which output a runtime log line came from; "event" lines are the runtime's own (started, crashed, restarted, stopped). */
+export type RuntimeLogStream = 'stdout' | 'stderr' | 'event';
+
+/** One line of an app's own output (GET /api/apps/:app/runtime-logs, and the stream WebSocket). */
+export interface RuntimeLogLine {
+  /** Per app, increasing; resume with `since=<seq>`. Old lines are dropped (bounded retention), so seqs may start above 1. */
+  seq: number;
+  at: string;
+  deploymentId: string;
+  stream: RuntimeLogStream;
+  text: string;
+}
+
+export type AppHealthState = 'healthy' | 'crashing' | 'erroring' | 'stopped' | 'unknown';
+
+export interface AppHealth {
+  state: AppHealthState;
+  reason?: string;
+}
+
+/** One minute of an app's traffic and runtime readings. */
+export interface MetricsBucket {
+  /** The bucket's start. */
+  at: string;
+  requests: number;
+  status2xx: number;
+  status3xx: number;
+  status4xx: number;
+  status5xx: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  memoryMb: number | null;
+  restarts: number;
+}
+
+/** GET /api/apps/:app/metrics: the last hour, oldest bucket first. */
+export interface AppMetrics {
+  app: string;
+  windowSeconds: number;
+  bucketSeconds: number;
+  buckets: MetricsBucket[];
+  health: AppHealth;
+}
 
 /** The API's error body: `{ "error": { "code": "...", "message": "..." } }`. */
 export interface ErrorBody {
