@@ -96,4 +96,25 @@ describe('test helper: git smart-HTTP server', function () {
     assert.match(refs, new RegExp(`refs/heads/feature/x ${sha3}`));
     assert.match(refs, new RegExp(`refs/heads/release ${sha2}`));
   });
+
+  it('takes a push only from a token given allowPush for that repo', async function () {
+    const dest = path.join(tmp, 'clone-push');
+    assert.equal(
+      (await git(['-c', authHeader('tok-alice'), 'clone', '-q', server.cloneUrl('alice/site'), dest], tmp)).code,
+      0,
+    );
+    await fs.writeFile(path.join(dest, 'pushed.txt'), 'pushed\n');
+    const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
+    assert.equal((await git(['add', 'pushed.txt'], dest)).code, 0);
+    assert.equal((await git([...id, 'commit', '-q', '-m', 'push me'], dest)).code, 0);
+    const push = () => git(['-c', authHeader('tok-alice'), 'push', '-q', 'origin', 'HEAD:main'], dest);
+    const refused = await push();
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /403/);
+    server.allowPush('tok-alice', 'alice/site');
+    const pushed = await push();
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const head = (await git(['rev-parse', 'HEAD'], dest)).stdout.trim();
+    assert.equal((await server.gitIn('alice/site', ['rev-parse', 'refs/heads/main'])).trim(), head);
+  });
 });

@@ -45,6 +45,11 @@ export interface GitServerHandle {
   requests: GitRequestRecord[];
   /** Lets `token` read `pattern`: "owner/name", "owner/*" or "*". */
   allow(token: string, pattern: string): void;
+  /**
+   * Lets `token` (already allowed to read) `git push` to the repo `fullName` over HTTP, as a developer's clone
+   * does. Pushes bypass the server's own work tree, so a test mixes them with commit() only if it pulls first.
+   */
+  allowPush(token: string, fullName: string): void;
   repo(fullName: string): GitRepoMeta | undefined;
   repos(): GitRepoMeta[];
   setPrivate(fullName: string, isPrivate: boolean): void;
@@ -128,6 +133,9 @@ export async function startGitServer(options: { tokens: Record<string, string[]>
     for (const p of patterns) allow(token, p);
   }
 
+  /** token → lowercased repos it may push to (reading is granted separately). */
+  const pushers = new Map<string, Set<string>>();
+
   const metas = new Map<string, GitRepoMeta>();
   let nextId = 1000;
   /** One operation per repo at a time: the work tree and its pushes are shared. */
@@ -194,21 +202,27 @@ export async function startGitServer(options: { tokens: Record<string, string[]>
     }
     const rest = m[3];
     const service = u.searchParams.get('service');
-    if (rest.includes('receive-pack') || service === 'git-receive-pack') {
-      fail(403, 'Pushing is not supported by this test server.');
+    const push = rest.includes('receive-pack') || service === 'git-receive-pack';
+    if (push && !pushers.get(token)?.has(meta.fullName.toLowerCase())) {
+      fail(403, 'Pushing is not allowed for this token.');
       return;
     }
     record.authorized = true;
+    if (push && req.method === 'POST')
+      res.on('finish', () => {
+        meta.pushedAt = new Date().toISOString();
+      });
     serveCgi(req, res, {
       pathInfo: `/${meta.owner}/${meta.name}.git${rest}`,
       query: u.search.replace(/^\?/, ''),
+      push,
     });
   });
 
   function serveCgi(
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    where: { pathInfo: string; query: string },
+    where: { pathInfo: string; query: string; push: boolean },
   ): void {
     const cgiEnv: NodeJS.ProcessEnv = isolatedEnv(home, {
       GIT_PROJECT_ROOT: bareRoot,
@@ -219,14 +233,14 @@ export async function startGitServer(options: { tokens: Record<string, string[]>
       CONTENT_TYPE: req.headers['content-type'] ?? '',
       REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
       REMOTE_USER: 'x-access-token',
-      // Exact-sha shallow fetches (what Gitpulse does) need these; pushing stays off.
+      // Exact-sha shallow fetches (what Gitpulse does) need these; pushing only for tokens given allowPush().
       GIT_CONFIG_COUNT: '3',
       GIT_CONFIG_KEY_0: 'uploadpack.allowReachableSHA1InWant',
       GIT_CONFIG_VALUE_0: 'true',
       GIT_CONFIG_KEY_1: 'uploadpack.allowAnySHA1InWant',
       GIT_CONFIG_VALUE_1: 'true',
       GIT_CONFIG_KEY_2: 'http.receivepack',
-      GIT_CONFIG_VALUE_2: 'false',
+      GIT_CONFIG_VALUE_2: String(where.push),
     });
     if (req.headers['content-length']) cgiEnv.CONTENT_LENGTH = req.headers['content-length'];
     if (req.headers['content-encoding']) cgiEnv.HTTP_CONTENT_ENCODING = req.headers['content-encoding'];
@@ -306,6 +320,11 @@ export async function startGitServer(options: { tokens: Record<string, string[]>
     url,
     requests,
     allow,
+    allowPush: (token, fullName) => {
+      const set = pushers.get(token) ?? new Set<string>();
+      set.add(getMeta(fullName).fullName.toLowerCase());
+      pushers.set(token, set);
+    },
     cloneUrl: (fullName) => {
       const { owner, name } = parseFullName(fullName);
       return `${url}/${owner}/${name}.git`;
