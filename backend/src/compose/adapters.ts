@@ -3,6 +3,8 @@ import type { Config } from '../config';
 import { dataPath } from '../config';
 import type { ArtifactStore } from '../ports/artifacts';
 import type { Builder } from '../ports/builder';
+import type { DockerBuilder } from '../adapters/builder/docker/dockerBuilder';
+import type { DockerfileBuilder } from '../adapters/builder/local/localBuilder';
 import type { EventBus } from '../ports/bus';
 import type { Runtime } from '../ports/runtime';
 import type { SourceHost } from '../ports/source';
@@ -96,6 +98,7 @@ export function createBuilder(config: Config, deps: BuilderDeps): Builder {
         limits,
         sandbox: deps.sandbox,
         stepLimits: { cpus: limits.cpus, pids: limits.pids },
+        dockerfileBuilder: dockerfileOnlyBuilder(config),
       });
     }
     case 'docker': {
@@ -112,6 +115,25 @@ export function createBuilder(config: Config, deps: BuilderDeps): Builder {
   }
 }
 
+/**
+ * Repos with only a Dockerfile, in the local builder: the Docker builder, loaded when such a repo comes. Embedded,
+ * the image stays on the engine that built it (the process runtime hands it to the Docker runtime there);
+ * distributed, it is pushed so the Docksage that releases it can pull it.
+ */
+function dockerfileOnlyBuilder(config: Config): DockerfileBuilder {
+  let builder: DockerBuilder | undefined;
+  const docker = (): DockerBuilder => {
+    const { dockerBuilderFromConfig } = require('./docker') as typeof import('./docker');
+    builder ??= dockerBuilderFromConfig(config, { push: config.mode === 'distributed' });
+    return builder;
+  };
+  return {
+    name: 'docker',
+    build: (job, ctx) => docker().build(job, ctx),
+    engineUnavailable: (signal) => docker().engineUnavailable(signal),
+  };
+}
+
 export interface RuntimeDeps {
   artifacts: ArtifactStore;
   routes: RouteTable;
@@ -125,7 +147,9 @@ export function createRuntime(config: Config, deps: RuntimeDeps): Runtime {
     case 'process': {
       const { ProcessRuntime } =
         require('../adapters/runtime/process/processRuntime') as typeof import('../adapters/runtime/process/processRuntime');
-      return new ProcessRuntime({
+      const { ByArtifactRuntime } =
+        require('../adapters/runtime/byArtifact/byArtifactRuntime') as typeof import('../adapters/runtime/byArtifact/byArtifactRuntime');
+      const processes = new ProcessRuntime({
         dataDir: config.dataDir,
         artifacts: deps.artifacts,
         routes: deps.routes,
@@ -134,6 +158,14 @@ export function createRuntime(config: Config, deps: RuntimeDeps): Runtime {
         liveness: { intervalMs: config.deploy.livenessIntervalMs, timeoutMs: 3000, failures: 3 },
         sandbox: deps.sandbox,
         appLimits: config.app,
+      });
+      // Images (Dockerfile-only repos, see dockerfileOnlyBuilder) run on the Docker runtime behind the same proxy.
+      return new ByArtifactRuntime({
+        tarballs: processes,
+        images: () => {
+          const { dockerRuntimeFromConfig } = require('./docker') as typeof import('./docker');
+          return dockerRuntimeFromConfig(config, { routes: deps.routes, urlFor: (app) => deps.urlFor(app) });
+        },
       });
     }
     case 'docker': {

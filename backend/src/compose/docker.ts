@@ -6,8 +6,9 @@ import { DockerRuntime } from '../adapters/runtime/docker/dockerRuntime';
 import type { RouteTable } from '../proxy/routes';
 
 /** The Docker builder as CLOUDSMITH_DOCKER_HOST / CLOUDSMITH_REGISTRY / CLOUDSMITH_BASE_IMAGE ... configure it. */
-export function dockerBuilderFromConfig(config: Config): DockerBuilder {
+export function dockerBuilderFromConfig(config: Config, options: { push?: boolean } = {}): DockerBuilder {
   return new DockerBuilder({
+    ...options,
     docker: new DockerCli({ host: config.docker.host }),
     registry: config.docker.registry,
     baseImage: config.docker.baseImage,

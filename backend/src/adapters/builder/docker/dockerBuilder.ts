@@ -35,8 +35,15 @@ export interface DockerBuilderOptions {
   staticServerPath?: string;
   /** Scratch space for build contexts. */
   workDir?: string;
+  /**
+   * Push images to the registry (default). Off when the Docker runtime runs on the same engine (the embedded
+   * platform's Dockerfile-only repos): the image stays on the engine that built it.
+   */
+  push?: boolean;
 }
 
+/** How long `docker version` may take to say whether an engine answers. */
+const ENGINE_CHECK_MS = 15_000;
 /** Lines of builder output quoted in a failed build's error. */
 const ERROR_TAIL_LINES = 15;
 /** Names the docker CLI reads for itself: an app env var with one of them must not steer the CLI. */
@@ -100,6 +107,10 @@ export class DockerBuilder implements Builder {
       );
       ctx.log(`Image ${image} built in ${seconds(Date.now() - started)}`);
       const plan = generatedPlan ?? (await this.planFromImage(image, job));
+      if (this.options.push === false) {
+        ctx.log(`Image ${image} stays on the engine that built it, where it runs`);
+        return { artifact: { kind: 'image', image }, plan };
+      }
       const pushed = Date.now();
       await this.run(['push', image], ctx, 'push');
       const digest = await this.digestOf(image);
@@ -107,6 +118,22 @@ export class DockerBuilder implements Builder {
       return { artifact: { kind: 'image', image, ...(digest ? { digest } : {}) }, plan };
     } finally {
       await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /** Why no Docker engine answers (undefined when one does): the CLI missing, or nothing at its host. */
+  async engineUnavailable(signal?: AbortSignal): Promise<string | undefined> {
+    const where = this.options.docker.host ?? "the docker CLI's default engine";
+    try {
+      await this.options.docker.output(['version', '--format', '{{.Server.Version}}'], {
+        timeoutMs: ENGINE_CHECK_MS,
+        ...(signal ? { signal } : {}),
+      });
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof DockerError)) throw err;
+      if (err.reason === 'spawn') return 'the docker CLI is not installed on the platform host';
+      return `no Docker engine answered at ${where} (${lastLines(err.tail).split('\n').at(-1) ?? err.message})`;
     }
   }
 

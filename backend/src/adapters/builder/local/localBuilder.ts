@@ -32,10 +32,16 @@ export interface LocalBuilderOptions {
   /** CPU and process limits per step, beside limits.maxMemoryMb (enforced where the sandbox has cgroups). */
   stepLimits?: Omit<SandboxLimits, 'memoryMb'>;
   /**
-   * Builds a repo that has only a Dockerfile, when a Docker engine is reachable; without it such a repo
+   * Builds a repo that has only a Dockerfile, when its Docker engine answers; without one such a repo
    * fails with what it needs.
    */
-  dockerfileBuilder?: Builder;
+  dockerfileBuilder?: DockerfileBuilder;
+}
+
+/** A builder for repos that have only a Dockerfile, which can say why its engine is out of reach. */
+export interface DockerfileBuilder extends Builder {
+  /** Why no Docker engine answers, or undefined when one does. */
+  engineUnavailable(signal?: AbortSignal): Promise<string | undefined>;
 }
 
 function logDecision(plan: BuildPlan, ctx: BuildContext): void {
@@ -115,15 +121,19 @@ export class LocalBuilder implements Builder {
   }
 
   private async buildDockerfile(job: BuildJob, ctx: BuildContext): Promise<BuildResult> {
-    if (!this.opts.dockerfileBuilder) {
+    const docker = this.opts.dockerfileBuilder;
+    const unavailable = docker
+      ? await docker.engineUnavailable(ctx.signal)
+      : 'this platform is configured without a Docker engine';
+    if (!docker || unavailable !== undefined) {
       throw new UserFacingError(
-        'this repo needs Docker: it has only a Dockerfile, and this platform builds without a Docker engine. ' +
-          'Run CloudSmith with a Docker engine (CLOUDSMITH_BUILDER=docker, CLOUDSMITH_RUNTIME=docker), or add what ' +
-          'CloudSmith builds without Docker: a package.json, requirements.txt, go.mod, or a Procfile with a `web:` line',
+        `this repo needs Docker: it has only a Dockerfile, and ${unavailable ?? ''}. Start a Docker engine for ` +
+          'CloudSmith (CLOUDSMITH_DOCKER_HOST or DOCKER_HOST names it), or add what CloudSmith builds without Docker: ' +
+          'a package.json, requirements.txt, go.mod, or a Procfile with a `web:` line',
       );
     }
-    ctx.log("Building the repository's Dockerfile with the Docker engine");
-    return this.opts.dockerfileBuilder.build({ ...job, overrides: { ...job.overrides, dockerfile: true } }, ctx);
+    ctx.log("Building the repository's Dockerfile with the Docker engine; it runs as a container");
+    return docker.build({ ...job, overrides: { ...job.overrides, dockerfile: true } }, ctx);
   }
 
   private home(app: string): string {

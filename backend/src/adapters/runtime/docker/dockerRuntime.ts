@@ -81,8 +81,9 @@ export class DockerRuntime implements Runtime {
 
   async remove(app: string): Promise<void> {
     await this.queue.run(app, async () => {
-      this.options.routes.delete(app);
       const live = this.current.get(app);
+      // Only its own route: the process runtime may serve the app now (see ByArtifactRuntime).
+      if (live && this.options.routes.get(app)?.port === live.target.port) this.options.routes.delete(app);
       live?.follower.stop();
       this.current.delete(app);
       await this.removeContainers(app, () => true);

@@ -1,6 +1,6 @@
 // Long on purpose: a release's whole swap as sandboxed processes (unpack, release step, start, health, route,
 // retiring the old one, liveness and restarts) shares the per-app state; the runtime contract suite tests it whole.
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { unpackTarball } from '../../../archive/tarball';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
@@ -14,6 +14,7 @@ import { runReleaseStep } from '../releaseStep';
 import type { PreparedSandbox, Sandbox, SandboxLimits } from '../../../sandbox/sandbox';
 import { LivenessWatch, type LivenessOptions } from './liveness';
 import { AppProcess, type RestartPolicy } from './appProcess';
+import { ReleaseLayers } from './releaseLayers';
 
 export interface ProcessRuntimeOptions {
   dataDir: string;
@@ -48,6 +49,8 @@ interface LiveRelease {
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const LAST_LINES_IN_ERROR = 20;
+/** Beside each release directory: the sha256 of the artifact completely unpacked into it. */
+const UNPACKED_SUFFIX = '.unpacked';
 
 /**
  * The embedded runtime: each release is an unpacked artifact run as a local process group on a free
@@ -62,9 +65,11 @@ export class ProcessRuntime implements Runtime {
   private readonly starting = new Set<AppProcess>();
   private readonly shutdown = new AbortController();
   private readonly restart: RestartPolicy;
+  private readonly layers: ReleaseLayers;
 
   constructor(private readonly opts: ProcessRuntimeOptions) {
     this.restart = { maxRestarts: 3, backoffMs: 1000, stableMs: 30_000, ...opts.restart };
+    this.layers = new ReleaseLayers(opts.dataDir, opts.artifacts);
   }
 
   urlFor(app: string): string {
@@ -87,13 +92,15 @@ export class ProcessRuntime implements Runtime {
   remove(app: string): Promise<void> {
     assertSafeName('app name', app);
     return this.queue.run(app, async () => {
-      this.opts.routes.delete(app);
       const current = this.live.get(app);
+      // Only its own route: another runtime may serve the app now (an embedded Dockerfile-only release).
+      if (current && this.opts.routes.get(app)?.port === current.target.port) this.opts.routes.delete(app);
       this.live.delete(app);
       current?.watch?.stop();
       if (current) await current.process.stop();
       await rm(this.appDir(app), { recursive: true, force: true });
       await rm(this.homeDir(app), { recursive: true, force: true });
+      await this.layers.remove(app);
     });
   }
 
@@ -131,7 +138,7 @@ export class ProcessRuntime implements Runtime {
       return { url: this.urlFor(app) };
     }
 
-    const dir = await this.prepareDir(app, deploymentId, previous);
+    const { dir, unpacked } = await this.prepareDir(app, deploymentId, artifact.sha256, previous);
     let proc: AppProcess | undefined;
     let sandboxed: PreparedSandbox | undefined;
     let forward: ((line: string) => void) | undefined = (line) => {
@@ -139,7 +146,10 @@ export class ProcessRuntime implements Runtime {
     };
     let gaveUp: ((reason: string) => void) | undefined;
     try {
-      await this.unpack(artifact.key, artifact.sha256, dir, ctx, signal);
+      if (unpacked) ctx.log(`Reusing the kept unpacked release of deployment ${deploymentId}`, 'deploy');
+      else await this.unpack(artifact.key, artifact.sha256, dir, ctx, signal);
+      const layerDirs = await this.layers.link(app, dir, ctx, signal);
+      await writeFile(`${dir}${UNPACKED_SUFFIX}`, artifact.sha256);
       const cwd = await workdirIn(dir, plan.workdir);
       const { sandbox } = this.opts;
       if (sandbox) {
@@ -150,7 +160,7 @@ export class ProcessRuntime implements Runtime {
           label: `app-${deploymentId}`,
           cwd,
           writable: [dir],
-          readOnly: plan.toolDirs ?? [],
+          readOnly: [...(plan.toolDirs ?? []), ...layerDirs],
           limits: this.opts.appLimits ?? {},
         });
       }
@@ -213,6 +223,7 @@ export class ProcessRuntime implements Runtime {
         this.starting.delete(proc);
       } else await sandboxed?.dispose();
       await rm(dir, { recursive: true, force: true });
+      await rm(`${dir}${UNPACKED_SUFFIX}`, { force: true });
       throw err;
     }
     forward = undefined;
@@ -298,15 +309,32 @@ export class ProcessRuntime implements Runtime {
     }
   }
 
-  /** `<dataDir>/releases/<app>/<deploymentId>`, fresh; a second release of the directory the app runs from gets its own. */
-  private async prepareDir(app: string, deploymentId: string, previous: LiveRelease | undefined): Promise<string> {
+  /**
+   * `<dataDir>/releases/<app>/<deploymentId>`, fresh; a second release of the directory the app runs from gets its
+   * own. A kept directory the same artifact was unpacked into (a rollback, a restart at boot) is reused as is: its
+   * marker beside it, out of the app's reach, records the sha256 verified when it was unpacked.
+   */
+  private async prepareDir(
+    app: string,
+    deploymentId: string,
+    sha256: string,
+    previous: LiveRelease | undefined,
+  ): Promise<{ dir: string; unpacked: boolean }> {
     const appDir = this.appDir(app);
     await mkdir(appDir, { recursive: true });
     let dir = join(appDir, deploymentId);
     if (previous?.dir === dir) dir = join(appDir, `${deploymentId}-${Date.now().toString(36)}`);
+    const marker = await readFile(`${dir}${UNPACKED_SUFFIX}`, 'utf8').catch(() => undefined);
+    if (marker === sha256 && (await stat(dir).catch(() => undefined))?.isDirectory()) {
+      // Newest again, so pruning keeps it.
+      const now = new Date();
+      await utimes(dir, now, now);
+      return { dir, unpacked: true };
+    }
+    await rm(`${dir}${UNPACKED_SUFFIX}`, { force: true });
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    return dir;
+    return { dir, unpacked: false };
   }
 
   /** Keeps the newest release directories (the live one always) so disk use stays bounded. */
@@ -323,7 +351,12 @@ export class ProcessRuntime implements Runtime {
     dirs.sort((a, b) => b.mtime - a.mtime);
     const kept = new Set(dirs.slice(0, keep).map((d) => d.path));
     if (liveDir) kept.add(liveDir);
-    for (const d of dirs) if (!kept.has(d.path)) await rm(d.path, { recursive: true, force: true });
+    for (const d of dirs) {
+      if (kept.has(d.path)) continue;
+      await rm(d.path, { recursive: true, force: true });
+      await rm(`${d.path}${UNPACKED_SUFFIX}`, { force: true });
+    }
+    await this.layers.prune(app, [...kept]);
   }
 
   private appDir(app: string): string {
