@@ -6,6 +6,7 @@ import { apiUrl, githubApiUrl } from './config';
 import { BuildDiagnostics } from './buildDiagnostics';
 import { ConnectionMonitor } from './model/connection';
 import { Deployments } from './deployments';
+import { DeployOnPush } from './deployOnPush';
 import { createGitHub } from './github';
 import { LogChannel } from './logs';
 import type { Services } from './services';
@@ -36,7 +37,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
   const statusBar = new StatusBar();
   const deployments = new Deployments(client, logs, statusBar, connection);
   const github = createGitHub(githubApiUrl, token);
-  const tree = new RepositoriesTree(auth, client, github, () => client.baseUrl, deployments, connection);
+  const push = new DeployOnPush(context.workspaceState, client, deployments, logs, githubApiUrl);
+  const tree = new RepositoriesTree(auth, client, github, () => client.baseUrl, deployments, connection, push);
   const diagnostics = new BuildDiagnostics(client, githubApiUrl);
   const launchboard = new Launchboard(context.extensionUri, client, github, tree, deployments);
   const services: Services = {
@@ -47,6 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
     ui: new VsCodeUserInput(),
     logs,
     deployments,
+    push,
     tree,
     launchboard,
     connection,
@@ -62,6 +65,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
     logs,
     statusBar,
     deployments,
+    push,
+    push.onDidChange(() => {
+      tree.refresh(true);
+    }),
     tree,
     launchboard,
     view,
@@ -107,6 +114,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
   );
 
   connection.start();
+  void push.start();
   const activationMs = Math.round(performance.now() - loadedAt);
   logs.info(`CloudSmith activated in ${activationMs} ms (API ${client.baseUrl})`);
   // Session lookup and the workspace's app are network calls: after activation, never blocking it.

@@ -3,6 +3,7 @@ import type { CloudSmithClient } from '@cloudsmith/client';
 import type { Auth } from './auth';
 import type { ConnectionMonitor } from './model/connection';
 import type { Deployments } from './deployments';
+import type { DeployOnPush } from './deployOnPush';
 import type { GitHub } from './github';
 import type { LogChannel } from './logs';
 import type { UserInput } from './userInput';
@@ -18,6 +19,7 @@ export interface Services {
   ui: UserInput;
   logs: LogChannel;
   deployments: Deployments;
+  push: DeployOnPush;
   tree: RepositoriesTree;
   launchboard: Launchboard;
   connection: ConnectionMonitor;

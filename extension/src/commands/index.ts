@@ -13,6 +13,7 @@ import { rollback } from './rollback';
 import { showLogs } from './showLogs';
 import { signIn } from './signIn';
 import { signOut } from './signOut';
+import { toggleDeployOnPush } from './toggleDeployOnPush';
 
 type Command = (s: Services, arg?: never) => Promise<void>;
 
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
   'cloudsmith.refresh': refresh,
   'cloudsmith.filterRepositories': filterRepositories,
   'cloudsmith.openLaunchboard': openLaunchboard,
+  'cloudsmith.toggleDeployOnPush': toggleDeployOnPush,
 };
 
 export function registerCommands(s: Services): vscode.Disposable[] {

@@ -9,6 +9,8 @@ export async function openApp(s: Services, arg?: unknown): Promise<void> {
   if (typeof arg === 'string' && /^https?:\/\//.test(arg)) url = arg;
   else if (arg && typeof arg === 'object' && (arg as TreeNode).kind === 'repo')
     url = (arg as Extract<TreeNode, { kind: 'repo' }>).app?.url ?? undefined;
+  else if (arg && typeof arg === 'object' && (arg as TreeNode).kind === 'preview')
+    url = (arg as Extract<TreeNode, { kind: 'preview' }>).preview.url ?? undefined;
   else {
     const d = deploymentFromArg(arg);
     if (d && typeof d === 'object') url = d.url ?? undefined;

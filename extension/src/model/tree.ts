@@ -1,5 +1,7 @@
 import type { AppView, DeploymentView } from '@cloudsmith/client';
 import { failureSummary } from './failure';
+import { healthText, unhealthy } from './health';
+import { extraNodeId, extraNodeView, type ExtraNode } from './repoExtras';
 import { age, inProgress, shortSha, STATUS_ICON } from './status';
 
 export interface RepoInfo {
@@ -19,7 +21,8 @@ export type TreeNode =
   | { kind: 'deploymentsFolder'; repo: RepoInfo }
   | { kind: 'branch'; repo: RepoInfo; name: string; isDefault: boolean }
   | { kind: 'deployment'; repo: RepoInfo; deployment: DeploymentView; isLive: boolean; cause?: string }
-  | { kind: 'noDeployments'; repo: RepoInfo };
+  | { kind: 'noDeployments'; repo: RepoInfo }
+  | ExtraNode;
 
 export interface NodeView {
   label: string;
@@ -88,6 +91,10 @@ export function nodeId(node: TreeNode): string | undefined {
       return `branch:${node.repo.fullName}:${node.name}`;
     case 'deployment':
       return `deployment:${node.deployment.id}`;
+    case 'pushToggle':
+    case 'previewsFolder':
+    case 'preview':
+      return extraNodeId(node);
     default:
       return undefined;
   }
@@ -155,7 +162,16 @@ export function nodeView(node: TreeNode, now: number = Date.now()): NodeView {
       const live = node.app?.url && node.app.liveDeploymentId ? node.app.url : undefined;
       const attention = node.attention;
       const name = node.repo.fullName.split('/')[1] ?? node.repo.fullName;
-      const flag = attention?.status === 'failed' ? 'last deploy failed' : attention ? 'app crashed' : undefined;
+      // A live app that keeps crashing or answers 5xx is flagged from the app list's health, between deploys too.
+      const sick = live ? unhealthy(node.app?.health) : undefined;
+      const flag =
+        attention?.status === 'failed'
+          ? 'last deploy failed'
+          : attention
+            ? 'app crashed'
+            : sick
+              ? `app ${sick.state}`
+              : undefined;
       return {
         label: node.repo.fullName,
         description:
@@ -164,6 +180,7 @@ export function nodeView(node: TreeNode, now: number = Date.now()): NodeView {
           node.repo.fullName,
           node.repo.description,
           attention ? `${flag}${attention.cause ? `: ${attention.cause}` : ''}` : undefined,
+          !attention && sick ? `The live app is ${healthText(sick)}` : undefined,
           live ? `Live at ${live}` : 'Not live',
         ]
           .filter(Boolean)
@@ -174,7 +191,7 @@ export function nodeView(node: TreeNode, now: number = Date.now()): NodeView {
         icon:
           attention?.status === 'failed'
             ? 'error'
-            : attention
+            : attention || sick
               ? 'warning'
               : live
                 ? 'globe'
@@ -232,5 +249,7 @@ export function nodeView(node: TreeNode, now: number = Date.now()): NodeView {
         command: 'cloudsmith.showLogs',
       };
     }
+    default:
+      return extraNodeView(node);
   }
 }

@@ -15,6 +15,13 @@ import {
   type RootState,
   type TreeNode,
 } from '../model/tree';
+import { extraNodes, previewNodes, splitApps, type PushSetting } from '../model/repoExtras';
+
+/** What the tree shows of Deploy on Push: which repo is the workspace's, and its setting. */
+export interface PushState {
+  readonly workspaceRepo: string | undefined;
+  setting(repo: string): PushSetting | undefined;
+}
 
 /** The Repositories view: the user's GitHub repos, each with its branches and recent deployments. */
 export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
@@ -22,6 +29,8 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
   readonly onDidChangeTreeData = this.changed.event;
   private repos: Promise<RepoInfo[]> | undefined;
   private apps = new Map<string, AppView>();
+  /** Preview apps by the name of the production app they preview. */
+  private previews = new Map<string, AppView[]>();
   private filterText = '';
   /**
    * Rows the user expanded, by id: an outage replaces the rows with one Retry row, and VS Code forgets the
@@ -38,6 +47,7 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
     private readonly apiUrl: () => string,
     private readonly deployments: Deployments,
     private readonly connection: ConnectionMonitor,
+    private readonly push?: PushState,
   ) {}
 
   get filter(): string {
@@ -90,8 +100,7 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
     item.contextValue = view.contextValue;
     item.iconPath = new vscode.ThemeIcon(view.icon);
     if (view.accessibilityLabel) item.accessibilityInformation = { label: view.accessibilityLabel };
-    if (view.command)
-      item.command = { title: view.label, command: view.command, arguments: node.kind === 'deployment' ? [node] : [] };
+    if (view.command) item.command = { title: view.label, command: view.command, arguments: commandArguments(node) };
     return item;
   }
 
@@ -104,8 +113,24 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
   async getChildren(node?: TreeNode): Promise<TreeNode[]> {
     if (!node) return rootNodes(await this.rootState());
     switch (node.kind) {
-      case 'repo':
-        return repoChildren(node.repo);
+      case 'repo': {
+        const app = this.appFor(node.repo.fullName);
+        const workspaceRepo = this.push?.workspaceRepo;
+        return [
+          ...repoChildren(node.repo),
+          ...extraNodes(node.repo, {
+            workspaceRepo,
+            setting: workspaceRepo ? this.push.setting(workspaceRepo) : undefined,
+            app,
+            previews: app ? this.previews.get(app.name) : undefined,
+          }),
+        ];
+      }
+      case 'previewsFolder':
+        return previewNodes(
+          node.repo,
+          await this.client.previews(node.app).catch(() => this.previews.get(node.app) ?? []),
+        );
       case 'branchesFolder':
         return branchNodes(
           node.repo,
@@ -126,7 +151,8 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
     if (!this.auth.signedIn && !(await this.auth.refresh())) return { signedIn: false };
     try {
       const apps = await this.client.listApps();
-      this.apps = new Map(apps.map((a) => [a.repo.toLowerCase(), a]));
+      // Previews share their production app's repo: the repo's row is the production app's.
+      ({ production: this.apps, previews: this.previews } = splitApps(apps));
       this.connection.reportUp();
     } catch (err) {
       if (err instanceof ApiError && (err.unreachable || err.status >= 500)) {
@@ -149,4 +175,11 @@ export class RepositoriesTree implements vscode.TreeDataProvider<TreeNode>, vsco
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+/** A deployment row passes itself (Show Logs), a live preview its URL (Open App); other rows nothing. */
+function commandArguments(node: TreeNode): unknown[] {
+  if (node.kind === 'deployment') return [node];
+  if (node.kind === 'preview' && node.preview.url) return [node.preview.url];
+  return [];
 }
