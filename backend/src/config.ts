@@ -32,6 +32,11 @@ export interface Config {
   /** Limits of each live app of the process runtime (cgroups; the Docker runtime has its own under `docker`). */
   app: { memoryMb: number; cpus: number; pids: number };
   /**
+   * Per-app build caches of the local builder (dependency dirs, package-manager stores, framework caches) in
+   * <dataDir>/cache; an app's cache over maxAppMb is trimmed, and least recently used apps go when all pass maxTotalMb.
+   */
+  buildCache: { enabled: boolean; maxAppMb: number; maxTotalMb: number };
+  /**
    * Run builds and apps without the sandbox where bubblewrap cannot work (a single-user laptop). Off by
    * default: without isolation any user's build could read every other user's secrets.
    */
@@ -164,6 +169,11 @@ export function loadConfig(env: Env = process.env): Config {
       memoryMb: int(env, 'CLOUDSMITH_APP_MEMORY_MB', 1024),
       cpus: int(env, 'CLOUDSMITH_APP_CPUS', 1),
       pids: int(env, 'CLOUDSMITH_APP_PIDS', 512),
+    },
+    buildCache: {
+      enabled: oneOf(env, 'CLOUDSMITH_BUILD_CACHE', ['on', 'off'] as const, 'on') === 'on',
+      maxAppMb: int(env, 'CLOUDSMITH_BUILD_CACHE_APP_MB', 2048),
+      maxTotalMb: int(env, 'CLOUDSMITH_BUILD_CACHE_TOTAL_MB', 20_480),
     },
     allowUnsandboxed: env.CLOUDSMITH_ALLOW_UNSANDBOXED === '1' || env.CLOUDSMITH_ALLOW_UNSANDBOXED === 'true',
     deploy: {

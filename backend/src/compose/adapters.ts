@@ -14,6 +14,7 @@ import type { Sandbox } from '../sandbox/sandbox';
 import type { Sealer } from '../security/sealer';
 import type { Logger } from '../lib/logger';
 import { MemoryBus } from '../adapters/bus/memory/memoryBus';
+import { buildCacheFromConfig } from '../cache/fromConfig';
 import { GitHubRest } from '../adapters/github/githubRest';
 
 /*
@@ -99,6 +100,7 @@ export function createBuilder(config: Config, deps: BuilderDeps): Builder {
         sandbox: deps.sandbox,
         stepLimits: { cpus: limits.cpus, pids: limits.pids },
         dockerfileBuilder: dockerfileOnlyBuilder(config),
+        cache: buildCacheFromConfig(config),
       });
     }
     case 'docker': {

@@ -1,5 +1,7 @@
-import { cp } from 'node:fs/promises';
+import { cp, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import type { BuildCache, CacheLease } from '../../../cache/buildCache';
+import { cacheSpecFor } from '../../../cache/stacks';
 import { UserFacingError } from '../../../domain/errors';
 import { detectPlan, finalizePlan, localOutput, type BuildPlan } from '../../../detect/plan';
 import type { ArtifactStore } from '../../../ports/artifacts';
@@ -36,6 +38,8 @@ export interface LocalBuilderOptions {
    * fails with what it needs.
    */
   dockerfileBuilder?: DockerfileBuilder;
+  /** Restores the app's cache before install and saves it after packaging; without it every build is cold. */
+  cache?: BuildCache;
 }
 
 /** A builder for repos that have only a Dockerfile, which can say why its engine is out of reach. */
@@ -77,20 +81,57 @@ export class LocalBuilder implements Builder {
     const root = resolve(job.sourceDir, detected.rootDir);
     await assertWithin(job.sourceDir, root, `rootDir "${detected.rootDir}"`);
     const env = buildEnv(detected, cleanEnv(job.env, { home: this.home(job.app) }));
+    await this.opts.sandbox?.handOver(job.app, job.sourceDir);
+    // After the hand-over: restored dirs are the app's already, and chown need not walk them.
+    const cache = await this.openCache(job, detected, root, ctx);
+    try {
+      await this.runSteps(job, detected, root, { ...env, ...cache?.env }, cache, ctx, started);
+      const plan = await finalizePlan(detected, localOutput(root));
+      if (plan.reason !== detected.reason)
+        ctx.log(`Decided from the build output: ${plan.reason.slice(detected.reason.length + 2)}`);
+      for (const [from, to] of plan.copies ?? []) {
+        await assertWithin(root, join(root, from), `"${from}"`);
+        await assertWithin(root, join(root, dirname(to)), `"${to}"`);
+        await cp(join(root, from), join(root, to), { recursive: true, verbatimSymlinks: true });
+        ctx.log(`Copied ${from} to ${to}`);
+      }
+      const result = await packageAndStore(this.opts, job, ctx, plan, root);
+      // After packaging, so the cache takes the dirs out of a tree that is done with (a rename, nothing copied).
+      await cache?.save(ctx.log).catch((err: unknown) => {
+        ctx.log(`cache not saved: ${err instanceof Error ? err.message : String(err)}`);
+      });
+      return result;
+    } catch (err) {
+      await cache?.abandon().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async runSteps(
+    job: BuildJob,
+    detected: BuildPlan,
+    root: string,
+    env: Record<string, string>,
+    cache: CacheLease | undefined,
+    ctx: BuildContext,
+    started: number,
+  ): Promise<void> {
     const { limits } = this.opts;
     let outputBytes = 0;
-    await this.opts.sandbox?.handOver(job.app, job.sourceDir);
-
     for (const cmd of [detected.install, detected.build]) {
       if (!cmd) continue;
       if (ctx.signal.aborted) throw new UserFacingError('cancelled');
+      if (cmd === detected.install && cache?.installRestored) {
+        ctx.log(`install skipped: the cache holds its result for this lockfile, toolchain and command`);
+        continue;
+      }
       const remaining = limits.timeoutMs - (Date.now() - started);
       if (remaining <= 0) throw new UserFacingError(`build timed out after ${Math.round(limits.timeoutMs / 1000)} s`);
       const label = describeCommand(cmd);
       ctx.log(`$ ${label}`);
       const stepStarted = Date.now();
       try {
-        await this.runStep(job, root, detected.toolDirs ?? [], cmd, {
+        await this.runStep(job, root, detected.toolDirs ?? [], cache?.mounts ?? [], cmd, {
           env,
           timeoutMs: remaining,
           maxOutputBytes: Math.max(0, limits.maxOutputBytes - outputBytes),
@@ -107,17 +148,30 @@ export class LocalBuilder implements Builder {
       ctx.log(`${label} finished in ${((Date.now() - stepStarted) / 1000).toFixed(1)} s`);
     }
     if (ctx.signal.aborted) throw new UserFacingError('cancelled');
+  }
 
-    const plan = await finalizePlan(detected, localOutput(root));
-    if (plan.reason !== detected.reason)
-      ctx.log(`Decided from the build output: ${plan.reason.slice(detected.reason.length + 2)}`);
-    for (const [from, to] of plan.copies ?? []) {
-      await assertWithin(root, join(root, from), `"${from}"`);
-      await assertWithin(root, join(root, dirname(to)), `"${to}"`);
-      await cp(join(root, from), join(root, to), { recursive: true, verbatimSymlinks: true });
-      ctx.log(`Copied ${from} to ${to}`);
+  /** The app's build cache, restored into the tree; a broken cache never fails a build, it builds cold. */
+  private async openCache(
+    job: BuildJob,
+    plan: BuildPlan,
+    root: string,
+    ctx: BuildContext,
+  ): Promise<CacheLease | undefined> {
+    const spec = this.opts.cache && cacheSpecFor(plan, root, job.env);
+    if (!this.opts.cache || !spec) return undefined;
+    try {
+      const lease = await this.opts.cache.open(job.app, spec, root, job.env, ctx.log);
+      const { sandbox } = this.opts;
+      const uid = sandbox?.uidFor(job.app);
+      for (const dir of lease.mounts) {
+        // Made by the platform: the app's uid must own it before its build writes there (once, not every build).
+        if (uid !== undefined && (await stat(dir)).uid !== uid) await sandbox?.handOver(job.app, dir);
+      }
+      return lease;
+    } catch (err) {
+      ctx.log(`cache not restored: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
     }
-    return packageAndStore(this.opts, job, ctx, plan, root);
   }
 
   private async buildDockerfile(job: BuildJob, ctx: BuildContext): Promise<BuildResult> {
@@ -145,6 +199,7 @@ export class LocalBuilder implements Builder {
     job: BuildJob,
     root: string,
     toolDirs: string[],
+    mounts: string[],
     cmd: Command,
     run: Omit<RunOptions, 'cwd' | 'sandbox'>,
   ): Promise<void> {
@@ -157,7 +212,8 @@ export class LocalBuilder implements Builder {
         app: job.app,
         label: `build-${job.deploymentId}`,
         cwd: root,
-        writable: [job.sourceDir],
+        // The app's own build cache, never another app's.
+        writable: [job.sourceDir, ...mounts],
         // Toolchains installed outside /usr (pyenv, a downloaded Go) are read-only inside.
         readOnly: toolDirs,
         limits: { ...this.opts.stepLimits, memoryMb: run.maxMemoryMb },

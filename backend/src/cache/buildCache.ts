@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { computeKey, mismatch, type CacheKey } from './key';
+import { dirBytes, discard, mb, moveDir, seconds } from './fsops';
+import { readManifest, storedDir, writeManifest, type ManifestBody } from './manifest';
+import type { CacheSpec } from './stacks';
+import { allUsage, readUsage, totalBytes, writeUsage } from './usage';
+
+export interface BuildCacheOptions {
+  /** On the same filesystem as the builds' source trees: restore and save are renames. */
+  dir: string;
+  maxAppBytes: number;
+  maxTotalBytes: number;
+}
+
+/** One build's hold on its app's cache, from restore (before install) to save (after packaging). */
+export interface CacheLease {
+  /** Points the package managers' stores into the app's store; for install and build steps. */
+  env: Record<string, string>;
+  /** Directories the build's sandbox must mount writable: the app's own store, never another app's. */
+  mounts: string[];
+  /** The install step may be skipped: its output came back from a build with the same key. */
+  installRestored: boolean;
+  /** After a successful build: the dirs go back into the cache (renamed out of the tree, which is done with). */
+  save(log: (line: string) => void): Promise<void>;
+  /** After a failed build: what was restored unchanged by an install goes back, so the next build is still warm. */
+  abandon(): Promise<void>;
+}
+
+/** Same rule as sandbox labels: app names become directory names. */
+const SAFE_APP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$/;
+
+interface Restored {
+  /** Dirs now in the tree, with their bytes as saved. */
+  dirs: { path: string; bytes: number }[];
+  /** Why the cache did not fit this build (wholly: no entry, corrupt; or its dependencies: a changed key). */
+  why?: string;
+  /** The store this build uses in place, as big as the last save found it; 0 when it starts cold. */
+  storeBytes: number;
+}
+
+/**
+ * Per-app build caches on disk: `apps/<app>/store` (package managers' stores, used in place by that app's
+ * builds only) and `apps/<app>/entry` (node_modules, .venv, .next/cache of its last good build, with a manifest
+ * of the key they were built under). An entry is claimed by renaming it away, so two builds never share one;
+ * saves are made in tmp/ and renamed into place complete. Caps: an app over maxAppBytes is trimmed; past
+ * maxTotalBytes the least recently used apps go.
+ */
+export class BuildCache {
+  private readonly inUse = new Set<string>();
+  private ready?: Promise<Buffer>;
+
+  constructor(private readonly opts: BuildCacheOptions) {}
+
+  appDir(app: string): string {
+    if (!SAFE_APP.test(app) || app.includes('..')) throw new Error(`invalid app name for the cache "${app}"`);
+    return join(this.opts.dir, 'apps', app);
+  }
+
+  storeDir(app: string): string {
+    return join(this.appDir(app), 'store');
+  }
+
+  /** Restores what fits this build into `root` (the app's rootDir, before install) and logs what it did and why. */
+  async open(
+    app: string,
+    spec: CacheSpec,
+    root: string,
+    appEnv: Record<string, string>,
+    log: (line: string) => void,
+  ): Promise<CacheLease> {
+    const salt = await this.init();
+    const started = Date.now();
+    const appDir = this.appDir(app);
+    const store = this.storeDir(app);
+    await mkdir(store, { recursive: true, mode: 0o700 });
+    this.inUse.add(app);
+    const key = await computeKey(spec, root, appEnv, salt);
+    const restored = await this.restore(appDir, spec, key, root);
+    const took = seconds(Date.now() - started);
+    const size = mb(restored.storeBytes + restored.dirs.reduce((sum, d) => sum + d.bytes, 0));
+    const what = [...restored.dirs.map((d) => d.path), ...(restored.storeBytes ? ['package store'] : [])];
+    if (what.length === 0) log(`cache not restored: ${restored.why ?? 'nothing cached'}`);
+    else log(`cache restored (${size} MB, ${took} s): ${what.join(', ')}${restored.why ? `; ${restored.why}` : ''}`);
+    const exactBack = spec.dirs.filter((d) => d.exact).every((d) => restored.dirs.some((r) => r.path === d.path));
+    const installRestored = spec.installReusable && restored.why === undefined && exactBack;
+    let done = false;
+    const finish = async (write: boolean, logLine: (line: string) => void) => {
+      if (done) return;
+      done = true;
+      try {
+        if (write) await this.save(app, spec, key, root, restored, installRestored, logLine);
+      } finally {
+        this.inUse.delete(app);
+      }
+    };
+    return {
+      env: spec.storeEnv(store),
+      mounts: [store],
+      installRestored,
+      save: (logLine) => finish(true, logLine),
+      abandon: () => finish(installRestored, () => undefined),
+    };
+  }
+
+  /** Makes the directories, the salt of env hashes, and clears saves a crash left half-written. */
+  private init(): Promise<Buffer> {
+    this.ready ??= (async () => {
+      await mkdir(join(this.opts.dir, 'apps'), { recursive: true, mode: 0o700 });
+      await rm(join(this.opts.dir, 'tmp'), { recursive: true, force: true });
+      await rm(join(this.opts.dir, 'trash'), { recursive: true, force: true });
+      await mkdir(join(this.opts.dir, 'tmp'), { recursive: true, mode: 0o700 });
+      const file = join(this.opts.dir, 'salt');
+      const salt = await readFile(file).catch(() => undefined);
+      if (salt?.length === 32) return salt;
+      const fresh = randomBytes(32);
+      await writeFile(file, fresh, { mode: 0o600 });
+      return fresh;
+    })();
+    return this.ready;
+  }
+
+  private tmp(what: string): string {
+    return join(this.opts.dir, 'tmp', `${what}-${randomBytes(6).toString('hex')}`);
+  }
+
+  private trash(): string {
+    return join(this.opts.dir, 'trash');
+  }
+
+  private async restore(appDir: string, spec: CacheSpec, key: CacheKey, root: string): Promise<Restored> {
+    // Claiming by rename: a concurrent build of the same app finds no entry and builds cold.
+    const claimed = this.tmp('claim');
+    if (!(await moveDir(join(appDir, 'entry'), claimed))) return { dirs: [], why: 'no cache yet', storeBytes: 0 };
+    try {
+      const manifest = await readManifest(claimed);
+      if (!manifest.ok) return { dirs: [], why: `corrupt cache discarded: ${manifest.why}`, storeBytes: 0 };
+      const why = mismatch(manifest.body.key, key);
+      const dirs: Restored['dirs'] = [];
+      for (const [i, saved] of manifest.body.dirs.entries()) {
+        const wanted = spec.dirs.find((d) => d.path === saved.path);
+        if (!wanted || (wanted.exact && why)) continue;
+        // A dir the repo itself has (a committed node_modules) wins over the cache's.
+        if (await moveDir(storedDir(claimed, i), join(root, saved.path)).catch(() => false))
+          dirs.push({ path: saved.path, bytes: saved.bytes });
+      }
+      return { dirs, why, storeBytes: (await readUsage(appDir)).storeBytes };
+    } finally {
+      await discard(claimed, this.trash());
+    }
+  }
+
+  private async save(
+    app: string,
+    spec: CacheSpec,
+    key: CacheKey,
+    root: string,
+    restored: Restored,
+    installRestored: boolean,
+    log: (line: string) => void,
+  ): Promise<void> {
+    const started = Date.now();
+    const appDir = this.appDir(app);
+    const entry = this.tmp('save');
+    const body: ManifestBody = { version: 1, key, dirs: [], bytes: 0, savedAt: new Date().toISOString() };
+    try {
+      for (const dir of spec.dirs) {
+        const i = body.dirs.length;
+        if (!(await moveDir(join(root, dir.path), storedDir(entry, i)))) continue;
+        const entries = (await readdir(storedDir(entry, i))).length;
+        // Dependencies that came back and were not reinstalled are as big as they were.
+        const same = installRestored && dir.exact && restored.dirs.find((r) => r.path === dir.path);
+        const bytes = same ? same.bytes : await dirBytes(storedDir(entry, i));
+        body.dirs.push({ path: dir.path, entries, bytes });
+        body.bytes += bytes;
+      }
+      const storeBytes = installRestored && spec.dirs.length ? restored.storeBytes : await dirBytes(this.storeDir(app));
+      if (body.bytes > this.opts.maxAppBytes) {
+        log(`cache not saved: ${mb(body.bytes)} MB is over the per-app cap of ${mb(this.opts.maxAppBytes)} MB`);
+        return;
+      }
+      let keptStore = storeBytes;
+      if (body.bytes + storeBytes > this.opts.maxAppBytes) {
+        await discard(this.storeDir(app), this.trash());
+        keptStore = 0;
+        log(`cache: package store dropped (${mb(storeBytes)} MB would pass the per-app cap)`);
+      }
+      await mkdir(entry, { recursive: true });
+      await writeManifest(entry, body);
+      // A concurrent build of this app may have saved meanwhile: the newest save wins.
+      await discard(join(appDir, 'entry'), this.trash());
+      await rename(entry, join(appDir, 'entry'));
+      await writeUsage(appDir, { entryBytes: body.bytes, storeBytes: keptStore, usedAt: Date.now() });
+      log(`cache saved (${mb(body.bytes + keptStore)} MB, ${seconds(Date.now() - started)} s)`);
+      await this.evict(app, log);
+    } finally {
+      await discard(entry, this.trash());
+    }
+  }
+
+  /** Past the total cap, whole caches of the least recently used other apps go (never one a build holds). */
+  private async evict(current: string, log: (line: string) => void): Promise<void> {
+    const apps = await allUsage(join(this.opts.dir, 'apps'));
+    let total = apps.reduce((sum, a) => sum + totalBytes(a.usage), 0);
+    let freed = 0;
+    for (const { app, usage } of apps) {
+      if (total <= this.opts.maxTotalBytes) break;
+      if (app === current || this.inUse.has(app)) continue;
+      await discard(join(this.opts.dir, 'apps', app), this.trash());
+      total -= totalBytes(usage);
+      freed += totalBytes(usage);
+    }
+    // Other apps' names are theirs: the log says only how much went.
+    if (freed > 0)
+      log(`cache: evicted ${mb(freed)} MB of least recently used caches (total cap ${mb(this.opts.maxTotalBytes)} MB)`);
+  }
+}

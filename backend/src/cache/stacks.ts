@@ -1,0 +1,140 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BuildPlan } from '../detect/plan';
+import { findGo, findPython, nodeVersion } from '../detect/toolchains';
+import { describeCommand, type Command } from '../sandbox/run';
+
+/** A directory of the app's tree (relative to rootDir) kept between builds. */
+export interface CachedDir {
+  path: string;
+  /**
+   * Restored only when the key matches exactly (installed dependencies); otherwise restored whatever the key,
+   * because the tool that owns it validates it itself (Next.js's build cache).
+   */
+  exact: boolean;
+}
+
+/** What one app's build caches, and what invalidates it: everything a stack knows about caching lives here. */
+export interface CacheSpec {
+  /** Files (relative to rootDir) whose content pins the installed dependencies; the ones present are hashed. */
+  lockfiles: string[];
+  /** The toolchain that installs and builds, e.g. "node 20.11.1"; a different one makes a cold build. */
+  toolchain: string;
+  /** Install and build commands, as the log shows them. */
+  commands: string;
+  dirs: CachedDir[];
+  /**
+   * The install step may be skipped when the exact dirs come back: it is a frozen install from a lockfile that
+   * produces nothing but those dirs (no workspaces, no project installed into the venv).
+   */
+  installReusable: boolean;
+  /** Points the package managers' stores (content-checked by their tools) into the app's store directory. */
+  storeEnv(store: string): Record<string, string>;
+}
+
+const NODE_LOCKFILES = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'pnpm-lock.yaml', 'yarn.lock'];
+const PYTHON_LOCKFILES = [
+  'requirements.txt',
+  'pyproject.toml',
+  'uv.lock',
+  'poetry.lock',
+  'Pipfile',
+  'Pipfile.lock',
+  '.python-version',
+];
+
+function commandsOf(plan: BuildPlan): string {
+  const show = (cmd: Command | undefined) => (cmd ? describeCommand(cmd) : '-');
+  return `install: ${show(plan.install)}\nbuild: ${show(plan.build)}`;
+}
+
+function argvOf(cmd: Command | undefined): string[] {
+  if (!cmd) return [];
+  return 'argv' in cmd ? cmd.argv : cmd.shell.split(/\s+/);
+}
+
+/** npm ci, pnpm --frozen-lockfile, yarn classic --frozen-lockfile: installs that write exactly node_modules from the lockfile. */
+function frozenNodeInstall(install: Command | undefined, root: string): boolean {
+  const argv = argvOf(install);
+  const frozen =
+    (argv.includes('npm') && argv.includes('ci')) ||
+    (argv.includes('pnpm') && argv.includes('--frozen-lockfile')) ||
+    (argv.includes('yarn') && argv.includes('--frozen-lockfile'));
+  if (!frozen || existsSync(join(root, 'pnpm-workspace.yaml'))) return false;
+  try {
+    // Workspaces install node_modules in every package too: only the root's is cached.
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces?: unknown };
+    return pkg.workspaces === undefined;
+  } catch {
+    return false;
+  }
+}
+
+function nodeSpec(plan: BuildPlan, root: string): CacheSpec {
+  const next = plan.kind === 'next' || plan.framework === 'next';
+  const installReusable = frozenNodeInstall(plan.install, root);
+  return {
+    lockfiles: NODE_LOCKFILES,
+    toolchain: `node ${nodeVersion()}`,
+    commands: commandsOf(plan),
+    // Vite keeps its cache in node_modules/.vite, so it travels with node_modules. Without a reusable install
+    // node_modules is not kept: npm ci would only spend time deleting it.
+    dirs: [
+      ...(installReusable ? [{ path: 'node_modules', exact: true }] : []),
+      ...(next ? [{ path: '.next/cache', exact: false }] : []),
+    ],
+    installReusable,
+    storeEnv: (store) => ({
+      npm_config_cache: join(store, 'npm'),
+      npm_config_store_dir: join(store, 'pnpm'),
+      YARN_CACHE_FOLDER: join(store, 'yarn'),
+    }),
+  };
+}
+
+/** The detected install makes a venv and fills it from the manifests; `pip install .` would also put the app's own code in it. */
+function venvOnlyInstall(install: Command | undefined): boolean {
+  if (!install || !('shell' in install)) return false;
+  return install.shell.startsWith('python3 -m venv ') && !/\bpip install \.(\s|$)/.test(install.shell);
+}
+
+function pythonSpec(plan: BuildPlan): CacheSpec {
+  const installReusable = venvOnlyInstall(plan.install);
+  return {
+    lockfiles: PYTHON_LOCKFILES,
+    toolchain: `python ${findPython()?.version ?? 'unknown'}`,
+    commands: commandsOf(plan),
+    dirs: installReusable ? [{ path: '.venv', exact: true }] : [],
+    installReusable,
+    storeEnv: (store) => ({
+      PIP_CACHE_DIR: join(store, 'pip'),
+      UV_CACHE_DIR: join(store, 'uv'),
+      POETRY_CACHE_DIR: join(store, 'poetry'),
+    }),
+  };
+}
+
+function goSpec(plan: BuildPlan, appEnv: Record<string, string>): CacheSpec {
+  return {
+    lockfiles: ['go.mod', 'go.sum'],
+    toolchain: `go ${findGo()?.version ?? 'unknown'}`,
+    commands: commandsOf(plan),
+    // Go's own caches are content-addressed and checked by go itself: they are the whole cache.
+    dirs: [],
+    installReusable: false,
+    storeEnv: (store) => ({
+      GOMODCACHE: join(store, 'go', 'mod'),
+      GOCACHE: join(store, 'go', 'build'),
+      // Module files are read-only by default, which would stop the platform from evicting them.
+      GOFLAGS: [appEnv.GOFLAGS, '-modcacherw'].filter(Boolean).join(' '),
+    }),
+  };
+}
+
+/** What to cache for `plan` built in `root` (its rootDir), or undefined for stacks with nothing to cache. */
+export function cacheSpecFor(plan: BuildPlan, root: string, appEnv: Record<string, string>): CacheSpec | undefined {
+  if (plan.kind === 'python') return pythonSpec(plan);
+  if (plan.kind === 'go') return goSpec(plan, appEnv);
+  if (existsSync(join(root, 'package.json')) && (plan.install || plan.build)) return nodeSpec(plan, root);
+  return undefined;
+}

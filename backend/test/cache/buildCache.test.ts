@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BuildCache } from '../../src/cache/buildCache';
+import type { CacheSpec } from '../../src/cache/stacks';
+
+const MiB = 1024 * 1024;
+
+const spec: CacheSpec = {
+  lockfiles: ['deps.lock'],
+  toolchain: 'tool 1.0',
+  commands: 'install: x\nbuild: y',
+  dirs: [
+    { path: 'deps', exact: true },
+    { path: 'fw/cache', exact: false },
+  ],
+  installReusable: true,
+  storeEnv: (store) => ({ STORE: store }),
+};
+
+/**
+ * The cache on its own, with a made-up stack: restore/save round trip, what invalidates it, corrupt and
+ * half-written entries, and the caps. The real stacks and the sandbox are in sandbox.test.ts and redeploy.test.ts.
+ */
+describe('build cache: restore, save, invalidation, corruption, caps', () => {
+  let base: string;
+  let trees = 0;
+
+  beforeEach(() => {
+    base = mkdtempSync(join(tmpdir(), 'cloudsmith-cache-'));
+  });
+  afterEach(() => {
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  function cache(caps: { app?: number; total?: number } = {}): BuildCache {
+    return new BuildCache({
+      dir: join(base, 'cache'),
+      maxAppBytes: caps.app ?? 100 * MiB,
+      maxTotalBytes: caps.total ?? 1000 * MiB,
+    });
+  }
+
+  /** A fresh source tree, as a fetch makes one: the lockfile, and no installed dirs. */
+  function tree(lock = 'v1'): string {
+    const root = join(base, `tree-${++trees}`);
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'deps.lock'), lock);
+    return root;
+  }
+
+  /** What an install and a build write. */
+  function build(root: string, bytes = 1024): void {
+    mkdirSync(join(root, 'deps', 'pkg'), { recursive: true });
+    writeFileSync(join(root, 'deps', 'pkg', 'index.js'), 'x'.repeat(bytes));
+    mkdirSync(join(root, 'fw', 'cache'), { recursive: true });
+    writeFileSync(join(root, 'fw', 'cache', 'chunk'), 'compiled');
+  }
+
+  async function open(c: BuildCache, app: string, root: string, env: Record<string, string> = {}) {
+    const lines: string[] = [];
+    const lease = await c.open(app, spec, root, env, (l) => lines.push(l));
+    return { lease, lines };
+  }
+
+  async function saveBuild(c: BuildCache, app: string, lock = 'v1', bytes = 1024): Promise<string[]> {
+    const root = tree(lock);
+    const { lease, lines } = await open(c, app, root);
+    if (!lease.installRestored) build(root, bytes);
+    await lease.save((l) => lines.push(l));
+    return lines;
+  }
+
+  it('round trip: a cold build saves, the next one gets its dirs back and may skip install', async () => {
+    const c = cache();
+    const first = await saveBuild(c, 'web');
+    assert.deepEqual(first[0], 'cache not restored: no cache yet');
+    assert.match(first[1], /^cache saved \(\d+\.\d MB, \d+\.\d\d s\)$/);
+
+    const root = tree();
+    const { lease, lines } = await open(c, 'web', root);
+    assert.match(lines[0], /^cache restored \(\d+\.\d MB, \d+\.\d\d s\): deps, fw\/cache/);
+    assert.equal(lease.installRestored, true);
+    assert.equal(readFileSync(join(root, 'deps', 'pkg', 'index.js'), 'utf8').length, 1024);
+    assert.equal(readFileSync(join(root, 'fw', 'cache', 'chunk'), 'utf8'), 'compiled');
+    assert.deepEqual(lease.mounts, [c.storeDir('web')]);
+    assert.equal(lease.env.STORE, c.storeDir('web'));
+    await lease.save(() => undefined);
+    // Saved again by rename: the tree no longer has them, the cache does.
+    assert.equal(existsSync(join(root, 'deps')), false);
+    assert.equal((await open(c, 'web', tree())).lease.installRestored, true);
+  });
+
+  it('a changed lockfile, toolchain, command or env makes dependencies cold; the framework cache still comes back', async () => {
+    const c = cache();
+    await saveBuild(c, 'web');
+    const changed = tree('v2');
+    const { lease, lines } = await open(c, 'web', changed);
+    assert.match(lines[0], /^cache restored \(.*\): fw\/cache.*; lockfile changed$/);
+    assert.equal(lease.installRestored, false);
+    assert.equal(existsSync(join(changed, 'deps')), false);
+    build(changed);
+    await lease.save(() => undefined);
+
+    const envTree = tree('v2');
+    const withEnv = await open(c, 'web', envTree, { NPM_CONFIG_REGISTRY: 'http://mirror' });
+    assert.match(withEnv.lines[0], /environment changed/);
+    assert.equal(withEnv.lease.installRestored, false);
+    build(envTree);
+    await withEnv.lease.save(() => undefined);
+
+    const otherTool = new BuildCache({ dir: join(base, 'cache'), maxAppBytes: MiB * 100, maxTotalBytes: MiB * 1000 });
+    const toolLines: string[] = [];
+    const lease2 = await otherTool.open('web', { ...spec, toolchain: 'tool 2.0' }, tree('v2'), {}, (l) =>
+      toolLines.push(l),
+    );
+    assert.match(toolLines[0], /toolchain changed \(tool 1\.0 → tool 2\.0\)/);
+    assert.equal(lease2.installRestored, false);
+  });
+
+  it('a corrupt or half-written cache is discarded, the build goes on cold and saves a good one', async () => {
+    const c = cache();
+    await saveBuild(c, 'web');
+    const manifest = join(c.appDir('web'), 'entry', 'manifest.json');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"tool 1.0"', '"tool 1.1"'));
+    const root = tree();
+    const { lease, lines } = await open(c, 'web', root);
+    assert.equal(lines[0], 'cache not restored: corrupt cache discarded: manifest checksum mismatch');
+    assert.equal(lease.installRestored, false);
+    assert.equal(existsSync(join(c.appDir('web'), 'entry')), false);
+    build(root);
+    await lease.save(() => undefined);
+    assert.equal((await open(c, 'web', tree())).lease.installRestored, true);
+
+    // A save that stopped before its manifest; then one whose dependencies lost files.
+    rmSync(join(c.appDir('web'), 'entry'), { recursive: true, force: true });
+    await saveBuild(c, 'web');
+    rmSync(manifest);
+    assert.equal(
+      (await open(c, 'web', tree())).lines[0],
+      'cache not restored: corrupt cache discarded: its manifest is missing (a save did not finish)',
+    );
+    await saveBuild(c, 'web');
+    rmSync(join(c.appDir('web'), 'entry', 'd', '0', 'pkg'), { recursive: true });
+    assert.equal(
+      (await open(c, 'web', tree())).lines[0],
+      'cache not restored: corrupt cache discarded: deps is not as it was saved',
+    );
+  });
+
+  it('a failed build that had its dependencies back gives them back', async () => {
+    const c = cache();
+    await saveBuild(c, 'web');
+    const { lease } = await open(c, 'web', tree());
+    assert.equal(lease.installRestored, true);
+    await lease.abandon();
+    assert.equal((await open(c, 'web', tree())).lease.installRestored, true);
+  });
+
+  it('caps: an app over its cap is not saved; past the total, least recently used apps are evicted', async () => {
+    const small = cache({ app: 0.5 * MiB });
+    const over = await saveBuild(small, 'big', 'v1', MiB);
+    assert.match(over[1], /^cache not saved: 1\.0 MB is over the per-app cap of 0\.5 MB$/);
+    assert.equal(existsSync(join(small.appDir('big'), 'entry')), false);
+
+    const c = cache({ total: 2.5 * MiB });
+    await saveBuild(c, 'a', 'v1', MiB);
+    await saveBuild(c, 'b', 'v1', MiB);
+    // `a` is used again, so `b` is now the least recently used.
+    const again = await open(c, 'a', tree());
+    await again.lease.save(() => undefined);
+    const third = await saveBuild(c, 'c', 'v1', MiB);
+    assert.match(third.at(-1) ?? '', /^cache: evicted 1\.0 MB of least recently used caches \(total cap 2\.5 MB\)$/);
+    assert.equal(existsSync(c.appDir('b')), false);
+    assert.equal(existsSync(join(c.appDir('a'), 'entry')), true);
+    assert.equal(existsSync(join(c.appDir('c'), 'entry')), true);
+  });
+
+  it('refuses app names that are not plain directory names', () => {
+    assert.throws(() => cache().appDir('../etc'), /invalid app name/);
+  });
+});
