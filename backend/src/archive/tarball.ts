@@ -6,6 +6,13 @@ import { join, relative, resolve, sep } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { UserFacingError } from '../domain/errors';
 
+export interface PackOptions {
+  /** Paths relative to the packed directory left out (e.g. a dependency directory shipped as its own layer). */
+  exclude?: string[];
+  /** Member mtimes fixed, so an unchanged tree packs to identical bytes: its sha256 can address it. */
+  reproducible?: boolean;
+}
+
 export interface UnpackOptions {
   maxBytes?: number;
   maxEntries?: number;
@@ -24,29 +31,34 @@ const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory',
  * lies inside). GNU tar does the work: on a node_modules tree it is several times faster than a JavaScript packer.
  * Entries are sorted and owned by root so the same tree packs to the same listing.
  */
-export async function packDir(dir: string, outFile: string): Promise<void> {
+export async function packDir(dir: string, outFile: string, opts: PackOptions = {}): Promise<void> {
   const root = resolve(dir);
   const out = resolve(outFile);
   const inside = relative(root, out);
-  if (!inside || inside.startsWith('..')) return pack(root, out);
+  const flags = [
+    ...(opts.exclude ?? []).map((path) => `--exclude=./${path}`),
+    // Same content, same bytes (and so the same sha256): no member or gzip timestamps.
+    ...(opts.reproducible ? ['--mtime=@0'] : []),
+  ];
+  if (!inside || inside.startsWith('..')) return pack(root, out, ...flags);
   // Writing the archive into the tree being read makes tar report the tree changed (and exit 1): write beside, then move in.
   const scratch = await mkdtemp(join(tmpdir(), 'cloudsmith-pack-'));
   try {
-    await pack(root, join(scratch, 'out.tar.gz'), `--exclude=./${inside.split(sep).join('/')}`);
+    await pack(root, join(scratch, 'out.tar.gz'), ...flags, `--exclude=./${inside.split(sep).join('/')}`);
     await copyFile(join(scratch, 'out.tar.gz'), out);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
 }
 
-function pack(root: string, out: string, ...excludes: string[]): Promise<void> {
+function pack(root: string, out: string, ...flags: string[]): Promise<void> {
   // Level 1: artifacts are written once per build and read once per release; speed beats size here.
   return runTar(
     [
       '-c',
       '-f',
       out,
-      '--use-compress-program=gzip -1',
+      '--use-compress-program=gzip -1 -n',
       '-C',
       root,
       '--sort=name',
@@ -54,7 +66,7 @@ function pack(root: string, out: string, ...excludes: string[]): Promise<void> {
       '--group=0',
       '--numeric-owner',
       '--exclude=.git',
-      ...excludes,
+      ...flags,
       '.',
     ],
     'pack the directory',

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, cp, mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, cp, lstat, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { sha256File } from '../../../archive/checksum';
+import { LAYER_DIRS, layerKey, writeLayerManifest, type LayerRef } from '../../../archive/layers';
 import { packDir } from '../../../archive/tarball';
 import { resolveOutputDir, type BuildPlan } from '../../../detect/plan';
 import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
@@ -12,7 +14,14 @@ export interface PackagingOptions {
   artifacts: ArtifactStore;
   /** Scratch space for the tarball and the static staging tree. */
   workDir: string;
+  /**
+   * Ships node_modules as a content-addressed layer beside the artifact (see archive/layers.ts). Only for a
+   * runtime that links layers (the process runtime); an image builder (ECS) needs the whole tree in one tarball.
+   */
+  dependencyLayers?: boolean;
 }
+
+const MiB = 1024 * 1024;
 
 /**
  * Packs a finished build into its artifact and stores it: Node and Next.js apps ship their whole rootDir
@@ -32,7 +41,9 @@ export async function packageAndStore(
     const tarball = join(scratch, 'artifact.tar.gz');
     const runPlan = runPlanFor(plan);
     if (!isStaticPlan(plan)) {
-      await packDir(root, tarball);
+      const layers = opts.dependencyLayers ? await storeLayers(opts, job, ctx, root, scratch) : [];
+      if (layers.length) await writeLayerManifest(root, layers);
+      await packDir(root, tarball, { exclude: layers.map((l) => l.dir) });
     } else {
       const outputDir = resolveOutputDir(root, plan);
       await assertWithin(root, join(root, outputDir), `outputDir "${outputDir}"`);
@@ -53,9 +64,38 @@ export async function packageAndStore(
     const key = artifactKey(job.app, job.commitSha, job.deploymentId);
     const stored = await opts.artifacts.putFile(key, tarball, { plan: runPlan });
     const size = (await stat(tarball)).size;
-    ctx.log(`Artifact ${key} (${(size / 1024 / 1024).toFixed(1)} MiB, sha256 ${stored.sha256.slice(0, 12)})`);
+    ctx.log(`Artifact ${key} (${(size / MiB).toFixed(1)} MiB, sha256 ${stored.sha256.slice(0, 12)})`);
     return { artifact: { kind: 'tarball', key, sha256: stored.sha256, size: stored.size }, plan: runPlan };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Packs each dependency directory of the build reproducibly and stores it under its sha256 unless the store has it
+ * already: an unchanged lockfile (and postinstall output) gives the same bytes, so redeploys reuse one layer.
+ */
+async function storeLayers(
+  opts: PackagingOptions,
+  job: BuildJob,
+  ctx: BuildContext,
+  root: string,
+  scratch: string,
+): Promise<LayerRef[]> {
+  const layers: LayerRef[] = [];
+  for (const dir of LAYER_DIRS) {
+    const info = await lstat(join(root, dir)).catch(() => undefined);
+    if (!info?.isDirectory()) continue;
+    const file = join(scratch, `layer-${dir}.tar.gz`);
+    await packDir(join(root, dir), file, { reproducible: true });
+    const sha256 = await sha256File(file);
+    const key = layerKey(job.app, sha256);
+    const reused = await opts.artifacts.exists(key);
+    const size = reused ? (await stat(file)).size : (await opts.artifacts.putFile(key, file)).size;
+    ctx.log(
+      `Dependency layer ${dir} (${(size / MiB).toFixed(1)} MiB, sha256 ${sha256.slice(0, 12)}): ${reused ? 'unchanged, reused' : 'stored'}`,
+    );
+    layers.push({ dir, key, sha256, size });
+  }
+  return layers;
 }
