@@ -8,6 +8,29 @@ export interface StoreFixture {
   cleanup(): Promise<void>;
 }
 
+const uid = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+let clock = Date.parse('2026-01-01T00:00:00Z');
+/** Strictly increasing timestamps, so "newest first" has one right answer. */
+const tick = (): string => new Date((clock += 1000)).toISOString();
+
+/** A queued deployment with fresh ids, newer than every one made before; for adapter-specific tests too. */
+export function deployment(ownerId: string, overrides: Partial<Deployment> = {}): Deployment {
+  const at = tick();
+  return {
+    id: uid('dep'),
+    app: uid('app'),
+    ownerId,
+    repo: `${ownerId}/repo`,
+    ref: 'main',
+    status: 'queued',
+    overrides: {},
+    timings: {},
+    createdAt: at,
+    updatedAt: at,
+    ...overrides,
+  };
+}
+
 /**
  * What every Store adapter must do. The factory returns a store before init(); the suite calls it. Each test uses fresh ids (owner, app, deployment), so adapters backed by
  * shared services (DynamoDB tables) may reuse one store across tests without cross-talk.
@@ -28,11 +51,6 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       await fx?.cleanup();
     });
 
-    const uid = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
-    let clock = Date.parse('2026-01-01T00:00:00Z');
-    /** Strictly increasing timestamps, so "newest first" has one right answer. */
-    const tick = (): string => new Date((clock += 1000)).toISOString();
-
     const app = (ownerId: string, overrides: Partial<App> = {}): App => ({
       name: uid('app'),
       ownerId,
@@ -41,23 +59,6 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       createdAt: tick(),
       ...overrides,
     });
-
-    const deployment = (ownerId: string, overrides: Partial<Deployment> = {}): Deployment => {
-      const at = tick();
-      return {
-        id: uid('dep'),
-        app: uid('app'),
-        ownerId,
-        repo: `${ownerId}/repo`,
-        ref: 'main',
-        status: 'queued',
-        overrides: {},
-        timings: {},
-        createdAt: at,
-        updatedAt: at,
-        ...overrides,
-      };
-    };
 
     /** Walks a fresh deployment forward to `status` through allowed moves. */
     const deploymentAt = async (status: DeploymentStatus, ownerId = uid('owner')): Promise<Deployment> => {

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SqliteStore } from '../../src/adapters/store/sqlite/sqliteStore';
-import { describeStoreContract } from './store.contract';
+import { deployment, describeStoreContract } from './store.contract';
 
 describeStoreContract('sqlite (:memory:)', async () => {
   const store = new SqliteStore(':memory:');
@@ -36,18 +36,7 @@ describe('SqliteStore specifics', function () {
     const a = new SqliteStore(file);
     await a.init();
     const at = new Date().toISOString();
-    await a.createDeployment({
-      id: 'd1',
-      app: 'x',
-      ownerId: 'o',
-      repo: 'o/r',
-      ref: 'main',
-      status: 'queued',
-      overrides: {},
-      timings: {},
-      createdAt: at,
-      updatedAt: at,
-    });
+    await a.createDeployment(deployment('o', { id: 'd1', app: 'x' }));
     await a.transition('d1', 'fetching');
     await a.appendLogs('d1', [{ ts: at, stage: 'fetch', text: 'hello' }]);
     await a.putEnv('x', { K: 'sealed' });
@@ -74,18 +63,7 @@ describe('SqliteStore specifics', function () {
     await a.init();
     await b.init();
     const at = new Date().toISOString();
-    await a.createDeployment({
-      id: 'd1',
-      app: 'x',
-      ownerId: 'o',
-      repo: 'o/r',
-      ref: 'main',
-      status: 'queued',
-      overrides: {},
-      timings: {},
-      createdAt: at,
-      updatedAt: at,
-    });
+    await a.createDeployment(deployment('o', { id: 'd1', app: 'x' }));
     const line = { ts: at, stage: 'build' as const, text: 'l' };
     await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).appendLogs('d1', [line, line])));
     assert.deepEqual(

@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox } from '../../src/sandbox/sandbox';
+import { fetchApp } from '../helpers/appFetch';
 import { descendants } from '../helpers/processes';
 import { missingPeer } from '../peers';
 
@@ -37,6 +39,38 @@ export function processesHolding(secret: string): string[] {
     }
   }
   return hits;
+}
+
+/**
+ * While `during` runs (another user's fetch and deploy), scans every process this test started for `token` (raw,
+ * and the Basic credential git would send) and asks the hostile tenant's app at `scannerUrl` what it saw (its
+ * /scan route); then asserts that nothing, on the host or in that app, ever held the token.
+ */
+export async function assertTokenNeverSeen(
+  token: string,
+  scannerUrl: string,
+  during: () => Promise<void>,
+): Promise<void> {
+  const hostHits = new Set<string>();
+  const appTokens = new Set<string>();
+  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+  const state = { scanning: true };
+  const scans = (async () => {
+    while (state.scanning) {
+      for (const hit of [...processesHolding(token), ...processesHolding(basic)]) hostHits.add(hit);
+      const seen = JSON.parse((await fetchApp(scannerUrl, '/scan')).body) as { tokens: string[] };
+      for (const t of seen.tokens) appTokens.add(t);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  try {
+    await during();
+  } finally {
+    state.scanning = false;
+    await scans;
+  }
+  assert.deepEqual([...hostHits], [], "the token is in no process's environ or cmdline on the host");
+  assert.deepEqual([...appTokens], [], "another tenant's app captured no token");
 }
 
 export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
