@@ -101,6 +101,8 @@ export function createBuilder(config: Config, deps: BuilderDeps): Builder {
         stepLimits: { cpus: limits.cpus, pids: limits.pids },
         dockerfileBuilder: dockerfileOnlyBuilder(config),
         cache: buildCacheFromConfig(config),
+        // node_modules as a layer the process runtime links; an ECS image build needs it inside the one tarball.
+        dependencyLayers: config.runtime === 'process',
       });
     }
     case 'docker': {

@@ -40,6 +40,8 @@ export interface LocalBuilderOptions {
   dockerfileBuilder?: DockerfileBuilder;
   /** Restores the app's cache before install and saves it after packaging; without it every build is cold. */
   cache?: BuildCache;
+  /** See PackagingOptions.dependencyLayers: only where the process runtime releases what this builder packs. */
+  dependencyLayers?: boolean;
 }
 
 /** A builder for repos that have only a Dockerfile, which can say why its engine is out of reach. */
