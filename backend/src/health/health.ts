@@ -25,13 +25,16 @@ export interface WaitHealthyOptions {
 
 // A new release is polled with backoff: quickly while most apps start (a refused probe on loopback costs
 // nothing), then ever more slowly, so an app that counts or rate-limits its clients' requests sees only a
-// few dozen probes even when it takes a minute to start (about 10 in the first 4 s, 40 in 60 s).
+// few dozen probes even when it takes a minute to start (about 10 in the first 4 s, 40 in 60 s). A refused
+// probe never reaches the app, so while nothing listens the pace stays at most REFUSED_INTERVAL_MS: the swap
+// waits at most that long after the app starts listening (with the backoff alone, up to a second in the 2nd s).
 const FIRST_INTERVAL_MS = 50;
+const REFUSED_INTERVAL_MS = 100;
 const BACKOFF_FACTOR = 1.5;
 const MAX_INTERVAL_MS = 2_000;
 const PROBE_TIMEOUT_MS = 5_000;
 
-type Probe = { status: number } | { error: string };
+type Probe = { status: number } | { error: string; refused?: boolean };
 
 /**
  * Resolves once `url` + path answers with any status below 500: the app is listening and not failing,
@@ -56,7 +59,8 @@ export async function waitHealthy(url: string, opts: WaitHealthyOptions): Promis
     // The probe may have failed because the app died meanwhile; report that rather than a refused connection.
     if (opts.isAlive && !opts.isAlive())
       throw new HealthCheckError('exited', 'the app exited before it became healthy');
-    await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), opts.signal);
+    const pace = 'refused' in last && last.refused ? Math.min(interval, REFUSED_INTERVAL_MS) : interval;
+    await sleep(Math.min(pace, Math.max(0, deadline - Date.now())), opts.signal);
     interval = Math.min(interval * BACKOFF_FACTOR, MAX_INTERVAL_MS);
   }
   const seen = !last
@@ -88,9 +92,8 @@ function probe(url: URL, timeoutMs: number, signal?: AbortSignal): Promise<Probe
     );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${formatSeconds(timeoutMs)}`)));
     req.on('error', (err: NodeJS.ErrnoException) => {
-      resolve({
-        error: err.code === 'ECONNREFUSED' ? 'connection refused (nothing listening on PORT yet)' : err.message,
-      });
+      const refused = err.code === 'ECONNREFUSED';
+      resolve({ error: refused ? 'connection refused (nothing listening on PORT yet)' : err.message, refused });
     });
   });
 }
