@@ -41,6 +41,8 @@ export interface Config {
    * default: without isolation any user's build could read every other user's secrets.
    */
   allowUnsandboxed: boolean;
+  /** Preview apps (pull requests, branches) kept per production app; one more removes the oldest. */
+  previews: { maxPerApp: number };
   deploy: {
     healthTimeoutMs: number;
     /** How often a live app (process runtime) is checked; 3 unanswered checks in a row mark it crashed and restart it. */
@@ -176,6 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxTotalMb: int(env, 'CLOUDSMITH_BUILD_CACHE_TOTAL_MB', 20_480),
     },
     allowUnsandboxed: env.CLOUDSMITH_ALLOW_UNSANDBOXED === '1' || env.CLOUDSMITH_ALLOW_UNSANDBOXED === 'true',
+    previews: { maxPerApp: int(env, 'CLOUDSMITH_MAX_PREVIEWS', 10) },
     deploy: {
       healthTimeoutMs: int(env, 'CLOUDSMITH_HEALTH_TIMEOUT_MS', 60_000),
       livenessIntervalMs: int(env, 'CLOUDSMITH_LIVENESS_INTERVAL_MS', 5000),

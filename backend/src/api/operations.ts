@@ -10,6 +10,7 @@ import type { Sealer } from '../security/sealer';
 import type { Authspire } from '../services/authspire/authspire';
 import type { DeploymentLog } from '../services/shared/deploymentLog';
 import { baseAppName, disambiguatedAppName } from './appNames';
+import type { PreviewRegistry } from '../previews/previewRegistry';
 import type { HookSettingsRepo } from './webhooks/hookSettings';
 import type { DeployBody } from './schemas';
 
@@ -21,6 +22,8 @@ export interface OperationDeps {
   authspire: Authspire;
   /** Push hooks, removed with their app so a deleted app keeps no sealed token. */
   hooks?: HookSettingsRepo;
+  /** Which apps are previews of which: a preview says so in its view, and goes with its production app. */
+  previews?: PreviewRegistry;
 }
 
 export interface Caller {
@@ -54,11 +57,24 @@ export class Operations {
     });
   }
 
-  /** A verified push (api/webhooks): exactly the pushed commit, with the app's latest build settings. */
-  async deployCommit(caller: Caller, appName: string, ref: string, commitSha: string): Promise<Deployment> {
+  /**
+   * A verified push (api/webhooks): exactly the pushed commit, with the latest build settings of the app (or, for
+   * a preview's first build, of `settingsOf`). Builds of the app still in flight are cancelled: only the newest
+   * commit goes live.
+   */
+  async deployCommit(
+    caller: Caller,
+    appName: string,
+    ref: string,
+    commitSha: string,
+    settingsOf?: string,
+  ): Promise<Deployment> {
     const app = await this.app(caller, appName);
     const repo = await this.deps.authspire.authorizeRepo(caller.token, app.repo);
-    const latest = (await this.deps.store.listDeployments({ ownerId: caller.user.id, app: app.name, limit: 1 })).at(0);
+    const latestOf = async (name: string) =>
+      (await this.deps.store.listDeployments({ ownerId: caller.user.id, app: name, limit: 1 })).at(0);
+    const latest = (await latestOf(app.name)) ?? (settingsOf ? await latestOf(settingsOf) : undefined);
+    await this.cancelInFlight(caller, app.name, `a newer commit (${commitSha.slice(0, 7)}) replaced it`);
     return this.start(caller, app, { ref, overrides: latest?.overrides ?? {}, commitSha, cloneUrl: repo.cloneUrl });
   }
 
@@ -107,22 +123,20 @@ export class Operations {
     return cancelled;
   }
 
-  /** Stops the app everywhere it runs, cancels what is in flight and forgets its env; its history stays readable. */
+  /**
+   * Stops the app everywhere it runs, cancels what is in flight and forgets its env; its history stays readable.
+   * A production app's previews go with it.
+   */
   async removeApp(caller: Caller, appName: string): Promise<void> {
     const app = await this.app(caller, appName);
-    const deployments = await this.deps.store.listDeployments({ ownerId: caller.user.id, app: app.name, limit: 200 });
-    for (const d of deployments) {
-      if (await this.deps.log.moveTo(d.id, 'cancelled', { error: 'the app was deleted' })) {
-        await this.deps.bus.publish('deployment.cancel', {
-          eventId: stageEventId('deployment.cancel', d.id),
-          deploymentId: d.id,
-          at: now(),
-        });
-      }
+    for (const preview of (await this.deps.previews?.list(app.name)) ?? []) {
+      if (await this.deps.store.getApp(preview.name)) await this.removeApp(caller, preview.name);
     }
+    const deployments = await this.cancelInFlight(caller, app.name, 'the app was deleted');
     if (app.liveDeploymentId) await this.deps.log.moveTo(app.liveDeploymentId, 'superseded');
     await this.deps.store.putEnv(app.name, {});
     await this.deps.hooks?.disable(app.name);
+    await this.deps.previews?.forget(app.name);
     await this.deps.store.deleteApp(app.name);
     const key = app.liveDeploymentId ?? deployments.at(0)?.id ?? app.name;
     await this.deps.bus.publish('app.removed', {
@@ -143,15 +157,45 @@ export class Operations {
   async app(caller: Caller, name: string): Promise<App> {
     const app = await this.deps.store.getApp(name);
     if (!app || app.ownerId !== caller.user.id) throw new NotFoundError(`app ${name}`);
-    return app;
+    return this.withPreview(app);
   }
 
   listDeployments(caller: Caller, filter: { repo?: string; app?: string; limit?: number }): Promise<Deployment[]> {
     return this.deps.store.listDeployments({ ownerId: caller.user.id, ...filter });
   }
 
-  listApps(caller: Caller): Promise<App[]> {
-    return this.deps.store.listApps(caller.user.id);
+  async listApps(caller: Caller): Promise<App[]> {
+    return Promise.all((await this.deps.store.listApps(caller.user.id)).map((app) => this.withPreview(app)));
+  }
+
+  /** The previews of one of the caller's apps, newest first. */
+  async listPreviews(caller: Caller, appName: string): Promise<App[]> {
+    const app = await this.app(caller, appName);
+    const apps = await Promise.all(
+      ((await this.deps.previews?.list(app.name)) ?? []).map((p) => this.deps.store.getApp(p.name)),
+    );
+    return Promise.all(apps.filter((a): a is App => a?.ownerId === caller.user.id).map((a) => this.withPreview(a)));
+  }
+
+  private async withPreview(app: App): Promise<App> {
+    const record = await this.deps.previews?.get(app.name);
+    if (!record) return app;
+    return { ...app, preview: { of: record.of, kind: record.kind, ref: record.ref, pr: record.pr } };
+  }
+
+  /** Cancels the app's deployments still in flight (each stage hears it on the bus); returns its recent deployments. */
+  private async cancelInFlight(caller: Caller, appName: string, reason: string): Promise<Deployment[]> {
+    const deployments = await this.deps.store.listDeployments({ ownerId: caller.user.id, app: appName, limit: 200 });
+    for (const d of deployments) {
+      if (await this.deps.log.moveTo(d.id, 'cancelled', { error: reason })) {
+        await this.deps.bus.publish('deployment.cancel', {
+          eventId: stageEventId('deployment.cancel', d.id),
+          deploymentId: d.id,
+          at: now(),
+        });
+      }
+    }
+    return deployments;
   }
 
   async env(caller: Caller, appName: string): Promise<Record<string, string>> {
@@ -222,8 +266,10 @@ export class Operations {
 
   /** The caller's app for this repo, created on first deploy under a name claimed atomically in the store. */
   private async appFor(user: GitHubUser, repo: string): Promise<App> {
-    const mine = (await this.deps.store.listApps(user.id)).find((app) => app.repo.toLowerCase() === repo.toLowerCase());
-    if (mine) return mine;
+    for (const app of await this.deps.store.listApps(user.id)) {
+      // A preview deploys from the same repo but is not the app a manual deploy goes to.
+      if (app.repo.toLowerCase() === repo.toLowerCase() && !(await this.deps.previews?.get(app.name))) return app;
+    }
     for (const name of [baseAppName(repo), disambiguatedAppName(repo, user.id)]) {
       if (!(await this.deps.store.claimAppName(name, user.id, repo))) continue;
       // An app stored before names were claimed may still hold it.

@@ -27,6 +27,7 @@ export function appView(app: App) {
     url: app.url ?? null,
     liveDeploymentId: app.liveDeploymentId ?? null,
     createdAt: app.createdAt,
+    ...(app.preview ? { preview: app.preview } : {}),
   } satisfies AppView;
 }
 

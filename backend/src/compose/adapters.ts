@@ -7,6 +7,7 @@ import type { DockerBuilder } from '../adapters/builder/docker/dockerBuilder';
 import type { DockerfileBuilder } from '../adapters/builder/local/localBuilder';
 import type { EventBus } from '../ports/bus';
 import type { Runtime } from '../ports/runtime';
+import type { RepoWrites } from '../ports/repoWrites';
 import type { SourceHost } from '../ports/source';
 import type { Store } from '../ports/store';
 import type { RouteTable } from '../proxy/routes';
@@ -15,6 +16,7 @@ import type { Sealer } from '../security/sealer';
 import type { Logger } from '../lib/logger';
 import { MemoryBus } from '../adapters/bus/memory/memoryBus';
 import { buildCacheFromConfig } from '../cache/fromConfig';
+import { GitHubRepoWrites } from '../adapters/github/githubRepoWrites';
 import { GitHubRest } from '../adapters/github/githubRest';
 
 /*
@@ -77,6 +79,10 @@ export function createArtifacts(config: Config): ArtifactStore {
 
 export function createSource(config: Config): SourceHost {
   return new GitHubRest({ apiUrl: config.githubApiUrl, cacheMs: config.tokenCacheMs });
+}
+
+export function createRepoWrites(config: Config): RepoWrites {
+  return new GitHubRepoWrites({ apiUrl: config.githubApiUrl });
 }
 
 export interface BuilderDeps {

@@ -29,7 +29,18 @@ import { Cancellations } from '../services/shared/cancellations';
 import { DeploymentLog } from '../services/shared/deploymentLog';
 import { consoleLogger, type Logger } from '../lib/logger';
 import type { StageDeps } from '../services/shared/stage';
-import { createArtifacts, createBuilder, createBus, createRuntime, createSource, createStore } from './adapters';
+import { githubReporter } from '../previews/githubReporter';
+import { PreviewDeploys } from '../previews/previewDeploys';
+import { PreviewRegistry } from '../previews/previewRegistry';
+import {
+  createArtifacts,
+  createBuilder,
+  createBus,
+  createRepoWrites,
+  createRuntime,
+  createSource,
+  createStore,
+} from './adapters';
 import { lambdaOwnsRelease } from './releaseOwner';
 
 export const ROLES = ['api', 'gitpulse', 'buildrelay', 'docksage'] as const;
@@ -155,8 +166,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       hub.dispatch(event);
     });
     const hooks = new HookSettingsRepo(store, sealer);
-    routeDeps = { operations: new Operations({ store, bus, log, sealer, authspire, hooks }), gate, store, logger };
-    webhooks = webhookRouter({ ...routeDeps, authspire, hooks });
+    const registry = new PreviewRegistry(store);
+    const writes = createRepoWrites(config);
+    const operations = new Operations({ store, bus, log, sealer, authspire, hooks, previews: registry });
+    routeDeps = { operations, gate, store, logger };
+    const maxPreviews = config.previews.maxPerApp;
+    const previews = new PreviewDeploys({ store, operations, registry, writes, logger, maxPerApp: maxPreviews });
+    webhooks = webhookRouter({ ...routeDeps, authspire, hooks, previews, writes, maxPreviews });
+    // A group shared by every API instance: each status change is reported to GitHub once, in order per deployment.
+    await bus.subscribe(
+      'deployment.logs',
+      { group: 'github-status' },
+      githubReporter({ store, hooks, registry, writes, logger }),
+    );
   }
 
   const server = createPlatformServer({

@@ -1,4 +1,10 @@
-import { IN_FLIGHT_STATUSES, STATUSES, TERMINAL_STATUSES, type DeploymentStatus } from '@cloudsmith/client';
+import {
+  IN_FLIGHT_STATUSES,
+  STATUSES,
+  TERMINAL_STATUSES,
+  type DeploymentStatus,
+  type PreviewOf,
+} from '@cloudsmith/client';
 
 /**
  * The status vocabulary is part of the API's contract, so it is written once in @cloudsmith/client (imported by
@@ -120,6 +126,8 @@ export interface App {
   liveDeploymentId?: string;
   url?: string;
   createdAt: string;
+  /** Set on a preview app (read from the preview registry, not stored with the app). */
+  preview?: PreviewOf;
 }
 
 export interface LogLine {

@@ -6,12 +6,18 @@
  * Enterprise) and answers from the repositories actually served by the test git server.
  *
  * Endpoints: GET /user, GET /user/repos, GET /repos/{o}/{r}, GET /repos/{o}/{r}/branches,
- * GET /repos/{o}/{r}/branches/{branch}, GET /repos/{o}/{r}/commits/{ref}.
+ * GET /repos/{o}/{r}/branches/{branch}, GET /repos/{o}/{r}/commits/{ref};
+ * what the platform writes back (githubWrites.ts): POST/GET /repos/{o}/{r}/hooks (admins only: 404 for anyone
+ * else, 422 for a hook with the same URL), POST /repos/{o}/{r}/statuses/{sha} and GET .../commits/{ref}/statuses
+ * (push access: 404 otherwise, 422 for an unknown state or commit), POST/GET /repos/{o}/{r}/issues/{n}/comments
+ * (404 for an unknown issue, 422 without a body) and PATCH /repos/{o}/{r}/issues/comments/{id} (the author or
+ * a pusher; 404 otherwise). Pull requests are opened with `openPullRequest` (the issue a comment goes on).
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GitRepoMeta, GitServerHandle } from './gitServer';
+import { githubWrites, HttpError, Reply, type Writes } from './githubWrites';
 
 export interface GitHubStandinCall {
   method: string;
@@ -25,24 +31,17 @@ export interface GitHubStandinHandle {
   addUser(login: string, token: string): { id: number; login: string };
   grant(login: string, fullName: string, opts?: { private?: boolean; admin?: boolean }): void;
   calls: GitHubStandinCall[];
+  /** What was written back: hooks, statuses, comments, and the pull requests comments go on. */
+  writes: Writes;
   close(): Promise<void>;
 }
 
-interface User {
+export interface User {
   id: number;
   login: string;
   token: string;
   /** lower-case full name → admin flag */
   access: Map<string, boolean>;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const DOCS = 'https://docs.github.com/rest';
@@ -52,6 +51,15 @@ export async function startGitHubStandin(options: { git: GitServerHandle }): Pro
   const usersByToken = new Map<string, User>();
   const usersByLogin = new Map<string, User>();
   const calls: GitHubStandinCall[] = [];
+  const writes = githubWrites({
+    git,
+    userJson: (u) => userJson(u),
+    baseUrl: () => baseUrl,
+    canPush: (u, meta) => hasAccess(u, meta),
+    isAdmin: (u, meta) =>
+      meta.owner.toLowerCase() === u.login.toLowerCase() || u.access.get(meta.fullName.toLowerCase()) === true,
+    resolve: (meta, ref) => resolve(meta, ref),
+  });
   let nextUserId = 5000;
   let baseUrl = '';
 
@@ -197,7 +205,8 @@ export async function startGitHubStandin(options: { git: GitServerHandle }): Pro
       path: pathname + url.search,
       token: token ? createHash('sha256').update(token).digest('hex') : undefined,
     });
-    if (req.method !== 'GET') throw new HttpError(404, 'Not Found');
+    const method = req.method ?? 'GET';
+    if (!['GET', 'POST', 'PATCH'].includes(method)) throw new HttpError(404, 'Not Found');
     if (!token) throw new HttpError(401, 'Requires authentication');
     const user = usersByToken.get(token);
     if (!user) throw new HttpError(401, 'Bad credentials');
@@ -219,6 +228,9 @@ export async function startGitHubStandin(options: { git: GitServerHandle }): Pro
     if (segs[0] !== 'repos' || segs.length < 3) throw new HttpError(404, 'Not Found');
     const meta = findRepo(user, segs[1], segs[2]);
     const rest = segs.slice(3);
+    const written = await writes.route(method, user, meta, rest, req);
+    if (written !== undefined) return written;
+    if (method !== 'GET') throw new HttpError(404, 'Not Found');
     if (rest.length === 0) return repoJson(user, meta);
     if (rest[0] === 'branches' && rest.length === 1) {
       return paginate(await branches(meta), url, prefix, res).map((b) => ({
@@ -251,14 +263,19 @@ export async function startGitHubStandin(options: { git: GitServerHandle }): Pro
   }
 
   const server = http.createServer((req, res) => {
-    req.resume();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     route(req, res, url).then(
       (body) => {
-        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'X-GitHub-Media-Type': 'github.v3' });
-        res.end(JSON.stringify(body));
+        req.resume();
+        const status = body instanceof Reply ? body.status : 200;
+        res.writeHead(status, {
+          'Content-Type': 'application/json; charset=utf-8',
+          'X-GitHub-Media-Type': 'github.v3',
+        });
+        res.end(JSON.stringify(body instanceof Reply ? body.body : body));
       },
       (err: unknown) => {
+        req.resume();
         const status = err instanceof HttpError ? err.status : 500;
         const message = err instanceof Error ? err.message : String(err);
         res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
@@ -277,6 +294,7 @@ export async function startGitHubStandin(options: { git: GitServerHandle }): Pro
   return {
     url: baseUrl,
     calls,
+    writes,
     addUser(login, token) {
       if (usersByLogin.has(login.toLowerCase())) throw new Error(`user ${login} already exists`);
       const user: User = { id: nextUserId++, login, token, access: new Map() };

@@ -28,7 +28,14 @@ describe('webhooks: signature', () => {
 
 describe('webhooks: who a push deploys as', () => {
   const app: App = { name: 'web-alice', ownerId: '1', ownerLogin: 'alice', repo: 'alice/web', createdAt: '' };
-  const hook = { secret: 's'.repeat(64), branch: 'main', ownerId: '1', token: 'ghp_sealed' };
+  const hook = {
+    secret: 's'.repeat(64),
+    branch: 'main',
+    ownerId: '1',
+    token: 'ghp_sealed',
+    deployOnPush: true,
+    previews: false,
+  };
   const push: PushPayload = { ref: 'refs/heads/main', after: 'a'.repeat(40), repository: { full_name: 'alice/web' } };
 
   function deps(authenticate: () => Promise<GitHubUser>) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { NotFoundError, UnauthorizedError, UserFacingError } from '../../domain/errors';
 import type { FetchCommitOptions, GitHubUser, RepoInfo, SourceHost } from '../../ports/source';
 import { isCommitSha, isValidRef, parseRepoFullName } from '../../domain/repoNames';
+import { callGitHub, type GitHubResponse } from './githubCall';
 import { fetchCommit } from './gitFetch';
 
 export interface GitHubRestOptions {
@@ -21,12 +22,6 @@ interface CachedUser {
 
 /** Enough for a busy instance; beyond it, expired entries go first and then the oldest. */
 const MAX_CACHE_ENTRIES = 10_000;
-
-interface GitHubResponse {
-  status: number;
-  body: unknown;
-  headers: Headers;
-}
 
 /** GitHub (or GitHub Enterprise) over its REST API, with the token as a Bearer header only. */
 export class GitHubRest implements SourceHost {
@@ -142,29 +137,8 @@ export class GitHubRest implements SourceHost {
     }
   }
 
-  private async get(token: string, path: string): Promise<GitHubResponse> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.apiUrl}${path}`, {
-        headers: {
-          Authorization: `Bearer ${token}`,
-          Accept: 'application/vnd.github+json',
-          'X-GitHub-Api-Version': '2022-11-28',
-          'User-Agent': 'CloudSmith',
-        },
-        redirect: 'follow',
-        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 15_000),
-      });
-    } catch {
-      throw new UserFacingError(`GitHub is unreachable at ${this.apiUrl}`, 502, 'bad_gateway');
-    }
-    let body: unknown = null;
-    try {
-      body = await res.json();
-    } catch {
-      // Non-JSON bodies (proxies, HTML error pages) are judged by status alone.
-    }
-    return { status: res.status, body, headers: res.headers };
+  private get(token: string, path: string): Promise<GitHubResponse> {
+    return callGitHub(this.apiUrl, token, 'GET', path, { timeoutMs: this.options.requestTimeoutMs });
   }
 }
 
