@@ -86,7 +86,8 @@ function nodeSpec(plan: BuildPlan, root: string): CacheSpec {
     installReusable,
     storeEnv: (store) => ({
       npm_config_cache: join(store, 'npm'),
-      npm_config_store_dir: join(store, 'pnpm'),
+      // npm warns about config keys it does not know: pnpm's store is named only for pnpm.
+      ...(argvOf(plan.install).includes('pnpm') ? { npm_config_store_dir: join(store, 'pnpm') } : {}),
       YARN_CACHE_FOLDER: join(store, 'yarn'),
     }),
   };
