@@ -1,4 +1,5 @@
-import { isInFlight, type DeploymentStatus, type DeploymentView } from '@cloudsmith/client';
+import { isInFlight, type AppHealth, type DeploymentStatus, type DeploymentView } from '@cloudsmith/client';
+import { healthText, unhealthy } from './health';
 
 /**
  * Every status the extension may be shown. `crashed` (a live app whose process died) is written here too so
@@ -38,7 +39,8 @@ export function shortSha(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 7) : '';
 }
 
-type StatusBarDeployment = Pick<DeploymentView, 'id' | 'repo' | 'url' | 'error'> & { status: AnyStatus };
+type StatusBarDeployment = Pick<DeploymentView, 'id' | 'repo' | 'url' | 'error'> &
+  Partial<Pick<DeploymentView, 'app'>> & { status: AnyStatus };
 
 export type StatusBarState =
   | { kind: 'hidden' }
@@ -48,6 +50,8 @@ export type StatusBarState =
       deployment: StatusBarDeployment;
       /** The backend does not answer: a URL shown now might be stale, and a running deploy is not "building". */
       offline?: boolean;
+      /** The app's health (from the app list): a live app that crashes or errors shows a warning. */
+      health?: AppHealth;
     }
   | { kind: 'offline'; apiUrl: string };
 
@@ -55,7 +59,7 @@ export interface StatusBarView {
   text: string;
   tooltip: string;
   /** What clicking does. */
-  action: 'signIn' | 'openUrl' | 'showLogs' | 'retry' | 'none';
+  action: 'signIn' | 'openUrl' | 'showLogs' | 'showAppLogs' | 'retry' | 'none';
   severity: 'normal' | 'error' | 'warning';
 }
 
@@ -79,7 +83,7 @@ export function statusBarView(state: StatusBarState): StatusBarView | undefined 
         severity: 'warning',
       };
     case 'deployment':
-      return state.offline ? offlineDeploymentView(state.deployment) : deploymentView(state.deployment);
+      return state.offline ? offlineDeploymentView(state.deployment) : deploymentView(state.deployment, state.health);
   }
 }
 
@@ -99,13 +103,22 @@ function offlineDeploymentView(d: StatusBarDeployment): StatusBarView {
   };
 }
 
-function deploymentView(d: StatusBarDeployment): StatusBarView {
+function deploymentView(d: StatusBarDeployment, health: AppHealth | undefined): StatusBarView {
   if (inProgress(d.status)) {
     return {
       text: `$(sync~spin) CloudSmith: ${d.status} ${d.repo}`,
       tooltip: `Deployment ${d.id.slice(0, 8)} of ${d.repo} is ${d.status}. Click to show its logs.`,
       action: 'showLogs',
       severity: 'normal',
+    };
+  }
+  const sick = d.status === 'live' ? unhealthy(health) : undefined;
+  if (sick) {
+    return {
+      text: `$(warning) CloudSmith: ${d.repo} ${sick.state}`,
+      tooltip: `${d.repo} is live at ${d.url ?? 'its URL'} but ${healthText(sick)}. Click to show the app's logs.`,
+      action: 'showAppLogs',
+      severity: 'warning',
     };
   }
   if (d.status === 'live' && d.url) {

@@ -89,6 +89,29 @@ describe('extension: status bar while offline, and a crashed app', () => {
     assert.equal(view.text, '$(warning) CloudSmith: alice/site crashed');
     assert.equal(view.severity, 'warning');
   });
+
+  it('shows a live app that crashes or returns 5xx as a warning that opens its App Logs', () => {
+    const live = { ...base, app: 'site-alice', status: 'live' as const, url: 'http://site-alice.localhost:8080' };
+    const view = must(
+      statusBarView({
+        kind: 'deployment',
+        deployment: live,
+        health: { state: 'erroring', reason: '42% of requests got 5xx in the last 5 min' },
+      }),
+    );
+    assert.equal(view.text, '$(warning) CloudSmith: alice/site erroring');
+    assert.equal(view.action, 'showAppLogs');
+    assert.equal(view.severity, 'warning');
+    assert.match(view.tooltip, /returning server errors \(5xx\): 42% of requests/);
+    const healthy = must(statusBarView({ kind: 'deployment', deployment: live, health: { state: 'healthy' } }));
+    assert.equal(healthy.action, 'openUrl');
+    const building = { ...live, status: 'building' as const };
+    assert.equal(
+      must(statusBarView({ kind: 'deployment', deployment: building, health: { state: 'crashing' } })).action,
+      'showLogs',
+      'while a deploy runs, a click opens its logs',
+    );
+  });
 });
 
 describe('extension: one interruption line per dropped log stream', () => {

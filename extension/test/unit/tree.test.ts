@@ -154,6 +154,27 @@ describe('extension: repositories tree model', () => {
     assert.match(must(repoView.accessibilityLabel), /^site, last deploy failed/);
   });
 
+  it('marks a live app that crashes or errors with a warning icon and the reason in the tooltip', () => {
+    const app = (health: AppView['health']): AppView => ({
+      name: 'alice-site',
+      repo: 'alice/site',
+      url: 'http://alice-site.localhost:8080',
+      liveDeploymentId: 'd1',
+      health,
+    });
+    const view = (health: AppView['health']) =>
+      nodeView(
+        rootNodes({ signedIn: true, backend: 'ok', repos: [site], apps: new Map([['alice/site', app(health)]]) })[0],
+      );
+    const sick = view({ state: 'erroring', reason: '40% 5xx in the last 5 min' });
+    assert.equal(sick.icon, 'warning');
+    assert.equal(sick.description, 'app erroring · http://alice-site.localhost:8080');
+    assert.match(must(sick.tooltip), /The live app is returning server errors \(5xx\): 40% 5xx in the last 5 min/);
+    assert.equal(view({ state: 'crashing' }).icon, 'warning');
+    assert.equal(view({ state: 'healthy' }).icon, 'globe');
+    assert.equal(view(undefined).icon, 'globe');
+  });
+
   it('gives rows stable ids so expansion survives a refresh', () => {
     assert.equal(nodeId(repoChildren(site)[0]), 'deployments:alice/site');
     assert.equal(nodeId(branchNodes(site, ['main'])[0]), 'branch:alice/site:main');
