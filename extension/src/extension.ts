@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { CloudSmithClient, isTerminal } from '@cloudsmith/client';
+import { AppLogs } from './appLogs';
 import { Auth } from './auth';
 import { registerCommands } from './commands';
 import { apiUrl, githubApiUrl } from './config';
@@ -8,6 +9,7 @@ import { ConnectionMonitor } from './model/connection';
 import { Deployments } from './deployments';
 import { DeployOnPush } from './deployOnPush';
 import { createGitHub } from './github';
+import { HealthWatch } from './healthWatch';
 import { LogChannel } from './logs';
 import type { Services } from './services';
 import { inProgress } from './model/status';
@@ -34,6 +36,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
   const client = new CloudSmithClient({ baseUrl: apiUrl(), token });
   const connection = new ConnectionMonitor({ probe: () => client.health() });
   const logs = new LogChannel(() => client.baseUrl, token);
+  const appLogs = new AppLogs(client);
   const statusBar = new StatusBar();
   const deployments = new Deployments(client, logs, statusBar, connection);
   const github = createGitHub(githubApiUrl, token);
@@ -48,6 +51,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
     github,
     ui: new VsCodeUserInput(),
     logs,
+    appLogs,
     deployments,
     push,
     tree,
@@ -60,9 +64,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
     treeDataProvider: tree,
     showCollapseAll: true,
   });
+  const health = new HealthWatch(
+    client,
+    () => auth.signedIn && connection.online,
+    (apps, changed) => {
+      statusBar.setHealth(apps);
+      if (changed) tree.refresh(true);
+    },
+  );
   context.subscriptions.push(
     auth,
     logs,
+    appLogs,
+    health,
     statusBar,
     deployments,
     push,
@@ -92,8 +106,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
     auth.onDidChange((session) => {
       void vscode.commands.executeCommand('setContext', 'cloudsmith.signedIn', !!session);
       tree.refresh();
-      if (!session) statusBar.set({ kind: 'signedOut' });
-      else void reflectWorkspaceApp(services, statusBar);
+      if (!session) {
+        statusBar.set({ kind: 'signedOut' });
+        appLogs.stopAll();
+      } else {
+        void reflectWorkspaceApp(services, statusBar);
+        void health.poll();
+      }
     }),
     deployments.onDidChange((e) => {
       if (!e.line) tree.refresh(true);
@@ -114,6 +133,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CloudS
   );
 
   connection.start();
+  health.start();
   void push.start();
   const activationMs = Math.round(performance.now() - loadedAt);
   logs.info(`CloudSmith activated in ${activationMs} ms (API ${client.baseUrl})`);

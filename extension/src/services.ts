@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { CloudSmithClient } from '@cloudsmith/client';
+import type { AppLogs } from './appLogs';
 import type { Auth } from './auth';
 import type { ConnectionMonitor } from './model/connection';
 import type { Deployments } from './deployments';
@@ -18,6 +19,7 @@ export interface Services {
   github: GitHub;
   ui: UserInput;
   logs: LogChannel;
+  appLogs: AppLogs;
   deployments: Deployments;
   push: DeployOnPush;
   tree: RepositoriesTree;

@@ -10,6 +10,7 @@ import { openLaunchboard } from './openLaunchboard';
 import { redeploy } from './redeploy';
 import { filterRepositories, refresh } from './refresh';
 import { rollback } from './rollback';
+import { showAppLogs } from './showAppLogs';
 import { showLogs } from './showLogs';
 import { signIn } from './signIn';
 import { signOut } from './signOut';
@@ -20,6 +21,7 @@ type Command = (s: Services, arg?: never) => Promise<void>;
 const COMMANDS: Record<string, Command> = {
   'cloudsmith.deploy': deploy,
   'cloudsmith.showLogs': showLogs,
+  'cloudsmith.showAppLogs': showAppLogs,
   'cloudsmith.openApp': openApp,
   'cloudsmith.cancel': cancel,
   'cloudsmith.rollback': rollback,
