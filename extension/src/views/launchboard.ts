@@ -3,18 +3,26 @@ import * as vscode from 'vscode';
 import type { CloudSmithClient, DeployRequest } from '@cloudsmith/client';
 import type { Deployments } from '../deployments';
 import type { GitHub } from '../github';
+import { healthCharts } from '../model/health';
 import { isFromWebview, type ToWebview } from '../webview/messages';
 import type { RepositoriesTree } from './repositoriesTree';
 
+/** How often the open board redraws the selected app's health charts. */
+const HEALTH_EVERY_MS = 30_000;
+
 /**
- * The Launchboard: a deploy form (repo, branch, root dir, commands, env) and the running deployment's stage
- * timeline, last log lines and URL. Strict CSP with a per-render nonce; only the extension's own files load.
+ * The Launchboard: a deploy form (repo, branch, root dir, commands, env), the running deployment's stage
+ * timeline, last log lines and URL, and the selected app's health over the last hour. Strict CSP with a
+ * per-render nonce; only the extension's own files load.
  */
 export class Launchboard implements vscode.Disposable {
   static readonly viewType = 'cloudsmith.launchboard';
   private panel: vscode.WebviewPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private pendingRepo: string | undefined;
+  /** The repository the board shows, whose app's health is redrawn every HEALTH_EVERY_MS while it is open. */
+  private shownRepo: string | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -27,6 +35,8 @@ export class Launchboard implements vscode.Disposable {
       deployments.onDidChange((e) => {
         if (e.line) this.post({ type: 'log', deploymentId: e.deployment.id, line: e.line });
         else this.post({ type: 'deployment', deployment: e.deployment, cause: e.cause, lastStage: e.lastStage });
+        if (!e.line && e.deployment.status === 'live' && e.deployment.repo === this.shownRepo)
+          void this.sendHealth(e.deployment.repo);
       }),
     );
   }
@@ -53,7 +63,17 @@ export class Launchboard implements vscode.Disposable {
     this.panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'dist', 'media', 'cloudsmith.svg');
     this.panel.webview.html = this.html(this.panel.webview, media);
     this.panel.webview.onDidReceiveMessage((m: unknown) => void this.receive(m), undefined, this.disposables);
-    this.panel.onDidDispose(() => (this.panel = undefined), undefined, this.disposables);
+    this.healthTimer = setInterval(() => {
+      if (this.shownRepo) void this.sendHealth(this.shownRepo);
+    }, HEALTH_EVERY_MS);
+    this.panel.onDidDispose(
+      () => {
+        this.panel = undefined;
+        clearInterval(this.healthTimer);
+      },
+      undefined,
+      this.disposables,
+    );
   }
 
   private post(message: ToWebview): void {
@@ -114,6 +134,8 @@ export class Launchboard implements vscode.Disposable {
     const apps = await this.client.listApps().catch(() => []);
     const app = apps.find((a) => a.repo.toLowerCase() === repo.toLowerCase());
     this.post({ type: 'env', repo, env: app ? await this.client.getEnv(app.name).catch(() => ({})) : {} });
+    this.shownRepo = repo;
+    if (app) void this.sendHealth(repo, app.name);
     // The board shows the selected repository's latest deployment (a failure keeps its cause and its stage).
     const latest = (await this.client.listDeployments(repo, 1).catch(() => [])).at(0);
     if (latest)
@@ -123,6 +145,16 @@ export class Launchboard implements vscode.Disposable {
         cause: this.deployments.causes.get(latest.id),
         lastStage: this.deployments.lastStages.get(latest.id),
       });
+  }
+
+  /** The app's last hour as chart series; nothing is drawn when the API has no metrics for it. */
+  private async sendHealth(repo: string, knownApp?: string): Promise<void> {
+    const app =
+      knownApp ??
+      (await this.client.listApps().catch(() => [])).find((a) => a.repo.toLowerCase() === repo.toLowerCase())?.name;
+    if (!app) return;
+    const metrics = await this.client.metrics(app).catch(() => undefined);
+    if (metrics) this.post({ type: 'health', repo, app, charts: healthCharts(metrics), health: metrics.health });
   }
 
   private async deploy(request: DeployRequest): Promise<void> {
@@ -165,6 +197,7 @@ export class Launchboard implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearInterval(this.healthTimer);
     this.panel?.dispose();
     for (const d of this.disposables) d.dispose();
   }

@@ -6,6 +6,7 @@ import type { DeploymentView } from '@cloudsmith/client';
 import { clearedEnvText, deployBlocker, envLabels, selectRepo as scopeToRepo, targetText } from '../model/launchboard';
 import { inProgress } from '../model/status';
 import { STAGES, statusLine, timeline } from '../model/timeline';
+import { renderHealth } from './healthCharts';
 import type { FromWebview, LaunchboardState, ToWebview } from './messages';
 
 interface VsCodeApi {
@@ -151,6 +152,7 @@ function render(): void {
       el('p', { id: 'result' }),
       el('pre', { id: 'log', 'aria-label': 'Last log lines' }),
     ),
+    el('section', { id: 'health', class: 'health', 'aria-label': 'App health, last hour', hidden: '' }),
   );
   for (const key of state.envKeys ?? []) $('env-rows').append(envRow(key));
   labelEnvRows();
@@ -195,6 +197,7 @@ function selectRepo(repo: string): void {
   }
   save();
   $('error').textContent = '';
+  renderHealth($('health'), undefined);
   renderTarget();
   renderDeployment();
   if (clearedEnv.length > 0) announce(clearedEnvText(clearedEnv, repo));
@@ -371,6 +374,9 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       $('log').textContent = state.lines.join('\n');
       return;
     }
+    case 'health':
+      if (m.repo === state.repo) renderHealth($('health'), m);
+      return;
     case 'error':
       $('error').textContent = m.message;
       focusCancel = false;

@@ -1,4 +1,5 @@
-import type { DeploymentView, DeployRequest, LogLineMessage } from '@cloudsmith/client';
+import type { AppHealth, DeploymentView, DeployRequest, LogLineMessage } from '@cloudsmith/client';
+import type { Chart } from '../model/health';
 
 /** Messages between the Launchboard webview and the extension: typed on both sides, validated on receipt. */
 export type ToWebview =
@@ -12,6 +13,8 @@ export type ToWebview =
   | { type: 'env'; repo: string; env: Record<string, string> }
   | { type: 'deployment'; deployment: DeploymentView; cause?: string; lastStage?: DeploymentView['status'] }
   | { type: 'log'; deploymentId: string; line: LogLineMessage }
+  /** The repository's app's last hour, drawn as sparklines (the series are computed by the extension). */
+  | { type: 'health'; repo: string; app: string; charts: Chart[]; health: AppHealth }
   | { type: 'error'; message: string };
 
 export type FromWebview =
