@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DeploymentView } from '@cloudsmith/client';
+import type { World } from '../../../backend/test/helpers/world';
+import { keepFailureEvidence, SCREENSHOTS, startSession, type E2ESession } from './harness';
+import { norm, until, type Workbench } from './workbench';
+
+const REPO = 'alice/ts-type-error';
+const TS_ERROR = "Type 'string' is not assignable to type 'number'.";
+const BROKEN_LINE = "const port: number = process.env.PORT ?? '3000';";
+const FIXED_LINE = "const port = Number(process.env.PORT ?? '3000');";
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=E2E', '-c', 'user.email=e2e@cloudsmith.test', ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
+
+/**
+ * The editor side of issue 19 in a real VS Code (code-server), as a user meets it: the workspace is a clone of the
+ * repository, a deploy fails on a TypeScript error and the Problems panel shows it on the right file and line under
+ * "CloudSmith"; the fix is committed, pushed and deployed, and the error goes away. Every step waits for a
+ * condition with a generous deadline and repeats idempotent UI moves (a loaded machine swallows keys and reloads).
+ */
+describe('extension e2e: build errors in the Problems panel', function () {
+  let session: E2ESession | undefined;
+  let workspace = '';
+  let bareRepo = '';
+  const started = Date.now();
+  const lap = (m: string) => {
+    console.log(`      [${((Date.now() - started) / 1000).toFixed(1)} s] ${m}`);
+  };
+  const S = (): E2ESession => {
+    if (!session) throw new Error('the e2e session did not start');
+    return session;
+  };
+  const W = (): World => S().world;
+  const wb = (): Workbench => S().wb;
+  const deployments = async () =>
+    (await W().api<DeploymentView[]>(W().alice, 'GET', `/api/deployments?repo=${REPO}`)).body;
+
+  const signIn = async () => {
+    await wb().retry(
+      'sign-in',
+      async () => {
+        await wb().command('CloudSmith: Sign In');
+        await wb().allowAuthIfAsked(5_000);
+      },
+      async () => {
+        await wb().showCloudSmithView();
+        return wb().treeRow(REPO).isVisible();
+      },
+      { waitMs: 30_000 },
+    );
+  };
+
+  /** Deploys the workspace's repository from the palette (no question asked: the workspace is a clone). */
+  const deployFromPalette = async (): Promise<DeploymentView> => {
+    const before = new Set((await deployments()).map((d) => d.id));
+    // Retried only while no new deployment exists, so a slow first attempt never deploys twice.
+    return wb().retry(
+      'the palette deploy',
+      async () => {
+        if ((await deployments()).some((d) => !before.has(d.id))) return;
+        await wb().command('CloudSmith: Deploy');
+      },
+      async () => (await deployments()).find((d) => !before.has(d.id)),
+      { waitMs: 60_000 },
+    );
+  };
+
+  /** The Problems panel's rows as the user reads them. */
+  const problemRows = async () =>
+    (await wb().page.locator('.markers-panel .monaco-list-row').allInnerTexts()).map((t) => norm(t));
+  const showProblems = async () => {
+    await wb()
+      .command('View: Focus Problems (Errors, Warnings, Infos)', 3)
+      .catch(() => wb().page.keyboard.press('Control+Shift+M'));
+  };
+
+  before(async function () {
+    this.timeout(300_000);
+    workspace = mkdtempSync(join(tmpdir(), 'cloudsmith-ws-problems-'));
+    session = await startSession(this, {
+      workspace,
+      log: lap,
+      prepare: async (world) => {
+        await world.addRepo(REPO, 'ts-type-error');
+        const meta = world.git.repo(REPO);
+        assert.ok(meta, `${REPO} is on the git server`);
+        bareRepo = meta.gitDir;
+        git(workspace, 'clone', '-q', bareRepo, '.');
+        // The remote a GitHub clone has, on the GitHub stand-in's host: how the extension knows the workspace's repo.
+        git(workspace, 'remote', 'set-url', 'origin', `${world.github.url}/${REPO}.git`);
+        // Only CloudSmith's diagnostics: without node_modules VS Code's own TypeScript check would report
+        // unresolved imports in the same panel.
+        mkdirSync(join(workspace, '.vscode'));
+        writeFileSync(join(workspace, '.vscode', 'settings.json'), '{ "typescript.validate.enable": false }\n');
+      },
+    });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    wb().onReload = signIn;
+  });
+
+  afterEach(async function () {
+    await keepFailureEvidence(this, session, 'problems');
+  });
+
+  after(async function () {
+    this.timeout(90_000);
+    await session?.close();
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    lap('stopped everything');
+  });
+
+  it('a failed deploy puts the tsc error on src/server.ts line 4 in the Problems panel, under CloudSmith', async function () {
+    this.timeout(300_000);
+    await signIn();
+    lap('signed in');
+    const deployment = await deployFromPalette();
+    assert.equal(deployment.repo, REPO);
+    const failed = await W().waitFor(W().alice, deployment.id, undefined, 240_000);
+    assert.equal(failed.status, 'failed', failed.error ?? '');
+    assert.equal(failed.commitSha, git(workspace, 'rev-parse', 'HEAD'), 'the workspace is at the deployed commit');
+    lap(`deploy ${deployment.id.slice(0, 8)} failed`);
+
+    const rows = await wb().retry(
+      'the CloudSmith error in the Problems panel',
+      showProblems,
+      async () => {
+        const all = await problemRows();
+        return all.some((r) => r.includes(TS_ERROR)) ? all : undefined;
+      },
+      { waitMs: 60_000 },
+    );
+    const marker = rows.find((r) => r.includes(TS_ERROR)) ?? '';
+    assert.match(marker, /CloudSmith/, `the source is CloudSmith: ${marker}`);
+    assert.match(marker, /TS2322/);
+    assert.match(marker, /\[Ln 4, Col 7\]/, `line 4, column 7: ${marker}`);
+    assert.ok(
+      rows.some((r) => /^server\.ts\s*src\b/.test(r)),
+      `a file row for src/server.ts: ${JSON.stringify(rows)}`,
+    );
+    lap('the error is in the Problems panel');
+
+    // Clicking it opens the file at the error, as any diagnostic does.
+    await wb().retry(
+      'the editor at the error',
+      () => wb().page.locator('.markers-panel .monaco-list-row', { hasText: TS_ERROR }).first().click(),
+      async () => (await wb().statusItems()).some((t) => /Ln 4, Col 7/.test(t)),
+    );
+    await until(
+      'the editor tab of server.ts',
+      () => wb().page.locator('.tabs-container .tab.active', { hasText: 'server.ts' }).isVisible(),
+      30_000,
+    );
+    await wb().screenshot(join(SCREENSHOTS, 'problems.png'));
+    lap('clicked: server.ts open at line 4; screenshot taken');
+  });
+
+  it('the fix, committed, pushed and deployed, goes live and clears the CloudSmith diagnostics', async function () {
+    this.timeout(300_000);
+    const file = join(workspace, 'src', 'server.ts');
+    const source = readFileSync(file, 'utf8');
+    assert.ok(source.includes(BROKEN_LINE), 'the fixture still has its error');
+    writeFileSync(file, source.replace(BROKEN_LINE, FIXED_LINE));
+    git(workspace, 'commit', '-q', '-am', 'PORT is a number');
+    git(workspace, 'push', '-q', bareRepo, 'HEAD:main');
+    const head = git(workspace, 'rev-parse', 'HEAD');
+
+    const deployment = await deployFromPalette();
+    const live = await W().waitFor(W().alice, deployment.id, undefined, 240_000);
+    assert.equal(live.status, 'live', live.error ?? '');
+    assert.equal(live.commitSha, head, 'the deployed commit is the pushed fix');
+    lap(`the fix is live (${deployment.id.slice(0, 8)})`);
+
+    await wb().retry(
+      'the Problems panel without CloudSmith errors',
+      showProblems,
+      async () => {
+        const text = norm(await wb().page.locator('.markers-panel').first().innerText());
+        return /No problems have been detected in the workspace/.test(text) && !text.includes(TS_ERROR);
+      },
+      { waitMs: 60_000 },
+    );
+    lap('the diagnostics cleared');
+  });
+});
