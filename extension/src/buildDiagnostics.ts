@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { CloudSmithClient, DeploymentView } from '@cloudsmith/client';
 import { parseBuildErrors, workspacePathOf } from './model/buildErrors';
-import { workspaceRepo } from './workspace';
+import { headCommit, staleErrorsNotice } from './model/gitHead';
+import { gitFiles, workspaceRepo } from './workspace';
 
 /** Enough of a failed build's log to hold its errors; a runaway log must not stall the editor. */
 const MAX_LINES = 20_000;
@@ -63,12 +64,9 @@ export class BuildDiagnostics implements vscode.Disposable {
     }
     this.collection.clear();
     for (const [rel, diagnostics] of byFile) this.collection.set(vscode.Uri.joinPath(folder.uri, rel), diagnostics);
-    const head = await headCommit(folder.uri);
-    if (byFile.size > 0 && deployment.commitSha && head && head !== deployment.commitSha) {
-      void vscode.window.showInformationMessage(
-        `CloudSmith: the build errors are from commit ${deployment.commitSha.slice(0, 7)}; your workspace is at ${head.slice(0, 7)}, so lines may have moved.`,
-      );
-    }
+    const notice =
+      byFile.size > 0 ? staleErrorsNotice(deployment.commitSha, await headCommit(gitFiles(folder.uri))) : undefined;
+    if (notice) void vscode.window.showInformationMessage(notice);
   }
 
   dispose(): void {
@@ -84,24 +82,4 @@ function candidatePaths(reported: string, rootDir: string): string[] {
     return false;
   });
   return asked;
-}
-
-async function headCommit(root: vscode.Uri): Promise<string | undefined> {
-  const read = async (...parts: string[]) => {
-    try {
-      return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(root, '.git', ...parts)));
-    } catch {
-      return undefined;
-    }
-  };
-  const head = (await read('HEAD'))?.trim();
-  if (!head?.startsWith('ref: ')) return head;
-  const ref = head.slice('ref: '.length);
-  const loose = (await read(...ref.split('/')))?.trim();
-  if (loose) return loose;
-  const packed = await read('packed-refs');
-  return packed
-    ?.split('\n')
-    .find((l) => l.endsWith(` ${ref}`))
-    ?.split(' ')[0];
 }

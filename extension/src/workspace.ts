@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { GitFileReader } from './model/gitHead';
 import { originUrl, repoFromRemote, webHostFor } from './model/gitRemote';
 
 export interface WorkspaceRepo {
@@ -14,15 +15,7 @@ export interface WorkspaceRepo {
 export async function workspaceRepo(githubApiUrl: string): Promise<WorkspaceRepo | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) return undefined;
-  const read = async (name: string) => {
-    try {
-      return new TextDecoder().decode(
-        await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, '.git', name)),
-      );
-    } catch {
-      return undefined;
-    }
-  };
+  const read = gitFiles(folder.uri);
   const config = await read('config');
   const remote = config ? originUrl(config) : undefined;
   const repo = remote ? repoFromRemote(remote, webHostFor(githubApiUrl)) : undefined;
@@ -30,4 +23,15 @@ export async function workspaceRepo(githubApiUrl: string): Promise<WorkspaceRepo
   const head = (await read('HEAD'))?.trim();
   const branch = head?.startsWith('ref: refs/heads/') ? head.slice('ref: refs/heads/'.length) : undefined;
   return { repo, branch };
+}
+
+/** Reads files of the .git directory under `root` (undefined for a missing one). */
+export function gitFiles(root: vscode.Uri): GitFileReader {
+  return async (...parts) => {
+    try {
+      return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(root, '.git', ...parts)));
+    } catch {
+      return undefined;
+    }
+  };
 }
