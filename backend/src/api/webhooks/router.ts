@@ -122,7 +122,10 @@ export function webhookRouter(deps: WebhookDeps): Router {
     handle(async (req, res) => {
       const app = await deps.operations.app(callerOf(res), appName.parse(req.params.app));
       const { productionBranch, ...settings } = updateBody.parse(req.body ?? {});
-      const hook = await deps.hooks.update(app.name, { ...settings, branch: productionBranch });
+      const hook = await deps.hooks.update(app.name, {
+        ...settings,
+        ...(productionBranch ? { branch: productionBranch } : {}),
+      });
       if (!hook) throw new NotFoundError(`push hook of ${app.name}`);
       res.json(hookView(deps, req, app.name, hook));
     }),
