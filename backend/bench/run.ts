@@ -1,106 +1,82 @@
-import type { DeploymentView } from '@cloudsmith/client';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
-import { fetchApp } from '../test/helpers/appFetch';
 import { World } from '../test/helpers/world';
-import { directDeploy } from './direct';
+import { bareDeploy } from './bare';
+import { firstLogLatency, platformDeploy, platformRollback } from './platform';
+import { renderReport, type BenchResult, type StackResult } from './report';
+import { STACKS, type BenchStack } from './stacks';
 
 /**
- * `npm run bench`: the platform's overhead, as ratios against a baseline measured in the same run.
- * Deploys the node-express fixture (real dependencies from the npm registry) cold (empty npm cache)
- * and warm, and does the same clone + install + start directly with a script.
+ * `npm run bench`: the real embedded platform (local builder, process runtime, fs artifacts; sandboxed where
+ * bubblewrap works) against the steps a user types by hand, measured in the same run. Per stack: bare cold (clone,
+ * install, build, start, first 200, with an empty HOME: no npm/pip/Go cache), platform cold (a new app: empty build
+ * cache and package store), platform warm (a redeploy after a code change, lockfile unchanged). Then the rollback
+ * to the previous release, and the first streamed log line after POST over CLOUDSMITH_BENCH_FIRST_LOG deploys.
+ * CLOUDSMITH_BENCH_STACKS picks stacks by fixture name (comma-separated). Exits 1 when a target fails.
  */
-/** Follows the deployment's log socket: when the first line arrived and when the final status did (no polling error). */
-function follow(
-  world: World,
-  id: string,
-): Promise<{ firstLogAt: number; endAt: number; status: string; url?: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${world.url.replace('http', 'ws')}/api/deployments/${id}/logs`, {
-      headers: { authorization: `Bearer ${world.alice.token}` },
-    });
-    let firstLogAt = 0;
-    ws.on('message', (data) => {
-      const message = JSON.parse((data as Buffer).toString()) as { type: string; status?: string; url?: string };
-      if (message.type === 'log' && !firstLogAt) firstLogAt = Date.now();
-      if (message.type === 'end')
-        resolve({ firstLogAt, endAt: Date.now(), status: message.status ?? '', url: message.url });
-    });
-    ws.on('error', reject);
-  });
-}
+const FIXTURES = join(__dirname, '..', 'test', 'fixtures');
 
-interface PlatformRun {
-  totalMs: number;
-  firstLogMs: number;
-  stages: string;
-}
-
-async function platformDeploy(world: World, repo: string): Promise<PlatformRun> {
-  const started = Date.now();
-  const queued = await world.deploy(world.alice, { repo });
-  const done = await follow(world, queued.id);
-  if (done.status !== 'live' || !done.url) throw new Error(`bench deployment ended ${done.status}`);
-  if ((await fetchApp(done.url)).status !== 200) throw new Error('the live URL does not serve');
-  const t = (await world.api<DeploymentView>(world.alice, 'GET', `/api/deployments/${queued.id}`)).body.timings;
-  return {
-    totalMs: done.endAt - started,
-    firstLogMs: done.firstLogAt - started,
-    stages: `fetch ${t.fetchMs} / build ${t.buildMs} / deploy ${t.deployMs}`,
-  };
-}
-
-function row(cells: Array<string | number>): string {
-  return cells.map((c, i) => String(c).padEnd(i === 0 ? 34 : 14)).join('');
-}
-
-async function benchPlatform(): Promise<void> {
-  const world = await World.start();
-  const directHome = mkdtempSync(join(tmpdir(), 'bench-home-'));
+async function benchStack(world: World, stack: BenchStack): Promise<StackResult & { coldId: string; app: string }> {
+  const repo = `alice/bench-${stack.fixture}`;
+  await world.addRepo(repo, stack.fixture);
+  // The platform first, so whatever the first run warms (the registry's CDN, the page cache) favours the bare steps.
+  const cold = await platformDeploy(world, repo);
+  const home = mkdtempSync(join(tmpdir(), 'bench-home-'));
+  let bareCold: number;
   try {
-    await world.addRepo('alice/bench-api', 'node-express');
-    const cloneUrl = world.git.cloneUrl('alice/bench-api');
-    console.log('\nDeploy overhead: POST to URL serving, vs the same clone + npm ci + start done by a script');
-    console.log(row(['run', 'direct (ms)', 'platform (ms)', 'ratio', 'first log (ms)', 'platform stages (ms)']));
-    const runs: Array<{ direct: number; platform: PlatformRun }> = [];
-    for (const label of ['cold (empty npm cache)', 'warm 1', 'warm 2', 'warm 3']) {
-      const direct = await directDeploy(cloneUrl, world.alice.token, directHome);
-      const platform = await platformDeploy(world, 'alice/bench-api');
-      if (label.startsWith('warm')) runs.push({ direct, platform });
-      console.log(
-        row([
-          label,
-          direct,
-          platform.totalMs,
-          (platform.totalMs / direct).toFixed(2),
-          platform.firstLogMs,
-          platform.stages,
-        ]),
-      );
-    }
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    const direct = median(runs.map((r) => r.direct));
-    const platform = median(runs.map((r) => r.platform.totalMs));
-    console.log(
-      row([
-        'warm median',
-        direct,
-        platform,
-        (platform / direct).toFixed(2),
-        median(runs.map((r) => r.platform.firstLogMs)),
-        'target ratio <= 1.10',
-      ]),
-    );
+    bareCold = await bareDeploy(stack, world.git.cloneUrl(repo), world.alice.token, home);
   } finally {
-    rmSync(directHome, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  }
+  const original = readFileSync(join(FIXTURES, stack.fixture, stack.changed), 'utf8');
+  await world.git.commit(repo, { [stack.changed]: original + stack.comment(1) }, { message: 'bench: a code change' });
+  const warm = await platformDeploy(world, repo);
+  const result = {
+    label: stack.label,
+    bareCold,
+    platformCold: cold.totalMs,
+    platformWarm: warm.totalMs,
+    coldPhases: cold.phases,
+    warmPhases: warm.phases,
+  };
+  console.log(
+    `${stack.label}: bare cold ${bareCold} ms, platform cold ${cold.totalMs} ms, platform warm ${warm.totalMs} ms`,
+  );
+  return { ...result, coldId: cold.id, app: cold.app };
+}
+
+async function benchPlatform(): Promise<boolean> {
+  const picked = process.env.CLOUDSMITH_BENCH_STACKS?.split(',').map((s) => s.trim());
+  const stacks = picked ? STACKS.filter((s) => picked.includes(s.fixture)) : STACKS;
+  const samples = Number(process.env.CLOUDSMITH_BENCH_FIRST_LOG ?? 50);
+  const world = await World.start();
+  try {
+    console.log(`\nDeploy benchmark: ${stacks.map((s) => s.label).join(', ')} (times are POST to first 200)`);
+    const result: BenchResult = { stacks: [], firstLogMs: [] };
+    let rollbackTarget: { app: string; coldId: string } | undefined;
+    for (const stack of stacks) {
+      const measured = await benchStack(world, stack);
+      result.stacks.push(measured);
+      rollbackTarget ??= measured;
+    }
+    if (rollbackTarget) {
+      // The first stack's cold release is the previous one now: its warm redeploy is live.
+      const rollback = await platformRollback(world, rollbackTarget.app, rollbackTarget.coldId);
+      result.rollbackMs = rollback.totalMs;
+      const repo = `alice/bench-${stacks[0].fixture}`;
+      for (let i = 0; i < samples; i++) result.firstLogMs.push(await firstLogLatency(world, repo));
+    }
+    const { lines, pass } = renderReport(result);
+    console.log(`\n${lines.join('\n')}`);
+    return pass;
+  } finally {
     await world.close();
   }
 }
 
-async function main(): Promise<void> {
-  await benchPlatform();
+async function main(): Promise<boolean> {
+  const pass = await benchPlatform();
   if (process.env.CLOUDSMITH_TEST_KAFKA) {
     const { benchKafka } = await import('./kafka');
     await benchKafka();
@@ -109,10 +85,11 @@ async function main(): Promise<void> {
       '\nKafka benchmarks skipped: run `bash scripts/kafka.sh up && eval "$(bash scripts/kafka.sh env)"` first',
     );
   }
+  return pass;
 }
 
 main().then(
-  () => process.exit(0),
+  (pass) => process.exit(pass ? 0 : 1),
   (err: unknown) => {
     console.error(err);
     process.exit(1);

@@ -1,7 +1,7 @@
 // Long on purpose: a release's whole swap as sandboxed processes (unpack, release step, start, health, route,
 // retiring the old one, liveness and restarts) shares the per-app state; the runtime contract suite tests it whole.
 import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { unpackTarball } from '../../../archive/tarball';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
 import type { ArtifactStore } from '../../../ports/artifacts';
@@ -49,8 +49,6 @@ interface LiveRelease {
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const LAST_LINES_IN_ERROR = 20;
-/** Beside each release directory: the sha256 of the artifact completely unpacked into it. */
-const UNPACKED_SUFFIX = '.unpacked';
 
 /**
  * The embedded runtime: each release is an unpacked artifact run as a local process group on a free
@@ -101,6 +99,7 @@ export class ProcessRuntime implements Runtime {
       await rm(this.appDir(app), { recursive: true, force: true });
       await rm(this.homeDir(app), { recursive: true, force: true });
       await this.layers.remove(app);
+      await rm(join(this.opts.dataDir, 'unpacked', app), { recursive: true, force: true });
     });
   }
 
@@ -149,7 +148,7 @@ export class ProcessRuntime implements Runtime {
       if (unpacked) ctx.log(`Reusing the kept unpacked release of deployment ${deploymentId}`, 'deploy');
       else await this.unpack(artifact.key, artifact.sha256, dir, ctx, signal);
       const layerDirs = await this.layers.link(app, dir, ctx, signal);
-      await writeFile(`${dir}${UNPACKED_SUFFIX}`, artifact.sha256);
+      await this.markUnpacked(app, dir, artifact.sha256);
       const cwd = await workdirIn(dir, plan.workdir);
       const { sandbox } = this.opts;
       if (sandbox) {
@@ -223,7 +222,7 @@ export class ProcessRuntime implements Runtime {
         this.starting.delete(proc);
       } else await sandboxed?.dispose();
       await rm(dir, { recursive: true, force: true });
-      await rm(`${dir}${UNPACKED_SUFFIX}`, { force: true });
+      await rm(this.unpackedMarker(app, dir), { force: true });
       throw err;
     }
     forward = undefined;
@@ -312,7 +311,7 @@ export class ProcessRuntime implements Runtime {
   /**
    * `<dataDir>/releases/<app>/<deploymentId>`, fresh; a second release of the directory the app runs from gets its
    * own. A kept directory the same artifact was unpacked into (a rollback, a restart at boot) is reused as is: its
-   * marker beside it, out of the app's reach, records the sha256 verified when it was unpacked.
+   * marker (see unpackedMarker) records the sha256 verified when it was unpacked.
    */
   private async prepareDir(
     app: string,
@@ -324,14 +323,14 @@ export class ProcessRuntime implements Runtime {
     await mkdir(appDir, { recursive: true });
     let dir = join(appDir, deploymentId);
     if (previous?.dir === dir) dir = join(appDir, `${deploymentId}-${Date.now().toString(36)}`);
-    const marker = await readFile(`${dir}${UNPACKED_SUFFIX}`, 'utf8').catch(() => undefined);
+    const marker = await readFile(this.unpackedMarker(app, dir), 'utf8').catch(() => undefined);
     if (marker === sha256 && (await stat(dir).catch(() => undefined))?.isDirectory()) {
       // Newest again, so pruning keeps it.
       const now = new Date();
       await utimes(dir, now, now);
       return { dir, unpacked: true };
     }
-    await rm(`${dir}${UNPACKED_SUFFIX}`, { force: true });
+    await rm(this.unpackedMarker(app, dir), { force: true });
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     return { dir, unpacked: false };
@@ -354,9 +353,19 @@ export class ProcessRuntime implements Runtime {
     for (const d of dirs) {
       if (kept.has(d.path)) continue;
       await rm(d.path, { recursive: true, force: true });
-      await rm(`${d.path}${UNPACKED_SUFFIX}`, { force: true });
+      await rm(this.unpackedMarker(app, d.path), { force: true });
     }
     await this.layers.prune(app, [...kept]);
+  }
+
+  /** Where the sha256 of the artifact completely unpacked into a release dir is kept: outside the app's reach. */
+  private unpackedMarker(app: string, dir: string): string {
+    return join(this.opts.dataDir, 'unpacked', app, basename(dir));
+  }
+
+  private async markUnpacked(app: string, dir: string, sha256: string): Promise<void> {
+    await mkdir(join(this.opts.dataDir, 'unpacked', app), { recursive: true });
+    await writeFile(this.unpackedMarker(app, dir), sha256);
   }
 
   private appDir(app: string): string {
