@@ -1,7 +1,5 @@
 import { WebSocket } from 'ws';
-import { TERMINAL_STATUSES, type DeploymentStatus, type LogLine } from '../domain/deployment';
-import type { LogEvent } from '../domain/events';
-import { logView } from './views';
+import { TERMINAL_STATUSES, type DeploymentStatus } from '../domain/deployment';
 
 export interface StatusNote {
   status: DeploymentStatus;
@@ -32,14 +30,22 @@ const DRAIN_POLL_MS = 50;
 /** After the close frame, how long a client that reads nothing keeps its socket before it is cut. */
 const TERMINATE_AFTER_MS = 1000;
 
+/** Where a session reads what it sends: a deployment's log (with its status) or an app's runtime log (no status). */
+export interface SessionSource<L extends { seq: number }> {
+  readLogs(sinceSeq: number, limit: number): Promise<L[]>;
+  readStatus?(): Promise<StatusNote | undefined>;
+  /** The line as the client receives it. */
+  view(line: L): object;
+}
+
 /**
- * One WebSocket subscriber of one deployment's log. The store is the source of truth: the session sends live lines
+ * One WebSocket subscriber of one log (a deployment's, or an app's runtime log). The store is the source of truth: the session sends live lines
  * straight from the bus while the client keeps up, and whenever it falls behind (its send queue above the high-water
  * mark) it stops taking lines from the bus and later catches up from the store, page by page, pausing on the queue.
  * A client that reads nothing for `stallMs` is closed with SLOW_CONSUMER_CLOSE; memory per client stays about
  * `highWaterBytes` however fast the deployment logs.
  */
-export class LogSession {
+export class LogSession<L extends { seq: number }> {
   private lastSeq: number;
   /** Lines may exist in the store that were not sent: the pump must read them. */
   private behind = true;
@@ -52,10 +58,7 @@ export class LogSession {
   constructor(
     private readonly ws: WebSocket,
     since: number,
-    private readonly source: {
-      readLogs(sinceSeq: number, limit: number): Promise<LogLine[]>;
-      readStatus(): Promise<StatusNote | undefined>;
-    },
+    private readonly source: SessionSource<L>,
     private readonly onError: (err: unknown) => void,
     private readonly limits: SessionLimits = DEFAULT_LIMITS,
   ) {
@@ -64,24 +67,26 @@ export class LogSession {
 
   /** Replays what is stored after `since`, then the current status (and the end, when the deployment is done). */
   async start(): Promise<void> {
-    this.status = await this.source.readStatus();
+    this.status = await this.source.readStatus?.();
     this.kick();
   }
 
-  onEvent(event: LogEvent): void {
+  onStatus(note: StatusNote): void {
     if (this.ended) return;
-    if (event.kind === 'status') {
-      this.status = { status: event.status, url: event.url, error: event.error };
-      this.kick();
-      return;
-    }
+    this.status = note;
+    this.kick();
+  }
+
+  /** Live lines from the bus, in seq order; the store has them too, so any that cannot be sent now are read later. */
+  onLines(lines: readonly L[]): void {
+    if (this.ended) return;
     if (this.behind || this.pumping) {
       this.dirty = true;
       this.behind = true;
       this.kick();
       return;
     }
-    for (const line of event.lines) {
+    for (const line of lines) {
       if (line.seq <= this.lastSeq) continue;
       if (line.seq > this.lastSeq + 1 || this.congested()) {
         // A gap (lines on another path) or a full queue: the store has them, the pump will send them.
@@ -183,8 +188,8 @@ export class LogSession {
     return this.ws.bufferedAmount > this.limits.highWaterBytes;
   }
 
-  private sendLine(line: LogLine): void {
-    this.send(logView(line));
+  private sendLine(line: L): void {
+    this.send(this.source.view(line));
     this.lastSeq = line.seq;
   }
 

@@ -7,6 +7,7 @@ import { callerOf, type TokenGate } from './auth';
 import type { Operations } from './operations';
 import { appName, deployBody, deploymentId, envBody, listQuery, rollbackBody, sinceQuery } from './schemas';
 import { appView, deploymentView, logView } from './views';
+import { sendNdjsonPages } from './ndjson';
 
 export interface RouteDeps {
   operations: Operations;
@@ -53,18 +54,8 @@ export function apiRouter(deps: RouteDeps): Router {
     '/deployments/:id/logs',
     handle(async (req, res) => {
       const deployment = await ops.deployment(callerOf(res), param(req, 'id', deploymentId));
-      let since = sinceQuery.parse(req.query).since ?? 0;
-      res.type('application/x-ndjson');
-      for (;;) {
-        const page = await deps.store.readLogs(deployment.id, since, 1000);
-        const chunk = page.map((line) => `${JSON.stringify(logView(line))}\n`).join('');
-        // A client that reads slowly holds one page in memory, not the whole log.
-        if (!res.write(chunk)) await drainedOrClosed(res);
-        if (res.destroyed) return;
-        if (page.length < 1000) break;
-        since = page[page.length - 1].seq;
-      }
-      res.end();
+      const since = sinceQuery.parse(req.query).since ?? 0;
+      await sendNdjsonPages(res, since, (after, limit) => deps.store.readLogs(deployment.id, after, limit), logView);
     }),
   );
 
@@ -162,17 +153,4 @@ export function errorHandler(logger: Logger) {
     logger.error('request failed', { error: errorMessage(err) });
     res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
   };
-}
-
-/** Resolves when a paused response can take more, or is gone; leaves no listener behind either way. */
-function drainedOrClosed(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

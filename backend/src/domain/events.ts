@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ArtifactRef, DeploymentStatus, LogLine, RunPlan } from './deployment';
+import type { RuntimeLogLine } from './runtimeLog';
 
 /** Every topic, and the shape of what it carries. Message key is always the deployment id, so one deployment's events stay in order. */
 export interface TopicEvents {
@@ -9,6 +10,7 @@ export interface TopicEvents {
   'deployment.logs': LogEvent;
   'deployment.cancel': CancelRequested;
   'app.removed': AppRemoved;
+  'app.logs': AppLogs;
 }
 export type Topic = keyof TopicEvents;
 export const TOPICS = [
@@ -18,6 +20,7 @@ export const TOPICS = [
   'deployment.logs',
   'deployment.cancel',
   'app.removed',
+  'app.logs',
 ] as const satisfies readonly Topic[];
 
 export interface EventBase {
@@ -57,6 +60,12 @@ export type CancelRequested = EventBase;
 /** Every Docksage instance stops the app and removes what its runtime made for it. Keyed by the app's last deployment. */
 export interface AppRemoved extends EventBase {
   app: string;
+}
+
+/** A live app's output (already persisted, with its per-app seq), for the API's runtime log streams. */
+export interface AppLogs extends EventBase {
+  app: string;
+  lines: RuntimeLogLine[];
 }
 
 /** A stage's outgoing event id is derived from its input, so a redelivered input republishes the same id and the next stage skips it. */

@@ -1,4 +1,5 @@
 import type { App, Deployment, DeploymentStatus, LogLine, Stage } from '../domain/deployment';
+import type { NewRuntimeLogLine, RuntimeLogLine } from '../domain/runtimeLog';
 
 export interface NewLogLine {
   ts: string;
@@ -48,6 +49,15 @@ export interface Store {
   readLogs(deploymentId: string, sinceSeq: number, limit?: number): Promise<LogLine[]>;
   /** Drops a deployment's stored log (retention); its seq numbers are not reused. */
   deleteLogs(deploymentId: string): Promise<void>;
+
+  /**
+   * Appends to an app's runtime log (seq per app, consecutive from 1) and drops its oldest chunks once the lines kept
+   * cost more than `keepBytes` (runtimeLineBytes each): a log flood costs bounded storage.
+   */
+  appendRuntimeLogs(app: string, lines: NewRuntimeLogLine[], keepBytes: number): Promise<RuntimeLogLine[]>;
+  readRuntimeLogs(app: string, sinceSeq: number, limit?: number): Promise<RuntimeLogLine[]>;
+  /** Drops an app's runtime log (the app is deleted); its seq numbers are not reused. */
+  deleteRuntimeLogs(app: string): Promise<void>;
 
   /** App env, already sealed (encrypted) by the caller. */
   getEnv(app: string): Promise<Record<string, string>>;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { App, Deployment, DeploymentStatus } from '../../src/domain/deployment';
+import { runtimeLineBytes, type NewRuntimeLogLine, type RuntimeStream } from '../../src/domain/runtimeLog';
 import type { Store } from '../../src/ports/store';
 
 export interface StoreFixture {
@@ -420,6 +421,58 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           [301],
         );
         await store.deleteLogs(uid('dep'));
+      });
+    });
+
+    describe('runtime logs', function () {
+      const rt = (n: number, text: string, stream: RuntimeStream = 'stdout'): NewRuntimeLogLine[] =>
+        Array.from({ length: n }, (_, i) => ({ at: tick(), deploymentId: 'dep-1', stream, text: `${text} ${i + 1}` }));
+      const MIB = 1024 * 1024;
+
+      it("numbers an app's lines from 1, keeps stream and deployment, and reads since a seq", async function () {
+        const name = uid('app');
+        const first = await store.appendRuntimeLogs(name, rt(2, 'out'), MIB);
+        const second = await store.appendRuntimeLogs(name, rt(1, 'crashed', 'event'), MIB);
+        assert.deepEqual(
+          [...first, ...second].map((l) => l.seq),
+          [1, 2, 3],
+        );
+        const read = await store.readRuntimeLogs(name, 1);
+        assert.deepEqual(
+          read.map((l) => [l.seq, l.stream, l.deploymentId, l.text]),
+          [
+            [2, 'stdout', 'dep-1', 'out 2'],
+            [3, 'event', 'dep-1', 'crashed 1'],
+          ],
+        );
+        assert.deepEqual(
+          (await store.readRuntimeLogs(name, 0, 1)).map((l) => l.seq),
+          [1],
+        );
+        assert.deepEqual(await store.readRuntimeLogs(uid('app'), 0), [], 'other apps have none');
+      });
+
+      it('keeps only the newest bytes of a flood, without reusing seq numbers', async function () {
+        const name = uid('app');
+        const keep = 300_000;
+        const big = 'y'.repeat(2_000);
+        for (let i = 0; i < 10; i++) await store.appendRuntimeLogs(name, rt(100, big), keep);
+        const kept = await store.readRuntimeLogs(name, 0);
+        const bytes = kept.reduce((sum, l) => sum + runtimeLineBytes(l), 0);
+        assert.ok(bytes <= keep, `kept ${bytes} bytes of a ${keep}-byte budget`);
+        assert.ok(bytes >= keep / 2, `kept only ${bytes} bytes`);
+        assert.equal(kept[kept.length - 1].seq, 1000, 'the newest line is kept');
+        assert.deepEqual(
+          kept.map((l) => l.seq),
+          kept.map((_l, i) => kept[0].seq + i),
+          'what is kept is consecutive',
+        );
+        await store.deleteRuntimeLogs(name);
+        assert.deepEqual(await store.readRuntimeLogs(name, 0), []);
+        assert.deepEqual(
+          (await store.appendRuntimeLogs(name, rt(1, 'again'), keep)).map((l) => l.seq),
+          [1001],
+        );
       });
     });
 

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import { LogSession, SLOW_CONSUMER_CLOSE } from '../../src/api/logSession';
 import type { LogLine } from '../../src/domain/deployment';
+import { logView } from '../../src/api/views';
 
 /** A WebSocket whose send queue the test controls: nothing leaves it unless the test drains it. */
 class FakeSocket extends EventEmitter {
@@ -37,6 +38,7 @@ function session(ws: FakeSocket, since = 0, status = 'building' as const, stallM
     {
       readLogs: async (after, limit) => log.filter((l) => l.seq > after).slice(0, limit),
       readStatus: async () => ({ status }),
+      view: logView,
     },
     (err) => {
       throw err;
@@ -75,7 +77,7 @@ describe('LogSession backpressure', function () {
     const s = session(ws, 0, 'building', 10_000);
     await s.start();
     await until(() => ws.sent.filter((m) => m.type === 'log').length === log.length);
-    s.onEvent({ eventId: 'e', deploymentId: 'd', at: '', kind: 'status', status: 'failed', error: 'x' });
+    s.onStatus({ status: 'failed', error: 'x' });
     await until(() => ws.closed !== undefined);
     clearInterval(drain);
     assert.equal(ws.closed, 1000);
@@ -92,7 +94,7 @@ describe('LogSession backpressure', function () {
     await s.start();
     await until(() => ws.sent.some((m) => m.type === 'status'));
     ws.bufferedAmount = 50_000;
-    s.onEvent({ eventId: 'e', deploymentId: 'd', at: '', kind: 'lines', lines: log.slice(4990) });
+    s.onLines(log.slice(4990));
     ws.bufferedAmount = 0;
     await until(() => ws.sent.filter((m) => m.type === 'log').length === 10);
     assert.deepEqual(

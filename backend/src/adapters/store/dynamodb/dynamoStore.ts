@@ -26,6 +26,7 @@ import type { App, Deployment, DeploymentStatus, LogLine } from '../../../domain
 import type { DeploymentPatch, DeploymentQuery, NewLogLine, Store } from '../../../ports/store';
 import { awsClientConfig, awsErrorName, type AwsSettings } from '../../aws/clients';
 import { chunkLines } from '../logChunks';
+import { runtimeLineBytes, type NewRuntimeLogLine, type RuntimeLogLine } from '../../../domain/runtimeLog';
 import { INDEX, TABLES, tableName, type KeyAttr, type TableId, type TableSpec } from './tables';
 
 export interface DynamoStoreOptions extends AwsSettings {
@@ -48,6 +49,8 @@ const LOG_SEQ_ATTR = 'next';
 const HEAD_SEQ = 0;
 /** Name claims share the apps table; app names are DNS labels, so this prefix can never be an app's own name. */
 const NAME_CLAIM = 'claim#';
+/** An app's runtime log shares the logs table under this key; deployment ids are UUIDs, so no deployment's log can clash. */
+const runtimeLogKey = (app: string): string => `runtime#${app}`;
 const IMMUTABLE = new Set(['id', 'status', 'createdAt', 'ownerId']);
 
 function isConditionFailure(err: unknown): boolean {
@@ -382,6 +385,75 @@ export class DynamoStore implements Store {
     await this.batchWrite(chunks.map((Key) => ({ DeleteRequest: { Key } })));
   }
 
+  // ---- runtime logs: an app's partition in the logs table, chunked the same way, with a running byte count
+
+  async appendRuntimeLogs(app: string, lines: NewRuntimeLogLine[], keepBytes: number): Promise<RuntimeLogLine[]> {
+    if (lines.length === 0) return [];
+    const key = runtimeLogKey(app);
+    const bytes = lines.map(runtimeLineBytes);
+    const total = bytes.reduce((a, b) => a + b, 0);
+    const head = await this.reserveSeq(key, lines.length, total);
+    const first = head.seq - lines.length + 1;
+    const numbered: RuntimeLogLine[] = lines.map((l, i) => ({ seq: first + i, ...l }));
+    let end = head.bytes - total;
+    const items = chunkLines(numbered).map((group) => {
+      const size = group.reduce((sum, l) => sum + runtimeLineBytes(l), 0);
+      end += size;
+      return {
+        deploymentId: key,
+        seq: group[group.length - 1].seq,
+        first: group[0].seq,
+        bytes: size,
+        end,
+        lines: group,
+      };
+    });
+    await this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
+    await this.trimRuntimeLog(key, head.bytes - keepBytes);
+    return numbered;
+  }
+
+  async readRuntimeLogs(app: string, sinceSeq: number, limit = 10_000): Promise<RuntimeLogLine[]> {
+    const out: RuntimeLogLine[] = [];
+    for (const item of await this.queryAll(
+      {
+        TableName: this.table('logs'),
+        KeyConditionExpression: 'deploymentId = :d AND seq > :since',
+        ExpressionAttributeValues: { ':d': runtimeLogKey(app), ':since': Math.max(sinceSeq, HEAD_SEQ) },
+        ConsistentRead: true,
+      },
+      limit,
+    )) {
+      for (const line of item.lines as RuntimeLogLine[]) if (line.seq > sinceSeq && out.length < limit) out.push(line);
+    }
+    return out;
+  }
+
+  async deleteRuntimeLogs(app: string): Promise<void> {
+    await this.trimRuntimeLog(runtimeLogKey(app), Infinity);
+  }
+
+  /** Deletes the oldest chunks while any of their bytes lie before `cutoff` (the head item, holding the counters, stays). */
+  private async trimRuntimeLog(key: string, cutoff: number): Promise<void> {
+    for (;;) {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table('logs'),
+          KeyConditionExpression: 'deploymentId = :d AND seq > :head',
+          ExpressionAttributeValues: { ':d': key, ':head': HEAD_SEQ },
+          ExpressionAttributeNames: { '#end': 'end' },
+          ProjectionExpression: 'deploymentId, seq, bytes, #end',
+          Limit: 25,
+          ConsistentRead: true,
+        }),
+      );
+      const chunks = res.Items ?? [];
+      const old = chunks.filter((c) => Number(c.end) - Number(c.bytes) < cutoff);
+      await this.batchWrite(old.map((c) => ({ DeleteRequest: { Key: { deploymentId: key, seq: Number(c.seq) } } })));
+      if (old.length < chunks.length || !res.LastEvaluatedKey) return;
+    }
+  }
+
   // ---- env
 
   async getEnv(app: string): Promise<Record<string, string>> {
@@ -416,19 +488,30 @@ export class DynamoStore implements Store {
 
   // ---- internals
 
-  /** Atomically adds `count` to the deployment's log counter (UpdateItem ADD) and returns the new value: the last seq of this batch. */
-  private async reserveSeq(deploymentId: string, count: number): Promise<number> {
+  /**
+   * Atomically adds `count` to the log's seq counter (UpdateItem ADD) and `bytes` to its byte counter (runtime logs),
+   * and returns the new values: the last seq of this batch and the bytes written through it.
+   */
+  private async reserveSeq(deploymentId: string, count: number): Promise<number>;
+  private async reserveSeq(logId: string, count: number, bytes: number): Promise<{ seq: number; bytes: number }>;
+  private async reserveSeq(
+    logId: string,
+    count: number,
+    bytes?: number,
+  ): Promise<number | { seq: number; bytes: number }> {
     const res = await this.doc.send(
       new UpdateCommand({
         TableName: this.table('logs'),
-        Key: { deploymentId, seq: HEAD_SEQ },
-        UpdateExpression: 'ADD #next :n',
-        ExpressionAttributeNames: { '#next': LOG_SEQ_ATTR },
-        ExpressionAttributeValues: { ':n': count },
+        Key: { deploymentId: logId, seq: HEAD_SEQ },
+        UpdateExpression: bytes === undefined ? 'ADD #next :n' : 'ADD #next :n, #bytes :b',
+        ExpressionAttributeNames:
+          bytes === undefined ? { '#next': LOG_SEQ_ATTR } : { '#next': LOG_SEQ_ATTR, '#bytes': 'bytes' },
+        ExpressionAttributeValues: bytes === undefined ? { ':n': count } : { ':n': count, ':b': bytes },
         ReturnValues: 'UPDATED_NEW',
       }),
     );
-    return Number(res.Attributes?.[LOG_SEQ_ATTR]);
+    const seq = Number(res.Attributes?.[LOG_SEQ_ATTR]);
+    return bytes === undefined ? seq : { seq, bytes: Number(res.Attributes?.bytes) };
   }
 
   /** BatchWriteItem in groups of 25; unprocessed items (throttling) are resent with a short backoff. */

@@ -8,6 +8,8 @@ import type { App, Deployment, DeploymentStatus, LogLine } from '../../../domain
 import type { DeploymentPatch, DeploymentQuery, NewLogLine, Store } from '../../../ports/store';
 import { chunkLines } from '../logChunks';
 import { MIGRATE_LINE_ROWS, SCHEMA } from './schema';
+import { RuntimeLogTable } from './runtimeLogTable';
+import type { NewRuntimeLogLine, RuntimeLogLine } from '../../../domain/runtimeLog';
 
 interface AppRow {
   name: string;
@@ -224,6 +226,7 @@ export class SqliteStore implements Store {
     deleteLogs(deploymentId: string): void;
     deleteApp(name: string): void;
   };
+  private runtimeLogs?: RuntimeLogTable;
 
   /** `path` is a file (its directory is created) or ':memory:'. */
   constructor(private readonly path: string) {}
@@ -271,6 +274,7 @@ export class SqliteStore implements Store {
         deleteApp.immediate(name);
       },
     };
+    this.runtimeLogs = new RuntimeLogTable(db);
     this.db = db;
     this.stmts = stmts;
   }
@@ -280,6 +284,7 @@ export class SqliteStore implements Store {
     this.db = undefined;
     this.stmts = undefined;
     this.tx = undefined;
+    this.runtimeLogs = undefined;
   }
 
   private get s(): Statements {
@@ -391,6 +396,23 @@ export class SqliteStore implements Store {
   async deleteLogs(deploymentId: string): Promise<void> {
     if (!this.tx) throw notOpen();
     this.tx.deleteLogs(deploymentId);
+  }
+
+  async appendRuntimeLogs(app: string, lines: NewRuntimeLogLine[], keepBytes: number): Promise<RuntimeLogLine[]> {
+    return this.rt.append(app, lines, keepBytes);
+  }
+
+  async readRuntimeLogs(app: string, sinceSeq: number, limit?: number): Promise<RuntimeLogLine[]> {
+    return this.rt.readSince(app, sinceSeq, limit);
+  }
+
+  async deleteRuntimeLogs(app: string): Promise<void> {
+    this.rt.delete(app);
+  }
+
+  private get rt(): RuntimeLogTable {
+    if (!this.runtimeLogs) throw notOpen();
+    return this.runtimeLogs;
   }
 
   async claimAppName(name: string, ownerId: string, repo: string): Promise<boolean> {
