@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeploymentView } from '@cloudsmith/client';
+import { fetchApp } from '../../../backend/test/helpers/appFetch';
 import type { World } from '../../../backend/test/helpers/world';
 import { keepFailureEvidence, SCREENSHOTS, startSession, type E2ESession } from './harness';
 import { norm, until, type Workbench } from './workbench';
@@ -12,6 +13,7 @@ const REPO = 'alice/ts-type-error';
 const TS_ERROR = "Type 'string' is not assignable to type 'number'.";
 const BROKEN_LINE = "const port: number = process.env.PORT ?? '3000';";
 const FIXED_LINE = "const port = Number(process.env.PORT ?? '3000');";
+const APP_LOGS = 'CloudSmith: App Logs (ts-type-error-alice)';
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=E2E', '-c', 'user.email=e2e@cloudsmith.test', ...args], {
@@ -23,13 +25,15 @@ const git = (cwd: string, ...args: string[]) =>
 /**
  * The editor side of issue 19 in a real VS Code (code-server), as a user meets it: the workspace is a clone of the
  * repository, a deploy fails on a TypeScript error and the Problems panel shows it on the right file and line under
- * "CloudSmith"; the fix is committed, pushed and deployed, and the error goes away. Every step waits for a
+ * "CloudSmith"; the fix is committed, pushed and deployed, the error goes away, and the live app's own output
+ * streams into its "CloudSmith: App Logs" channel. Every step waits for a
  * condition with a generous deadline and repeats idempotent UI moves (a loaded machine swallows keys and reloads).
  */
-describe('extension e2e: build errors in the Problems panel', function () {
+describe('extension e2e: build errors in the Problems panel, runtime logs in their channel', function () {
   let session: E2ESession | undefined;
   let workspace = '';
   let bareRepo = '';
+  let liveUrl = '';
   const started = Date.now();
   const lap = (m: string) => {
     console.log(`      [${((Date.now() - started) / 1000).toFixed(1)} s] ${m}`);
@@ -151,7 +155,8 @@ describe('extension e2e: build errors in the Problems panel', function () {
     await wb().retry(
       'the editor at the error',
       () => wb().page.locator('.markers-panel .monaco-list-row', { hasText: TS_ERROR }).first().click(),
-      async () => (await wb().statusItems()).some((t) => /Ln 4, Col 7/.test(t)),
+      // The diagnostic's one-character range is selected: the cursor ends after it.
+      async () => (await wb().statusItems()).some((t) => /Ln 4, Col (7|8 \(1 selected\))/.test(t)),
     );
     await until(
       'the editor tab of server.ts',
@@ -176,17 +181,49 @@ describe('extension e2e: build errors in the Problems panel', function () {
     const live = await W().waitFor(W().alice, deployment.id, undefined, 240_000);
     assert.equal(live.status, 'live', live.error ?? '');
     assert.equal(live.commitSha, head, 'the deployed commit is the pushed fix');
+    liveUrl = live.url ?? '';
     lap(`the fix is live (${deployment.id.slice(0, 8)})`);
 
     await wb().retry(
       'the Problems panel without CloudSmith errors',
       showProblems,
       async () => {
+        if (!(await wb().page.locator('.markers-panel').first().isVisible())) return false;
         const text = norm(await wb().page.locator('.markers-panel').first().innerText());
-        return /No problems have been detected in the workspace/.test(text) && !text.includes(TS_ERROR);
+        return !text.includes(TS_ERROR) && !text.includes('CloudSmith');
       },
       { waitMs: 60_000 },
     );
     lap('the diagnostics cleared');
+  });
+
+  it("streams the live app's runtime logs into its App Logs channel, the runtime's start as a line of its own", async function () {
+    this.timeout(180_000);
+    assert.ok(liveUrl, 'the previous test left the app live');
+    // The workspace's app: the palette asks nothing.
+    await wb().retry(
+      'the App Logs channel',
+      () => wb().command('CloudSmith: Show App Logs'),
+      async () => /runtime logs \(following\)/.test(wb().outputLog(APP_LOGS)),
+      { waitMs: 30_000 },
+    );
+    // The backlog: the app's start, by the runtime and by the app itself.
+    await wb().waitForOutput(/ts-type-error listening on \d+/, 60_000, APP_LOGS);
+    assert.match(wb().outputLog(APP_LOGS), /▶ ━━ started/, 'the runtime says it started the app');
+    // Live: a request made now shows up while the channel follows.
+    const marker = `/e2e-${Date.now().toString(36)}`;
+    await until(
+      'the request line in the App Logs channel',
+      async () => {
+        if (!wb().outputLog(APP_LOGS).includes(`served GET ${marker}`)) {
+          assert.equal((await fetchApp(liveUrl, marker)).status, 200);
+          await new Promise((r) => setTimeout(r, 3_000));
+        }
+        return wb().outputLog(APP_LOGS).includes(`served GET ${marker}`);
+      },
+      60_000,
+    );
+    await until('the channel shown in the panel', () => wb().outputPanelShows(/served GET|listening/), 30_000);
+    lap('runtime logs streamed into their channel');
   });
 });

@@ -210,11 +210,13 @@ export class Workbench {
   }
 
   /**
-   * The whole "CloudSmith" output channel, read from the file VS Code writes it to: unlike the editor, which
-   * renders only the lines in view, the file holds every line. After a reload the window writes a new file,
-   * so the newest one is read.
+   * The whole output channel (by default "CloudSmith"), read from the file VS Code writes it to: unlike the
+   * editor, which renders only the lines in view, the file holds every line. After a reload the window writes a
+   * new file, so the newest one is read.
    */
-  outputLog(): string {
+  outputLog(channel = 'CloudSmith'): string {
+    // VS Code names the file `<n>-<channel name without \/:*?"<>|>.log`.
+    const suffix = `-${channel.replace(/[\\/:*?"<>|]/g, '')}.log`;
     const files: Array<{ path: string; mtime: number }> = [];
     const walk = (dir: string, depth: number) => {
       if (depth > 6) return;
@@ -233,7 +235,7 @@ export class Workbench {
           continue;
         }
         if (st.isDirectory()) walk(path, depth + 1);
-        else if (/CloudSmith\.log$/.test(name)) files.push({ path, mtime: st.mtimeMs });
+        else if (name.endsWith(suffix)) files.push({ path, mtime: st.mtimeMs });
       }
     };
     walk(join(this.userData, 'logs'), 0);
@@ -242,11 +244,11 @@ export class Workbench {
     return newest ? readFileSync(newest.path, 'utf8') : '';
   }
 
-  async waitForOutput(pattern: RegExp, timeoutMs: number): Promise<string> {
+  async waitForOutput(pattern: RegExp, timeoutMs: number, channel = 'CloudSmith'): Promise<string> {
     return until(
-      `the CloudSmith output channel to show ${pattern}`,
+      `the ${channel} output channel to show ${pattern}`,
       async () => {
-        const text = this.outputLog();
+        const text = this.outputLog(channel);
         return pattern.test(text) ? text : undefined;
       },
       timeoutMs,
