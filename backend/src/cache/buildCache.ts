@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { computeKey, mismatch, type CacheKey } from './key';
-import { dirBytes, discard, mb, moveDir, seconds } from './fsops';
+import { copyTree, dirBytes, discard, makeParents, mb, moveDir, plainPath, seconds } from './fsops';
 import { readManifest, storedDir, writeManifest, type ManifestBody } from './manifest';
 import type { CacheSpec } from './stacks';
 import { allUsage, readUsage, totalBytes, writeUsage } from './usage';
@@ -20,6 +21,8 @@ export interface CacheLease {
   env: Record<string, string>;
   /** Directories the build's sandbox must mount writable: the app's own store, never another app's. */
   mounts: string[];
+  /** Dirs copied from another app's cache (a preview's production app): the platform made them, the app must own them. */
+  seeded: string[];
   /** The install step may be skipped: its output came back from a build with the same key. */
   installRestored: boolean;
   /** After a successful build: the dirs go back into the cache (renamed out of the tree, which is done with). */
@@ -38,6 +41,8 @@ interface Restored {
   why?: string;
   /** The store this build uses in place, as big as the last save found it; 0 when it starts cold. */
   storeBytes: number;
+  /** The app whose cache was copied, when it was another's (a preview's production app). */
+  from?: string;
 }
 
 /**
@@ -69,6 +74,8 @@ export class BuildCache {
     root: string,
     appEnv: Record<string, string>,
     log: (line: string) => void,
+    /** A preview's production app: its cache is copied (never moved or written) when this app has none yet. */
+    seedFrom?: string,
   ): Promise<CacheLease> {
     const salt = await this.init();
     const started = Date.now();
@@ -77,12 +84,17 @@ export class BuildCache {
     await mkdir(store, { recursive: true, mode: 0o700 });
     this.inUse.add(app);
     const key = await computeKey(spec, root, appEnv, salt);
-    const restored = await this.restore(appDir, spec, key, root);
+    let restored = await this.restore(appDir, spec, key, root);
+    if (seedFrom && restored.why === 'no cache yet')
+      restored = (await this.seed(seedFrom, spec, key, root)) ?? restored;
     const took = seconds(Date.now() - started);
     const size = mb(restored.storeBytes + restored.dirs.reduce((sum, d) => sum + d.bytes, 0));
     const what = [...restored.dirs.map((d) => d.path), ...(restored.storeBytes ? ['package store'] : [])];
     if (what.length === 0) log(`cache not restored: ${restored.why ?? 'nothing cached'}`);
-    else log(`cache restored (${size} MB, ${took} s): ${what.join(', ')}${restored.why ? `; ${restored.why}` : ''}`);
+    else
+      log(
+        `cache restored${restored.from ? ` from ${restored.from}` : ''} (${size} MB, ${took} s): ${what.join(', ')}${restored.why ? `; ${restored.why}` : ''}`,
+      );
     const exactBack = spec.dirs.filter((d) => d.exact).every((d) => restored.dirs.some((r) => r.path === d.path));
     const installRestored = spec.installReusable && restored.why === undefined && exactBack;
     let done = false;
@@ -98,6 +110,7 @@ export class BuildCache {
     return {
       env: spec.storeEnv(store),
       mounts: [store],
+      seeded: restored.from ? restored.dirs.map((d) => join(root, d.path)) : [],
       installRestored,
       save: (logLine) => finish(true, logLine),
       abandon: () => finish(installRestored, () => undefined),
@@ -140,8 +153,9 @@ export class BuildCache {
       const dirs: Restored['dirs'] = [];
       for (const [i, saved] of manifest.body.dirs.entries()) {
         const wanted = spec.dirs.find((d) => d.path === saved.path);
-        if (!wanted || (wanted.exact && why)) continue;
+        if (!wanted || (wanted.exact && why) || !(await plainPath(root, saved.path))) continue;
         // A dir the repo itself has (a committed node_modules) wins over the cache's.
+        await makeParents(root, saved.path);
         if (await moveDir(storedDir(claimed, i), join(root, saved.path)).catch(() => false))
           dirs.push({ path: saved.path, bytes: saved.bytes });
       }
@@ -149,6 +163,28 @@ export class BuildCache {
     } finally {
       await discard(claimed, this.trash());
     }
+  }
+
+  /** Copies what fits from `from`'s saved entry, read in place: a concurrent build of `from` makes the copy fail, and this one cold. */
+  private async seed(from: string, spec: CacheSpec, key: CacheKey, root: string): Promise<Restored | undefined> {
+    const entry = join(this.appDir(from), 'entry');
+    const manifest = await readManifest(entry);
+    if (!manifest.ok) return undefined;
+    const why = mismatch(manifest.body.key, key);
+    const dirs: Restored['dirs'] = [];
+    for (const [i, saved] of manifest.body.dirs.entries()) {
+      const wanted = spec.dirs.find((d) => d.path === saved.path);
+      const target = join(root, saved.path);
+      if (!wanted || (wanted.exact && why) || existsSync(target) || !(await plainPath(root, saved.path))) continue;
+      try {
+        await makeParents(root, saved.path);
+        await copyTree(storedDir(entry, i), target);
+        dirs.push({ path: saved.path, bytes: saved.bytes });
+      } catch {
+        await rm(target, { recursive: true, force: true });
+      }
+    }
+    return dirs.length ? { dirs, why, storeBytes: 0, from } : undefined;
   }
 
   private async save(
@@ -167,7 +203,11 @@ export class BuildCache {
     try {
       for (const dir of spec.dirs) {
         const i = body.dirs.length;
-        if (!(await moveDir(join(root, dir.path), storedDir(entry, i)))) continue;
+        // Only real directories: the build may have left a symlink where node_modules or .next was.
+        const source = join(root, dir.path);
+        if (!(await plainPath(root, dir.path)) || !(await lstat(source).catch(() => undefined))?.isDirectory())
+          continue;
+        if (!(await moveDir(source, storedDir(entry, i)))) continue;
         const entries = (await readdir(storedDir(entry, i))).length;
         // Dependencies that came back and were not reinstalled are as big as they were.
         const same = installRestored && dir.exact && restored.dirs.find((r) => r.path === dir.path);

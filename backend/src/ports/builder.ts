@@ -15,6 +15,8 @@ export interface BuildJob {
   overrides: Overrides;
   /** The app's env vars, decrypted: build-time env. Never the platform's own. */
   env: Record<string, string>;
+  /** A preview's production app, whose build cache may seed this app's first build (copied, never written). */
+  cacheSeed?: string;
 }
 
 export interface BuildResult {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuildCache } from '../../src/cache/buildCache';
@@ -175,6 +175,52 @@ describe('build cache: restore, save, invalidation, corruption, caps', () => {
     assert.equal(existsSync(c.appDir('b')), false);
     assert.equal(existsSync(join(c.appDir('a'), 'entry')), true);
     assert.equal(existsSync(join(c.appDir('c'), 'entry')), true);
+  });
+
+  it('a symlink in the tree never makes the cache move files outside it', async () => {
+    const c = cache();
+    const outside = join(base, 'outside');
+    mkdirSync(join(outside, 'cache'), { recursive: true });
+    writeFileSync(join(outside, 'cache', 'precious'), 'keep');
+    // The build leaves `fw` pointing outside: saving must not take outside/cache.
+    const root = tree();
+    const { lease } = await open(c, 'web', root);
+    build(root);
+    rmSync(join(root, 'fw'), { recursive: true });
+    symlinkSync(outside, join(root, 'fw'));
+    await lease.save(() => undefined);
+    assert.equal(readFileSync(join(outside, 'cache', 'precious'), 'utf8'), 'keep');
+
+    // A repo whose `fw` points outside gets nothing restored through it.
+    await saveBuild(c, 'web');
+    const hostile = tree();
+    rmSync(join(outside, 'cache'), { recursive: true });
+    symlinkSync(outside, join(hostile, 'fw'));
+    const again = await open(c, 'web', hostile);
+    assert.match(again.lines[0], /^cache restored \(.*\): deps, package store$/);
+    assert.equal(existsSync(join(outside, 'cache')), false);
+  });
+
+  it("a preview's first build is seeded with a copy of its production app's cache, which it cannot change", async () => {
+    const c = cache();
+    await saveBuild(c, 'web');
+    const root = tree();
+    const lines: string[] = [];
+    const lease = await c.open('web-pr-1', spec, root, {}, (l) => lines.push(l), 'web');
+    assert.match(lines[0], /^cache restored from web \(\d+\.\d MB, \d+\.\d\d s\): deps, fw\/cache$/);
+    assert.equal(lease.installRestored, true);
+    assert.deepEqual(lease.seeded, [join(root, 'deps'), join(root, 'fw/cache')]);
+    writeFileSync(join(root, 'deps', 'pkg', 'index.js'), 'poisoned');
+    await lease.save(() => undefined);
+
+    const prod = tree();
+    const { lease: prodLease } = await open(c, 'web', prod);
+    assert.equal(prodLease.installRestored, true);
+    assert.equal(readFileSync(join(prod, 'deps', 'pkg', 'index.js'), 'utf8').length, 1024);
+    // Once the preview has its own cache, it uses that one.
+    const second: string[] = [];
+    await c.open('web-pr-1', spec, tree(), {}, (l) => second.push(l), 'web');
+    assert.match(second[0], /^cache restored \(/);
   });
 
   it('refuses app names that are not plain directory names', () => {

@@ -20,8 +20,8 @@ app.listen(Number(process.env.PORT), process.env.HOST);
 
 /**
  * The build cache through the real API, the local builder and the sandbox: a redeploy after a code change
- * gets node_modules back and skips the install, a lockfile change builds cold, and another user's build can
- * neither read nor write the app's cache.
+ * gets node_modules back and skips the install, and another user's build can neither read nor write the app's
+ * cache. (What invalidates a cache, and broken caches, are in buildCache.test.ts, without deploys.)
  */
 describe('build cache: redeploys through the real API', function () {
   this.timeout(600_000);
@@ -48,7 +48,7 @@ describe('build cache: redeploys through the real API', function () {
 
   let aliceApp = '';
 
-  it('code change with the same lockfile: cache restored, install skipped; a lockfile change builds cold', async () => {
+  it('a code change with the same lockfile: cache restored, install skipped, the new code live', async () => {
     const repo = 'alice/cached-express';
     await world.addRepo(repo, 'node-express');
     const cold = await deploy(world.alice, { repo });
@@ -64,20 +64,6 @@ describe('build cache: redeploys through the real API', function () {
     assert.doesNotMatch(warm.log, /^\$ npm ci/m);
     assert.match(warm.log, /^cache saved \(/m);
     assert.match((await fetchApp(warm.done.url ?? '')).body, /hello from cached-express v2/);
-
-    // package.json is part of the key: a changed manifest reinstalls (with the package store still warm).
-    await world.git.commit(repo, {
-      'package.json': JSON.stringify({
-        name: 'node-express',
-        version: '1.0.1',
-        private: true,
-        scripts: { start: 'node server.js' },
-        dependencies: { express: '^5.1.0' },
-      }),
-    });
-    const changed = await deploy(world.alice, { repo });
-    assert.match(changed.log, /^cache restored \(.*\): package store; lockfile changed$/m);
-    assert.match(changed.log, /^\$ npm ci/m);
   });
 
   it("another user's build can neither read nor write the app's cache; its own store is writable", async () => {

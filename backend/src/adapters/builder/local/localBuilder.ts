@@ -162,10 +162,10 @@ export class LocalBuilder implements Builder {
     const spec = this.opts.cache && cacheSpecFor(plan, root, job.env);
     if (!this.opts.cache || !spec) return undefined;
     try {
-      const lease = await this.opts.cache.open(job.app, spec, root, job.env, ctx.log);
+      const lease = await this.opts.cache.open(job.app, spec, root, job.env, ctx.log, job.cacheSeed);
       const { sandbox } = this.opts;
       const uid = sandbox?.uidFor(job.app);
-      for (const dir of lease.mounts) {
+      for (const dir of [...lease.mounts, ...lease.seeded]) {
         // Made by the platform: the app's uid must own it before its build writes there (once, not every build).
         if (uid !== undefined && (await stat(dir)).uid !== uid) await sandbox?.handOver(job.app, dir);
       }
