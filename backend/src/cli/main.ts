@@ -15,6 +15,11 @@ const USAGE = `usage: cloudsmith <command> [options]
                               release an earlier build again (default: the previous live one)
   env <app> [K=V ...]         show the app's env (masked), or replace it
   rm <app>                    stop and delete an app (its history stays)
+  previews <app>              the app's previews (one per pull request or branch) and their URLs
+  hooks <app> [--enable] [--production-branch B] [--deploy-on-push on|off] [--previews on|off]
+        [--register] [--disable]
+                              push-to-deploy settings; --enable prints the webhook secret once,
+                              --register adds the hook to the GitHub repo (or says what to add by hand)
 
 environment: CLOUDSMITH_API_URL (default http://127.0.0.1:8080), GITHUB_TOKEN (required)`;
 
@@ -54,6 +59,12 @@ async function follow(client: CloudSmithClient, token: string, deployment: Deplo
   return 1;
 }
 
+function onOff(flag: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'on' && value !== 'off') throw new UsageError(`${flag} expects on or off, got "${value}"`);
+  return value === 'on';
+}
+
 function table(rows: string[][]): void {
   const widths = rows[0].map((_c, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const row of rows)
@@ -80,6 +91,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
       'no-follow': { type: 'boolean' },
       follow: { type: 'boolean' },
       repo: { type: 'string' },
+      enable: { type: 'boolean' },
+      disable: { type: 'boolean' },
+      register: { type: 'boolean' },
+      'production-branch': { type: 'string' },
+      'deploy-on-push': { type: 'string' },
+      previews: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -175,6 +192,62 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
       const app = need('app');
       await client.deleteApp(app);
       out(`Deleted ${app}`);
+      return 0;
+    }
+    case 'previews': {
+      const previews = await client.previews(need('app'));
+      table([
+        ['PREVIEW', 'OF', 'URL'],
+        ...previews.map((p) => [
+          p.name,
+          p.preview?.pr ? `#${p.preview.pr} (${p.preview.ref})` : (p.preview?.ref ?? ''),
+          p.url ?? '',
+        ]),
+      ]);
+      return 0;
+    }
+    case 'hooks': {
+      const app = need('app');
+      if (values.disable) {
+        await client.disableHook(app);
+        out(`Push hook of ${app} disabled`);
+        return 0;
+      }
+      const settings = {
+        productionBranch: values['production-branch'],
+        deployOnPush: onOff('--deploy-on-push', values['deploy-on-push']),
+        previews: onOff('--previews', values.previews),
+      };
+      let hook = values.enable
+        ? await client.enableHook(app, { ...settings, productionBranch: undefined, branch: settings.productionBranch })
+        : Object.values(settings).some((v) => v !== undefined)
+          ? await client.putHookSettings(app, settings)
+          : await client.hookSettings(app);
+      if (values.register) {
+        const registration = await client.registerHook(app);
+        if (!registration.registered) {
+          const m = registration.manual;
+          out(`Not registered (${registration.reason}). Add it in the repo's Settings → Webhooks:`);
+          table([
+            ['Payload URL', m.payloadUrl],
+            ['Content type', m.contentType],
+            ['Secret', m.secret],
+            ['Events', m.events.join(', ')],
+          ]);
+          return 1;
+        }
+        hook = await client.hookSettings(app);
+      }
+      table([
+        ['Payload URL', hook.url],
+        ['Content type', hook.contentType],
+        ['Events', hook.events.join(', ')],
+        ['Production branch', hook.productionBranch],
+        ['Deploy on push', hook.deployOnPush ? 'on' : 'off'],
+        ['Previews', `${hook.previews ? 'on' : 'off'} (at most ${hook.maxPreviews})`],
+        ['On GitHub', hook.hookId === null ? 'not registered by CloudSmith' : `hook ${hook.hookId}`],
+        ...(hook.secret ? [['Secret (shown once)', hook.secret]] : []),
+      ]);
       return 0;
     }
     default:

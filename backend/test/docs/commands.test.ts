@@ -123,7 +123,7 @@ describe('docs: the documented commands work as written', function () {
       assert.match(help.text, /deploy <owner\/name>/);
     });
 
-    it("runs the README's CLI block: deploy, ls, logs --follow, rollback, rm", async () => {
+    it("runs the README's CLI block: deploy, ls, logs --follow, hooks, previews, rollback, rm", async () => {
       const env = userEnv({ CLOUDSMITH_API_URL: url, GITHUB_TOKEN: alice.token });
       const lines = commands(docBlock('README.md', 'cli'))
         .filter((line) => !line.startsWith('export GITHUB_TOKEN='))
@@ -149,6 +149,8 @@ describe('docs: the documented commands work as written', function () {
         if (line.startsWith('npx cloudsmith logs')) assert.match(out, /Live: /);
         if (line.startsWith('npx cloudsmith rollback')) assert.match(out, /Rolling back hello-world-alice/);
         if (line.startsWith('npx cloudsmith rm')) assert.match(out, /Deleted hello-world-alice/);
+        if (line.startsWith('npx cloudsmith hooks')) assert.match(out, /Previews\s+on[\s\S]*On GitHub\s+hook \d+/);
+        if (line.startsWith('npx cloudsmith previews')) assert.match(out, /PREVIEW\s+OF\s+URL/);
       }
       assert.ok(
         rest.some((l) => l.startsWith('npx cloudsmith rollback')),
