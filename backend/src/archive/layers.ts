@@ -14,15 +14,15 @@ export const LAYER_MANIFEST = '.cloudsmith/layers.json';
 /** Only these directories become layers: each is linked into the release at the same relative path. */
 export const LAYER_DIRS = ['node_modules'] as const;
 
-const layerSchema = z.object({
+export const layerRefSchema = z.object({
   dir: z.enum(LAYER_DIRS),
   key: z.string().min(1).max(512),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   size: z.number().int().nonnegative(),
 });
-const manifestSchema = z.object({ layers: z.array(layerSchema).max(LAYER_DIRS.length) });
+const manifestSchema = z.object({ layers: z.array(layerRefSchema).max(LAYER_DIRS.length) });
 
-export type LayerRef = z.infer<typeof layerSchema>;
+export type LayerRef = z.infer<typeof layerRefSchema>;
 
 /** Layers of an app live under its artifacts, so whatever lists or removes an app's artifacts covers them too. */
 export function layerKey(app: string, sha256: string): string {

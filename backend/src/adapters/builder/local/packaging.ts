@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, cp, lstat, mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, cp, lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { sha256File } from '../../../archive/checksum';
-import { LAYER_DIRS, layerKey, writeLayerManifest, type LayerRef } from '../../../archive/layers';
+import { LAYER_DIRS, layerKey, layerRefSchema, writeLayerManifest, type LayerRef } from '../../../archive/layers';
+import { fingerprintTree } from '../../../archive/treeFingerprint';
 import { packDir } from '../../../archive/tarball';
 import { resolveOutputDir, type BuildPlan } from '../../../detect/plan';
 import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
@@ -71,9 +72,21 @@ export async function packageAndStore(
   }
 }
 
+/** The layer a tree with this fingerprint was packed into before (the index is the builder's, outside any build). */
+async function readIndexed(index: string): Promise<LayerRef | undefined> {
+  const text = await readFile(index, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return layerRefSchema.parse(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Packs each dependency directory of the build reproducibly and stores it under its sha256 unless the store has it
- * already: an unchanged lockfile (and postinstall output) gives the same bytes, so redeploys reuse one layer.
+ * already: an unchanged lockfile (and postinstall output) gives the same bytes, so redeploys reuse one layer. A tree
+ * whose fingerprint was packed before (restored untouched from the build cache) is not even packed again.
  */
 async function storeLayers(
   opts: PackagingOptions,
@@ -86,6 +99,19 @@ async function storeLayers(
   for (const dir of LAYER_DIRS) {
     const info = await lstat(join(root, dir)).catch(() => undefined);
     if (!info?.isDirectory()) continue;
+    const index = join(opts.workDir, 'layer-index', job.app, `${dir}-${await fingerprintTree(join(root, dir))}.json`);
+    const known = await readIndexed(index);
+    if (
+      known?.dir === dir &&
+      known.key === layerKey(job.app, known.sha256) &&
+      (await opts.artifacts.exists(known.key))
+    ) {
+      ctx.log(
+        `Dependency layer ${dir} (${(known.size / MiB).toFixed(1)} MiB, sha256 ${known.sha256.slice(0, 12)}): tree unchanged, reused without packing`,
+      );
+      layers.push(known);
+      continue;
+    }
     const file = join(scratch, `layer-${dir}.tar.gz`);
     await packDir(join(root, dir), file, { reproducible: true });
     const sha256 = await sha256File(file);
@@ -95,7 +121,10 @@ async function storeLayers(
     ctx.log(
       `Dependency layer ${dir} (${(size / MiB).toFixed(1)} MiB, sha256 ${sha256.slice(0, 12)}): ${reused ? 'unchanged, reused' : 'stored'}`,
     );
-    layers.push({ dir, key, sha256, size });
+    const layer: LayerRef = { dir, key, sha256, size };
+    await mkdir(dirname(index), { recursive: true });
+    await writeFile(index, JSON.stringify(layer));
+    layers.push(layer);
   }
   return layers;
 }
