@@ -7,6 +7,7 @@ import type { Builder } from '../../ports/builder';
 import type { Sealer } from '../../security/sealer';
 import { budgetMiB } from '../../logs/logIntake';
 import { guardOutput } from '../../logs/outputGuard';
+import { previewParent } from '../../previews/previewRegistry';
 import { loadAppEnv } from '../shared/appEnv';
 import { runStage, STAGES, withTiming, type StageDeps } from '../shared/stage';
 
@@ -55,6 +56,8 @@ export function buildrelayHandler(deps: BuildrelayDeps) {
                 sealedToken: event.sealedToken,
                 overrides: deployment.overrides,
                 env,
+                // A preview's first build starts from a copy of its production app's cache.
+                cacheSeed: await previewParent(deps.store, deployment.app),
               },
               {
                 signal: output.signal,
