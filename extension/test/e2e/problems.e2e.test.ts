@@ -52,7 +52,8 @@ describe('extension e2e: build errors in the Problems panel, runtime logs in the
       'sign-in',
       async () => {
         await wb().command('CloudSmith: Sign In');
-        await wb().allowAuthIfAsked(5_000);
+        // A fresh profile asks once; on a loaded machine the dialog can take a while (Escape would refuse it).
+        await wb().allowAuthIfAsked(20_000);
       },
       async () => {
         await wb().showCloudSmithView();
