@@ -10,6 +10,8 @@ import { previewComment, type CommentState } from './prComment';
 import { previewNameCandidates, type PreviewTarget } from './previewNames';
 import type { PreviewRecord, PreviewRegistry } from './previewRegistry';
 
+const COMMENT_CLAIMS = 'previews.pr-comment';
+
 export interface PreviewDeps {
   store: Store;
   operations: Operations;
@@ -136,6 +138,8 @@ export class PreviewDeploys {
         await this.deps.writes.updateComment(token, repo, record.commentId, body);
         return;
       }
+      // Across API replicas too, one of them creates the comment; the others leave it to the status reporter.
+      if (!(await this.deps.store.markProcessed(COMMENT_CLAIMS, `${record.name}@${record.createdAt}`))) return;
       const commentId = await this.deps.writes.createComment(token, repo, record.pr, body);
       record.commentId = commentId;
       await this.deps.registry.put(record);

@@ -164,6 +164,16 @@ describe('e2e: previews of pull requests and branches', function () {
     assert.deepEqual(onRepo[0].events, ['push', 'pull_request', 'delete']);
     assert.equal((await world.api<HookSettingsView>(world.alice, 'GET', `/api/apps/${app}/hooks`)).body.hookId, hookId);
 
+    // Enabling again rotates the secret and keeps the settings; registering again updates the same hook on the repo.
+    const again = await world.api<HookSettingsView>(world.alice, 'POST', `/api/apps/${app}/hooks`, {});
+    assert.equal(again.body.previews, true);
+    assert.notEqual(again.body.secret, secret);
+    secret = again.body.secret ?? '';
+    const reRegistered = await world.api<HookRegistration>(world.alice, 'POST', `/api/apps/${app}/hooks/register`);
+    assert.deepEqual(reRegistered.body, { registered: true, hookId });
+    assert.equal(world.github.writes.hooks(repo).length, 1);
+    assert.equal(world.github.writes.hooks(repo)[0].config.secret, secret);
+
     // Alice may push to carol's repo but is no admin of it: GitHub answers 404, and the API says what to enter.
     world.github.addUser('carol', 'ghp_carol_0123456789abcdefghijklmnopqrstu');
     await world.host.addRepo('carol/shared', appDir, { owner: { login: 'carol', token: '' } });

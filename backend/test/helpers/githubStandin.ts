@@ -8,7 +8,7 @@
  * Endpoints: GET /user, GET /user/repos, GET /repos/{o}/{r}, GET /repos/{o}/{r}/branches,
  * GET /repos/{o}/{r}/branches/{branch}, GET /repos/{o}/{r}/commits/{ref};
  * what the platform writes back (githubWrites.ts): POST/GET /repos/{o}/{r}/hooks (admins only: 404 for anyone
- * else, 422 for a hook with the same URL), POST /repos/{o}/{r}/statuses/{sha} and GET .../commits/{ref}/statuses
+ * else, 422 for a hook with the same URL), PATCH /repos/{o}/{r}/hooks/{id}, POST /repos/{o}/{r}/statuses/{sha} and GET .../commits/{ref}/statuses
  * (push access: 404 otherwise, 422 for an unknown state or commit), POST/GET /repos/{o}/{r}/issues/{n}/comments
  * (404 for an unknown issue, 422 without a body) and PATCH /repos/{o}/{r}/issues/comments/{id} (the author or
  * a pusher; 404 otherwise). Pull requests are opened with `openPullRequest` (the issue a comment goes on).

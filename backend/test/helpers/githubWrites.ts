@@ -29,7 +29,14 @@ export interface StandinHook {
   repo: string;
   events: string[];
   active: boolean;
-  config: { url: string; content_type: string; secret?: string; insecure_ssl: string };
+  config: HookConfig;
+}
+
+interface HookConfig {
+  url: string;
+  content_type: string;
+  secret?: string;
+  insecure_ssl: string;
 }
 
 export interface StandinStatus {
@@ -82,8 +89,6 @@ export function githubWrites(deps: WriteDeps): Writes {
   const key = (meta: GitRepoMeta) => meta.fullName.toLowerCase();
   const now = () => new Date().toISOString();
 
-  const validation = (message: string) => new HttpError(422, message);
-
   const hookJson = (meta: GitRepoMeta, h: StandinHook) => ({
     type: 'Repository',
     id: h.id,
@@ -127,27 +132,23 @@ export function githubWrites(deps: WriteDeps): Writes {
       if (method === 'GET') return hooks.filter((h) => h.repo === key(meta)).map((h) => hookJson(meta, h));
       if (method !== 'POST') throw new HttpError(404, 'Not Found');
       const body = await jsonBody(req);
-      const config = object(body.config);
-      const url = config.url;
-      if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw validation('Validation Failed: config.url');
+      const config = hookConfig(body.config);
       if (body.name !== undefined && body.name !== 'web') throw validation('Validation Failed: name');
-      if (hooks.some((h) => h.repo === key(meta) && h.config.url === url))
+      if (hooks.some((h) => h.repo === key(meta) && h.config.url === config.url))
         throw validation('Validation Failed: Hook already exists on this repository');
       const events = Array.isArray(body.events) ? body.events.map(String) : ['push'];
-      const hook: StandinHook = {
-        id: nextId++,
-        repo: key(meta),
-        events,
-        active: body.active !== false,
-        config: {
-          url,
-          content_type: typeof config.content_type === 'string' ? config.content_type : 'form',
-          secret: typeof config.secret === 'string' ? config.secret : undefined,
-          insecure_ssl: typeof config.insecure_ssl === 'string' ? config.insecure_ssl : '0',
-        },
-      };
+      const hook: StandinHook = { id: nextId++, repo: key(meta), events, active: body.active !== false, config };
       hooks.push(hook);
       return new Reply(201, hookJson(meta, hook));
+    }
+    if (rest[0] === 'hooks' && rest.length === 2 && method === 'PATCH') {
+      const hook = hooks.find((h) => h.repo === key(meta) && h.id === Number(rest[1]));
+      if (!hook || !deps.isAdmin(user, meta)) throw new HttpError(404, 'Not Found');
+      const body = await jsonBody(req);
+      if (body.config !== undefined) hook.config = hookConfig(body.config);
+      if (Array.isArray(body.events)) hook.events = body.events.map(String);
+      if (typeof body.active === 'boolean') hook.active = body.active;
+      return hookJson(meta, hook);
     }
     if (rest[0] === 'statuses' && rest.length === 2 && method === 'POST') {
       if (!deps.canPush(user, meta)) throw new HttpError(404, 'Not Found');
@@ -217,6 +218,21 @@ export function githubWrites(deps: WriteDeps): Writes {
     hooks: (fullName) => hooks.filter((h) => h.repo === fullName.toLowerCase()),
     statuses: (fullName, sha) => statuses.get(`${fullName.toLowerCase()}@${sha}`) ?? [],
     comments: (fullName, issue) => comments.filter((c) => c.repo === fullName.toLowerCase() && c.issue === issue),
+  };
+}
+
+const validation = (message: string) => new HttpError(422, message);
+
+/** A hook's `config` as GitHub keeps it: a URL is required (422 otherwise), content type defaults to form. */
+function hookConfig(value: unknown): HookConfig {
+  const config = object(value);
+  if (typeof config.url !== 'string' || !/^https?:\/\//.test(config.url))
+    throw validation('Validation Failed: config.url');
+  return {
+    url: config.url,
+    content_type: typeof config.content_type === 'string' ? config.content_type : 'form',
+    secret: typeof config.secret === 'string' ? config.secret : undefined,
+    insecure_ssl: typeof config.insecure_ssl === 'string' ? config.insecure_ssl : '0',
   };
 }
 

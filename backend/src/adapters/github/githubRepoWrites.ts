@@ -24,15 +24,33 @@ export class GitHubRepoWrites implements RepoWrites {
         name: 'web',
         active: true,
         events: hook.events,
-        config: { url: hook.url, content_type: 'json', secret: hook.secret, insecure_ssl: '0' },
+        config: hookConfig(hook),
       },
     });
     if (res.status === 404)
       return { ok: false, reason: `GitHub answered 404: only an admin of ${repo} may add hooks to it` };
+    if (res.status === 422) {
+      // Registered before (the secret has been rotated since, say): the hook with this URL takes the new settings.
+      const existing = await this.hookWithUrl(token, repo, hook.url);
+      if (existing !== undefined) {
+        const patched = await callGitHub(this.apiUrl, token, 'PATCH', `${repoPath(repo)}/hooks/${existing}`, {
+          body: { active: true, events: hook.events, config: hookConfig(hook) },
+        });
+        expectOk(patched, `hook ${existing} on ${repo}`);
+        return { ok: true, id: existing };
+      }
+    }
     if (res.status === 403 || res.status === 422)
       return { ok: false, reason: `GitHub answered ${res.status}: ${gitHubMessage(res)}` };
     expectOk(res, `a hook on ${repo}`);
     return { ok: true, id: numberField(res, 'id') };
+  }
+
+  private async hookWithUrl(token: string, repo: string, url: string): Promise<number | undefined> {
+    const res = await callGitHub(this.apiUrl, token, 'GET', `${repoPath(repo)}/hooks?per_page=100`);
+    if (res.status !== 200 || !Array.isArray(res.body)) return undefined;
+    const found = (res.body as Array<{ id?: unknown; config?: { url?: unknown } }>).find((h) => h.config?.url === url);
+    return typeof found?.id === 'number' ? found.id : undefined;
   }
 
   async setCommitStatus(token: string, repo: string, sha: string, status: CommitStatus): Promise<void> {
@@ -61,6 +79,10 @@ export class GitHubRepoWrites implements RepoWrites {
     });
     expectOk(res, `comment ${commentId} in ${repo}`);
   }
+}
+
+function hookConfig(hook: NewRepoHook) {
+  return { url: hook.url, content_type: 'json', secret: hook.secret, insecure_ssl: '0' };
 }
 
 function repoPath(repo: string): string {
