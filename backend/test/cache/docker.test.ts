@@ -1,11 +1,30 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DockerCli } from '../../src/adapters/docker/cli';
 import { buildFiles, removeApps, requireDocker, testBuilder, type DockerTestEnv } from '../docker/helpers';
-import { FIXTURES } from '../helpers/world';
 
-const fixture = (name: string) => readFileSync(join(FIXTURES, 'node-express', name), 'utf8');
+/** One small dependency: an install step to cache, cheap to run once. */
+const PACKAGE = {
+  name: 'cache-layers',
+  version: '1.0.0',
+  private: true,
+  scripts: { start: 'node server.js' },
+  dependencies: { ms: '2.1.3' },
+};
+const LOCK = {
+  name: 'cache-layers',
+  version: '1.0.0',
+  lockfileVersion: 3,
+  requires: true,
+  packages: {
+    '': { name: 'cache-layers', version: '1.0.0', dependencies: { ms: '2.1.3' } },
+    'node_modules/ms': {
+      version: '2.1.3',
+      integrity: 'sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==',
+      license: 'MIT',
+    },
+  },
+};
+const SERVER = `require('node:http').createServer((_q, r) => r.end(require('ms')('1m') + '')).listen(Number(process.env.PORT));`;
 
 /** The step after which the engine said whether it reused its layer (classic builder: "Step n/m : RUN ..."). */
 function installStep(log: string[]): { step: string; next: string } {
@@ -34,9 +53,9 @@ describe('build cache: the Docker builder reuses its dependency layer', function
   it('a redeploy after a code change reuses the npm ci layer', async () => {
     const builder = testBuilder(env);
     const files = {
-      'package.json': fixture('package.json'),
-      'package-lock.json': fixture('package-lock.json'),
-      'server.js': fixture('server.js'),
+      'package.json': JSON.stringify(PACKAGE),
+      'package-lock.json': JSON.stringify(LOCK),
+      'server.js': SERVER,
     };
     const first: string[] = [];
     await buildFiles(builder, app, files, first);

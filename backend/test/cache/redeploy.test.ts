@@ -73,14 +73,14 @@ describe('build cache: redeploys through the real API', function () {
     const probe =
       `if ls '${target}' >/dev/null 2>&1; then echo "CACHE VISIBLE"; else echo "cache hidden"; fi; ` +
       `mkdir -p '${target}/store/npm/poison' 2>/dev/null; ` +
-      'touch "$npm_config_cache/../own-ok" && echo "own store writable"';
-    await world.addRepo('bob/prober', 'node-express', { owner: world.bob });
-    const { done, log } = await deploy(world.bob, { repo: 'bob/prober', buildCommand: probe });
+      'mkdir -p "$npm_config_cache" && touch "$npm_config_cache/own-ok" && echo "own store writable"';
+    await world.addRepo('bob/prober', 'env-app', { owner: world.bob });
+    const { done, log } = await deploy(world.bob, { repo: 'bob/prober', buildCommand: probe, env: { GREETING: 'hi' } });
     assert.match(log, /^cache hidden$/m);
     assert.doesNotMatch(log, /^CACHE VISIBLE$/m);
     assert.match(log, /^own store writable$/m);
     assert.equal(existsSync(join(target, 'store', 'npm', 'poison')), false);
-    assert.ok(existsSync(join(cacheDir(done.app), 'store', 'own-ok')));
+    assert.ok(existsSync(join(cacheDir(done.app), 'store', 'npm', 'own-ok')));
     assert.ok(!readdirSync(join(world.dataDir, 'cache', 'apps')).includes('poison'));
   });
 });
