@@ -23,6 +23,7 @@ pipelineJob(jobName) {
     stringParam('INSTALL_COMMAND', '', 'Dependency install command, empty for none')
     stringParam('BUILD_COMMAND', '', 'Build command, empty for none')
     stringParam('OUTPUT_DIR', '', 'Static build output to package (or candidates: dist build out); empty packages the whole root dir')
+    stringParam('RUN_RULES', '', 'How a framework app runs, decided from its build output (base64 rules from the platform); empty for none')
     stringParam('ARTIFACT_BUCKET', '', 'S3 bucket to upload the artifact to; empty archives it with the build')
     stringParam('ARTIFACT_KEY', '', 'Artifact key (S3 object key)')
     stringParam('RUN_PLAN', '', 'How to run the artifact (base64 JSON), stored as the S3 object metadata cloudsmith-plan')

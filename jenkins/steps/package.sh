@@ -12,6 +12,46 @@ root="$SRC/$PLAN_ROOT"
 artifact="$OUT/artifact.tar.gz"
 rm -f "$artifact"
 
+# RUN_RULES: a framework app's possible build outputs, from the platform's own rules (its
+# adapters/builder/jenkins/plan.ts), one per line: `+present -absent|from:to ...|outputDir|runPlanB64|errorB64`.
+# The first rule true of the output decides the copies, what is packaged and (PLAN_RUN) how the release runs.
+if [[ -n "${RUN_RULES:-}" ]]; then
+  rules="$(printf '%s' "$RUN_RULES" | base64 -d)" || fail "RUN_RULES is not base64"
+  index=0
+  chosen_rule=""
+  while IFS='|' read -r conditions copies output run_plan error; do
+    holds=1
+    for condition in $conditions; do
+      path="${condition:1}"
+      safe_relative "$path" "a RUN_RULES path"
+      if [[ "${condition:0:1}" == "+" ]]; then
+        [[ -e "$root/$path" ]] || holds=0
+      elif [[ -e "$root/$path" ]]; then
+        holds=0
+      fi
+    done
+    if (( holds )); then
+      chosen_rule="$index"
+      break
+    fi
+    index=$((index + 1))
+  done <<< "$rules"
+  [[ -n "$chosen_rule" ]] || fail "no RUN_RULES rule matched the build output"
+  [[ -z "$error" ]] || fail "$(printf '%s' "$error" | base64 -d)"
+  log "run-rule=$chosen_rule (${conditions:-no output files})"
+  for pair in $copies; do
+    from="${pair%%:*}"
+    to="${pair#*:}"
+    safe_relative "$from" "a RUN_RULES copy"
+    safe_relative "$to" "a RUN_RULES copy"
+    mkdir -p "$root/$to" && cp -a "$root/$from/." "$root/$to/"
+    log "copied $from to $to"
+  done
+  [[ "$run_plan" =~ ^[A-Za-z0-9+/=]+$ ]] || fail "RUN_RULES rule $chosen_rule has no run plan"
+  PLAN_OUTPUT="$output"
+  printf 'PLAN_RUN=%q\n' "$run_plan" >> "$OUT/plan.env"
+fi
+
 if [[ -z "$PLAN_OUTPUT" ]]; then
   tar -C "$root" --exclude='.git' -czf "$artifact" .
 else

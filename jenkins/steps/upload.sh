@@ -13,11 +13,14 @@ if [[ -z "${ARTIFACT_BUCKET:-}" ]]; then
 fi
 : "${ARTIFACT_KEY:?ARTIFACT_KEY is required with ARTIFACT_BUCKET}"
 [[ "$ARTIFACT_KEY" =~ ^[A-Za-z0-9._/-]+$ ]] || fail "ARTIFACT_KEY contains unexpected characters"
-[[ -n "${RUN_PLAN:-}" ]] || fail "RUN_PLAN is required with ARTIFACT_BUCKET: the release reads it from the object"
+load_plan
+# The plan the package step decided from the build output (RUN_RULES) beats the one detected before it.
+run_plan="${PLAN_RUN:-${RUN_PLAN:-}}"
+[[ -n "$run_plan" ]] || fail "RUN_PLAN is required with ARTIFACT_BUCKET: the release reads it from the object"
 # Base64 only, so it can sit inside the JSON below as it is.
-[[ "$RUN_PLAN" =~ ^[A-Za-z0-9+/=]+$ ]] || fail "RUN_PLAN is not base64"
+[[ "$run_plan" =~ ^[A-Za-z0-9+/=]+$ ]] || fail "RUN_PLAN is not base64"
 . "$OUT/artifact.env"
-metadata="{\"sha256\":\"$ARTIFACT_SHA256\",\"cloudsmith-plan\":\"$RUN_PLAN\"}"
+metadata="{\"sha256\":\"$ARTIFACT_SHA256\",\"cloudsmith-plan\":\"$run_plan\"}"
 aws s3 cp --only-show-errors --metadata "$metadata" "$artifact" "s3://$ARTIFACT_BUCKET/$ARTIFACT_KEY" \
   || fail "could not upload the artifact to s3://$ARTIFACT_BUCKET/$ARTIFACT_KEY"
 log "uploaded s3://$ARTIFACT_BUCKET/$ARTIFACT_KEY"

@@ -167,7 +167,7 @@ def check = { boolean cond, String message -> if (!cond) throw new IllegalStateE
 Map<String, String> sampleParams = [
   REPO_CLONE_URL: 'https://git.example.com/acme/app.git', REF: 'main', COMMIT_SHA: 'a' * 40,
   DEPLOYMENT_ID: 'dep-1', ROOT_DIR: '.', INSTALL_COMMAND: 'npm ci', BUILD_COMMAND: 'npm run build',
-  OUTPUT_DIR: '', ARTIFACT_BUCKET: '', ARTIFACT_KEY: 'artifacts/app/sha/dep-1.tar.gz', RUN_PLAN: '',
+  OUTPUT_DIR: '', RUN_RULES: '', ARTIFACT_BUCKET: '', ARTIFACT_KEY: 'artifacts/app/sha/dep-1.tar.gz', RUN_PLAN: '',
   CALLBACK_URL: 'http://127.0.0.1:1/cb', GIT_CREDENTIALS_ID: 'cloudsmith-git-dep-1', ENV_CREDENTIALS_ID: 'cloudsmith-env-dep-1',
 ]
 List<String> expectedStages = ['checkout', 'detect', 'install', 'build', 'package', 'upload', 'notify']

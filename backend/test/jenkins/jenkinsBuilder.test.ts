@@ -228,6 +228,20 @@ describe('JenkinsBuilder against the Jenkins stand-in', function () {
     assert.ok(!files.some((f) => f.includes('node_modules')));
   });
 
+  it("decides after the build, from its output, with the providers' own rules (Next.js standalone: copies, workdir)", async function () {
+    fx = await jenkinsFixture({ builder: { artifactBucket: 'cloudsmith-artifacts' } });
+    // Its build writes what `output: "standalone"` writes (no install: its cloudsmith.json says `true`).
+    const { result, logs } = await buildFixture(fx, 'next-output-stub', { workDir: fx.dir });
+    const build = fx.jenkins.builds.get(1);
+    assert.ok(build?.params.RUN_RULES, 'the rules went to the pipeline');
+    assert.match(logs.join('\n'), /\[cloudsmith\] run-rule=0 \(\+\.next\/standalone\/server\.js \+public\)/);
+    assert.match(logs.join('\n'), /Decided from the build output: sh -c HOSTNAME=.* exec node server\.js/);
+    assert.equal(result.plan.workdir, '.next/standalone');
+    const files = await listFiles(await unpackArtifact(fx.artifacts, result, fx.dir));
+    for (const f of ['.next/standalone/server.js', '.next/standalone/public/robots.txt', '.next/standalone/.next/static/chunks/main.js'])
+      assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
+  });
+
   it('builds a monorepo app from its rootDir', async function () {
     fx = await jenkinsFixture();
     const { result } = await buildFixture(fx, 'monorepo', { workDir: fx.dir, overrides: { rootDir: 'apps/web' } });

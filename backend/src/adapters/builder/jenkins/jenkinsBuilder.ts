@@ -9,13 +9,14 @@ import { errorMessage, UserFacingError } from '../../../domain/errors';
 import { detectPlan } from '../../../detect/plan';
 import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
 import type { BuildContext, BuildJob, Builder, BuildResult } from '../../../ports/builder';
+import type { RunPlan } from '../../../domain/deployment';
 import { maskSecrets } from '../../../security/masker';
 import { encodeEnv, secretTextXml, usernamePasswordXml } from './credentials';
 import { JenkinsClient, sleep } from './jenkinsClient';
 import type { JenkinsParameters } from './parameters';
 import { runPlanFor } from '../artifactLayout';
 import { encodePlan } from '../../artifacts/planMetadata';
-import { pipelinePlan } from './plan';
+import { encodeOutputRules, outputRules, pipelinePlan, type OutputRule } from './plan';
 
 export interface JenkinsBuilderOptions {
   url: string;
@@ -47,6 +48,8 @@ const CREDENTIALS_STORE = 'credentials/store/system/domain/_';
 const ARCHIVED_ARTIFACT = 'out/artifact.tar.gz';
 const ARTIFACT_LINE = /^\[cloudsmith\] artifact sha256=([0-9a-f]{64}) size=(\d+)$/;
 const ERROR_LINE = /^\[cloudsmith\] error: (.*)$/;
+/** Which of RUN_RULES the package step found true of the build output (jenkins/steps/package.sh). */
+const RULE_LINE = /^\[cloudsmith\] run-rule=(\d+) /;
 const TAIL_LINES = 20;
 
 interface QueueItem {
@@ -68,6 +71,7 @@ interface LogSummary {
   errors: string[];
   sha256?: string;
   size?: number;
+  rule?: number;
 }
 
 /** Everything one build needs to cancel itself: where it is in Jenkins right now. */
@@ -108,6 +112,8 @@ export class JenkinsBuilder implements Builder {
     const plan = await detectPlan(job.sourceDir, job.overrides);
     const runPlan = runPlanFor(plan);
     const pipeline = pipelinePlan(plan);
+    // How a framework app runs is decided by the pipeline from its build output, with the providers' own rules.
+    const rules = await outputRules(plan);
     ctx.log(`Detected: ${plan.reason}`);
     const token = this.opts.openToken(job.sealedToken);
     const secrets = [token, ...Object.values(job.env)];
@@ -160,6 +166,7 @@ export class JenkinsBuilder implements Builder {
         INSTALL_COMMAND: pipeline.installCommand,
         BUILD_COMMAND: pipeline.buildCommand,
         OUTPUT_DIR: pipeline.outputDir,
+        RUN_RULES: encodeOutputRules(rules),
         ARTIFACT_BUCKET: this.opts.artifactBucket ?? '',
         ARTIFACT_KEY: key,
         // Stored with the S3 upload, for the Lambda the upload event triggers (adapters/artifacts/planMetadata.ts).
@@ -182,7 +189,8 @@ export class JenkinsBuilder implements Builder {
 
       const summary = await this.streamLog(number, handle, log);
       const result = await this.waitForResult(number, handle);
-      return { artifact: await this.collect(result, number, key, summary, handle, ctx.signal), plan: runPlan };
+      const artifact = await this.collect(result, number, key, summary, handle, ctx.signal);
+      return { artifact, plan: decidedPlan(rules, summary.rule, runPlan, ctx) };
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       for (const id of created) {
@@ -279,6 +287,8 @@ export class JenkinsBuilder implements Builder {
         summary.sha256 = artifact[1];
         summary.size = Number(artifact[2]);
       }
+      const rule = RULE_LINE.exec(clean);
+      if (rule) summary.rule = Number(rule[1]);
       const error = ERROR_LINE.exec(clean);
       if (error?.[1]) summary.errors.push(error[1]);
       summary.tail.push(clean);
@@ -450,4 +460,13 @@ function queueId(location: string): number | undefined {
 
 function safeId(id: string): string {
   return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : createHash('sha256').update(id).digest('hex').slice(0, 16);
+}
+
+/** The run plan of the rule the pipeline found true of the build output; the detected one when there were none. */
+function decidedPlan(rules: OutputRule[], index: number | undefined, detected: RunPlan, ctx: BuildContext): RunPlan {
+  if (rules.length === 0) return detected;
+  const plan = index === undefined ? undefined : rules[index]?.plan;
+  if (!plan) throw new UserFacingError('the Jenkins build did not say how its output runs (no run-rule line)');
+  ctx.log(`Decided from the build output: ${plan.start.join(' ')}`);
+  return plan;
 }
