@@ -8,12 +8,17 @@ import type { Operations } from './operations';
 import { appName, deployBody, deploymentId, envBody, listQuery, rollbackBody, sinceQuery } from './schemas';
 import { appView, deploymentView, logView } from './views';
 import { sendNdjsonPages } from './ndjson';
+import type { App } from '../domain/deployment';
+import { appHealth } from '../metrics/appHealth';
+import { telemetryRouter, type TelemetryDeps } from '../runtimeLogs/routes';
 
 export interface RouteDeps {
   operations: Operations;
   gate: TokenGate;
   store: Store;
   logger: Logger;
+  /** Metrics held by this process (embedded mode), for app health and GET /apps/:app/metrics. */
+  telemetry?: Pick<TelemetryDeps, 'metrics' | 'sample'>;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -23,6 +28,10 @@ const param = (req: Request, name: string, schema: z.ZodType<string>) => schema.
 export function apiRouter(deps: RouteDeps): Router {
   const { operations: ops } = deps;
   const router = express.Router();
+  const withHealth = async (app: App) => ({
+    ...appView(app),
+    health: await appHealth(deps.store, deps.telemetry?.metrics, app),
+  });
   // Who is calling is settled before a byte of the body is read: an anonymous client cannot hold the parser.
   router.use(deps.gate.middleware());
   router.use(express.json({ limit: '256kb' }));
@@ -77,14 +86,15 @@ export function apiRouter(deps: RouteDeps): Router {
   router.get(
     '/apps',
     handle(async (_req, res) => {
-      res.json((await ops.listApps(callerOf(res))).map(appView));
+      const apps = await ops.listApps(callerOf(res));
+      res.json(await Promise.all(apps.map((app) => withHealth(app))));
     }),
   );
 
   router.get(
     '/apps/:app',
     handle(async (req, res) => {
-      res.json(appView(await ops.app(callerOf(res), param(req, 'app', appName))));
+      res.json(await withHealth(await ops.app(callerOf(res), param(req, 'app', appName))));
     }),
   );
 
@@ -119,6 +129,8 @@ export function apiRouter(deps: RouteDeps): Router {
       res.json({ env: await ops.putEnv(callerOf(res), param(req, 'app', appName), body.env) });
     }),
   );
+
+  router.use(telemetryRouter({ operations: ops, store: deps.store, ...deps.telemetry }));
 
   router.use((_req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such API route' } });

@@ -4,6 +4,7 @@ import express, { type Router } from 'express';
 import type { createReverseProxy } from '../proxy/reverseProxy';
 import type { Logger } from '../lib/logger';
 import type { LogHub } from './logHub';
+import type { RuntimeLogHub } from '../runtimeLogs/runtimeLogHub';
 import { apiRouter, type RouteDeps } from './routes';
 
 export type ReverseProxy = ReturnType<typeof createReverseProxy>;
@@ -13,6 +14,7 @@ export interface ServerDeps {
   /** GitHub webhooks and their settings: before the API's token gate, which GitHub's deliveries do not pass. */
   webhooks?: Router;
   logHub?: LogHub;
+  runtimeLogHub?: RuntimeLogHub;
   proxy?: ReverseProxy;
   logger: Logger;
   health: () => Record<string, unknown>;
@@ -45,6 +47,7 @@ export function createPlatformServer(deps: ServerDeps): Server {
     const target = deps.proxy?.appFor(req.headers.host);
     if (target && deps.proxy) deps.proxy.upgrade(req, socket, head, target);
     else if (deps.logHub?.handles(req)) deps.logHub.upgrade(req, socket, head);
+    else if (deps.runtimeLogHub?.handles(req)) deps.runtimeLogHub.upgrade(req, socket, head);
     else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });
   server.on('clientError', (_err, socket) => socket.destroy());

@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util';
 import { isEntryModule } from './entry';
-import { ApiError, CloudSmithClient, streamLogs, type DeploymentView, type LogMessage } from '@cloudsmith/client';
+import {
+  ApiError,
+  CloudSmithClient,
+  streamLogs,
+  type DeploymentView,
+  type LogMessage,
+  type RuntimeLogLine,
+} from '@cloudsmith/client';
 
 const USAGE = `usage: cloudsmith <command> [options]
 
@@ -9,6 +16,7 @@ const USAGE = `usage: cloudsmith <command> [options]
                               deploy a repo, stream its logs, print the URL (exit 1 if it fails)
   ls [--repo owner/name]      your apps, or a repo's deployment history
   logs <deployment-id> [--follow]
+  logs --app <app> [--follow]  the app's own output (stdout, stderr, and its starts, crashes, restarts)
   cancel <deployment-id>
   redeploy <deployment-id>
   rollback <app> [deployment-id]
@@ -59,6 +67,31 @@ async function follow(client: CloudSmithClient, token: string, deployment: Deplo
   return 1;
 }
 
+function printRuntimeLine(line: RuntimeLogLine): void {
+  out(`${line.at} ${line.stream === 'event' ? '──' : line.stream} ${line.text}`);
+}
+
+/** Prints the app's stored runtime log; with follow, then streams new lines until Ctrl-C. */
+async function runtimeLogs(client: CloudSmithClient, app: string, follow: boolean): Promise<number> {
+  const lines = await client.runtimeLogs(app);
+  lines.forEach(printRuntimeLine);
+  if (!follow) return 0;
+  return new Promise((resolve) => {
+    const follower = client.followRuntimeLogs(app, {
+      since: lines.at(-1)?.seq ?? 0,
+      onLine: printRuntimeLine,
+      onError: (err) => {
+        process.stderr.write(`cloudsmith: ${err.message}\n`);
+        resolve(1);
+      },
+    });
+    process.once('SIGINT', () => {
+      follower.close();
+      resolve(0);
+    });
+  });
+}
+
 function onOff(flag: string, value: string | undefined): boolean | undefined {
   if (value === undefined) return undefined;
   if (value !== 'on' && value !== 'off') throw new UsageError(`${flag} expects on or off, got "${value}"`);
@@ -90,6 +123,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
       'output-dir': { type: 'string' },
       'no-follow': { type: 'boolean' },
       follow: { type: 'boolean' },
+      app: { type: 'string' },
       repo: { type: 'string' },
       enable: { type: 'boolean' },
       disable: { type: 'boolean' },
@@ -155,6 +189,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
       return 0;
     }
     case 'logs': {
+      if (values.app !== undefined) return runtimeLogs(client, values.app, values.follow === true);
       const id = need('deployment-id');
       if (values.follow) return follow(client, token, await client.getDeployment(id));
       for (const line of await client.logs(id)) printLog(line);

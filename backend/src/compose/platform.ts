@@ -11,6 +11,10 @@ import type { Store } from '../ports/store';
 import { TokenGate } from '../api/auth';
 import { SoleOwner } from '../api/soleOwner';
 import { LogHub } from '../api/logHub';
+import { MetricsRegistry } from '../metrics/appMetrics';
+import { RuntimeLogHub } from '../runtimeLogs/runtimeLogHub';
+import { RuntimeLogWriter } from '../runtimeLogs/runtimeLogWriter';
+import { AppTelemetry } from '../runtimeLogs/telemetry';
 import { Operations } from '../api/operations';
 import type { RouteDeps } from '../api/routes';
 import { createPlatformServer, type ReverseProxy } from '../api/server';
@@ -130,28 +134,45 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const routes = new RouteTable();
   let proxy: ReverseProxy | undefined;
   let restore: (() => Promise<void>) | undefined;
+  // Requests, latency, memory and restarts of the apps this process serves (the API reads them when it runs here too).
+  let metrics: MetricsRegistry | undefined;
+  let sampleUsage: (() => Promise<void>) | undefined;
   if (roles.has('docksage')) {
     const urlFor = (app: string) => appUrl(config, app, port);
     const runtime = createRuntime(config, { artifacts, routes, urlFor, sandbox });
+    const appMetrics = (metrics = new MetricsRegistry());
     if (runtime.name === 'process' || runtime.name === 'docker')
-      proxy = createReverseProxy({ routes, appDomain: config.appDomain });
+      proxy = createReverseProxy({
+        routes,
+        appDomain: config.appDomain,
+        onRequest: (app, status, ms) => {
+          appMetrics.recordRequest(app, status, ms);
+        },
+      });
+    const telemetry = new AppTelemetry(new RuntimeLogWriter({ store, bus, logger }), appMetrics);
+    telemetry.startSampling(runtime);
+    sampleUsage = () => telemetry.sample(runtime);
     closers.push(() => runtime.close());
-    const docksage = { ...stageDeps, runtime, sealer };
+    // After the runtime's close: the apps' "stopped" lines are flushed too.
+    closers.push(() => telemetry.close());
+    const docksage = { ...stageDeps, runtime, sealer, telemetry };
     const release = docksageHandler(docksage);
     await bus.subscribe('build.completed', { group: 'docksage' }, async (event) => {
       if (!lambdaOwnsRelease(config, event)) return release(event);
       logger.info('release left to the artifact-uploaded Lambda', { deploymentId: event.deploymentId });
     });
     // Every Docksage instance may hold the app (its own processes or containers), so each one hears this.
-    await bus.subscribe('app.removed', { group: `remove-${instanceId}`, latestOnly: true }, (event) =>
-      runtime.remove(event.app),
-    );
+    await bus.subscribe('app.removed', { group: `remove-${instanceId}`, latestOnly: true }, async (event) => {
+      await runtime.remove(event.app);
+      await telemetry.removed(event.app);
+    });
     restore = () => restoreLiveApps(docksage);
   }
   // After the runtime's own close (closers run in order): it stops apps gracefully first.
   if (sandbox) closers.push(() => sandbox.close());
 
   let logHub: LogHub | undefined;
+  let runtimeLogHub: RuntimeLogHub | undefined;
   let routeDeps: RouteDeps | undefined;
   let webhooks: Router | undefined;
   if (roles.has('api')) {
@@ -165,11 +186,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await bus.subscribe('deployment.logs', { group: `api-${instanceId}`, latestOnly: true }, async (event) => {
       hub.dispatch(event);
     });
+    const runtimeHub = (runtimeLogHub = new RuntimeLogHub({ store, gate, logger }));
+    await bus.subscribe('app.logs', { group: `api-logs-${instanceId}`, latestOnly: true }, async (event) => {
+      runtimeHub.dispatch(event);
+    });
     const hooks = new HookSettingsRepo(store, sealer);
     const registry = new PreviewRegistry(store);
     const writes = createRepoWrites(config);
     const operations = new Operations({ store, bus, log, sealer, authspire, hooks, previews: registry });
-    routeDeps = { operations, gate, store, logger };
+    routeDeps = { operations, gate, store, logger, telemetry: { metrics, sample: sampleUsage } };
     const maxPreviews = config.previews.maxPerApp;
     const previews = new PreviewDeploys({ store, operations, registry, writes, logger, maxPerApp: maxPreviews });
     webhooks = webhookRouter({ ...routeDeps, authspire, hooks, previews, writes, maxPreviews });
@@ -185,6 +210,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     routes: routeDeps,
     webhooks,
     logHub,
+    runtimeLogHub,
     proxy,
     logger,
     health: () => ({ mode: config.mode, roles: [...roles], instance: instanceId }),
@@ -213,6 +239,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       closed = true;
       cancellations.cancelAll();
       logHub?.close();
+      runtimeLogHub?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => {
         server.close(() => {

@@ -33,7 +33,12 @@ const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-p
  * Bodies stream both ways (nothing is buffered, so uploads, downloads and server-sent events keep
  * their pace), and WebSocket upgrades are passed through as raw byte streams.
  */
-export function createReverseProxy(opts: { routes: RouteTable; appDomain: string }): ReverseProxy {
+export function createReverseProxy(opts: {
+  routes: RouteTable;
+  appDomain: string;
+  /** Told about every request served to a deployed app: its status (502 when the app did not answer) and duration. */
+  onRequest?: (app: string, status: number, ms: number) => void;
+}): ReverseProxy {
   const { routes } = opts;
   const suffix = `.${opts.appDomain.toLowerCase().replace(/^\.+|\.+$/g, '')}`;
   // Its own agent without keep-alive: a pooled socket to a release that was just retired would fail the next request.
@@ -58,6 +63,10 @@ export function createReverseProxy(opts: { routes: RouteTable; appDomain: string
     }
     const done = routes.track(target);
     res.on('close', done);
+    const started = performance.now();
+    res.on('close', () => {
+      opts.onRequest?.(app, res.headersSent ? res.statusCode : 502, performance.now() - started);
+    });
 
     const headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) {

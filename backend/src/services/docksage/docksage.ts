@@ -9,10 +9,13 @@ import { guardOutput } from '../../logs/outputGuard';
 import { loadAppEnv } from '../shared/appEnv';
 import { runStage, STAGES, withTiming, type StageDeps } from '../shared/stage';
 import { pruneLogs } from '../../logs/retention';
+import type { AppTelemetry } from '../../runtimeLogs/telemetry';
 
 export interface DocksageDeps extends StageDeps {
   runtime: Runtime;
   sealer: Sealer;
+  /** Live apps' runtime logs and metrics. */
+  telemetry?: AppTelemetry;
 }
 
 /** Docksage: releases a built artifact with the configured runtime and makes it the app's live release. */
@@ -91,10 +94,12 @@ async function release(
         log: (text, stage = 'deploy') => {
           output.log(text, stage);
         },
-        onHealth: healthReporter(deps, deployment.id, env),
+        onHealth: healthReporter(deps, deployment.app, deployment.id, env),
+        onOutput: deps.telemetry?.output(deployment.app, deployment.id, Object.values(env)),
       },
     )
     .catch((err: unknown) => output.rethrow(err));
+  deps.telemetry?.released(deployment.app);
   const timings = withTiming(deployment, 'deployMs', started);
   timings.totalMs = Date.now() - Date.parse(deployment.createdAt);
   deps.log.write(deployment.id, 'deploy', `Live at ${url}`);
@@ -117,8 +122,9 @@ async function release(
  * Turns the runtime's view of a live release into its status: `crashed` with the reason and the app's last output
  * (masked like every field that leaves the platform), `live` again when it serves again.
  */
-function healthReporter(deps: DocksageDeps, deploymentId: string, env: Record<string, string>) {
+function healthReporter(deps: DocksageDeps, app: string, deploymentId: string, env: Record<string, string>) {
   const report = async (health: HealthReport) => {
+    deps.telemetry?.health(app, health);
     deps.log.addSecrets(deploymentId, Object.values(env));
     if (health.healthy) {
       deps.log.write(deploymentId, 'runtime', '[cloudsmith] the app answers again');
@@ -150,7 +156,8 @@ export async function restoreLiveApps(deps: DocksageDeps): Promise<void> {
         {
           signal: new AbortController().signal,
           log: () => undefined,
-          onHealth: healthReporter(deps, deployment.id, env),
+          onHealth: healthReporter(deps, app.name, deployment.id, env),
+          onOutput: deps.telemetry?.output(app.name, deployment.id, Object.values(env)),
         },
       );
       deps.logger.info('restored live app', { app: app.name, deploymentId: deployment.id });

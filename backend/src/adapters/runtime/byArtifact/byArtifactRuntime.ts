@@ -44,6 +44,11 @@ export class ByArtifactRuntime implements Runtime {
     return (this.holder.get(app) ?? this.opts.tarballs).logs(app);
   }
 
+  async usage(): Promise<Array<{ app: string; memoryBytes: number }>> {
+    const both = await Promise.all([this.opts.tarballs.usage?.(), this.imageRuntime?.usage?.()]);
+    return both.flatMap((list) => list ?? []);
+  }
+
   remove(app: string): Promise<void> {
     return this.queue.run(app, async () => {
       this.holder.delete(app);

@@ -5,6 +5,8 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { LogBuffer } from '../../../health/health';
 import type { PreparedSandbox } from '../../../sandbox/sandbox';
+import type { RuntimeEvent, RuntimeOutput } from '../../../ports/runtime';
+import { readMemoryBytes } from '../../../metrics/memory';
 
 export interface RestartPolicy {
   /** Restarts allowed in a row; a run that lasted `stableMs` resets the count. */
@@ -20,6 +22,8 @@ export interface AppProcessOptions {
   env: Record<string, string>;
   logs: LogBuffer;
   onLine?: (line: string) => void;
+  /** Every line by stream, and the process's starts, crashes, restarts and stop as events (the app's runtime log). */
+  onOutput?: (line: RuntimeOutput) => void;
   /** The restart policy gave up: the app stays down until a new release. */
   onGaveUp?: (reason: string) => void;
   restart: RestartPolicy;
@@ -57,6 +61,7 @@ export class AppProcess {
   private stopping = false;
   private restarts = 0;
   private startedAt = 0;
+  private starts = 0;
   private restartTimer?: NodeJS.Timeout;
   private exitWaiters: Array<() => void> = [];
   /** The command itself could not be run (missing executable or directory), as opposed to a program that exited. */
@@ -78,11 +83,22 @@ export class AppProcess {
     return this.lastExit;
   }
 
+  /** Memory in use (bytes): the sandbox's cgroup when it has one, else the leader's resident set; undefined when down. */
+  memoryBytes(): number | undefined {
+    if (!this.running) return undefined;
+    return readMemoryBytes({ cgroupDirs: this.opts.sandbox?.cgroup?.dirs, pid: this.pgid });
+  }
+
   start(): void {
     installExitHook();
     liveGroups.add(this);
     this.startFailed = false;
     this.startedAt = Date.now();
+    this.starts += 1;
+    this.emit(
+      this.starts === 1 ? 'started' : 'restarted',
+      this.starts === 1 ? 'started' : `restarted (restart ${this.restarts} of ${this.opts.restart.maxRestarts})`,
+    );
     const [command, ...args] = this.opts.argv;
     const { sandbox } = this.opts;
     if (sandbox && !findExecutable(command, this.opts.cwd, this.opts.env.PATH)) {
@@ -108,10 +124,10 @@ export class AppProcess {
     // Alive until "exit" or a spawn "error" says otherwise (both arrive asynchronously).
     this.running = true;
     pipeLines(child.stdout, (line) => {
-      this.line(line);
+      this.line(line, 'stdout');
     });
     pipeLines(child.stderr, (line) => {
-      this.line(line);
+      this.line(line, 'stderr');
     });
     let finished = false;
     const finish = (how: string) => {
@@ -160,6 +176,7 @@ export class AppProcess {
     this.signalGroup('SIGKILL');
     if (this.running) await this.waitExit(this.opts.graceMs);
     liveGroups.delete(this);
+    if (this.starts > 0) this.emit('stopped', 'stopped');
     await this.opts.sandbox?.dispose();
   }
 
@@ -175,9 +192,14 @@ export class AppProcess {
     this.signalGroup('SIGKILL');
   }
 
-  private line(text: string): void {
+  private line(text: string, stream?: 'stdout' | 'stderr'): void {
     this.opts.logs.push(text);
     this.opts.onLine?.(text);
+    if (stream) this.opts.onOutput?.({ stream, text });
+  }
+
+  private emit(event: RuntimeEvent, text: string): void {
+    this.opts.onOutput?.({ stream: 'event', event, text });
   }
 
   private ended(child: ChildProcess | undefined, how: string): void {
@@ -189,6 +211,7 @@ export class AppProcess {
     // Once the group is empty its id may be reused by an unrelated process group: never signal it again.
     this.pgid = undefined;
     if (!this.stopping) this.line(`[cloudsmith] the app ${how}`);
+    if (!this.stopping && !this.supervised) this.emit('crashed', `crashed (${how})`);
     for (const wake of this.exitWaiters.splice(0)) wake();
     if (this.supervised && !this.stopping) this.scheduleRestart();
     else liveGroups.delete(this);
@@ -201,12 +224,17 @@ export class AppProcess {
       this.line(`[cloudsmith] the app crashed ${this.restarts + 1} times in a row; not restarting it again`);
       const reason = `crashed ${this.restarts + 1} times in a row (the last time it ${this.lastExit ?? 'exited'})`;
       liveGroups.delete(this);
+      this.emit(
+        'gave-up',
+        `crashed (${this.lastExit ?? 'exited'}) ${this.restarts + 1} times in a row; not restarting it`,
+      );
       this.opts.onGaveUp?.(reason);
       return;
     }
     const delay = backoffMs * 2 ** this.restarts;
     this.restarts += 1;
     this.line(`[cloudsmith] restarting in ${(delay / 1000).toFixed(1)} s (restart ${this.restarts} of ${maxRestarts})`);
+    this.emit('crashed', `crashed (${this.lastExit ?? 'exited'}), restarting in ${(delay / 1000).toFixed(1)} s`);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (!this.stopping) this.start();

@@ -87,6 +87,13 @@ export class ProcessRuntime implements Runtime {
     return this.live.get(app)?.logs.tail() ?? [];
   }
 
+  async usage(): Promise<Array<{ app: string; memoryBytes: number }>> {
+    return [...this.live].flatMap(([app, current]) => {
+      const memoryBytes = current.process.memoryBytes();
+      return memoryBytes === undefined ? [] : [{ app, memoryBytes }];
+    });
+  }
+
   remove(app: string): Promise<void> {
     assertSafeName('app name', app);
     return this.queue.run(app, async () => {
@@ -183,6 +190,7 @@ export class ProcessRuntime implements Runtime {
         env,
         logs,
         onLine: (line) => forward?.(line),
+        onOutput: ctx.onOutput,
         onGaveUp: (reason) => gaveUp?.(reason),
         restart: this.restart,
         graceMs: this.opts.stopGraceMs ?? 5000,
