@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { ApiError, type HookSettingsView } from '@cloudsmith/client';
-import type { PushSetting } from '../model/repoExtras';
+import { productionBranch, type PushSetting } from '../model/repoExtras';
 import type { Services } from '../services';
 import { workspaceRepo } from '../workspace';
 import { requireBackend } from './backend';
@@ -30,13 +30,11 @@ export async function toggleDeployOnPush(s: Services): Promise<void> {
   await requireBackend(s);
   const app = (await s.client.listApps()).find((a) => !a.preview && a.repo.toLowerCase() === local.repo.toLowerCase());
   const hook = app ? await hookOf(s, app.name) : undefined;
-  const latestRef = app ? (await s.client.listDeployments(local.repo, 1)).at(0)?.ref : undefined;
-  // The production branch: the webhook's, else what the app was last deployed from, else what is checked out.
-  const branch =
-    hook?.productionBranch ??
-    (latestRef && !/^[0-9a-f]{40}$/.test(latestRef) ? latestRef : undefined) ??
-    local.branch ??
-    'main';
+  const branch = productionBranch({
+    hookBranch: hook?.productionBranch,
+    lastRef: app ? (await s.client.listDeployments(local.repo, 1)).at(0)?.ref : undefined,
+    checkedOut: local.branch,
+  });
   const mode = await chooseMode(s, local.repo, branch, hook);
   if (!mode) return;
   const setting: PushSetting = { branch, mode };

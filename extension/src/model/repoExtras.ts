@@ -12,6 +12,15 @@ export interface PushSetting {
   mode: 'deploy' | 'follow';
 }
 
+/**
+ * The branch whose pushes deploy: the webhook's production branch, else the branch the app was last deployed from
+ * (a deployment by commit sha says nothing), else the checked-out one.
+ */
+export function productionBranch(from: { hookBranch?: string; lastRef?: string; checkedOut?: string }): string {
+  const lastBranch = from.lastRef && !/^[0-9a-f]{40}$/.test(from.lastRef) ? from.lastRef : undefined;
+  return from.hookBranch ?? lastBranch ?? from.checkedOut ?? 'main';
+}
+
 /** The rows under a repository beside Deployments and Branches. */
 export type ExtraNode =
   | { kind: 'pushToggle'; repo: RepoInfo; setting?: PushSetting }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AppView } from '@cloudsmith/client';
-import { extraNodes, extraNodeView, previewNodes, splitApps } from '../../src/model/repoExtras';
+import { extraNodes, extraNodeView, previewNodes, productionBranch, splitApps } from '../../src/model/repoExtras';
 import { nodeId, nodeView, type RepoInfo } from '../../src/model/tree';
 
 const repo: RepoInfo = { fullName: 'alice/site', defaultBranch: 'main', private: false };
@@ -59,6 +59,14 @@ describe('extension: previews and the Deploy on Push row in the tree', () => {
       previewNodes(repo, []).map((n) => n.kind),
       ['noPreviews'],
     );
+  });
+
+  it('pushes of the production branch deploy: the webhook says which, else the last deployed branch, else HEAD', () => {
+    const sha = 'f'.repeat(40);
+    assert.equal(productionBranch({ hookBranch: 'prod', lastRef: 'main', checkedOut: 'dev' }), 'prod');
+    assert.equal(productionBranch({ lastRef: 'main', checkedOut: 'dev' }), 'main');
+    assert.equal(productionBranch({ lastRef: sha, checkedOut: 'dev' }), 'dev');
+    assert.equal(productionBranch({}), 'main');
   });
 
   it('the toggle row says off, on for a branch, or on via the webhook, and toggles on click', () => {
