@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DockerBuilder } from '../../src/adapters/builder/docker/dockerBuilder';
 import { DockerCli } from '../../src/adapters/docker/cli';
-import { generateDockerfile, type DockerfileInput } from '../../src/adapters/builder/docker/dockerfile';
+import {
+  generateBuildStage,
+  generateDockerfile,
+  type DockerfileInput,
+} from '../../src/adapters/builder/docker/dockerfile';
 import { imageName } from '../../src/adapters/docker/names';
 import type { BuildPlan } from '../../src/detect/plan';
 import { UserFacingError } from '../../src/domain/errors';
@@ -67,6 +71,42 @@ describe('Docker builder: generated Dockerfile', () => {
     assert.deepEqual(runPlan.start, ['node', '/app/.cloudsmith/static-server.js', '/app/site', '--spa']);
     assert.equal(runPlan.kind, 'static');
     assert.equal(runPlan.spaFallback, true);
+  });
+
+  it('runs what the build stage produced (finalized plan): the build stage text is unchanged, so it comes from cache', () => {
+    const detected: Partial<BuildPlan> = {
+      kind: 'next',
+      framework: 'next',
+      install: { argv: ['npm', 'ci', '--include=dev'] },
+      build: { argv: ['npm', 'run', 'build'] },
+      start: { argv: ['npm', 'start'] },
+      release: { shell: 'node migrate.js' },
+    };
+    const stageOnly = generateBuildStage(input(detected));
+    const standalone = generateDockerfile(
+      input(detected, {
+        finalized: {
+          ...input(detected).plan,
+          workdir: '.next/standalone',
+          start: { shell: 'exec node server.js' },
+          copies: [['.next/static', '.next/standalone/.next/static']],
+        },
+      }),
+    );
+    assert.ok(standalone.text.startsWith(stageOnly.trimEnd()), 'the build stage is the same text');
+    assert.match(
+      standalone.text,
+      /^RUN \["\/bin\/sh","-c","mkdir -p '.next\/standalone\/.next\/static' && cp -a '.next\/static'\/. '.next\/standalone\/.next\/static'\/"\]$/m,
+    );
+    assert.match(standalone.text, /^WORKDIR \/app\/.next\/standalone$/m);
+    assert.equal(standalone.runPlan.workdir, '/app/.next/standalone');
+    assert.deepEqual(standalone.runPlan.release, ['/bin/sh', '-c', 'node migrate.js']);
+
+    const exported = generateDockerfile(
+      input(detected, { finalized: { ...input(detected).plan, kind: 'spa', outputDir: 'out', start: undefined } }),
+    );
+    assert.match(exported.text, /cp -a 'out'\/. \/cloudsmith-site\//);
+    assert.equal(exported.runPlan.kind, 'static');
   });
 
   it("runs the user's shell commands through exec form, so no line of theirs becomes a Dockerfile instruction", () => {

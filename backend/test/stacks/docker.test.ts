@@ -3,14 +3,15 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DockerCli } from '../../src/adapters/docker/cli';
 import { removeApps, requireDocker } from '../docker/helpers';
+import { fetchApp } from '../helpers/appFetch';
 import { World } from '../helpers/world';
-import { COREPACK_MIRROR_ENV, deployLive } from './stacks';
+import { COREPACK_MIRROR_ENV, deployFailed, deployLive } from './stacks';
 
 /**
  * The same detection through the Docker builder (generated Dockerfiles on Python and Go toolchain images
  * made from the host's, see scripts/stack-images.sh) and the Docker runtime.
  */
-describe('stacks: Python, Go and Node (pnpm) with the Docker builder and runtime', function () {
+describe('stacks: Python, Go, Node (pnpm), a framework decided from its output and a Procfile release with the Docker builder and runtime', function () {
   this.timeout(900_000);
   let world: World | undefined;
   let docker: DockerCli | undefined;
@@ -66,4 +67,34 @@ describe('stacks: Python, Go and Node (pnpm) with the Docker builder and runtime
       apps.add(done.app);
     });
   }
+
+  it('a framework app: the build stage is built and listed first, and runs as its output says (Next.js standalone)', async () => {
+    assert.ok(world);
+    // The stub's build writes what `output: "standalone"` writes, without installing Next (no packages to fetch).
+    const { done } = await deployLive(world, {
+      fixture: 'next-output-stub',
+      marker: /hello from next-output-stub/,
+      log: [
+        /Building the build stage first/,
+        /Decided from the build output: Next\.js build produced \.next\/standalone\/server\.js/,
+      ],
+    });
+    apps.add(done.app);
+    // public/ was copied beside the standalone server, as Next's docs require.
+    assert.match((await fetchApp(done.url, '/robots.txt')).body, /next-output-stub public file/);
+  });
+
+  it('Procfile release: runs once in a one-off container before the swap; a failing one fails the deploy', async () => {
+    assert.ok(world);
+    // Files the release step writes stay in its own container (as on Heroku): the web process reports "not migrated".
+    const first = await deployLive(world, {
+      fixture: 'procfile-release',
+      marker: /hello from procfile-release/,
+      log: [/Running the release step in a one-off container: node release\.js/, /release step done/],
+    });
+    apps.add(first.done.app);
+    const error = await deployFailed(world, 'procfile-release', { env: { FAIL_RELEASE: '1' } }, first.done.repo);
+    assert.match(error, /^the release step failed \(exited with code 3\); the previous release keeps serving/);
+    assert.match((await fetchApp(first.done.url)).body, /hello from procfile-release/);
+  });
 });

@@ -4,7 +4,7 @@ import { describeCommand, runCommand, type RunOptions } from '../../sandbox/run'
 
 /** A release step (migrations) gets this long and this much output before it is stopped. */
 export const RELEASE_TIMEOUT_MS = 10 * 60_000;
-const RELEASE_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
+export const RELEASE_MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
 export interface ReleaseStepOptions extends Pick<RunOptions, 'cwd' | 'env' | 'signal' | 'sandbox'> {
   log(line: string): void;
@@ -18,8 +18,7 @@ export interface ReleaseStepOptions extends Pick<RunOptions, 'cwd' | 'env' | 'si
 export async function runReleaseStep(plan: RunPlan, opts: ReleaseStepOptions): Promise<void> {
   if (!plan.release?.length) return;
   const cmd = { argv: plan.release };
-  const label = plan.release[0] === 'sh' && plan.release[1] === '-c' ? (plan.release[2] ?? '') : describeCommand(cmd);
-  opts.log(`Running the release step: ${label}`);
+  opts.log(`Running the release step: ${releaseLabel(plan.release)}`);
   const started = Date.now();
   try {
     await runCommand(cmd, {
@@ -34,8 +33,20 @@ export async function runReleaseStep(plan: RunPlan, opts: ReleaseStepOptions): P
       },
     });
   } catch (err) {
-    const why = err instanceof Error ? err.message.replace(/^build timed out/, 'timed out') : String(err);
-    throw new UserFacingError(`the release step failed (${why}); the previous release keeps serving`);
+    throw releaseFailed(err instanceof Error ? err.message.replace(/^build timed out/, 'timed out') : String(err));
   }
-  opts.log(`Release step finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  opts.log(releaseFinished(started));
+}
+
+/** The release command as the user wrote it (a Procfile line runs as `sh -c <line>`). */
+export function releaseLabel(argv: string[]): string {
+  return (argv[0] === 'sh' || argv[0] === '/bin/sh') && argv[1] === '-c' ? (argv[2] ?? '') : describeCommand({ argv });
+}
+
+export function releaseFailed(why: string): UserFacingError {
+  return new UserFacingError(`the release step failed (${why}); the previous release keeps serving`);
+}
+
+export function releaseFinished(started: number): string {
+  return `Release step finished in ${((Date.now() - started) / 1000).toFixed(1)} s`;
 }

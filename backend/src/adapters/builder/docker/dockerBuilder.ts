@@ -1,17 +1,24 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, join, posix, relative, resolve, sep } from 'node:path';
 import type { RunPlan } from '../../../domain/deployment';
 import { staticServerSource } from '../artifactLayout';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
-import { detectPlan, type BuildPlan } from '../../../detect/plan';
+import { detectPlan, finalizePlan, type BuildPlan } from '../../../detect/plan';
 import { cloudsmithJsonSchema, relativePath } from '../../../detect/schema';
 import type { BuildContext, BuildJob, Builder, BuildResult } from '../../../ports/builder';
 import { describeCommand } from '../../../sandbox/run';
 import { DockerCli, DockerError } from '../../docker/cli';
 import { imageName } from '../../docker/names';
-import { APP_DIR, CONTAINER_PORT, generateDockerfile, STATIC_SERVER_CONTEXT_PATH } from './dockerfile';
+import {
+  APP_DIR,
+  CONTAINER_PORT,
+  generateBuildStage,
+  generateDockerfile,
+  STATIC_SERVER_CONTEXT_PATH,
+  type DockerfileInput,
+} from './dockerfile';
 import type { StackImages } from './stackDockerfile';
 
 export interface DockerBuildLimits {
@@ -42,6 +49,11 @@ export interface DockerBuilderOptions {
   push?: boolean;
 }
 
+/**
+ * What a build stage produced, for finalizePlan: paths under its workdir a few levels deep, without the
+ * installed packages (every rule looks for a framework's output files, never inside node_modules).
+ */
+const LIST_OUTPUT = 'find . -maxdepth 4 \\( -name node_modules -o -name .git -o -name .venv \\) -prune -o -print';
 /** How long `docker version` may take to say whether an engine answers. */
 const ENGINE_CHECK_MS = 15_000;
 /** Lines of builder output quoted in a failed build's error. */
@@ -73,7 +85,7 @@ export class DockerBuilder implements Builder {
       let generatedPlan: RunPlan | undefined;
       if (source.kind === 'generated') {
         ctx.log(`Build plan: ${source.plan.reason}`);
-        const generated = generateDockerfile({
+        const input: DockerfileInput = {
           plan: source.plan,
           baseImage: this.options.baseImage,
           ...(this.options.images ? { images: this.options.images } : {}),
@@ -81,13 +93,20 @@ export class DockerBuilder implements Builder {
           commitSha: job.commitSha,
           buildArgNames,
           cacheInstall: !job.overrides.installCommand && !!source.plan.install && 'argv' in source.plan.install,
-        });
+        };
         contextDir = await this.prepareContext(job.sourceDir, scratch, source.plan);
+        for (const step of [source.plan.install, source.plan.build])
+          if (step) ctx.log(`  step: ${describeCommand(step)}`);
+        const build = (file: string, tag: string) =>
+          this.dockerBuild(contextDir, file, tag, buildArgNames, buildArgEnv, job, ctx, false);
+        // A framework's way of running is decided from what its build produced, as the local builder does.
+        const finalized = source.plan.framework
+          ? await this.decideFromOutput(input, scratch, `${image}-build`, build, ctx)
+          : undefined;
+        const generated = generateDockerfile({ ...input, ...(finalized ? { finalized } : {}) });
         dockerfile = join(scratch, 'Dockerfile');
         await writeFile(dockerfile, generated.text);
         generatedPlan = generated.runPlan;
-        for (const step of [source.plan.install, source.plan.build])
-          if (step) ctx.log(`  step: ${describeCommand(step)}`);
       } else {
         ctx.log(`Using the repository's own Dockerfile (${source.reason})`);
         contextDir = resolve(job.sourceDir, source.rootDir);
@@ -119,6 +138,46 @@ export class DockerBuilder implements Builder {
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Builds the build stage alone (`<image>-build`, kept on the engine as the next build's cache), lists what
+   * it produced and lets the provider decide how the app runs (finalizePlan, as in the local builder). The
+   * full build that follows reuses every layer of it.
+   */
+  private async decideFromOutput(
+    input: DockerfileInput,
+    scratch: string,
+    stageImage: string,
+    build: (file: string, tag: string) => Promise<void>,
+    ctx: BuildContext,
+  ): Promise<BuildPlan> {
+    const file = join(scratch, 'Dockerfile.build');
+    await writeFile(file, generateBuildStage(input));
+    ctx.log('Building the build stage first: how the app runs is decided from what it produces');
+    await build(file, stageImage);
+    const listing = await this.options.docker
+      .output(
+        [
+          'run',
+          '--rm',
+          '--network',
+          'none',
+          '--label',
+          `cloudsmith.app=${input.app}`,
+          '--entrypoint',
+          '/bin/sh',
+        ].concat([stageImage, '-c', LIST_OUTPUT]),
+        { signal: ctx.signal, timeoutMs: 120_000 },
+      )
+      .catch((err: unknown) => {
+        throw new UserFacingError(`could not look into the build's output: ${errorMessage(err)}`);
+      });
+    const paths = new Set(listing.split('\n').map((line) => line.replace(/^\.\//, '')));
+    const plan = await finalizePlan(input.plan, { exists: (rel) => Promise.resolve(paths.has(posix.normalize(rel))) });
+    if (plan.reason !== input.plan.reason)
+      ctx.log(`Decided from the build output: ${plan.reason.slice(input.plan.reason.length + 2)}`);
+    return plan;
   }
 
   /** Why no Docker engine answers (undefined when one does): the CLI missing, or nothing at its host. */
@@ -178,7 +237,8 @@ export class DockerBuilder implements Builder {
       filter: (src) => !['.git', 'node_modules'].includes(basename(src)) || src === sourceDir,
     });
     await writeFile(join(contextDir, '.dockerignore'), '.git\n**/node_modules\n**/.venv\n');
-    if (plan.kind === 'spa' || plan.kind === 'static') {
+    // A framework app may turn out to be static files once its build output is seen.
+    if (plan.kind === 'spa' || plan.kind === 'static' || plan.framework) {
       const staticServer = this.options.staticServerPath ?? staticServerSource();
       await mkdir(join(contextDir, '.cloudsmith'), { recursive: true });
       await copyFile(staticServer, join(contextDir, STATIC_SERVER_CONTEXT_PATH));

@@ -16,7 +16,13 @@ const SITE_DIR = `${APP_DIR}/site`;
 const BUILT_SITE_DIR = '/cloudsmith-site';
 
 export interface DockerfileInput {
+  /** The plan as detected: it decides the build stage. */
   plan: BuildPlan;
+  /**
+   * How the app runs, decided from what the build stage produced (finalizePlan); the detected plan when absent.
+   * The build stage is the same text either way, so building it again reuses every cached layer.
+   */
+  finalized?: BuildPlan;
   baseImage: string;
   app: string;
   commitSha: string;
@@ -108,11 +114,85 @@ function collectSiteScript(outputDir: string | undefined): string {
  */
 export function generateDockerfile(input: DockerfileInput): GeneratedDockerfile {
   const { plan } = input;
+  const run = input.finalized ?? plan;
   const rootDir = checkPath(plan.rootDir, 'rootDir');
+  const release = run.release ? { release: execForm(run.release) } : {};
   if (plan.kind === 'python' || plan.kind === 'go') {
     if (!input.images) throw new UserFacingError(`the Docker builder has no ${plan.kind} image configured`);
-    return generateStackDockerfile({ ...input, images: input.images, rootDir, appDir: APP_DIR, port: CONTAINER_PORT });
+    const stack = generateStackDockerfile({
+      ...input,
+      images: input.images,
+      rootDir,
+      appDir: APP_DIR,
+      port: CONTAINER_PORT,
+    });
+    return { text: stack.text, runPlan: { ...stack.runPlan, ...release } };
   }
+  const workdir = rootDir === '.' ? '/src' : `/src/${rootDir}`;
+  const labels = `LABEL cloudsmith.app=${JSON.stringify(input.app)}`;
+  const lines = buildStage(input);
+  // Paths a framework's docs want beside its server (Next.js standalone: .next/static, public).
+  for (const [from, to] of run.copies ?? []) {
+    const [src, dest] = [checkPath(from, 'copy source'), checkPath(to, 'copy target')];
+    lines.push(
+      `RUN ${json(['/bin/sh', '-c', `mkdir -p ${shellQuote(dest)} && cp -a ${shellQuote(src)}/. ${shellQuote(dest)}/`])}`,
+    );
+  }
+  const servesFiles = run.kind === 'spa' || run.kind === 'static';
+  if (servesFiles) {
+    const outputDir = run.outputDir === undefined ? undefined : checkPath(run.outputDir, 'outputDir');
+    lines.push(`RUN ${json(['/bin/sh', '-c', collectSiteScript(outputDir)])}`);
+  }
+  // devDependencies stay, as with the local builder: start scripts often run one (tsx, ts-node, nodemon).
+
+  const runDir = run.workdir && run.workdir !== '.' ? `${APP_DIR}/${checkPath(run.workdir, 'workdir')}` : APP_DIR;
+  lines.push('', `FROM ${input.baseImage}`, labels, `WORKDIR ${servesFiles ? APP_DIR : runDir}`);
+  let start: string[];
+  if (servesFiles) {
+    lines.push(`COPY --from=build ${json([`${BUILT_SITE_DIR}/`, `${SITE_DIR}/`])}`);
+    lines.push(`COPY ${json([STATIC_SERVER_CONTEXT_PATH, STATIC_SERVER_IMAGE_PATH])}`);
+    start = ['node', STATIC_SERVER_IMAGE_PATH, SITE_DIR, ...(run.kind === 'spa' ? ['--spa'] : [])];
+  } else {
+    lines.push(`COPY --from=build --chown=node:node ${json([`${workdir}/`, `${APP_DIR}/`])}`);
+    // COPY leaves the directory itself to root: an app (or its release step) may write beside its files.
+    lines.push(`RUN ${json(['chown', 'node:node', APP_DIR])}`);
+    if (!run.start) throw new UserFacingError('the build plan has no start command for a server app; set startCommand');
+    start = execForm(run.start);
+  }
+  lines.push(
+    `ENV NODE_ENV=production PORT=${CONTAINER_PORT}`,
+    'USER node',
+    `EXPOSE ${CONTAINER_PORT}`,
+    `CMD ${json(start)}`,
+    `LABEL cloudsmith.commit=${JSON.stringify(input.commitSha)}`,
+    '',
+  );
+
+  const runPlan: RunPlan = {
+    kind: run.kind === 'next' ? 'next' : servesFiles ? 'static' : 'node',
+    start,
+    workdir: servesFiles ? SITE_DIR : runDir,
+    healthPath: plan.healthPath,
+    port: CONTAINER_PORT,
+    ...release,
+  };
+  if (servesFiles) runPlan.spaFallback = run.kind === 'spa';
+  return { text: lines.join('\n'), runPlan };
+}
+
+/**
+ * The build stage alone, for a Node plan whose way of running is decided from its output: built and looked
+ * into first, then built again (from cache) under the final stage.
+ */
+export function generateBuildStage(input: DockerfileInput): string {
+  checkPath(input.plan.rootDir, 'rootDir');
+  return [...buildStage(input), ''].join('\n');
+}
+
+/** Stage one: install and build with the whole source and the app's build-time env (build args). */
+function buildStage(input: DockerfileInput): string[] {
+  const { plan } = input;
+  const rootDir = plan.rootDir;
   const workdir = rootDir === '.' ? '/src' : `/src/${rootDir}`;
   // The commit label goes last: an instruction that differs per commit would invalidate every cached layer after it.
   const labels = `LABEL cloudsmith.app=${JSON.stringify(input.app)}`;
@@ -141,42 +221,5 @@ export function generateDockerfile(input: DockerfileInput): GeneratedDockerfile 
     if (plan.install) lines.push(`RUN ${json(execForm(plan.install))}`);
   }
   if (plan.build) lines.push(`RUN ${json(execForm(plan.build))}`);
-
-  const servesFiles = plan.kind === 'spa' || plan.kind === 'static';
-  if (servesFiles) {
-    const outputDir = plan.outputDir === undefined ? undefined : checkPath(plan.outputDir, 'outputDir');
-    lines.push(`RUN ${json(['/bin/sh', '-c', collectSiteScript(outputDir)])}`);
-  }
-  // devDependencies stay, as with the local builder: start scripts often run one (tsx, ts-node, nodemon).
-
-  lines.push('', `FROM ${input.baseImage}`, labels, `WORKDIR ${APP_DIR}`);
-  let start: string[];
-  if (servesFiles) {
-    lines.push(`COPY --from=build ${json([`${BUILT_SITE_DIR}/`, `${SITE_DIR}/`])}`);
-    lines.push(`COPY ${json([STATIC_SERVER_CONTEXT_PATH, STATIC_SERVER_IMAGE_PATH])}`);
-    start = ['node', STATIC_SERVER_IMAGE_PATH, SITE_DIR, ...(plan.kind === 'spa' ? ['--spa'] : [])];
-  } else {
-    lines.push(`COPY --from=build --chown=node:node ${json([`${workdir}/`, `${APP_DIR}/`])}`);
-    if (!plan.start)
-      throw new UserFacingError('the build plan has no start command for a server app; set startCommand');
-    start = execForm(plan.start);
-  }
-  lines.push(
-    `ENV NODE_ENV=production PORT=${CONTAINER_PORT}`,
-    'USER node',
-    `EXPOSE ${CONTAINER_PORT}`,
-    `CMD ${json(start)}`,
-    `LABEL cloudsmith.commit=${JSON.stringify(input.commitSha)}`,
-    '',
-  );
-
-  const runPlan: RunPlan = {
-    kind: plan.kind === 'next' ? 'next' : servesFiles ? 'static' : 'node',
-    start,
-    workdir: servesFiles ? SITE_DIR : APP_DIR,
-    healthPath: plan.healthPath,
-    port: CONTAINER_PORT,
-  };
-  if (servesFiles) runPlan.spaFallback = plan.kind === 'spa';
-  return { text: lines.join('\n'), runPlan };
+  return lines;
 }

@@ -9,6 +9,13 @@ import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
 import type { RouteTable, RouteTarget } from '../../../proxy/routes';
 import { freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../../health/health';
 import { KeyedQueue } from '../../../lib/keyedQueue';
+import {
+  RELEASE_MAX_OUTPUT_BYTES,
+  RELEASE_TIMEOUT_MS,
+  releaseFailed,
+  releaseFinished,
+  releaseLabel,
+} from '../releaseStep';
 import { DockerCli, DockerError } from '../../docker/cli';
 import { APP_LABEL, appFilter, appRepository, DEPLOYMENT_LABEL } from '../../docker/names';
 
@@ -120,7 +127,11 @@ export class DockerRuntime implements Runtime {
     this.watchEvents();
     const port = plan.port ?? 8080;
     const previous = this.current.get(app);
-    const container = await this.start(release, port, ctx);
+    const container = await this.withEnvFile({ ...release.env, PORT: String(port) }, ctx, async (envArgs, cliEnv) => {
+      // Procfile `release:` (migrations): once, before the new container starts; failing keeps the previous one.
+      await this.runReleaseStep(release, envArgs, cliEnv, ctx);
+      return this.start(release, port, envArgs, cliEnv, ctx);
+    });
     const forward = (line: string) => {
       ctx.log(line, 'runtime');
     };
@@ -183,81 +194,138 @@ export class DockerRuntime implements Runtime {
     return { url: this.urlFor(app) };
   }
 
-  private async start(release: Release, port: number, ctx: ReleaseContext): Promise<Container> {
-    const { app, deploymentId, artifact } = release;
-    if (artifact.kind !== 'image') throw new Error('not an image');
-    const name = `cloudsmith-${app}-${randomUUID().slice(0, 8)}`;
-    const { fileEnv, cliEnv } = splitEnv({ ...release.env, PORT: String(port) }, ctx);
-    // The env goes through a private file (and, for multi-line values, the CLI's environment) so no value is in argv.
+  /** The app's env for `docker run`: a private env file, and multi-line values by name from the CLI's environment. */
+  private async withEnvFile<T>(
+    env: Record<string, string>,
+    ctx: ReleaseContext,
+    use: (envArgs: string[], cliEnv: Record<string, string>) => Promise<T>,
+  ): Promise<T> {
+    const { fileEnv, cliEnv } = splitEnv(env, ctx);
+    // No value is ever in argv.
     const dir = await mkdtemp(join(tmpdir(), 'cloudsmith-env-'));
     const envFile = join(dir, 'env');
     try {
       await writeFile(envFile, fileEnv.map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
-      for (let attempt = 1; ; attempt++) {
-        // A fixed host port rather than an ephemeral one: the engine may pick another ephemeral port when it
-        // restarts a crashed container, and the route would point at nothing.
-        const hostPort = await freePort();
-        try {
-          const id = await this.options.docker.output(
-            [
-              'run',
-              '--detach',
-              '--name',
-              name,
-              '--label',
-              `${APP_LABEL}=${app}`,
-              '--label',
-              `${DEPLOYMENT_LABEL}=${deploymentId}`,
-              '--memory',
-              `${this.options.memoryMb}m`,
-              '--memory-swap',
-              `${this.options.memoryMb}m`,
-              '--cpus',
-              String(this.options.cpus),
-              '--pids-limit',
-              String(this.options.pidsLimit),
-              '--restart',
-              'on-failure:3',
-              // A real PID 1 that forwards signals and reaps zombies: `npm start` as PID 1 does neither.
-              '--init',
-              '--cap-drop',
-              'ALL',
-              '--security-opt',
-              'no-new-privileges',
-              '--log-opt',
-              'max-size=10m',
-              '--log-opt',
-              'max-file=2',
-              '--publish',
-              `127.0.0.1:${hostPort}:${port}`,
-              '--env-file',
-              envFile,
-              ...Object.keys(cliEnv).flatMap((k) => ['--env', k]),
-              artifact.image,
-            ],
-            { signal: ctx.signal, env: cliEnv },
-          );
-          return {
-            id,
-            name,
-            deploymentId,
-            target: { host: '127.0.0.1', port: hostPort },
-            logs: new LogBuffer(LOG_LINES),
-            follower: { stop: () => undefined },
-          };
-        } catch (err) {
-          await this.options.docker.run(['rm', '--force', name]).catch(() => undefined);
-          if (!(err instanceof DockerError)) throw err;
-          if (ctx.signal.aborted) throw new UserFacingError('the release was cancelled', 409, 'cancelled');
-          const portTaken = err.tail.some((l) => /address already in use|port is already allocated/.test(l));
-          if (portTaken && attempt < 3) continue;
-          throw new UserFacingError(
-            `the container could not be started: ${err.tail.slice(-5).join(' ') || err.message}`,
-          );
-        }
-      }
+      return await use(['--env-file', envFile, ...Object.keys(cliEnv).flatMap((k) => ['--env', k])], cliEnv);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** What every container of an app runs under: its labels, limits and a locked-down process. */
+  private containerArgs(release: Release): string[] {
+    return [
+      '--label',
+      `${APP_LABEL}=${release.app}`,
+      '--label',
+      `${DEPLOYMENT_LABEL}=${release.deploymentId}`,
+      '--memory',
+      `${this.options.memoryMb}m`,
+      '--memory-swap',
+      `${this.options.memoryMb}m`,
+      '--cpus',
+      String(this.options.cpus),
+      '--pids-limit',
+      String(this.options.pidsLimit),
+      // A real PID 1 that forwards signals and reaps zombies: `npm start` as PID 1 does neither.
+      '--init',
+      '--cap-drop',
+      'ALL',
+      '--security-opt',
+      'no-new-privileges',
+    ];
+  }
+
+  /**
+   * The plan's release command, once, in a one-off container of the new image with the app's env, as Heroku's
+   * release phase runs: what it changes outside (a database) stays, files it writes go with its container.
+   */
+  private async runReleaseStep(
+    release: Release,
+    envArgs: string[],
+    cliEnv: Record<string, string>,
+    ctx: ReleaseContext,
+  ): Promise<void> {
+    const argv = release.plan.release;
+    if (!argv?.length || release.artifact.kind !== 'image') return;
+    ctx.log(`Running the release step in a one-off container: ${releaseLabel(argv)}`, 'deploy');
+    const name = `cloudsmith-${release.app}-release-${randomUUID().slice(0, 8)}`;
+    const started = Date.now();
+    let bytes = 0;
+    try {
+      await this.options.docker.run(
+        ['run', '--rm', '--name', name, ...this.containerArgs(release), ...envArgs, release.artifact.image, ...argv],
+        {
+          signal: ctx.signal,
+          env: cliEnv,
+          timeoutMs: RELEASE_TIMEOUT_MS,
+          onLine: (line) => {
+            bytes += Buffer.byteLength(line) + 1;
+            if (bytes <= RELEASE_MAX_OUTPUT_BYTES) ctx.log(line, 'deploy');
+          },
+        },
+      );
+    } catch (err) {
+      if (!(err instanceof DockerError)) throw err;
+      if (ctx.signal.aborted) throw new UserFacingError('the release was cancelled', 409, 'cancelled');
+      throw releaseFailed(err.reason === 'timeout' ? 'timed out' : `exited with code ${err.exitCode ?? 'unknown'}`);
+    } finally {
+      await this.options.docker.run(['rm', '--force', name]).catch(() => undefined);
+    }
+    ctx.log(releaseFinished(started), 'deploy');
+  }
+
+  private async start(
+    release: Release,
+    port: number,
+    envArgs: string[],
+    cliEnv: Record<string, string>,
+    ctx: ReleaseContext,
+  ): Promise<Container> {
+    const { app, deploymentId, artifact } = release;
+    if (artifact.kind !== 'image') throw new Error('not an image');
+    const name = `cloudsmith-${app}-${randomUUID().slice(0, 8)}`;
+    for (let attempt = 1; ; attempt++) {
+      // A fixed host port rather than an ephemeral one: the engine may pick another ephemeral port when it
+      // restarts a crashed container, and the route would point at nothing.
+      const hostPort = await freePort();
+      try {
+        const id = await this.options.docker.output(
+          [
+            'run',
+            '--detach',
+            '--name',
+            name,
+            ...this.containerArgs(release),
+            '--restart',
+            'on-failure:3',
+            '--log-opt',
+            'max-size=10m',
+            '--log-opt',
+            'max-file=2',
+            '--publish',
+            `127.0.0.1:${hostPort}:${port}`,
+            ...envArgs,
+            artifact.image,
+          ],
+          { signal: ctx.signal, env: cliEnv },
+        );
+        return {
+          id,
+          name,
+          deploymentId,
+          target: { host: '127.0.0.1', port: hostPort },
+          logs: new LogBuffer(LOG_LINES),
+          follower: { stop: () => undefined },
+        };
+      } catch (err) {
+        await this.options.docker.run(['rm', '--force', name]).catch(() => undefined);
+        if (!(err instanceof DockerError)) throw err;
+        if (ctx.signal.aborted) throw new UserFacingError('the release was cancelled', 409, 'cancelled');
+        const portTaken = err.tail.some((l) => /address already in use|port is already allocated/.test(l));
+        if (portTaken && attempt < 3) continue;
+        throw new UserFacingError(`the container could not be started: ${err.tail.slice(-5).join(' ') || err.message}`);
+      }
     }
   }
 
