@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { AppView, DeploymentView, HookRegistration, HookSettingsView } from '@cloudsmith/client';
 import { sign } from '../../src/api/webhooks/signature';
 import { fetchApp } from '../helpers/appFetch';
+import { eventually } from '../helpers/eventually';
 import { pidsWhere } from '../helpers/processes';
 import { World } from '../helpers/world';
 
@@ -33,20 +34,6 @@ const APP_FILES: Record<string, string> = {
   'mode.txt': 'fast\n',
   'message.txt': 'production\n',
 };
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /**
  * Previews end to end: signed pull_request/push/delete deliveries through the real API, the real git server, real

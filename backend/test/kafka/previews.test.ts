@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { sign } from '../../src/api/webhooks/signature';
 import { fetchApp } from '../helpers/appFetch';
 import { KAFKA_HOW_TO, missingPeer } from '../peers';
-import { Cluster, sleep, TEST_FIXTURES } from './cluster';
+import { eventually } from '../helpers/eventually';
+import { Cluster, TEST_FIXTURES } from './cluster';
 
 const brokers = (process.env.CLOUDSMITH_TEST_KAFKA ?? '')
   .split(',')
@@ -77,15 +78,13 @@ describe('distributed platform on a real Kafka broker: previews', function () {
     assert.equal(live.status, 'live', live.error);
     assert.match((await fetchApp(live.url ?? null)).body, /distributed preview/);
 
-    const deadline = Date.now() + 60_000;
-    for (;;) {
+    await eventually('the comment with the URL and a success status', async () => {
       const comments = cluster.host.github.writes.comments(repo, 7);
-      const statuses = cluster.host.github.writes.statuses(repo, sha);
       assert.ok(comments.length <= 1, 'one comment, edited');
-      if (comments[0]?.body.includes(live.url ?? '?') && statuses.some((s) => s.state === 'success')) break;
-      if (Date.now() > deadline)
-        throw new Error(`no report back: ${JSON.stringify({ comments, statuses })}\n${cluster.report()}`);
-      await sleep(250);
-    }
+      return (
+        comments[0]?.body.includes(live.url ?? '?') &&
+        cluster.host.github.writes.statuses(repo, sha).some((s) => s.state === 'success')
+      );
+    });
   });
 });
