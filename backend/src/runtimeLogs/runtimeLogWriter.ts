@@ -158,7 +158,7 @@ export class RuntimeLogWriter {
       at: now(),
       deploymentId,
       stream: 'event',
-      text: `[cloudsmith] ${dropped} lines not kept: the app wrote more than ${this.rate / 1024} KiB/s`,
+      text: `[cloudsmith] ${dropped} lines not kept: the app wrote more than ${Math.round(this.rate / 1024)} KiB/s`,
     });
   }
 
