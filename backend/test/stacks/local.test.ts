@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { fetchApp } from '../helpers/appFetch';
 import { World } from '../helpers/world';
 import { findGo, findPython } from '../../src/detect/toolchains';
-import { COREPACK_MIRROR_ENV, deployFailed, deployLive } from './stacks';
+import { COREPACK_MIRROR_ENV, deployFailed, deployLive, PYTHON_CA_ENV } from './stacks';
 
 /** Python and Go cases need the toolchain on the host running the platform; without it they skip. */
 function needs(ctx: Mocha.Context, tool: 'python' | 'go'): void {
@@ -70,6 +70,16 @@ describe('stacks: deploy live with the local builder', function () {
       fixture: 'python-uv',
       marker: /hello from python-uv/,
       log: [/\(pyproject\.toml, uv\)/, /uv sync --frozen/],
+    });
+  });
+
+  it('Poetry: [tool.poetry] + poetry.lock, poetry install of the main group into the venv', async function () {
+    needs(this, 'python');
+    await deployLive(world, {
+      fixture: 'python-poetry',
+      env: PYTHON_CA_ENV,
+      marker: /hello from python-poetry/,
+      log: [/\(pyproject\.toml, poetry\)/, /poetry install --only main/, /Flask app in web\.py: gunicorn web:server/],
     });
   });
 

@@ -13,6 +13,9 @@ export const COREPACK_MIRROR_ENV = {
   NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt',
 };
 
+/** Poetry fetches with requests' own CA list (pip reads /etc/pip.conf): the system bundle, as a user would set it. */
+export const PYTHON_CA_ENV = { REQUESTS_CA_BUNDLE: '/etc/ssl/certs/ca-certificates.crt' };
+
 export interface StackCase {
   fixture: string;
   marker: RegExp;
