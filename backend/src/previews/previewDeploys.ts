@@ -134,8 +134,11 @@ export class PreviewDeploys {
     if (record.pr === undefined) return;
     const body = previewComment(record.name, state);
     try {
-      if (record.commentId !== undefined) {
-        await this.deps.writes.updateComment(token, repo, record.commentId, body);
+      const earlier = record.commentId ?? (await this.deps.registry.commentOf(record.of, record.pr));
+      if (earlier !== undefined) {
+        if (record.commentId === undefined) await this.deps.registry.put({ ...record, commentId: earlier });
+        record.commentId = earlier;
+        await this.deps.writes.updateComment(token, repo, earlier, body);
         return;
       }
       // Across API replicas too, one of them creates the comment; the others leave it to the status reporter.
@@ -143,6 +146,7 @@ export class PreviewDeploys {
       const commentId = await this.deps.writes.createComment(token, repo, record.pr, body);
       record.commentId = commentId;
       await this.deps.registry.put(record);
+      await this.deps.registry.rememberComment(record.of, record.pr, commentId);
     } catch (err) {
       this.deps.logger.warn('pull request comment failed', { app: record.name, error: errorMessage(err) });
     }

@@ -42,6 +42,17 @@ export class PreviewRegistry {
     await this.store.putEnv(parentKey(record.name), { of: record.of });
   }
 
+  /** The comment a pull request got, kept past its preview so a reopened pull request's comment is edited too. */
+  async commentOf(of: string, pr: number): Promise<number | undefined> {
+    const id = (await this.store.getEnv(commentsKey(of)))[String(pr)] as string | undefined;
+    return id === undefined ? undefined : Number(id);
+  }
+
+  async rememberComment(of: string, pr: number, commentId: number): Promise<void> {
+    const comments = await this.store.getEnv(commentsKey(of));
+    await this.store.putEnv(commentsKey(of), { ...comments, [String(pr)]: String(commentId) });
+  }
+
   /** Drops the app's own record (when it is a preview) and its index of previews (when it had any). */
   async forget(name: string): Promise<void> {
     const of = await previewParent(this.store, name);
@@ -51,6 +62,7 @@ export class PreviewRegistry {
       await this.store.putEnv(parentKey(name), {});
     }
     await this.store.putEnv(indexKey(name), {});
+    await this.store.putEnv(commentsKey(name), {});
   }
 }
 
@@ -61,6 +73,10 @@ export async function previewParent(store: Store, app: string): Promise<string |
 
 function indexKey(app: string): string {
   return `previews:${app}`;
+}
+
+function commentsKey(app: string): string {
+  return `prcomments:${app}`;
 }
 
 function parentKey(app: string): string {

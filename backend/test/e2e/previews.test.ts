@@ -254,6 +254,17 @@ describe('e2e: previews of pull requests and branches', function () {
     await eventually('the preview process to stop', async () => serverOf(name)().length === 0);
     await eventually('the URL to stop serving', async () => (await fetchApp(url)).status === 404);
     assert.match(world.github.writes.comments(repo, 1)[0].body, /Removed: pull request #1 was closed/);
+
+    // Reopened: the preview comes back and the pull request's one comment is edited again, not repeated.
+    const sha = await world.git.commit(repo, { 'message.txt': 'reopened\n' }, { branch: 'feature' });
+    const reopened = await deliver('pull_request', pullRequest('reopened', 1, 'feature', sha));
+    const back = await live(reopened.body.deploymentId ?? '');
+    await eventually('the comment to show the URL again', async () => {
+      const comments = world.github.writes.comments(repo, 1);
+      assert.equal(comments.length, 1, 'one comment per pull request');
+      return comments[0].body.includes(back.url ?? '?');
+    });
+    assert.equal((await deliver('pull_request', pullRequest('closed', 1, 'feature', sha))).body.removed, name);
   });
 
   it('a push to a branch previews it; deleting the branch removes it; beyond the cap the oldest goes', async () => {
