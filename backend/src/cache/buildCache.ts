@@ -31,6 +31,9 @@ export interface CacheLease {
   abandon(): Promise<void>;
 }
 
+/** Longer than any build may run (CLOUDSMITH_BUILD_TIMEOUT_MS defaults to 15 min): older leftovers are a crash's. */
+const STALE_MS = 2 * 60 * 60 * 1000;
+
 /** Same rule as sandbox labels: app names become directory names. */
 const SAFE_APP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$/;
 
@@ -54,13 +57,19 @@ interface Restored {
  */
 export class BuildCache {
   private readonly inUse = new Set<string>();
+  /** Apps whose tree this process has at their stable build path. */
+  private readonly placed = new Set<string>();
   private ready?: Promise<Buffer>;
 
   constructor(private readonly opts: BuildCacheOptions) {}
 
   appDir(app: string): string {
+    return join(this.opts.dir, 'apps', this.appName(app));
+  }
+
+  private appName(app: string): string {
     if (!SAFE_APP.test(app) || app.includes('..')) throw new Error(`invalid app name for the cache "${app}"`);
-    return join(this.opts.dir, 'apps', app);
+    return app;
   }
 
   storeDir(app: string): string {
@@ -117,13 +126,42 @@ export class BuildCache {
     };
   }
 
-  /** Makes the directories, the salt of env hashes, and clears saves a crash left half-written. */
+  /**
+   * Moves the fetched tree to the app's one build path for the build, and back after: caches that record absolute
+   * paths (webpack's persistent cache in .next/cache) only hit when every build of the app runs at the same path.
+   * When that path is taken (another build of the app, here or in another process on this data dir) it builds in place.
+   */
+  async placeTree(app: string, sourceDir: string): Promise<{ dir: string; release(): Promise<void> }> {
+    await this.init();
+    const stable = join(this.opts.dir, 'trees', this.appName(app));
+    const inPlace = { dir: sourceDir, release: () => Promise.resolve() };
+    if (this.placed.has(app)) return inPlace;
+    this.placed.add(app);
+    try {
+      await mkdir(join(this.opts.dir, 'trees'), { recursive: true, mode: 0o700 });
+      // rename(2) refuses a non-empty target: a tree some other build holds stays where it is.
+      await rename(sourceDir, stable);
+    } catch {
+      this.placed.delete(app);
+      return inPlace;
+    }
+    return {
+      dir: stable,
+      release: async () => {
+        try {
+          await rename(stable, sourceDir);
+        } finally {
+          this.placed.delete(app);
+        }
+      },
+    };
+  }
+
+  /** Makes the directories and the salt of env hashes, and clears what a crash left (half-written saves, trees). */
   private init(): Promise<Buffer> {
     this.ready ??= (async () => {
       await mkdir(join(this.opts.dir, 'apps'), { recursive: true, mode: 0o700 });
-      await rm(join(this.opts.dir, 'tmp'), { recursive: true, force: true });
-      await rm(join(this.opts.dir, 'trash'), { recursive: true, force: true });
-      await mkdir(join(this.opts.dir, 'tmp'), { recursive: true, mode: 0o700 });
+      for (const dir of ['tmp', 'trash', 'trees']) await this.clearStale(join(this.opts.dir, dir));
       const file = join(this.opts.dir, 'salt');
       const salt = await readFile(file).catch(() => undefined);
       if (salt?.length === 32) return salt;
@@ -132,6 +170,15 @@ export class BuildCache {
       return fresh;
     })();
     return this.ready;
+  }
+
+  /** Only what no build can still hold: another platform process on this data dir may be mid-build. */
+  private async clearStale(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    for (const name of await readdir(dir)) {
+      const info = await lstat(join(dir, name)).catch(() => undefined);
+      if (info && Date.now() - info.ctimeMs > STALE_MS) await rm(join(dir, name), { recursive: true, force: true });
+    }
   }
 
   private tmp(what: string): string {

@@ -223,6 +223,22 @@ describe('build cache: restore, save, invalidation, corruption, caps', () => {
     assert.match(second[0], /^cache restored \(/);
   });
 
+  it("builds run at the app's one stable path (absolute-path caches hit), or in place when it is taken", async () => {
+    const c = cache();
+    const first = tree();
+    const placed = await c.placeTree('web', first);
+    assert.equal(placed.dir, join(base, 'cache', 'trees', 'web'));
+    assert.equal(existsSync(first), false);
+    assert.equal(readFileSync(join(placed.dir, 'deps.lock'), 'utf8'), 'v1');
+    // A second build of the app, in this process or in another on the same data dir, builds where it is.
+    const second = tree();
+    assert.equal((await c.placeTree('web', second)).dir, second);
+    assert.equal((await cache().placeTree('web', second)).dir, second);
+    await placed.release();
+    assert.equal(readFileSync(join(first, 'deps.lock'), 'utf8'), 'v1');
+    assert.equal(existsSync(placed.dir), false);
+  });
+
   it('refuses app names that are not plain directory names', () => {
     assert.throws(() => cache().appDir('../etc'), /invalid app name/);
   });

@@ -31,13 +31,14 @@ function assertContained(report: AttackReport, where: string): void {
   for (const name of MUST_FAIL) {
     assert.match(String(report[name]), /^refused: /, `${where}: ${name} must be refused, got ${String(report[name])}`);
   }
-  // The data dir exists inside only as the skeleton of the run's own mount points (its HOME, its release).
+  // The data dir exists inside only as the skeleton of the run's own mount points (its HOME, its release, its
+  // build tree and its own build cache's store).
   const listed = String(report.listDataDir)
     .replace(/^SUCCEEDED: /, '')
     .split(',');
   if (!String(report.listDataDir).startsWith('refused: '))
     for (const name of listed)
-      assert.ok(['sandbox', 'work', 'releases'].includes(name), `${where}: data dir shows ${name}`);
+      assert.ok(['sandbox', 'work', 'releases', 'cache'].includes(name), `${where}: data dir shows ${name}`);
   assert.deepEqual(report.proc.tokens, [], `${where}: no token is readable in any /proc/*/environ or cmdline`);
   // Its own PID namespace: bubblewrap's init, the shell/npm chain and the attacker; never the host's hundreds.
   assert.ok(report.proc.pids <= 10, `${where}: sees only its own processes, saw ${report.proc.pids}`);

@@ -80,6 +80,16 @@ export class LocalBuilder implements Builder {
     const detected = await detectPlan(job.sourceDir, job.overrides);
     logDecision(detected, ctx);
     if (detected.kind === 'dockerfile') return this.buildDockerfile(job, ctx);
+    const place = await this.opts.cache?.placeTree(job.app, job.sourceDir);
+    try {
+      return await this.buildAt({ ...job, sourceDir: place?.dir ?? job.sourceDir }, detected, ctx, started);
+    } finally {
+      // Back where Buildrelay cleans up; if that fails the tree stays at the stable path, and later builds build in place.
+      await place?.release().catch(() => undefined);
+    }
+  }
+
+  private async buildAt(job: BuildJob, detected: BuildPlan, ctx: BuildContext, started: number): Promise<BuildResult> {
     const root = resolve(job.sourceDir, detected.rootDir);
     await assertWithin(job.sourceDir, root, `rootDir "${detected.rootDir}"`);
     const env = buildEnv(detected, cleanEnv(job.env, { home: this.home(job.app) }));
