@@ -1,4 +1,6 @@
 import type { DeploymentView } from '@cloudsmith/client';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { fetchApp } from '../test/helpers/appFetch';
 import type { World } from '../test/helpers/world';
@@ -37,6 +39,8 @@ export interface PlatformRun {
   id: string;
   app: string;
   totalMs: number;
+  /** From POST until the runtime routed traffic to the release (its "Healthy; … now serves" line). */
+  servingMs: number;
   phases: Phases;
 }
 
@@ -58,7 +62,15 @@ async function settled(world: World, id: string, started: number, followed: Foll
   if ((await fetchApp(followed.url)).status !== 200) throw new Error(`${followed.url} does not serve`);
   const totalMs = Date.now() - started;
   const view = (await world.api<DeploymentView>(world.alice, 'GET', `/api/deployments/${id}`)).body;
-  return { id, app: view.app, totalMs, phases: phasesOf(await logLines(world, id)) };
+  const lines = await logLines(world, id);
+  const logDir = process.env.CLOUDSMITH_BENCH_LOGS;
+  if (logDir) {
+    mkdirSync(logDir, { recursive: true });
+    writeFileSync(join(logDir, `${view.app}-${id}.log`), lines.map((l) => `${l.ts} ${l.stage} ${l.text}`).join('\n'));
+  }
+  const serving = lines.find((l) => l.stage === 'deploy' && l.text.startsWith('Healthy;'));
+  const servingMs = serving ? Date.parse(serving.ts) - started : totalMs;
+  return { id, app: view.app, totalMs, servingMs, phases: phasesOf(lines) };
 }
 
 /** POST /api/deployments → the live URL answering 200, through the real API. */
@@ -76,11 +88,15 @@ export async function platformRollback(world: World, app: string, deploymentId: 
   return settled(world, res.body.id, started, await follow(world, res.body.id));
 }
 
-/** POST /api/deployments → the first log line on its socket, then cancelled at once; the ms to that first line. */
-export async function firstLogLatency(world: World, repo: string): Promise<number> {
+/**
+ * POST /api/deployments → the first log line on its socket, then cancelled at once: the ms to that first line, and
+ * how much of it the POST's own answer took (it checks the repo and resolves the ref with GitHub first).
+ */
+export async function firstLogLatency(world: World, repo: string): Promise<{ firstLogMs: number; postMs: number }> {
   const started = Date.now();
   const queued = await world.deploy(world.alice, { repo });
+  const postMs = Date.now() - started;
   const cancel = () => void world.api(world.alice, 'POST', `/api/deployments/${queued.id}/cancel`);
   const followed = await follow(world, queued.id, cancel);
-  return followed.firstLogAt - started;
+  return { firstLogMs: followed.firstLogAt - started, postMs };
 }

@@ -24,6 +24,9 @@ export interface PackagingOptions {
 
 const MiB = 1024 * 1024;
 
+/** Build caches inside the tree that nothing needs at run time (Next.js makes its own again when it serves). */
+const BUILD_ONLY = ['.next/cache'];
+
 /**
  * Packs a finished build into its artifact and stores it: Node and Next.js apps ship their whole rootDir
  * (node_modules included); static sites and SPAs ship only their output plus the platform's static server.
@@ -44,7 +47,7 @@ export async function packageAndStore(
     if (!isStaticPlan(plan)) {
       const layers = opts.dependencyLayers ? await storeLayers(opts, job, ctx, root, scratch) : [];
       if (layers.length) await writeLayerManifest(root, layers);
-      await packDir(root, tarball, { exclude: layers.map((l) => l.dir) });
+      await packDir(root, tarball, { exclude: [...layers.map((l) => l.dir), ...BUILD_ONLY] });
     } else {
       const outputDir = resolveOutputDir(root, plan);
       await assertWithin(root, join(root, outputDir), `outputDir "${outputDir}"`);
