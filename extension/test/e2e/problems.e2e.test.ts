@@ -227,4 +227,40 @@ describe('extension e2e: build errors in the Problems panel, runtime logs in the
     await until('the channel shown in the panel', () => wb().outputPanelShows(/served GET|listening/), 30_000);
     lap('runtime logs streamed into their channel');
   });
+
+  it("charts the live app's last hour on the Launchboard: requests, p95 latency, memory, restarts", async function () {
+    this.timeout(120_000);
+    const view = wb().webview();
+    const health = view.locator('#health[data-app="ts-type-error-alice"]');
+    await wb().retry(
+      'the health charts',
+      async () => {
+        if (
+          !(await view
+            .locator('#repo')
+            .isVisible()
+            .catch(() => false))
+        )
+          await wb().command('CloudSmith: Open Launchboard');
+        await view.locator(`#repo option[value="${REPO}"]`).waitFor({ state: 'attached', timeout: 20_000 });
+        if ((await view.locator('#repo').inputValue()) !== REPO) await view.locator('#repo').selectOption(REPO);
+      },
+      // The requests the previous test made are counted (the board redraws every 30 s).
+      async () =>
+        /^Requests [1-9]\d* in 60 min/.test(
+          norm(await health.locator('[data-chart="requests"] figcaption').innerText()),
+        ),
+      { waitMs: 60_000 },
+    );
+    assert.deepEqual(
+      await health.locator('figure.chart').evaluateAll((els) => els.map((e) => e.getAttribute('data-chart'))),
+      ['requests', 'latency', 'memory', 'restarts'],
+    );
+    const line = await health.locator('[data-chart="requests"] path[data-series="2xx"]').getAttribute('d');
+    assert.match(line ?? '', /^M0 /, 'the 2xx series is drawn');
+    assert.match(norm(await health.locator('[data-chart="latency"] figcaption').innerText()), /\d+ ms now/);
+    await health.scrollIntoViewIfNeeded();
+    await wb().screenshot(join(SCREENSHOTS, 'health.png'));
+    lap('health charts on the Launchboard');
+  });
 });
