@@ -85,7 +85,9 @@ describe('npm run bench: its log phases and its table (smoke, no deploys)', func
     const { lines, pass } = renderReport({
       stacks: [stack('Node server', 10_000, 10_500, 3_000), stack('Go', 4_000, 5_000, 1_000)],
       rollbackMs: 900,
+      rollbackLiveMs: 1200,
       firstLogMs,
+      postMs: firstLogMs.map((ms) => ms / 2),
     });
     const text = lines.join('\n');
     assert.match(lines[0], /^\| stack +\| bare cold \(s\) \| platform cold \(s\) \|/);
@@ -95,8 +97,11 @@ describe('npm run bench: its log phases and its table (smoke, no deploys)', func
     );
     assert.match(text, /^PASS {2}Node server: cold 1\.05x bare/m);
     assert.match(text, /^FAIL {2}Go: cold 1\.25x bare/m);
-    assert.match(text, /^PASS {2}rollback to the previous release serving: 0\.9 s/m);
-    assert.match(text, /^FAIL {2}first streamed log line after POST: p99 400 ms, median 34 ms over 50 deploys/m);
+    assert.match(text, /^PASS {2}rollback to the previous release serving: 0\.9 s, reported live after 1\.2 s/m);
+    assert.match(
+      text,
+      /^FAIL {2}first streamed log line after POST: p99 400 ms, median 34 ms over 50 deploys \(the POST's answer: median 17 ms\)/m,
+    );
     assert.equal(pass, false);
   });
 
