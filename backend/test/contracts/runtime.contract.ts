@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ArtifactRef, RunPlan } from '../../src/domain/deployment';
 import { UserFacingError } from '../../src/domain/errors';
 import type { ArtifactStore } from '../../src/ports/artifacts';
-import type { ReleaseContext, Runtime } from '../../src/ports/runtime';
+import type { ReleaseContext, RuntimeOutput, Runtime } from '../../src/ports/runtime';
 
 /**
  * Fixtures every runtime harness provides:
@@ -144,6 +144,24 @@ export function describeRuntimeContract(
       const answer = await h.fetchApp(app, '/');
       assert.equal(answer.status, 200);
       assert.match(answer.body, /node fixture/);
+    });
+
+    it("reports the app's output by stream, its start and stop as events, and its memory", async () => {
+      const app = `${prefix}-output`;
+      const output: RuntimeOutput[] = [];
+      await release(app, await h.makeArtifact('node'), { ...context(), onOutput: (line) => output.push(line) });
+      const deadline = Date.now() + 30_000;
+      while (!output.some((l) => l.stream === 'stdout') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(output[0], { stream: 'event', event: 'started', text: 'started' });
+      assert.ok(
+        output.some((l) => l.stream === 'stdout' && l.text.startsWith('node fixture: starting')),
+        JSON.stringify(output),
+      );
+      const usage = (await h.runtime.usage?.()) ?? [];
+      assert.ok((usage.find((u) => u.app === app)?.memoryBytes ?? 0) > 0, JSON.stringify(usage));
+      await h.runtime.remove(app);
+      assert.deepEqual(output.at(-1), { stream: 'event', event: 'stopped', text: 'stopped' });
     });
 
     it('stops serving an app once it is removed', async () => {

@@ -149,10 +149,17 @@ export class DockerCli {
    * A long-lived command (`logs -f`, `events`) whose lines are handed to `onLine` until it ends or is
    * stopped; `done` resolves with its exit code and never rejects.
    */
-  follow(args: string[], onLine: (line: string) => void): { stop(): void; done: Promise<number | null> } {
+  follow(
+    args: string[],
+    onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  ): { stop(): void; done: Promise<number | null> } {
     const child = this.spawnChild(args);
-    lines(child.stdout, onLine);
-    lines(child.stderr, onLine);
+    lines(child.stdout, (line) => {
+      onLine(line, 'stdout');
+    });
+    lines(child.stderr, (line) => {
+      onLine(line, 'stderr');
+    });
     const done = new Promise<number | null>((resolve) => {
       child.on('error', () => {
         resolve(null);

@@ -38,6 +38,8 @@ interface Container {
   target: RouteTarget;
   logs: LogBuffer;
   follower: { stop(): void };
+  /** The release's runtime log (`docker logs` keeps stdout and stderr apart). */
+  onOutput?: ReleaseContext['onOutput'];
 }
 
 interface ContainerState {
@@ -94,11 +96,30 @@ export class DockerRuntime implements Runtime {
       live?.follower.stop();
       this.current.delete(app);
       await this.removeContainers(app, () => true);
+      live?.onOutput?.({ stream: 'event', event: 'stopped', text: 'stopped' });
       // The app's images (every commit) and its dangling build stages carry its name or its label.
       const byLabel = await this.options.docker.output(['image', 'ls', '--all', '--quiet', ...appFilter(app)]);
       const byName = await this.options.docker.output(['image', 'ls', '--quiet', `*/${appRepository(app)}`]);
       const ids = [...new Set(`${byLabel}\n${byName}`.split('\n').filter(Boolean))];
       if (ids.length > 0) await this.options.docker.run(['image', 'rm', '--force', ...ids]).catch(() => undefined);
+    });
+  }
+
+  /** `docker stats` of the live containers: the engine's reading of each one's memory (its cgroup's). */
+  async usage(): Promise<Array<{ app: string; memoryBytes: number }>> {
+    const live = [...this.current];
+    if (live.length === 0) return [];
+    const out = await this.options.docker.output([
+      'stats',
+      '--no-stream',
+      '--format',
+      '{{.ID}} {{.MemUsage}}',
+      ...live.map(([, c]) => c.id),
+    ]);
+    return live.flatMap(([app, container]) => {
+      const line = out.split('\n').find((l) => container.id.startsWith(l.split(' ')[0] ?? '-'));
+      const memoryBytes = line ? parseSize(line.split(' ')[1] ?? '') : undefined;
+      return memoryBytes === undefined ? [] : [{ app, memoryBytes }];
     });
   }
 
@@ -136,8 +157,11 @@ export class DockerRuntime implements Runtime {
       ctx.log(line, 'runtime');
     };
     let forwarding = true;
-    const follower = this.options.docker.follow(['logs', '--follow', container.id], (line) => {
+    container.onOutput = ctx.onOutput;
+    container.onOutput?.({ stream: 'event', event: 'started', text: 'started' });
+    const follower = this.options.docker.follow(['logs', '--follow', container.id], (line, stream) => {
       container.logs.push(line);
+      container.onOutput?.({ stream, text: line });
       if (forwarding) forward(line);
     });
     container.follower = follower;
@@ -166,6 +190,7 @@ export class DockerRuntime implements Runtime {
       forwarding = false;
       follower.stop();
       const reason = await this.failureReason(container, err);
+      container.onOutput?.({ stream: 'event', event: 'crashed', text: `not healthy (${reason})` });
       await this.removeContainer(container.id);
       if (ctx.signal.aborted)
         throw new UserFacingError(
@@ -187,6 +212,7 @@ export class DockerRuntime implements Runtime {
     if (previous) {
       previous.follower.stop();
       await this.options.routes.drained(previous.target, this.options.drainTimeoutMs ?? 10_000);
+      previous.onOutput?.({ stream: 'event', event: 'stopped', text: 'stopped' });
     }
     // Every other container of the app goes: the previous release and any left by an earlier platform process.
     const retired = await this.removeContainers(app, (id) => id !== container.id);
@@ -384,18 +410,21 @@ export class DockerRuntime implements Runtime {
           live.logs.push(
             `[cloudsmith] the app was killed for exceeding its memory limit of ${this.options.memoryMb} MB`,
           );
+          live.onOutput?.({ stream: 'event', event: 'crashed', text: `out of memory (${this.options.memoryMb} MB)` });
         } else if (action === 'die') {
-          live.logs.push(
-            `[cloudsmith] the app exited with code ${event.Actor?.Attributes?.exitCode ?? 'unknown'}; the engine restarts it up to 3 times`,
-          );
+          const code = event.Actor?.Attributes?.exitCode ?? 'unknown';
+          live.logs.push(`[cloudsmith] the app exited with code ${code}; the engine restarts it up to 3 times`);
+          live.onOutput?.({ stream: 'event', event: 'crashed', text: `crashed (exited with code ${code})` });
         } else if (action === 'start') {
           // `logs --follow` ends with the container's previous run; follow the new one from now on.
           live.follower.stop();
           live.logs.push('[cloudsmith] the app was restarted');
+          live.onOutput?.({ stream: 'event', event: 'restarted', text: 'restarted' });
           live.follower = this.options.docker.follow(
             ['logs', '--follow', '--since', String(Math.floor(Date.now() / 1000)), live.id],
-            (l) => {
+            (l, stream) => {
               live.logs.push(l);
+              live.onOutput?.({ stream, text: l });
             },
           );
         }
@@ -444,4 +473,21 @@ function splitEnv(
     }
   }
   return { fileEnv, cliEnv };
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  B: 1,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  kB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+};
+
+/** "12.5MiB" (the first half of docker stats' MemUsage) in bytes. */
+function parseSize(text: string): number | undefined {
+  const match = /^([\d.]+)([A-Za-z]+)$/.exec(text.trim());
+  const unit = match ? SIZE_UNITS[match[2]] : undefined;
+  return match && unit ? Math.round(Number(match[1]) * unit) : undefined;
 }
