@@ -242,6 +242,10 @@ describe('e2e: previews of pull requests and branches', function () {
     await eventually('an error status on the cancelled commit', async () =>
       world.github.writes.statuses(repo, slow).some((s) => s.state === 'error'),
     );
+    // GitHub also sends the branch's push: the pull request's preview already deploys it.
+    const pushed = await deliver('push', push('feature', fast));
+    assert.equal(pushed.body.deployed, false);
+    assert.match(pushed.body.reason ?? '', /previewed as pull request #1/);
   });
 
   it('closed → the preview is gone and its process stopped; the comment says so', async () => {
