@@ -136,6 +136,17 @@ describe('e2e: previews of pull requests and branches', function () {
     assert.equal((await world.api(world.bob, 'PUT', `/api/apps/${app}/hooks`, { previews: false })).status, 404);
     assert.equal((await world.api(world.bob, 'GET', `/api/apps/${app}/previews`)).status, 404);
     assert.equal((await world.api(world.alice, 'PUT', `/api/apps/${app}/hooks`, { nope: 1 })).status, 400);
+
+    // A fork's pull request would run its code with the app's env vars: never previewed. Other actions: ignored.
+    const fork = {
+      ...pullRequest('opened', 9, 'evil', sha),
+      pull_request: { number: 9, head: { ref: 'evil', sha, repo: { full_name: 'mallory/previewed' } } },
+    };
+    const forked = await deliver('pull_request', fork);
+    assert.equal(forked.status, 202);
+    assert.match(forked.body.reason ?? '', /fork/);
+    assert.match((await deliver('pull_request', pullRequest('labeled', 9, 'x', sha))).body.reason ?? '', /not handled/);
+    assert.deepEqual(await previews(), []);
   });
 
   it('registers the hook on the repo with the owner’s token, or says how to add it by hand', async () => {
