@@ -76,6 +76,12 @@ export class BuildCache {
     return join(this.appDir(app), 'store');
   }
 
+  /** Drops the app's whole cache (the app was deleted: a later app of that name must not inherit it). */
+  async remove(app: string): Promise<void> {
+    await this.init();
+    await discard(this.appDir(app), this.trash());
+  }
+
   /** Restores what fits this build into `root` (the app's rootDir, before install) and logs what it did and why. */
   async open(
     app: string,

@@ -128,6 +128,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       { group: 'buildrelay' },
       buildrelayHandler({ ...stageDeps, builder, artifacts, sealer, workDir }),
     );
+    // Every builder instance may keep a cache of the app, so each one hears this.
+    if (builder.forget) {
+      await bus.subscribe('app.removed', { group: `forget-${instanceId}`, latestOnly: true }, async (event) => {
+        await builder.forget?.(event.app);
+      });
+    }
   }
 
   let port = 0;

@@ -33,4 +33,6 @@ export interface BuildContext {
 export interface Builder {
   readonly name: string;
   build(job: BuildJob, ctx: BuildContext): Promise<BuildResult>;
+  /** The app was deleted: whatever the builder keeps for it (its build cache) goes too. */
+  forget?(app: string): Promise<void>;
 }

@@ -21,7 +21,7 @@ app.listen(Number(process.env.PORT), process.env.HOST);
 /**
  * The build cache through the real API, the local builder and the sandbox: a redeploy after a code change
  * gets node_modules back and skips the install, and another user's build can neither read nor write the app's
- * cache. (What invalidates a cache, and broken caches, are in buildCache.test.ts, without deploys.)
+ * cache, which goes with the app. (What invalidates a cache, and broken caches, are in buildCache.test.ts, without deploys.)
  */
 describe('build cache: redeploys through the real API', function () {
   this.timeout(600_000);
@@ -82,5 +82,15 @@ describe('build cache: redeploys through the real API', function () {
     assert.equal(existsSync(join(target, 'store', 'npm', 'poison')), false);
     assert.ok(existsSync(join(cacheDir(done.app), 'store', 'npm', 'own-ok')));
     assert.ok(!readdirSync(join(world.dataDir, 'cache', 'apps')).includes('poison'));
+  });
+
+  it('deleting the app deletes its cache', async () => {
+    assert.ok(aliceApp, 'needs the first test');
+    assert.ok(existsSync(join(cacheDir(aliceApp), 'entry')));
+    const res = await world.api(world.alice, 'DELETE', `/api/apps/${aliceApp}`);
+    assert.ok(res.status < 300, `delete answered ${res.status}`);
+    const deadline = Date.now() + 60_000;
+    while (existsSync(cacheDir(aliceApp)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(existsSync(cacheDir(aliceApp)), false);
   });
 });

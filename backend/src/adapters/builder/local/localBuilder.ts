@@ -186,6 +186,10 @@ export class LocalBuilder implements Builder {
     }
   }
 
+  async forget(app: string): Promise<void> {
+    await this.opts.cache?.remove(app);
+  }
+
   private async buildDockerfile(job: BuildJob, ctx: BuildContext): Promise<BuildResult> {
     const docker = this.opts.dockerfileBuilder;
     const unavailable = docker
