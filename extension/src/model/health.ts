@@ -123,7 +123,7 @@ export function sparklinePath(values: Array<number | null>, max: number, width: 
     }
     const x = +(i * dx).toFixed(1);
     const lone = !drawing && (i + 1 >= values.length || values[i + 1] === null);
-    parts.push(`${drawing ? 'L' : 'M'}${x} ${y(v)}${lone ? ' h1' : ''}`);
+    parts.push(`${drawing ? 'L' : 'M'}${x} ${y(v)}${lone ? ' h2' : ''}`);
     drawing = true;
   });
   return parts.join(' ');

@@ -41,7 +41,8 @@ function chartFigure(chart: Chart): HTMLElement {
   svg.setAttribute('height', String(HEIGHT));
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', `${chart.title}: ${chart.summary}`);
-  for (const series of chart.series) {
+  // The first series (2xx) is drawn last, so a flat zero line reads as the healthy colour, not as errors.
+  for (const series of [...chart.series].reverse()) {
     const path = document.createElementNS(SVG, 'path');
     path.setAttribute('d', sparklinePath(series.values, chart.max, WIDTH, HEIGHT));
     path.setAttribute('class', `series s-${series.key}`);

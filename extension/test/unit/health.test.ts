@@ -64,9 +64,9 @@ describe('extension: app health', () => {
   });
 
   it('breaks the sparkline at gaps and draws a lone reading as a dash', () => {
-    assert.equal(sparklinePath([10, 5, null, 10, null], 10, 40, 10), 'M0 0 L10 5 M30 0 h1');
+    assert.equal(sparklinePath([10, 5, null, 10, null], 10, 40, 10), 'M0 0 L10 5 M30 0 h2');
     assert.equal(sparklinePath([null, null], 1, 10, 10), '');
-    assert.equal(sparklinePath([20], 10, 10, 10), 'M0 0 h1', 'a value above max is drawn at the top');
+    assert.equal(sparklinePath([20], 10, 10, 10), 'M0 0 h2', 'a value above max is drawn at the top');
   });
 
   it('calls crashing and erroring apps unhealthy, with the reason', () => {
