@@ -25,7 +25,7 @@ import {
 import { awsClientConfig } from '../../src/adapters/aws/clients';
 import { EcsRuntime, ecsNames, type EcsRuntimeOptions } from '../../src/adapters/runtime/ecs/ecsRuntime';
 import type { RunPlan } from '../../src/domain/deployment';
-import type { Release } from '../../src/ports/runtime';
+import type { Release, RuntimeOutput } from '../../src/ports/runtime';
 import { awsSettings, createMotoNetwork, motoEndpoint, must, SKIP_MESSAGE, uniqueName } from './motoEnv';
 import { missingPeer } from '../peers';
 
@@ -325,6 +325,43 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
       assert.deepEqual(await runtime.logs(app), ['listening on 8080', 'GET / 200']);
       assert.deepEqual(await runtime.logs('no-such-app'), []);
     } finally {
+      logs.destroy();
+    }
+  });
+
+  it("follows the live app's CloudWatch streams into its runtime log", async () => {
+    const tailing = new EcsRuntime({ ...options, logPollMs: 100 });
+    const logs = new CloudWatchLogsClient(config);
+    const output: RuntimeOutput[] = [];
+    try {
+      // The service exists (released above): restoring it only starts following its streams.
+      await tailing.restore(release(app, 'v1', 'd-tail'), { ...ctx, onOutput: (line) => output.push(line) });
+      const stream = `${app}/app/feedface0000`;
+      await logs.send(new CreateLogStreamCommand({ logGroupName: options.logGroup, logStreamName: stream }));
+      await logs.send(
+        new PutLogEventsCommand({
+          logGroupName: options.logGroup,
+          logStreamName: stream,
+          logEvents: [
+            { timestamp: Date.now(), message: 'tailed line 1' },
+            { timestamp: Date.now() + 1, message: 'tailed line 2' },
+          ],
+        }),
+      );
+      const deadline = Date.now() + 30_000;
+      while (!output.some((l) => l.text === 'tailed line 2') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      const tailed = output.filter((l) => l.text.startsWith('tailed line'));
+      assert.deepEqual(
+        tailed.map((l) => [l.stream, l.text]),
+        [
+          ['stdout', 'tailed line 1'],
+          ['stdout', 'tailed line 2'],
+        ],
+        'each line once, in order',
+      );
+    } finally {
+      await tailing.close();
       logs.destroy();
     }
   });

@@ -9,6 +9,7 @@ import type { LogFn } from '../../../ports/builder';
 import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
 import { awsClientConfig, awsErrorName } from '../../aws/clients';
 import { LoadBalancerRules } from './loadBalancer';
+import { CloudWatchTail } from './logTail';
 import { CONTAINER, ecsNames } from './names';
 import type { EcsRuntimeOptions } from './options';
 import { ServiceScaling } from './scaling';
@@ -44,6 +45,7 @@ export class EcsRuntime implements Runtime {
   private readonly loadBalancer: LoadBalancerRules;
   private readonly autoscaling: ServiceScaling;
   private readonly watch: ServiceWatch;
+  private readonly tails = new Map<string, CloudWatchTail>();
 
   /** `artifacts` is where tarball artifacts are read from to bake them into an app image (options.appRepository). */
   constructor(
@@ -113,14 +115,33 @@ export class EcsRuntime implements Runtime {
         `the new release never became healthy on ECS: ${failure}${reason ? ` (${reason})` : ''}; the previous release keeps serving`,
       );
     }
+    ctx.onOutput?.({ stream: 'event', event: 'started', text: `started on ECS (${taskDefinitionArn})` });
+    this.tail(release.app, ctx);
     return { url: this.urlFor(release.app) };
   }
 
   /** The service outlives the platform process; restoring only re-releases when it is gone. */
   async restore(release: Release, ctx: ReleaseContext): Promise<{ url: string }> {
     const service = await this.watch.describe(ecsNames(release.app, this.options.cluster).service);
-    if (service) return { url: this.urlFor(release.app) };
-    return this.release(release, ctx);
+    if (!service) return this.release(release, ctx);
+    this.tail(release.app, ctx);
+    return { url: this.urlFor(release.app) };
+  }
+
+  /** Follows the app's CloudWatch streams into the live release's runtime log, replacing an earlier release's tail. */
+  private tail(app: string, ctx: ReleaseContext): void {
+    this.tails.get(app)?.stop();
+    this.tails.delete(app);
+    if (!ctx.onOutput) return;
+    const tail = new CloudWatchTail(
+      this.logsClient,
+      this.options.logGroup,
+      app,
+      ctx.onOutput,
+      this.options.logPollMs ?? 5_000,
+    );
+    this.tails.set(app, tail);
+    tail.start();
   }
 
   /** Puts the service back on the task definition revision before its current one; returns that revision's ARN. */
@@ -157,6 +178,8 @@ export class EcsRuntime implements Runtime {
   }
 
   async remove(app: string): Promise<void> {
+    this.tails.get(app)?.stop();
+    this.tails.delete(app);
     const names = ecsNames(app, this.options.cluster);
     await this.autoscaling.remove(app);
     await this.loadBalancer.remove(app);
@@ -170,6 +193,8 @@ export class EcsRuntime implements Runtime {
   }
 
   async close(): Promise<void> {
+    for (const tail of this.tails.values()) tail.stop();
+    this.tails.clear();
     for (const client of [this.ecs, this.elb, this.scaling, this.ecr, this.logsClient]) client.destroy();
   }
 

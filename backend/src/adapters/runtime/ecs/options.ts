@@ -22,4 +22,6 @@ export type EcsRuntimeOptions = AwsSettings &
      * desired count. Against AWS the real steady-state waiter runs.
      */
     emulator?: boolean;
+    /** How often a live app's CloudWatch streams are read into its runtime log. */
+    logPollMs?: number;
   };
