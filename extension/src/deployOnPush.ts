@@ -131,7 +131,7 @@ export class DeployOnPush implements vscode.Disposable {
         return;
       }
     }
-    await this.deployments.deploy({ repo, ref: commit });
+    await this.deployments.deploy({ repo, ref: setting.branch, commitSha: commit });
   }
 
   /** A recent deployment of exactly this commit, polled for up to `waitMs`. */

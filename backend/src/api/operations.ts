@@ -37,8 +37,9 @@ export class Operations {
 
   async deploy(caller: Caller, body: DeployBody): Promise<Deployment> {
     const repo = await this.deps.authspire.authorizeRepo(caller.token, body.repo);
-    const { repo: _repo, ref = repo.defaultBranch, env: _env, ...overrides } = body;
-    const commitSha = await this.deps.authspire.resolveRef(caller.token, repo.fullName, ref);
+    const { repo: _repo, ref = repo.defaultBranch, env: _env, commitSha: pinned, ...overrides } = body;
+    // A pinned commit (the editor's Deploy on Push: exactly the pushed one) must exist in the repo; `ref` names its branch.
+    const commitSha = await this.deps.authspire.resolveRef(caller.token, repo.fullName, pinned ?? ref);
     const app = await this.appFor(caller.user, repo.fullName);
     if (body.env) await this.mergeEnv(app.name, body.env);
     return this.start(caller, app, { ref, overrides, commitSha, cloneUrl: repo.cloneUrl });

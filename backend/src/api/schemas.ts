@@ -52,6 +52,10 @@ export const deployBody = z
   .object({
     repo: repoName,
     ref: gitRef.optional(),
+    commitSha: z
+      .string()
+      .regex(/^[0-9a-f]{40}$/, 'commitSha must be a full 40-hex commit sha')
+      .optional(),
     rootDir: repoPath.optional(),
     env: envMap.optional(),
     installCommand: command.optional(),

@@ -98,6 +98,8 @@ export type HookRegistration =
 export interface DeployRequest extends DeploymentOverrides {
   repo: string;
   ref?: string;
+  /** Deploys exactly this commit (full sha), recorded under `ref`: what Deploy on Push sends after a push. */
+  commitSha?: string;
   env?: Record<string, string>;
 }
 
