@@ -18,6 +18,8 @@ export interface Phases {
   health: number;
 }
 
+const INSTALL = /\b(ci|install|add|sync|venv)\b/;
+
 export const PHASES: Array<keyof Phases> = [
   'fetch',
   'restore',
@@ -55,9 +57,10 @@ export function phasesOf(lines: BenchLogLine[]): Phases {
     steps.push([i, done]);
     i = find((l) => l.stage === 'build' && l.text.startsWith('$ '), Math.max(i, done) + 1);
   }
-  const installSkipped = find((l) => l.text.startsWith('install skipped')) >= 0;
-  const installStep = installSkipped ? undefined : steps.at(0);
-  const buildStep = installSkipped ? steps.at(0) : steps.at(1);
+  // A plan may have no install step (Go builds fetch modules as they compile): a step is the install by what it runs.
+  const isInstall = ([open]: [number, number]) => INSTALL.test(lines[open].text.slice(2));
+  const installStep = steps.find(isInstall);
+  const buildStep = steps.find((step) => !isInstall(step));
   const lastStepEnd = steps.length ? steps[steps.length - 1][1] : Math.max(restored, detected);
   const artifact = find((l) => l.stage === 'build' && l.text.startsWith('Artifact '));
   const saved = find((l) => /^cache (saved|not saved)/.test(l.text));

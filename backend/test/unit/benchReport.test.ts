@@ -72,6 +72,19 @@ describe('npm run bench: its log phases and its table (smoke, no deploys)', func
     assert.equal(phases.health, 560);
   });
 
+  it('takes a lone build step for the build, not the install (a Go plan has no install step)', function () {
+    const phases = phasesOf(
+      log([
+        [0, 'build', 'Detected a go app in the repository root'],
+        [10, 'build', 'cache not restored: no cache yet'],
+        [20, 'build', '$ go build -trimpath -o .cloudsmith/server ./cmd/go-server'],
+        [2020, 'build', 'go build -trimpath -o .cloudsmith/server ./cmd/go-server finished in 2.0 s'],
+      ]),
+    );
+    assert.equal(phases.install, 0);
+    assert.equal(phases.build, 2000);
+  });
+
   it('prints one table and a PASS or FAIL per target', function () {
     const stack = (label: string, bareCold: number, platformCold: number, platformWarm: number) => ({
       label,
