@@ -105,6 +105,10 @@ describe('distributed platform on a real Kafka broker: faults', function () {
       assert.equal(served.status, 200);
       assert.match(served.body, /ticking: built/);
       assert.ok(app);
+      // Docksage (another process) stored the app's runtime log and published it; any API replica serves it.
+      const runtime = await cluster.api<string>('api2', 'GET', `/api/apps/${app}/runtime-logs`);
+      assert.equal(runtime.status, 200);
+      assert.match(JSON.stringify(runtime.body), /event.{0,6}text.{0,6}started/);
     } finally {
       // The next tests want two builders again.
       await cluster.spawn(victim, 'buildrelay');
