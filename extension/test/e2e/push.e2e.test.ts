@@ -3,6 +3,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AppView, HookSettingsView } from '@cloudsmith/client';
+import { sign } from '../../../backend/src/api/webhooks/signature';
 import type { World } from '../../../backend/test/helpers/world';
 import { keepFailureEvidence, startSession, type E2ESession } from './harness';
 import { until } from './workbench';
@@ -11,6 +13,7 @@ const SITE = 'alice/static-site';
 
 interface Deployment {
   id: string;
+  app: string;
   ref: string;
   commitSha: string | null;
   status: string;
@@ -145,7 +148,7 @@ describe('extension e2e: Deploy on Push', function () {
       500,
     );
     lap(`deployment ${deployment.id.slice(0, 8)} started`);
-    assert.equal(deployment.ref, sha, 'exactly the pushed commit');
+    assert.equal(deployment.ref, 'main', 'recorded under its branch');
     await wb.waitForOutput(new RegExp(`Pushed main at ${sha.slice(0, 7)}: deploying ${SITE}`), 30_000);
     const header = new RegExp(`━━━ ${SITE} · deployment ${deployment.id.slice(0, 8)} ━━━`);
     await wb.waitForOutput(header, 60_000);
@@ -154,6 +157,76 @@ describe('extension e2e: Deploy on Push', function () {
     assert.match(log.slice(log.search(header)), /── (Fetch source|Build|Deploy) ──/, 'stage lines streamed');
     assert.equal((await list()).length, 1, 'the push deployed once');
     lap('the deployment went live; its log is in the output channel');
+  });
+
+  it('a pull request preview is listed under its app with its URL; a push of another branch deploys nothing', async function () {
+    this.timeout(240_000);
+    const { wb, world } = S();
+    await git('checkout', '-q', '-b', 'feature');
+    writeFileSync(join(workspace, 'feature.txt'), 'a feature\n');
+    await git('add', 'feature.txt');
+    await git('commit', '-q', '-m', 'A feature');
+    await git('push', '-q', '-u', 'origin', 'feature');
+    const sha = await git('rev-parse', 'HEAD');
+
+    // The pull request GitHub would deliver, signed with the app's hook secret.
+    const app = (await world.api<AppView[]>(world.alice, 'GET', '/api/apps')).body.find((a) => a.repo === SITE);
+    assert.ok(app, 'the push deployed an app');
+    const hook = await world.api<HookSettingsView>(world.alice, 'POST', `/api/apps/${app.name}/hooks`, {
+      previews: true,
+    });
+    assert.equal(hook.status, 201, JSON.stringify(hook.body));
+    const raw = JSON.stringify({
+      action: 'opened',
+      number: 1,
+      pull_request: { number: 1, head: { ref: 'feature', sha, repo: { full_name: SITE } } },
+      repository: { full_name: SITE },
+    });
+    const delivered = await fetch(hook.body.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'pull_request',
+        'x-github-delivery': `push-e2e-${sha}`,
+        'x-hub-signature-256': sign(hook.body.secret ?? '', raw),
+      },
+      body: raw,
+    });
+    assert.equal(delivered.status, 202, await delivered.text());
+    const preview = await until(
+      'the preview to go live',
+      async () => {
+        const list = (await world.api<AppView[]>(world.alice, 'GET', `/api/apps/${app.name}/previews`)).body;
+        return list.find((p) => p.url && p.liveDeploymentId);
+      },
+      180_000,
+      500,
+    );
+    lap(`preview ${preview.name} live at ${preview.url ?? ''}`);
+
+    const previewsRow = wb.treeRow(/^Previews/);
+    const prRow = wb.treeRow(/PR #1/);
+    await wb.retry(
+      'the preview row with its URL',
+      async () => {
+        await wb.command('CloudSmith: Refresh');
+        await wb.showCloudSmithView();
+        const repoRow = wb.treeRow(SITE);
+        await repoRow.waitFor({ timeout: 20_000 });
+        if ((await repoRow.getAttribute('aria-expanded')) !== 'true') await repoRow.click();
+        await previewsRow.waitFor({ timeout: 20_000 });
+        if ((await previewsRow.getAttribute('aria-expanded')) !== 'true') await previewsRow.click();
+      },
+      async () => (await prRow.innerText()).includes(preview.url ?? '-'),
+      { waitMs: 30_000 },
+    );
+    const deployments = (await world.api<Deployment[]>(world.alice, 'GET', `/api/deployments?repo=${SITE}`)).body;
+    assert.deepEqual(
+      deployments.filter((d) => d.commitSha === sha && d.app === app.name),
+      [],
+      'the push of feature deployed nothing to the production app',
+    );
+    lap('the tree lists the preview with its URL');
   });
 });
 
