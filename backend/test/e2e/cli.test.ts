@@ -1,25 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { fetchApp } from '../helpers/appFetch';
+import { cli } from '../helpers/cli';
 import { World } from '../helpers/world';
-
-const BIN = join(__dirname, '..', '..', 'bin', 'cloudsmith.js');
-
-function cli(world: World, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, CLOUDSMITH_API_URL: world.url, GITHUB_TOKEN: world.alice.token },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => {
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
 
 describe('e2e: the cloudsmith CLI', function () {
   let world: World;

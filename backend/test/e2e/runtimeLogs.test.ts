@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { ApiError, CloudSmithClient, type AppMetrics, type AppView, type RuntimeLogLine } from '@cloudsmith/client';
 import { runtimeLineBytes } from '../../src/domain/runtimeLog';
 import { RUNTIME_LOG_KEEP_BYTES } from '../../src/runtimeLogs/runtimeLogWriter';
 import { fetchApp } from '../helpers/appFetch';
+import { cli } from '../helpers/cli';
 import { World, type TestUser } from '../helpers/world';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'cloudsmith.js');
 const SECRET = 'rt-secret-7f3a9c21';
 
 /** Waits for a condition; generous, because a loaded CI machine delays everything. */
@@ -25,21 +23,6 @@ async function until<T>(
       throw new Error(`${what}: not met in ${timeoutMs} ms; last: ${JSON.stringify(value).slice(0, 2000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-function cli(world: World, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, CLOUDSMITH_API_URL: world.url, GITHUB_TOKEN: world.alice.token },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => {
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
 }
 
 describe('e2e: runtime logs and metrics of a live app', function () {
