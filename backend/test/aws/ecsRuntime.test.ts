@@ -304,24 +304,26 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     assert.equal(after, before);
   });
 
+  /** Writes lines into a new stream of the runtime's log group (made if missing), as the awslogs driver would. */
+  async function putLogEvents(logs: CloudWatchLogsClient, stream: string, messages: string[]): Promise<void> {
+    await logs.send(new CreateLogGroupCommand({ logGroupName: options.logGroup })).catch((err: unknown) => {
+      if (!(err instanceof Error) || err.name !== 'ResourceAlreadyExistsException') throw err;
+    });
+    await logs.send(new CreateLogStreamCommand({ logGroupName: options.logGroup, logStreamName: stream }));
+    const at = Date.now();
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: options.logGroup,
+        logStreamName: stream,
+        logEvents: messages.map((message, i) => ({ timestamp: at + i, message })),
+      }),
+    );
+  }
+
   it("reads the app's runtime output from its CloudWatch log streams", async () => {
     const logs = new CloudWatchLogsClient(config);
     try {
-      await logs.send(new CreateLogGroupCommand({ logGroupName: options.logGroup })).catch((err: unknown) => {
-        if (!(err instanceof Error) || err.name !== 'ResourceAlreadyExistsException') throw err;
-      });
-      const stream = `${app}/app/0123456789abcdef`;
-      await logs.send(new CreateLogStreamCommand({ logGroupName: options.logGroup, logStreamName: stream }));
-      await logs.send(
-        new PutLogEventsCommand({
-          logGroupName: options.logGroup,
-          logStreamName: stream,
-          logEvents: [
-            { timestamp: Date.now(), message: 'listening on 8080' },
-            { timestamp: Date.now() + 1, message: 'GET / 200' },
-          ],
-        }),
-      );
+      await putLogEvents(logs, `${app}/app/0123456789abcdef`, ['listening on 8080', 'GET / 200']);
       assert.deepEqual(await runtime.logs(app), ['listening on 8080', 'GET / 200']);
       assert.deepEqual(await runtime.logs('no-such-app'), []);
     } finally {
@@ -336,18 +338,7 @@ describe('EcsRuntime against moto (AWS state asserted; moto does not run tasks)'
     try {
       // The service exists (released above): restoring it only starts following its streams.
       await tailing.restore(release(app, 'v1', 'd-tail'), { ...ctx, onOutput: (line) => output.push(line) });
-      const stream = `${app}/app/feedface0000`;
-      await logs.send(new CreateLogStreamCommand({ logGroupName: options.logGroup, logStreamName: stream }));
-      await logs.send(
-        new PutLogEventsCommand({
-          logGroupName: options.logGroup,
-          logStreamName: stream,
-          logEvents: [
-            { timestamp: Date.now(), message: 'tailed line 1' },
-            { timestamp: Date.now() + 1, message: 'tailed line 2' },
-          ],
-        }),
-      );
+      await putLogEvents(logs, `${app}/app/feedface0000`, ['tailed line 1', 'tailed line 2']);
       const deadline = Date.now() + 30_000;
       while (!output.some((l) => l.text === 'tailed line 2') && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 100));
