@@ -26,8 +26,7 @@ export interface ReleaseContext {
 export type RuntimeEvent = 'started' | 'crashed' | 'restarted' | 'gave-up' | 'stopped';
 
 export type RuntimeOutput =
-  | { stream: 'stdout' | 'stderr'; text: string }
-  | { stream: 'event'; event: RuntimeEvent; text: string };
+  { stream: 'stdout' | 'stderr'; text: string } | { stream: 'event'; event: RuntimeEvent; text: string };
 
 /**
  * Runs releases. `release` starts the new release, waits until it is healthy, switches traffic to it and
