@@ -17,7 +17,7 @@ export interface RouteDeps {
   gate: TokenGate;
   store: Store;
   logger: Logger;
-  /** Metrics held by this process (embedded mode), for app health and GET /apps/:app/metrics. */
+  /** The metrics view the composition root chose for this mode, for app health and GET /apps/:app/metrics. */
   telemetry?: Pick<TelemetryDeps, 'metrics' | 'sample'>;
 }
 

@@ -12,6 +12,9 @@ import { TokenGate } from '../api/auth';
 import { SoleOwner } from '../api/soleOwner';
 import { LogHub } from '../api/logHub';
 import { MetricsRegistry } from '../metrics/appMetrics';
+import { BusMetrics } from '../metrics/busMetrics';
+import { MetricsPublisher } from '../metrics/metricsPublisher';
+import type { AppMetricsView } from '../ports/metrics';
 import { RuntimeLogHub } from '../runtimeLogs/runtimeLogHub';
 import { RuntimeLogWriter } from '../runtimeLogs/runtimeLogWriter';
 import { AppTelemetry } from '../runtimeLogs/telemetry';
@@ -140,8 +143,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const routes = new RouteTable();
   let proxy: ReverseProxy | undefined;
   let restore: (() => Promise<void>) | undefined;
-  // Requests, latency, memory and restarts of the apps this process serves (the API reads them when it runs here too).
-  let metrics: MetricsRegistry | undefined;
+  // Requests, latency, memory and restarts of the apps. One source of truth per mode: on the in-process bus the API
+  // reads the registry of the proxy and runtime beside it; on Kafka every process that runs them reports on
+  // `app.metrics` and every API process answers from those reports (another replica may hold the traffic).
+  const metricsOverBus = config.bus !== 'memory';
+  let metrics: AppMetricsView | undefined;
   let sampleUsage: (() => Promise<void>) | undefined;
   if (roles.has('docksage')) {
     const urlFor = (app: string) => appUrl(config, app, port);
@@ -155,6 +161,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           appMetrics.recordRequest(app, status, ms);
         },
       });
+    if (metricsOverBus) {
+      const publisher = new MetricsPublisher({ registry: appMetrics, bus, source: instanceId, logger });
+      publisher.start();
+      closers.push(() => {
+        publisher.stop();
+      });
+    }
     const telemetry = new AppTelemetry(new RuntimeLogWriter({ store, bus, logger }), appMetrics);
     telemetry.startSampling(runtime);
     sampleUsage = () => telemetry.sample(runtime);
@@ -196,11 +209,26 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await bus.subscribe('app.logs', { group: `api-logs-${instanceId}`, latestOnly: true }, async (event) => {
       runtimeHub.dispatch(event);
     });
+    if (metricsOverBus) {
+      const reports = (metrics = new BusMetrics());
+      await bus.subscribe('app.metrics', { group: `api-metrics-${instanceId}`, latestOnly: true }, async (event) => {
+        reports.apply(event);
+      });
+      await bus.subscribe('app.removed', { group: `api-forget-${instanceId}`, latestOnly: true }, async (event) => {
+        reports.forget(event.app);
+      });
+    }
     const hooks = new HookSettingsRepo(store, sealer);
     const registry = new PreviewRegistry(store);
     const writes = createRepoWrites(config);
     const operations = new Operations({ store, bus, log, sealer, authspire, hooks, previews: registry });
-    routeDeps = { operations, gate, store, logger, telemetry: { metrics, sample: sampleUsage } };
+    routeDeps = {
+      operations,
+      gate,
+      store,
+      logger,
+      telemetry: { metrics, sample: metricsOverBus ? undefined : sampleUsage },
+    };
     const maxPreviews = config.previews.maxPerApp;
     const previews = new PreviewDeploys({ store, operations, registry, writes, logger, maxPerApp: maxPreviews });
     webhooks = webhookRouter({ ...routeDeps, authspire, hooks, previews, writes, maxPreviews });

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ArtifactRef, DeploymentStatus, LogLine, RunPlan } from './deployment';
 import type { RuntimeLogLine } from './runtimeLog';
+import type { Minute } from './appMetrics';
 
 /** Every topic, and the shape of what it carries. Message key is always the deployment id, so one deployment's events stay in order. */
 export interface TopicEvents {
@@ -11,6 +12,7 @@ export interface TopicEvents {
   'deployment.cancel': CancelRequested;
   'app.removed': AppRemoved;
   'app.logs': AppLogs;
+  'app.metrics': AppMetricsEvent;
 }
 export type Topic = keyof TopicEvents;
 export const TOPICS = [
@@ -21,6 +23,7 @@ export const TOPICS = [
   'deployment.cancel',
   'app.removed',
   'app.logs',
+  'app.metrics',
 ] as const satisfies readonly Topic[];
 
 export interface EventBase {
@@ -66,6 +69,20 @@ export interface AppRemoved extends EventBase {
 export interface AppLogs extends EventBase {
   app: string;
   lines: RuntimeLogLine[];
+}
+
+/**
+ * One process's readings of an app (proxy traffic, runtime restarts and memory) for the minutes that changed since
+ * its last report, cumulative per minute: a receiver keeps the newest report per (app, minute, source) and sums the
+ * sources, so a redelivered or repeated report changes nothing. Keyed by `app:<name>` (not a deployment).
+ */
+export interface AppMetricsEvent extends EventBase {
+  app: string;
+  /** The reporting process (its instance id); a restarted process is a new source. */
+  source: string;
+  minutes: Minute[];
+  /** The runtime's current verdict on the live release in that process: a reason while it does not serve. */
+  down?: string;
 }
 
 /** A stage's outgoing event id is derived from its input, so a redelivered input republishes the same id and the next stage skips it. */

@@ -1,4 +1,8 @@
 import type { AppHealth, AppMetrics, MetricsBucket } from '@cloudsmith/client';
+import type { Minute } from '../domain/appMetrics';
+import type { AppMetricsView } from '../ports/metrics';
+
+export type { Minute };
 
 export const BUCKET_MS = 60_000;
 export const WINDOW_BUCKETS = 60;
@@ -10,19 +14,20 @@ const MIN_REQUESTS = 5;
 /** Upper bounds (ms) of the latency histogram's bins; the last bin is everything slower. */
 const LATENCY_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 30_000];
 
-interface Minute {
-  start: number;
-  requests: number;
-  byClass: [number, number, number, number];
-  latency: Uint32Array;
-  memoryBytes: number | null;
-  restarts: number;
+/** What changed for one app since the last drain: its touched minutes and the runtime's current verdict. */
+export interface MetricsDelta {
+  app: string;
+  minutes: Minute[];
+  down?: string;
 }
 
 interface AppState {
   /** Ring of minutes, indexed by minute number modulo the window. */
   minutes: Array<Minute | undefined>;
   down?: string;
+  /** Minute starts touched since the last drain (for publishing to other processes). */
+  dirty: Set<number>;
+  verdictChanged: boolean;
 }
 
 /**
@@ -30,7 +35,7 @@ interface AppState {
  * few increments, and an app costs at most 60 small buckets. p50/p95 come from a fixed-bin histogram (the bin's
  * upper bound), precise enough for a chart and free of per-request storage.
  */
-export class MetricsRegistry {
+export class MetricsRegistry implements AppMetricsView {
   private readonly apps = new Map<string, AppState>();
 
   constructor(private readonly clock: () => number = Date.now) {}
@@ -54,12 +59,14 @@ export class MetricsRegistry {
 
   /** The runtime's verdict on the live release: a reason while it does not serve, undefined once it serves again. */
   setDown(app: string, reason: string | undefined): void {
-    this.state(app).down = reason;
+    const state = this.state(app);
+    state.verdictChanged ||= state.down !== reason;
+    state.down = reason;
   }
 
   /** A new release went live: it starts with a clean verdict (its history stays in the buckets). */
   released(app: string): void {
-    this.state(app).down = undefined;
+    this.setDown(app, undefined);
   }
 
   forget(app: string): void {
@@ -67,55 +74,43 @@ export class MetricsRegistry {
   }
 
   snapshot(app: string): AppMetrics {
-    const now = this.clock();
-    const current = Math.floor(now / BUCKET_MS);
     const state = this.apps.get(app);
-    const buckets: MetricsBucket[] = [];
-    for (let n = current - WINDOW_BUCKETS + 1; n <= current; n++) {
-      const minute = state?.minutes[n % WINDOW_BUCKETS];
-      buckets.push(view(n * BUCKET_MS, minute?.start === n * BUCKET_MS ? minute : undefined));
-    }
-    return {
-      app,
-      windowSeconds: (WINDOW_BUCKETS * BUCKET_MS) / 1000,
-      bucketSeconds: BUCKET_MS / 1000,
-      buckets,
-      health: this.health(app),
-    };
+    return windowSnapshot(app, this.clock(), (start) => state && this.at(state, start), this.health(app));
   }
 
   health(app: string): AppHealth {
     const state = this.apps.get(app);
     if (!state) return { state: 'unknown' };
-    if (state.down) return { state: 'crashing', reason: state.down };
-    const recent = this.snapshotMinutes(state, HEALTH_BUCKETS);
-    const restarts = recent.reduce((sum, m) => sum + m.restarts, 0);
-    if (restarts > 0)
-      return { state: 'crashing', reason: `restarted ${restarts} time${restarts === 1 ? '' : 's'} in the last 5 min` };
-    const requests = recent.reduce((sum, m) => sum + m.requests, 0);
-    const errors = recent.reduce((sum, m) => sum + m.byClass[3], 0);
-    if (requests >= MIN_REQUESTS && errors / requests >= ERROR_RATIO) {
-      return {
-        state: 'erroring',
-        reason: `${Math.round((100 * errors) / requests)}% of ${requests} requests answered 5xx in the last 5 min`,
-      };
-    }
-    return { state: 'healthy' };
+    return judgeHealth(this.clock(), (start) => this.at(state, start), state.down);
   }
 
-  private snapshotMinutes(state: AppState, count: number): Minute[] {
-    const current = Math.floor(this.clock() / BUCKET_MS);
-    const out: Minute[] = [];
-    for (let n = current - count + 1; n <= current; n++) {
-      const minute = state.minutes[n % WINDOW_BUCKETS];
-      if (minute?.start === n * BUCKET_MS) out.push(minute);
+  /** The minutes and verdicts that changed since the last call, per app; a process that does not serve the API publishes them. */
+  drain(): MetricsDelta[] {
+    const out: MetricsDelta[] = [];
+    for (const [app, state] of this.apps) {
+      if (state.dirty.size === 0 && !state.verdictChanged) continue;
+      const minutes = [...state.dirty]
+        .map((start) => this.at(state, start))
+        .filter((m): m is Minute => m !== undefined)
+        .map((m) => ({ ...m, byClass: [...m.byClass] as Minute['byClass'], latency: [...m.latency] }));
+      out.push({ app, minutes, ...(state.down === undefined ? {} : { down: state.down }) });
+      state.dirty.clear();
+      state.verdictChanged = false;
     }
     return out;
   }
 
+  private at(state: AppState, start: number): Minute | undefined {
+    const minute = state.minutes[(start / BUCKET_MS) % WINDOW_BUCKETS];
+    return minute?.start === start ? minute : undefined;
+  }
+
   private state(app: string): AppState {
     let state = this.apps.get(app);
-    if (!state) this.apps.set(app, (state = { minutes: new Array<Minute | undefined>(WINDOW_BUCKETS) }));
+    if (!state) {
+      state = { minutes: new Array<Minute | undefined>(WINDOW_BUCKETS), dirty: new Set(), verdictChanged: false };
+      this.apps.set(app, state);
+    }
     return state;
   }
 
@@ -125,18 +120,60 @@ export class MetricsRegistry {
     const start = n * BUCKET_MS;
     let minute = state.minutes[n % WINDOW_BUCKETS];
     if (minute?.start !== start) {
-      minute = {
-        start,
-        requests: 0,
-        byClass: [0, 0, 0, 0],
-        latency: new Uint32Array(LATENCY_BOUNDS_MS.length + 1),
-        memoryBytes: null,
-        restarts: 0,
-      };
+      minute = emptyMinute(start);
       state.minutes[n % WINDOW_BUCKETS] = minute;
     }
+    state.dirty.add(start);
     return minute;
   }
+}
+
+export function emptyMinute(start: number): Minute {
+  return {
+    start,
+    requests: 0,
+    byClass: [0, 0, 0, 0],
+    latency: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0),
+    memoryBytes: null,
+    restarts: 0,
+  };
+}
+
+/** The hour ending now, one bucket per minute; `minuteAt` gives a minute's readings, undefined when there are none. */
+export function windowSnapshot(
+  app: string,
+  now: number,
+  minuteAt: (start: number) => Minute | undefined,
+  health: AppHealth,
+): AppMetrics {
+  const current = Math.floor(now / BUCKET_MS);
+  const buckets: MetricsBucket[] = [];
+  for (let n = current - WINDOW_BUCKETS + 1; n <= current; n++)
+    buckets.push(view(n * BUCKET_MS, minuteAt(n * BUCKET_MS)));
+  return { app, windowSeconds: (WINDOW_BUCKETS * BUCKET_MS) / 1000, bucketSeconds: BUCKET_MS / 1000, buckets, health };
+}
+
+/** The verdict on the last five minutes: the runtime's down reason first, then restarts, then the share of 5xx. */
+export function judgeHealth(now: number, minuteAt: (start: number) => Minute | undefined, down?: string): AppHealth {
+  if (down) return { state: 'crashing', reason: down };
+  const current = Math.floor(now / BUCKET_MS);
+  const recent: Minute[] = [];
+  for (let n = current - HEALTH_BUCKETS + 1; n <= current; n++) {
+    const minute = minuteAt(n * BUCKET_MS);
+    if (minute) recent.push(minute);
+  }
+  const restarts = recent.reduce((sum, m) => sum + m.restarts, 0);
+  if (restarts > 0)
+    return { state: 'crashing', reason: `restarted ${restarts} time${restarts === 1 ? '' : 's'} in the last 5 min` };
+  const requests = recent.reduce((sum, m) => sum + m.requests, 0);
+  const errors = recent.reduce((sum, m) => sum + m.byClass[3], 0);
+  if (requests >= MIN_REQUESTS && errors / requests >= ERROR_RATIO) {
+    return {
+      state: 'erroring',
+      reason: `${Math.round((100 * errors) / requests)}% of ${requests} requests answered 5xx in the last 5 min`,
+    };
+  }
+  return { state: 'healthy' };
 }
 
 function view(start: number, minute: Minute | undefined): MetricsBucket {
@@ -155,7 +192,7 @@ function view(start: number, minute: Minute | undefined): MetricsBucket {
 }
 
 /** The upper bound of the bin holding the q-quantile (the slowest bin reports its lower bound); null with no requests. */
-function quantile(bins: Uint32Array, q: number): number | null {
+function quantile(bins: readonly number[], q: number): number | null {
   const total = bins.reduce((sum, n) => sum + n, 0);
   if (total === 0) return null;
   let seen = 0;

@@ -5,15 +5,15 @@ import type { Operations } from '../api/operations';
 import { appName, sinceQuery } from '../api/schemas';
 import type { Store } from '../ports/store';
 import { appHealth } from '../metrics/appHealth';
-import type { MetricsRegistry } from '../metrics/appMetrics';
+import type { AppMetricsView } from '../ports/metrics';
 import { runtimeLineView } from './runtimeLogHub';
 
 export interface TelemetryDeps {
   operations: Operations;
   store: Store;
-  /** The metrics this process holds (embedded mode: the proxy and the runtime run here). */
-  metrics?: MetricsRegistry;
-  /** Takes a fresh memory reading of the live apps before metrics are answered. */
+  /** The apps' metrics: this process's own registry (embedded), or the reports of other processes (distributed). */
+  metrics?: AppMetricsView;
+  /** Takes a fresh memory reading of the live apps before metrics are answered (when the runtime runs here). */
   sample?: () => Promise<void>;
 }
 
