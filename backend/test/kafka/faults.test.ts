@@ -109,6 +109,24 @@ describe('distributed platform on a real Kafka broker: faults', function () {
       const runtime = await cluster.api<string>('api2', 'GET', `/api/apps/${app}/runtime-logs`);
       assert.equal(runtime.status, 200);
       assert.match(JSON.stringify(runtime.body), /event.{0,6}text.{0,6}started/);
+      // The request above went through Docksage's proxy; Docksage reports it on app.metrics (every 10 s) and the
+      // other API replica answers from the report.
+      const served2xx = async () => {
+        const res = await cluster.api<{ buckets: Array<{ status2xx: number }> }>(
+          'api2',
+          'GET',
+          `/api/apps/${app}/metrics`,
+        );
+        assert.equal(res.status, 200);
+        return res.body.buckets.reduce((sum, b) => sum + b.status2xx, 0);
+      };
+      const reportedBy = Date.now() + 90_000;
+      while ((await served2xx()) < 1) {
+        assert.ok(Date.now() < reportedBy, 'the proxied request reached api2’s metrics within 90 s');
+        await sleep(1_000);
+      }
+      const views = await cluster.api<Array<{ name: string; health?: { state: string } }>>('api2', 'GET', '/api/apps');
+      assert.equal(views.body.find((v) => v.name === app)?.health?.state, 'healthy', 'AppView.health from the reports');
     } finally {
       // The next tests want two builders again.
       await cluster.spawn(victim, 'buildrelay');
