@@ -60,6 +60,8 @@ export interface PlatformOptions {
   /** Tests inject stand-ins only where no real peer exists (a Jenkins stand-in's builder, say). */
   builder?: Builder;
   source?: SourceHost;
+  /** Tests share one in-process bus between platforms of different roles, as processes share Kafka (the platform closes it). */
+  bus?: EventBus;
   logger?: Logger;
 }
 
@@ -89,7 +91,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     : undefined;
   const store = createStore(config);
   await store.init();
-  const bus = createBus(config, logger);
+  const bus = options.bus ?? createBus(config, logger);
   const artifacts = createArtifacts(config);
   const source = options.source ?? createSource(config);
   const log = new DeploymentLog(store, bus);
@@ -143,10 +145,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const routes = new RouteTable();
   let proxy: ReverseProxy | undefined;
   let restore: (() => Promise<void>) | undefined;
-  // Requests, latency, memory and restarts of the apps. One source of truth per mode: on the in-process bus the API
-  // reads the registry of the proxy and runtime beside it; on Kafka every process that runs them reports on
-  // `app.metrics` and every API process answers from those reports (another replica may hold the traffic).
-  const metricsOverBus = config.bus !== 'memory';
+  // Requests, latency, memory and restarts of the apps. One source of truth per mode: embedded, the API reads the
+  // registry of the proxy and runtime beside it; otherwise every process that runs them reports on `app.metrics` and
+  // every API process answers from those reports (on Kafka another replica may hold the traffic even when this
+  // process runs Docksage too).
+  const metricsOverBus = config.bus !== 'memory' || !(roles.has('api') && roles.has('docksage'));
   let metrics: AppMetricsView | undefined;
   let sampleUsage: (() => Promise<void>) | undefined;
   if (roles.has('docksage')) {

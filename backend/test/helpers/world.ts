@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { startPlatform, type Platform, type Role } from '../../src/compose/platform';
 import type { Builder } from '../../src/ports/builder';
+import type { EventBus } from '../../src/ports/bus';
 import { apiRequest, type ApiResponse } from './apiRequest';
 import { ALICE, BOB, SourceHost, waitForStatus, type TestUser } from './sourceHost';
 
@@ -17,6 +18,8 @@ export interface WorldOptions {
   env?: Record<string, string>;
   roles?: Role[];
   builder?: Builder;
+  /** An in-process bus shared with other platforms of other roles. */
+  bus?: EventBus;
 }
 
 /**
@@ -128,6 +131,7 @@ export class World {
       config: this.config(extraEnv),
       roles: this.options.roles,
       builder: this.options.builder,
+      bus: this.options.bus,
       logger: silentLogger,
     });
     this.port = this.platform.port;
