@@ -45,6 +45,11 @@ describe('metrics across processes (app.metrics)', function () {
     assert.deepEqual(registry.drain(), [{ app: 'web', minutes: [], down: 'stopped answering' }]);
     registry.released('web');
     assert.deepEqual(registry.drain(), [{ app: 'web', minutes: [] }], 'the cleared verdict is reported too');
+    for (let i = 0; i < 3 * 60; i++) {
+      now += BUCKET_MS;
+      registry.recordRequest('web', 200, 1);
+    }
+    assert.equal(registry.drain()[0].minutes.length, 60, 'undrained minutes are bounded by the hour');
   });
 
   it('sums the sources of a minute; quantiles from the summed bins equal one process holding all the traffic', () => {
