@@ -84,11 +84,15 @@ export class MetricsRegistry implements AppMetricsView {
     return judgeHealth(this.clock(), (start) => this.at(state, start), state.down);
   }
 
-  /** The minutes and verdicts that changed since the last call, per app; a process that does not serve the API publishes them. */
+  /**
+   * The minutes and verdicts that changed since the last call, per app; a process that does not serve the API
+   * publishes them. A down verdict is repeated on every call while it holds: receivers let an unrepeated one lapse,
+   * so the verdict of a process that died does not stick to the app.
+   */
   drain(): MetricsDelta[] {
     const out: MetricsDelta[] = [];
     for (const [app, state] of this.apps) {
-      if (state.dirty.size === 0 && !state.verdictChanged) continue;
+      if (state.dirty.size === 0 && !state.verdictChanged && state.down === undefined) continue;
       const minutes = [...state.dirty]
         .map((start) => this.at(state, start))
         .filter((m): m is Minute => m !== undefined)

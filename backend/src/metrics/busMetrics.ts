@@ -5,6 +5,9 @@ import type { AppMetricsEvent } from '../domain/events';
 import type { AppMetricsView } from '../ports/metrics';
 import { BUCKET_MS, emptyMinute, judgeHealth, WINDOW_BUCKETS, windowSnapshot } from './appMetrics';
 
+/** A source's down verdict lapses unless repeated (every report repeats it, PUBLISH_MS apart); slack for clock skew. */
+const DOWN_LAPSES_MS = 120_000;
+
 interface SourceState {
   /** Minute start → the newest report of it, with the time it was sent (a late older report does not win). */
   minutes: Map<number, { minute: Minute; sentAt: number }>;
@@ -54,8 +57,8 @@ export class BusMetrics implements AppMetricsView {
 
   health(app: string): AppHealth {
     const sources = this.apps.get(app);
-    if (!sources) return { state: 'unknown' };
-    const down = [...sources.values()].find((s) => s.down)?.down;
+    if (!sources || sources.size === 0) return { state: 'unknown' };
+    const down = [...sources.values()].find((s) => this.isDown(s))?.down;
     return judgeHealth(this.clock(), this.merged(app), down);
   }
 
@@ -69,6 +72,10 @@ export class BusMetrics implements AppMetricsView {
     };
   }
 
+  private isDown(source: SourceState): boolean {
+    return source.down !== undefined && this.clock() - source.downSentAt <= DOWN_LAPSES_MS;
+  }
+
   private oldestStart(): number {
     return (Math.floor(this.clock() / BUCKET_MS) - WINDOW_BUCKETS + 1) * BUCKET_MS;
   }
@@ -76,7 +83,7 @@ export class BusMetrics implements AppMetricsView {
   private prune(sources: Map<string, SourceState>, oldest: number): void {
     for (const [id, source] of sources) {
       for (const start of source.minutes.keys()) if (start < oldest) source.minutes.delete(start);
-      if (source.minutes.size === 0 && !source.down) sources.delete(id);
+      if (source.minutes.size === 0 && !this.isDown(source)) sources.delete(id);
     }
   }
 }

@@ -43,6 +43,7 @@ describe('metrics across processes (app.metrics)', function () {
     assert.deepEqual(registry.drain(), [], 'nothing changed since');
     registry.setDown('web', 'stopped answering');
     assert.deepEqual(registry.drain(), [{ app: 'web', minutes: [], down: 'stopped answering' }]);
+    assert.deepEqual(registry.drain(), [{ app: 'web', minutes: [], down: 'stopped answering' }], 'repeated while down');
     registry.released('web');
     assert.deepEqual(registry.drain(), [{ app: 'web', minutes: [] }], 'the cleared verdict is reported too');
     for (let i = 0; i < 3 * 60; i++) {
@@ -118,6 +119,8 @@ describe('metrics across processes (app.metrics)', function () {
       'a minute older than the hour is dropped',
     );
     assert.deepEqual(view.health('web'), { state: 'crashing', reason: 'gave up after 3 restarts' });
+    now += 3 * BUCKET_MS;
+    assert.deepEqual(view.health('web'), { state: 'healthy' }, 'a verdict nobody repeats lapses');
     view.forget('web');
     assert.deepEqual(view.health('web'), { state: 'unknown' });
   });
