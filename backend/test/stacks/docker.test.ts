@@ -65,6 +65,8 @@ describe('stacks: Python, Go, Node (pnpm), a framework decided from its output a
       const env = fixture === 'node-pnpm' ? COREPACK_MIRROR_ENV : undefined;
       const { done } = await deployLive(world, { fixture, marker, log: [log, /Pushed /], ...(env ? { env } : {}) });
       apps.add(done.app);
+      // The app's own directory is writable by the app's user (a SQLite file beside the code).
+      if (fixture === 'python-flask') assert.equal((await fetchApp(done.url, '/note')).body, 'kept');
     });
   }
 

@@ -83,9 +83,11 @@ export function generateStackDockerfile(input: StackDockerfileInput): { text: st
 
   // Python runs where it was built, with its venv; Go ships only its binary, on the small base image.
   lines.push('', `FROM ${plan.kind === 'python' ? builder : input.baseImage}`, labels, `WORKDIR ${appDir}`);
-  if (plan.kind === 'python')
+  if (plan.kind === 'python') {
     lines.push(`COPY --from=build --chown=${RUN_AS} ${JSON.stringify([`${appDir}/`, `${appDir}/`])}`);
-  else {
+    // COPY --chown leaves WORKDIR's own directory root-owned: an app writing beside its code (SQLite) needs it.
+    lines.push(run({ argv: ['chown', RUN_AS, appDir] }));
+  } else {
     const binary = ('argv' in plan.start ? (plan.start.argv[0] ?? '') : '').replace(/^\.\//, '');
     lines.push(`COPY --from=build ${JSON.stringify([`${appDir}/${binary}`, `${appDir}/${binary}`])}`);
   }
