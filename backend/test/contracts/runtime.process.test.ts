@@ -14,6 +14,7 @@ import type { ReleaseContext } from '../../src/ports/runtime';
 import { createReverseProxy } from '../../src/proxy/reverseProxy';
 import { RouteTable } from '../../src/proxy/routes';
 import { fetchApp } from '../helpers/appFetch';
+import { eventually } from '../helpers/eventually';
 import { describeRuntimeContract, type RuntimeFixture, type RuntimeHarness } from './runtime.contract';
 import { alive } from '../helpers/processes';
 
@@ -145,20 +146,6 @@ function ctx(signal = new AbortController().signal): ReleaseContext & { lines: s
   return { signal, lines, log: (text) => lines.push(text) };
 }
 
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function pidsIn(lines: string[]): number[] {
   return lines.flatMap((line) => [...line.matchAll(/pid (\d+)/g)].map((m) => Number(m[1])));
 }
@@ -282,14 +269,18 @@ describe('process runtime', function () {
     const controller = new AbortController();
     const context = ctx(controller.signal);
     const pending = release('tree', tree, context);
-    const pids = await eventually('both processes to report', () => {
-      const found = pidsIn(context.lines);
-      return found.length >= 2 ? found : undefined;
-    });
+    const pids = await eventually(
+      'both processes to report',
+      () => {
+        const found = pidsIn(context.lines);
+        return found.length >= 2 ? found : undefined;
+      },
+      30_000,
+    );
     assert.ok(pids.every(alive));
     controller.abort(new Error('cancelled'));
     await assert.rejects(pending, /cancelled/);
-    await eventually('the process tree to be gone', () => pids.every((pid) => !alive(pid)) || undefined);
+    await eventually('the process tree to be gone', () => pids.every((pid) => !alive(pid)) || undefined, 30_000);
   });
 
   it('restarts a live app that crashes, up to the limit', async () => {
@@ -312,10 +303,14 @@ describe('process runtime', function () {
     await release('crasher', crasher);
     const first = (await h.fetchApp('crasher')).body;
     await h.fetchApp('crasher', '/crash');
-    const second = await eventually('the app to be restarted', async () => {
-      const answer = await h.fetchApp('crasher');
-      return answer.status === 200 && answer.body !== first ? answer.body : undefined;
-    });
+    const second = await eventually(
+      'the app to be restarted',
+      async () => {
+        const answer = await h.fetchApp('crasher');
+        return answer.status === 200 && answer.body !== first ? answer.body : undefined;
+      },
+      30_000,
+    );
     assert.match(second, /^alive \d+$/);
     const logs = await h.runtime.logs('crasher');
     assert.ok(logs.includes('[cloudsmith] the app exited with code 3'), logs.join('\n'));
@@ -330,6 +325,7 @@ describe('process runtime', function () {
       async () =>
         (await h.runtime.logs('crasher')).some((l) => /crashed 3 times in a row; not restarting it again/.test(l)) ||
         undefined,
+      30_000,
     );
     assert.equal((await h.fetchApp('crasher')).status, 502);
   });

@@ -10,6 +10,7 @@ import { UserFacingError } from '../../src/domain/errors';
 import type { BuildResult } from '../../src/ports/builder';
 import type { ReleaseContext } from '../../src/ports/runtime';
 import { RouteTable } from '../../src/proxy/routes';
+import { eventually } from '../helpers/eventually';
 import { buildFiles, removeApps, requireDocker, startProxy, testBuilder, type DockerTestEnv } from './helpers';
 
 const SERVER = `
@@ -37,20 +38,6 @@ const FILES = {
 function ctx(signal = new AbortController().signal): ReleaseContext & { lines: string[] } {
   const lines: string[] = [];
   return { signal, lines, log: (text) => lines.push(text) };
-}
-
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('Docker adapters', function () {

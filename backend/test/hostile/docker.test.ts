@@ -4,18 +4,9 @@ import { join } from 'node:path';
 import { DockerCli } from '../../src/adapters/docker/cli';
 import { appFilter } from '../../src/adapters/docker/names';
 import { fetchApp } from '../helpers/appFetch';
-import { pidsWhere } from '../helpers/processes';
 import { World } from '../helpers/world';
 import { removeApps, requireDocker } from '../docker/helpers';
-import { assertTokenNeverSeen, eventually, HealthWatch } from './helpers';
-
-const running = (marker: string) => pidsWhere((p) => p.cmdline.includes(marker)).length;
-
-interface AttackReport {
-  uid: number;
-  proc: { pids: number; tokens: string[] };
-  [attempt: string]: unknown;
-}
+import { assertTokenNeverSeen, eventually, HealthWatch, running, type AttackReport } from './helpers';
 
 /** The attempts on the platform's files and another app's files: none of them exists inside a container. */
 const MUST_FAIL = [

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox } from '../../src/sandbox/sandbox';
 import { fetchApp } from '../helpers/appFetch';
-import { descendants } from '../helpers/processes';
+import { descendants, pidsWhere } from '../helpers/processes';
 import { missingPeer } from '../peers';
 
 /** Fails (or, when named in CLOUDSMITH_TEST_SKIP off CI, skips) a suite on a machine where bubblewrap cannot sandbox. */
@@ -71,6 +71,16 @@ export async function assertTokenNeverSeen(
   }
   assert.deepEqual([...hostHits], [], "the token is in no process's environ or cmdline on the host");
   assert.deepEqual([...appTokens], [], "another tenant's app captured no token");
+}
+
+/** How many processes on the host have `marker` in their command line. */
+export const running = (marker: string) => pidsWhere((p) => p.cmdline.includes(marker)).length;
+
+/** What the hostile fixture's probe reports: its uid, the tokens it found in /proc, and each attempt's outcome. */
+export interface AttackReport {
+  uid: number;
+  proc: { pids: number; tokens: string[] };
+  [attempt: string]: unknown;
 }
 
 export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {

@@ -4,16 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fetchApp } from '../helpers/appFetch';
 import { World } from '../helpers/world';
-import { pidsWhere } from '../helpers/processes';
-import { assertTokenNeverSeen, eventually, HealthWatch, requireSandbox } from './helpers';
-
-const running = (marker: string) => pidsWhere((p) => p.cmdline.includes(marker)).length;
-
-interface AttackReport {
-  uid: number;
-  proc: { pids: number; tokens: string[] };
-  [attempt: string]: unknown;
-}
+import { assertTokenNeverSeen, eventually, HealthWatch, running, requireSandbox, type AttackReport } from './helpers';
 
 /** The attempts that must all fail, whoever makes them (a build step or a live app). */
 const MUST_FAIL = [

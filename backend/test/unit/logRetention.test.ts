@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { SqliteStore } from '../../src/adapters/store/sqlite/sqliteStore';
-import type { App, Deployment } from '../../src/domain/deployment';
+import type { App } from '../../src/domain/deployment';
 import { pruneLogs } from '../../src/logs/retention';
+import { deployment as storedDeployment } from '../contracts/store.contract';
 
 describe('log retention', () => {
   it('keeps the logs of an app’s newest deployments and drops older ones, leaving the deployments', async () => {
@@ -18,18 +19,13 @@ describe('log retention', () => {
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) {
       const at = new Date(1_000 * (i + 1)).toISOString();
-      const deployment: Deployment = {
+      const deployment = storedDeployment(app.ownerId, {
         id: `dep-${i}`,
         app: app.name,
-        ownerId: app.ownerId,
         repo: app.repo,
-        ref: 'main',
-        status: 'queued',
-        overrides: {},
-        timings: {},
         createdAt: at,
         updatedAt: at,
-      };
+      });
       await store.createDeployment(deployment);
       await store.appendLogs(deployment.id, [{ ts: at, stage: 'build', text: `build ${i}` }]);
       ids.push(deployment.id);
