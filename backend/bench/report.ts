@@ -3,6 +3,8 @@ import { PHASES, type Phases } from './phases';
 /** One stack's measurements, all in ms. */
 export interface StackResult {
   label: string;
+  /** How many rounds each column is the median of. */
+  rounds: number;
   bareCold: number;
   platformCold: number;
   platformWarm: number;
@@ -60,6 +62,7 @@ export function renderReport(result: BenchResult): { lines: string[]; pass: bool
       .join(', ');
   const rows = result.stacks.map((r) => [
     r.label,
+    String(r.rounds),
     s(r.bareCold),
     s(r.platformCold),
     s(r.platformWarm),
@@ -71,6 +74,7 @@ export function renderReport(result: BenchResult): { lines: string[]; pass: bool
   const lines = table(
     [
       'stack',
+      'rounds',
       'bare cold (s)',
       'platform cold (s)',
       'platform warm (s)',

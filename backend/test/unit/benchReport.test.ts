@@ -88,6 +88,7 @@ describe('npm run bench: its log phases and its table (smoke, no deploys)', func
   it('prints one table and a PASS or FAIL per target', function () {
     const stack = (label: string, bareCold: number, platformCold: number, platformWarm: number) => ({
       label,
+      rounds: 3,
       bareCold,
       platformCold,
       platformWarm,
@@ -103,10 +104,10 @@ describe('npm run bench: its log phases and its table (smoke, no deploys)', func
       postMs: firstLogMs.map((ms) => ms / 2),
     });
     const text = lines.join('\n');
-    assert.match(lines[0], /^\| stack +\| bare cold \(s\) \| platform cold \(s\) \|/);
+    assert.match(lines[0], /^\| stack +\| rounds \| bare cold \(s\) \| platform cold \(s\) \|/);
     assert.match(
       text,
-      /\| Node server +\| +10\.0 \| +10\.5 \| +3\.0 \| +1\.05 \| +0\.30 \| fetch 0\.7, restore 0\.3, install 4\.0/,
+      /\| Node server +\| +3 \| +10\.0 \| +10\.5 \| +3\.0 \| +1\.05 \| +0\.30 \| fetch 0\.7, restore 0\.3, install 4\.0/,
     );
     assert.match(text, /^PASS {2}Node server: cold 1\.05x bare/m);
     assert.match(text, /^FAIL {2}Go: cold 1\.25x bare/m);
