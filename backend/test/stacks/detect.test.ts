@@ -128,12 +128,24 @@ describe('stacks: detection by provider', () => {
       const plan = await detectPlan(repo, {});
       assert.equal(plan.kind, 'python');
       assert.match(JSON.stringify(plan.start), /gunicorn --bind \$\{HOST:-0\.0\.0\.0\}:\$PORT web:app/);
-      assert.match(JSON.stringify(plan.install), /pip install gunicorn/);
+      // One pip run resolves the app's requirements and the added server together, as one would type it.
+      assert.match(JSON.stringify(plan.install), /pip install -r requirements\.txt gunicorn"/);
+      assert.equal(JSON.stringify(plan.install).split('pip install').length, 2);
       await files({ Procfile: 'web: gunicorn other:app\n' });
       assert.match(
         JSON.stringify((await detectPlan(repo, {})).start),
         /PATH=\\"\$PWD\/\.venv\/bin:\$PATH\\".*gunicorn other:app/,
       );
+    });
+
+    it('the added server joins a plain pip install, but follows a lockfile install (uv) as its own step', async () => {
+      await files({
+        'pyproject.toml': '[project]\nname="x"\nversion="1"\ndependencies=["flask"]\n',
+        'web.py': 'from flask import Flask\napp = Flask(__name__)\n',
+      });
+      assert.match(JSON.stringify((await detectPlan(repo, {})).install), /pip install flask gunicorn"/);
+      await files({ 'uv.lock': 'version = 1\n' });
+      assert.match(JSON.stringify((await detectPlan(repo, {})).install), /uv sync [^&]*&& \S.* install gunicorn"/);
     });
 
     it('FastAPI factory, Django ASGI with uvicorn listed, and a Python version the host lacks', async () => {

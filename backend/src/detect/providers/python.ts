@@ -34,28 +34,38 @@ export function inVenv(shell: string): string {
   return `export VIRTUAL_ENV="$PWD/${VENV}" PATH="$PWD/${VENV}/bin:$PATH" PYTHONUNBUFFERED=1; ${shell}`;
 }
 
-function installSteps(dir: RepoDir, project: PythonProject): string[] {
+/**
+ * The install commands; `extra` (the server the platform adds) joins pip's own invocation where pip resolves
+ * everything, as one would type it. After a lockfile install it is a step of its own, so the lock decides first.
+ */
+function installSteps(dir: RepoDir, project: PythonProject, extra: string[]): string[] {
   const venvEnv = `VIRTUAL_ENV="$PWD/${VENV}"`;
+  const pip = (args: string[]) => (args.length ? [`${PIP} install ${args.join(' ')}`] : []);
   switch (project.manager) {
     case 'pip-requirements':
-      return [`${PIP} install -r requirements.txt`];
+      return pip(['-r requirements.txt', ...extra]);
     case 'uv':
       // uv fills the existing venv from uv.lock exactly; --inexact keeps pip and the servers added below.
       return [
         `${PIP} install uv`,
         `UV_PROJECT_ENVIRONMENT=${VENV} ${VENV}/bin/uv sync --frozen --no-dev --inexact --no-install-project`,
+        ...pip(extra),
       ];
     case 'poetry':
-      return [`${PIP} install poetry`, `${venvEnv} ${VENV}/bin/poetry install --only main --no-root --no-interaction`];
+      return [
+        `${PIP} install poetry`,
+        `${venvEnv} ${VENV}/bin/poetry install --only main --no-root --no-interaction`,
+        ...pip(extra),
+      ];
     case 'pipenv':
       return [
         `${PIP} install pipenv`,
         // --deploy refuses a Pipfile.lock that is out of date, the frozen install of pipenv.
         `${venvEnv} PIPENV_VERBOSITY=-1 ${VENV}/bin/pipenv install${dir.has('Pipfile.lock') ? ' --deploy' : ' --skip-lock'}`,
+        ...pip(extra),
       ];
     case 'pip-project':
-      if (project.buildable) return [`${PIP} install .`];
-      return project.projectDeps.length ? [`${PIP} install ${project.projectDeps.map(shellQuote).join(' ')}`] : [];
+      return pip([...(project.buildable ? ['.'] : project.projectDeps.map(shellQuote)), ...extra]);
   }
 }
 
@@ -130,13 +140,11 @@ function detectPython(dir: RepoDir): Detected | null {
     }
     notes.push(`Python ${python.version} satisfies ${where} "${wanted}"`);
   }
-  // --copies: the venv's python is a file, not a symlink to the host's (artifacts refuse absolute symlinks).
-  const steps = [`python3 -m venv --copies ${VENV}`, ...installSteps(dir, project)];
   const decision = inferStart(dir, project);
-  if (decision?.server && !project.deps.has(decision.server)) {
-    steps.push(`${PIP} install ${decision.server}`);
-    notes.push(`the app does not list ${decision.server}; adding it to the virtualenv to serve the app`);
-  }
+  const server = decision?.server && !project.deps.has(decision.server) ? decision.server : undefined;
+  if (server) notes.push(`the app does not list ${server}; adding it to the virtualenv to serve the app`);
+  // --copies: the venv's python is a file, not a symlink to the host's (artifacts refuse absolute symlinks).
+  const steps = [`python3 -m venv --copies ${VENV}`, ...installSteps(dir, project, server ? [server] : [])];
   return {
     kind: 'python',
     install: { shell: steps.join(' && ') },
