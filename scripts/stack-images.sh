@@ -47,8 +47,10 @@ if command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/n
 python_bin=$(python3 -c 'import sys; print(sys.executable)')
 python_prefix=$(python3 -c 'import sys; print(sys.base_prefix)')
 python_version=$(python3 -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
-build "$PYTHON_IMAGE" "python-$python_version-v3" "$python_prefix" "FROM $BASE_IMAGE
+build "$PYTHON_IMAGE" "python-$python_version-v4" "$python_prefix" "FROM $BASE_IMAGE
 COPY toolchain/ /
+# The interpreter's own pip, as python:*-slim images have it: builds install into the venv with it.
+RUN $python_bin -m ensurepip --default-pip >/dev/null
 # The host's CA bundle is in the base image; pip and uv must use it (egress is TLS-intercepted here).
 ENV PATH=$(dirname "$python_bin"):/usr/local/bin:/usr/bin:/bin PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"
 

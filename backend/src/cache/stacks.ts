@@ -96,7 +96,7 @@ function nodeSpec(plan: BuildPlan, root: string): CacheSpec {
 /** The detected install makes a venv and fills it from the manifests; `pip install .` would also put the app's own code in it. */
 function venvOnlyInstall(install: Command | undefined): boolean {
   if (!install || !('shell' in install)) return false;
-  return install.shell.startsWith('python3 -m venv ') && !/\bpip install \.(\s|$)/.test(install.shell);
+  return install.shell.startsWith('python3 -m venv ') && !/\binstall \.(\s|$)/.test(install.shell);
 }
 
 function pythonSpec(plan: BuildPlan): CacheSpec {

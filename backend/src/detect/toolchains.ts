@@ -32,24 +32,36 @@ function probe(file: string, args: string[]): string | undefined {
   }
 }
 
-function cached(name: string, find: () => Toolchain | undefined): Toolchain | undefined {
+function cached<T extends Toolchain>(name: string, find: () => T | undefined): T | undefined {
   if (!found.has(name)) found.set(name, find() ?? null);
-  return found.get(name) ?? undefined;
+  // Each name is only ever stored by its own finder, so the entry has that finder's type.
+  return (found.get(name) as T | null | undefined) ?? undefined;
 }
+
+export interface PythonToolchain extends Toolchain {
+  /** The interpreter's own pip when it can install into another environment (`pip --python`, pip >= 22.3). */
+  pipTargets: boolean;
+}
+
+// -s: the build's HOME is not the platform's, so a pip in the platform user's site-packages would not be there.
+const PYTHON_PROBE = [
+  'import sys, ensurepip, venv',
+  'print("%d.%d.%d" % sys.version_info[:3]); print(sys.executable)',
+  'try:\n import pip; print(pip.__version__)\nexcept ImportError: print("")',
+].join('\n');
 
 /**
  * A Python 3 that can make virtualenvs (Debian's python3 without python3-venv cannot). Asking the
  * interpreter for sys.executable also sees through version-manager shims such as pyenv's.
  */
-export function findPython(): Toolchain | undefined {
+export function findPython(): PythonToolchain | undefined {
   return cached('python', () => {
     for (const candidate of onPath('python3')) {
-      const out = probe(candidate, [
-        '-c',
-        'import sys, ensurepip, venv; print("%d.%d.%d" % sys.version_info[:3]); print(sys.executable)',
-      ]);
-      const [version, path] = out?.trim().split('\n') ?? [];
-      if (version && path) return { version, path };
+      const out = probe(candidate, ['-s', '-c', PYTHON_PROBE]);
+      // No pip: the last line is empty, and trim() takes it away.
+      const [version, path, pip = ''] = out?.trim().split('\n') ?? [];
+      const [major, minor] = pip.split('.').map(Number);
+      if (version && path) return { version, path, pipTargets: major > 22 || (major === 22 && minor >= 3) };
     }
     return undefined;
   });

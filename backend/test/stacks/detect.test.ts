@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { cacheSpecFor } from '../../src/cache/stacks';
 import { detectPlan, finalizePlan, localOutput } from '../../src/detect/plan';
 import { findGo, findPython } from '../../src/detect/toolchains';
 import { satisfies } from '../../src/detect/versions';
@@ -129,8 +130,16 @@ describe('stacks: detection by provider', () => {
       assert.equal(plan.kind, 'python');
       assert.match(JSON.stringify(plan.start), /gunicorn --bind \$\{HOST:-0\.0\.0\.0\}:\$PORT web:app/);
       // One pip run resolves the app's requirements and the added server together, as one would type it.
-      assert.match(JSON.stringify(plan.install), /pip install -r requirements\.txt gunicorn"/);
-      assert.equal(JSON.stringify(plan.install).split('pip install').length, 2);
+      const install = JSON.stringify(plan.install);
+      assert.match(install, /install -r requirements\.txt gunicorn"/);
+      assert.equal(install.split(' install ').length, 2);
+      // With an interpreter pip that can target the venv, the venv gets no pip of its own (ensurepip is slow).
+      assert.match(
+        install,
+        findPython()?.pipTargets
+          ? /^\{"shell":"python3 -m venv --copies --without-pip \.venv && python3 -m pip --python \.venv\/bin\/python install /
+          : /^\{"shell":"python3 -m venv --copies \.venv && \.venv\/bin\/pip install /,
+      );
       await files({ Procfile: 'web: gunicorn other:app\n' });
       assert.match(
         JSON.stringify((await detectPlan(repo, {})).start),
@@ -143,9 +152,21 @@ describe('stacks: detection by provider', () => {
         'pyproject.toml': '[project]\nname="x"\nversion="1"\ndependencies=["flask"]\n',
         'web.py': 'from flask import Flask\napp = Flask(__name__)\n',
       });
-      assert.match(JSON.stringify((await detectPlan(repo, {})).install), /pip install flask gunicorn"/);
+      assert.match(JSON.stringify((await detectPlan(repo, {})).install), / install flask gunicorn"/);
       await files({ 'uv.lock': 'version = 1\n' });
       assert.match(JSON.stringify((await detectPlan(repo, {})).install), /uv sync [^&]*&& \S.* install gunicorn"/);
+    });
+
+    it('the build cache keeps the venv for a manifest-only install, not for one that installs the app itself', async () => {
+      await files({ 'requirements.txt': 'flask\n', 'web.py': 'from flask import Flask\napp = Flask(__name__)\n' });
+      const spec = cacheSpecFor(await detectPlan(repo, {}), repo, {});
+      assert.deepEqual(spec?.dirs, [{ path: '.venv', exact: true }]);
+      assert.ok(spec.installReusable);
+      await rm(join(repo, 'requirements.txt'));
+      await files({ 'pyproject.toml': '[project]\nname="x"\nversion="1"\n[build-system]\nrequires=["hatchling"]\n' });
+      const own = await detectPlan(repo, {});
+      assert.match(JSON.stringify(own.install), / install \. gunicorn"/);
+      assert.deepEqual(cacheSpecFor(own, repo, {})?.dirs, []);
     });
 
     it('FastAPI factory, Django ASGI with uvicorn listed, and a Python version the host lacks', async () => {
@@ -155,7 +176,7 @@ describe('stacks: detection by provider', () => {
       });
       const fast = await detectPlan(repo, {});
       assert.match(JSON.stringify(fast.start), /uvicorn --factory main:create_app/);
-      assert.doesNotMatch(JSON.stringify(fast.install), /pip install uvicorn/);
+      assert.doesNotMatch(JSON.stringify(fast.install), / uvicorn( |")/);
       await files({ 'manage.py': '', 'proj/settings.py': '', 'proj/wsgi.py': '', 'proj/asgi.py': '' });
       assert.match(JSON.stringify((await detectPlan(repo, {})).start), /uvicorn proj\.asgi:application/);
       await files({ '.python-version': '3.99\n' });

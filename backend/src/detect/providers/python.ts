@@ -11,7 +11,6 @@ import type { Detected, Provider } from './types';
 const MANIFESTS = ['requirements.txt', 'pyproject.toml', 'Pipfile'];
 /** Where the app's virtualenv lives inside the artifact, so a release needs no network. */
 export const VENV = '.venv';
-const PIP = `${VENV}/bin/pip`;
 
 /** Quiet, non-interactive pip; its cache stays in the builds' shared HOME (~/.cache/pip). */
 const PYTHON_BUILD_ENV: Record<string, string> = {
@@ -38,28 +37,28 @@ export function inVenv(shell: string): string {
  * The install commands; `extra` (the server the platform adds) joins pip's own invocation where pip resolves
  * everything, as one would type it. After a lockfile install it is a step of its own, so the lock decides first.
  */
-function installSteps(dir: RepoDir, project: PythonProject, extra: string[]): string[] {
+function installSteps(dir: RepoDir, project: PythonProject, pipCmd: string, extra: string[]): string[] {
   const venvEnv = `VIRTUAL_ENV="$PWD/${VENV}"`;
-  const pip = (args: string[]) => (args.length ? [`${PIP} install ${args.join(' ')}`] : []);
+  const pip = (args: string[]) => (args.length ? [`${pipCmd} install ${args.join(' ')}`] : []);
   switch (project.manager) {
     case 'pip-requirements':
       return pip(['-r requirements.txt', ...extra]);
     case 'uv':
-      // uv fills the existing venv from uv.lock exactly; --inexact keeps pip and the servers added below.
+      // uv fills the existing venv from uv.lock exactly; --inexact keeps uv itself and the server added below.
       return [
-        `${PIP} install uv`,
+        `${pipCmd} install uv`,
         `UV_PROJECT_ENVIRONMENT=${VENV} ${VENV}/bin/uv sync --frozen --no-dev --inexact --no-install-project`,
         ...pip(extra),
       ];
     case 'poetry':
       return [
-        `${PIP} install poetry`,
+        `${pipCmd} install poetry`,
         `${venvEnv} ${VENV}/bin/poetry install --only main --no-root --no-interaction`,
         ...pip(extra),
       ];
     case 'pipenv':
       return [
-        `${PIP} install pipenv`,
+        `${pipCmd} install pipenv`,
         // --deploy refuses a Pipfile.lock that is out of date, the frozen install of pipenv.
         `${venvEnv} PIPENV_VERBOSITY=-1 ${VENV}/bin/pipenv install${dir.has('Pipfile.lock') ? ' --deploy' : ' --skip-lock'}`,
         ...pip(extra),
@@ -144,7 +143,12 @@ function detectPython(dir: RepoDir): Detected | null {
   const server = decision?.server && !project.deps.has(decision.server) ? decision.server : undefined;
   if (server) notes.push(`the app does not list ${server}; adding it to the virtualenv to serve the app`);
   // --copies: the venv's python is a file, not a symlink to the host's (artifacts refuse absolute symlinks).
-  const steps = [`python3 -m venv --copies ${VENV}`, ...installSteps(dir, project, server ? [server] : [])];
+  // Seeding the venv with a pip of its own (ensurepip) takes seconds, most of a small app's install: where the
+  // interpreter's pip can install into another environment, it fills the venv instead. Nothing needs pip in the venv
+  // after the install; an image builder needs pip in its Python image (python:*-slim images have it).
+  const venv = `python3 -m venv --copies${python.pipTargets ? ' --without-pip' : ''} ${VENV}`;
+  const pip = python.pipTargets ? `python3 -m pip --python ${VENV}/bin/python` : `${VENV}/bin/pip`;
+  const steps = [venv, ...installSteps(dir, project, pip, server ? [server] : [])];
   return {
     kind: 'python',
     install: { shell: steps.join(' && ') },
