@@ -236,6 +236,56 @@ resource "aws_iam_role_policy" "platform_task" {
   policy = data.aws_iam_policy_document.platform.json
 }
 
+# ---- build caches (cache/<app>/ in the artifact bucket): Buildrelay's shared tier (backend/src/cache/sharedTier.ts)
+# and the Jenkins pipeline's entries (jenkins/steps/cache-*.sh). Not the Lambda's: it releases, it never builds.
+
+data "aws_iam_policy_document" "build_cache" {
+  statement {
+    sid       = "BuildCacheObjects"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/cache/*"]
+  }
+  statement {
+    sid       = "ListBuildCache"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.artifacts.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["cache/*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "platform_build_cache" {
+  role   = aws_iam_role.platform_task.id
+  policy = data.aws_iam_policy_document.build_cache.json
+}
+
+# ---- Jenkins agents (outside this stack): upload artifacts (jenkins/steps/upload.sh) and keep build caches. Attached
+# to var.jenkins_agent_role_name when set; otherwise attach the jenkins_agent_policy_arn output to the agents' role.
+
+data "aws_iam_policy_document" "jenkins_agent" {
+  source_policy_documents = [data.aws_iam_policy_document.build_cache.json]
+  statement {
+    sid       = "UploadArtifacts"
+    actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/artifacts/*"]
+  }
+}
+
+resource "aws_iam_policy" "jenkins_agent" {
+  name_prefix = "${var.name}-jenkins-agent-"
+  description = "CloudSmith Jenkins agents: artifact uploads and build caches in the artifact bucket"
+  policy      = data.aws_iam_policy_document.jenkins_agent.json
+}
+
+resource "aws_iam_role_policy_attachment" "jenkins_agent" {
+  count      = var.jenkins_agent_role_name == "" ? 0 : 1
+  role       = var.jenkins_agent_role_name
+  policy_arn = aws_iam_policy.jenkins_agent.arn
+}
+
 resource "aws_iam_role" "lambda" {
   name_prefix        = "${var.name}-lambda-"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json

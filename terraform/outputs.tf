@@ -53,6 +53,11 @@ output "ecs_cluster_name" {
   value       = aws_ecs_cluster.main.name
 }
 
+output "jenkins_agent_policy_arn" {
+  description = "IAM policy for the Jenkins agents' role: artifact uploads and build caches (attached to jenkins_agent_role_name when set)."
+  value       = aws_iam_policy.jenkins_agent.arn
+}
+
 output "artifact_bucket" {
   description = "S3 bucket of artifacts and sources (CLOUDSMITH_S3_BUCKET)."
   value       = aws_s3_bucket.artifacts.bucket

@@ -65,6 +65,20 @@ resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
     }
   }
   rule {
+    id     = "build-cache"
+    status = "Enabled"
+    filter {
+      prefix = "cache/"
+    }
+    # Build caches are rebuilt by the next cold build; an app not built for this long loses its own.
+    expiration {
+      days = var.cache_retention_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+  }
+  rule {
     id     = "abort-incomplete-multipart"
     status = "Enabled"
     filter {}

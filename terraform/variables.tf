@@ -205,6 +205,22 @@ variable "noncurrent_version_days" {
   default     = 14
 }
 
+variable "cache_retention_days" {
+  description = "Days before a build cache entry (cache/ in the artifact bucket: Buildrelay's and Jenkins') expires; a build after that installs cold."
+  type        = number
+  default     = 14
+  validation {
+    condition     = var.cache_retention_days >= 1
+    error_message = "A cache entry must live at least a day."
+  }
+}
+
+variable "jenkins_agent_role_name" {
+  description = "Name of the IAM role of the Jenkins agents that run jenkins/Jenkinsfile (JENKINS_ARTIFACT_BUCKET = this bucket); empty attaches the jenkins_agent policy to nothing."
+  type        = string
+  default     = ""
+}
+
 variable "log_retention_days" {
   description = "Retention, in days, of the CloudWatch logs (backend, apps, Lambda, MSK) and of the access-log bucket."
   type        = number

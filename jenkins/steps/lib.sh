@@ -40,6 +40,7 @@ run_user_command() {
   mkdir -p "$home"
   local -a env_args=("PATH=$PATH" "HOME=$home" "CI=1" "NODE_ENV=production"
     "npm_config_audit=false" "npm_config_fund=false" "npm_config_update_notifier=false")
+  cache_store_env
   SECRET_VALUES=()
   if [[ -n "${APP_ENV_B64:-}" ]]; then
     local pair name value
@@ -68,5 +69,86 @@ mask_output() {
   while IFS= read -r line || [[ -n "$line" ]]; do
     for secret in "${SECRET_VALUES[@]}"; do line="${line//"$secret"/****}"; done
     printf '%s\n' "$line"
+  done
+}
+
+# ---- the build cache (cache-restore.sh, cache-save.sh); a cache problem never fails a build, it builds cold.
+CACHE_WORK="$WORKSPACE/.cache"
+
+# Sets CACHE_BUCKET, CACHE_PREFIX and CACHE_NAME (this build's entry, cache/<app>/jenkins-<agent toolchain>.<CACHE_KEY>
+# .tar.gz) from the parameters, checked before any of them reaches an S3 call; without, CACHE_OFF says why.
+cache_config() {
+  CACHE_OFF=""
+  if [[ -z "${CACHE_URL:-}" ]]; then
+    CACHE_OFF="the build has no cache"
+  elif [[ ! "$CACHE_URL" =~ ^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(cache/[A-Za-z0-9][A-Za-z0-9._-]{0,150}/)$ ]] \
+    || [[ "$CACHE_URL" == *..* ]]; then
+    CACHE_OFF="CACHE_URL is not s3://<bucket>/cache/<app>/"
+  elif [[ ! "${CACHE_KEY:-}" =~ ^[0-9a-f]{16}\.[0-9a-f]{16}\.[0-9a-f]{16}$ ]]; then
+    CACHE_OFF="CACHE_KEY is malformed"
+  elif [[ ! "${CACHE_DIRS:-}" =~ ^((exact|any):[A-Za-z0-9._@+-][A-Za-z0-9._@+/-]*( |$))*$ || "${CACHE_DIRS:-}" == *..* ]]; then
+    CACHE_OFF="CACHE_DIRS is malformed"
+  elif [[ ! "${CACHE_STORE_ENV:-}" =~ ^([A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9@._/=+-]+( |$))*$ ]]; then
+    CACHE_OFF="CACHE_STORE_ENV is malformed"
+  fi
+  [[ -z "$CACHE_OFF" ]] || return 1
+  [[ "$CACHE_URL" =~ ^s3://([^/]+)/(.*)$ ]]
+  CACHE_BUCKET="${BASH_REMATCH[1]}"
+  # Beside the local builder's shared tier (backend/src/cache/sharedTier.ts) in the same cache/<app>/: only
+  # jenkins-* objects are this pipeline's to read, replace and drop.
+  CACHE_PREFIX="${BASH_REMATCH[2]}jenkins-"
+  CACHE_NAME="$CACHE_PREFIX$(agent_toolchain).$CACHE_KEY.tar.gz"
+}
+
+# The platform hashes what it sees; only the agent knows the toolchain that installs and builds here.
+agent_toolchain() {
+  {
+    command -v node > /dev/null && node --version
+    command -v python3 > /dev/null && python3 --version
+    command -v go > /dev/null && go version
+  } 2>&1 | sha256sum | cut -c1-16
+}
+
+# Why an entry named `$1` does not fit this build, as backend/src/cache/key.ts mismatch() words it.
+cache_mismatch() {
+  local -a saved now
+  IFS=. read -r -a saved <<< "${1#"$CACHE_PREFIX"}"
+  IFS=. read -r -a now <<< "${CACHE_NAME#"$CACHE_PREFIX"}"
+  if [[ "${saved[0]}" != "${now[0]}" ]]; then echo "toolchain changed"
+  elif [[ "${saved[1]}" != "${now[1]}" ]]; then echo "lockfile changed"
+  elif [[ "${saved[2]}" != "${now[2]}" ]]; then echo "install or build command changed"
+  else echo "environment changed"
+  fi
+}
+
+# Whether `$2` inside `$1` has no symlink or non-directory on its way: the tree is the user's, and a `.next` linked
+# elsewhere must not make the cache write or read outside it.
+plain_path() {
+  local dir="$1" part
+  local IFS=/
+  for part in $2; do
+    dir="$dir/$part"
+    [[ -e "$dir" || -L "$dir" ]] || return 0
+    [[ -d "$dir" && ! -L "$dir" ]] || return 1
+  done
+}
+
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+seconds_since() { awk -v s="$1" -v e="$(date +%s%N)" 'BEGIN { printf "%.2f", (e - s) / 1e9 }'; }
+
+# Adds the package managers' store settings (CACHE_STORE_ENV, @store = the restored store) to env_args of
+# run_user_command, when cache-restore set a store up for this build.
+cache_store_env() {
+  [[ -f "$OUT/cache.env" && -n "${CACHE_STORE_ENV:-}" ]] || return 0
+  local CACHE_STORE="" pair value
+  # shellcheck source=/dev/null
+  . "$OUT/cache.env"
+  [[ -n "$CACHE_STORE" ]] || return 0
+  # Checked by cache_config in cache-restore before cache.env was written; read -a, so nothing is globbed.
+  local -a pairs
+  read -r -a pairs <<< "$CACHE_STORE_ENV"
+  for pair in "${pairs[@]}"; do
+    value="${pair#*=}"
+    env_args+=("${pair%%=*}=${value//@store/"$CACHE_STORE"}")
   done
 }

@@ -170,7 +170,7 @@ Map<String, String> sampleParams = [
   OUTPUT_DIR: '', RUN_RULES: '', ARTIFACT_BUCKET: '', ARTIFACT_KEY: 'artifacts/app/sha/dep-1.tar.gz', RUN_PLAN: '',
   CALLBACK_URL: 'http://127.0.0.1:1/cb', GIT_CREDENTIALS_ID: 'cloudsmith-git-dep-1', ENV_CREDENTIALS_ID: 'cloudsmith-env-dep-1',
 ]
-List<String> expectedStages = ['checkout', 'detect', 'install', 'build', 'package', 'upload', 'notify']
+List<String> expectedStages = ['checkout', 'detect', 'cache-restore', 'install', 'build', 'package', 'upload', 'cache-save', 'notify']
 
 // The parameters the platform's adapter sends, read from its source so the two cannot drift apart.
 File adapterParams = new File(repo, 'backend/src/adapters/builder/jenkins/parameters.ts')
@@ -225,6 +225,14 @@ test('never interpolates a parameter or secret into a shell command') {
   check(!source.contains('set -x'), 'xtrace would echo secrets')
 }
 
+test('restores the build cache before install and saves it after upload, with no credential bound') {
+  def cacheCalls = ok.shCalls.findAll { it.script.contains('/jenkins/steps/cache-') }
+  check(cacheCalls*.stage == ['cache-restore', 'cache-save'], "cache steps in ${cacheCalls*.stage}")
+  check(cacheCalls.every { !it.boundSecret && !it.boundEnv }, 'a credential is bound around a cache step')
+  check(expectedStages.indexOf('cache-restore') < expectedStages.indexOf('install'), 'cache-restore runs after install')
+  check(expectedStages.indexOf('cache-save') > expectedStages.indexOf('upload'), 'cache-save runs before upload')
+}
+
 test('declares timeout, build discarder, no default checkout') {
   def names = ok.optionCalls*.name
   check('timeout' in names, 'no timeout')
@@ -247,7 +255,8 @@ test('failure path: later stages skipped, notifies FAILURE, then cleans up') {
   run.failAtLabel = 'build'
   run.go()
   check(run.result == 'FAILURE', "result ${run.result}")
-  check(run.stagesRun == ['checkout', 'detect', 'install', 'build'], "stages ${run.stagesRun}")
+  check(run.stagesRun == ['checkout', 'detect', 'cache-restore', 'install', 'build'], "stages ${run.stagesRun}")
+  check(!run.shCalls.any { it.script.contains('cache-save.sh') }, 'a failed build saved its cache')
   check(run.postRun == ['failure', 'cleanup'], "post ${run.postRun}")
   def notify = run.shCalls.findAll { it.stage == null && it.script.contains('notify.sh') }
   check(notify.size() == 1 && notify[0].script.contains('FAILURE'), "notify calls ${notify*.script}")

@@ -146,7 +146,7 @@ describe('terraform/', function () {
         }
       }
     }
-    for (const type of ['aws_iam_role_policy', 'aws_s3_bucket_policy']) {
+    for (const type of ['aws_iam_role_policy', 'aws_iam_policy', 'aws_s3_bucket_policy']) {
       for (const [name, block] of resourcesOf(type)) {
         if (!/^\$\{data\.aws_iam_policy_document\.[\w-]+\.json\}$/.test(block.policy)) problems.push(`${type}.${name}: inline policy not from a policy document`);
       }
@@ -155,7 +155,10 @@ describe('terraform/', function () {
       if (!/^\$\{data\.aws_iam_policy_document\.[\w-]+\.json\}$/.test(block.assume_role_policy)) problems.push(`aws_iam_role.${name}: inline trust policy`);
     }
     assert.deepEqual(problems, []);
-    assert.equal(resourcesOf('aws_iam_role_policy_attachment').length, 0, 'no managed (broad) policies attached');
+    // Only this stack's own checked policies are attached (the Jenkins agents'), never an AWS managed (broad) one.
+    for (const [name, block] of resourcesOf('aws_iam_role_policy_attachment')) {
+      assert.match(block.policy_arn, /^\$\{aws_iam_policy\.[\w-]+\.arn\}$/, `aws_iam_role_policy_attachment.${name} attaches a policy of another`);
+    }
   });
 
   it('outputs give the API URL over HTTPS and everything the backend needs', function () {
@@ -265,6 +268,30 @@ describe('terraform/', function () {
     assert.ok(rules.some((r) => r.abort_incomplete_multipart_upload), 'incomplete multipart uploads are aborted');
     assert.ok(rules.some((r) => r.noncurrent_version_expiration), 'old versions expire');
     assert.equal(resource('aws_s3_bucket_public_access_block', 'artifacts').block_public_policy, true);
+  });
+
+  it('build caches: cache/ expires after var.cache_retention_days; only builders reach it, only there', function () {
+    const rules = asList(resource('aws_s3_bucket_lifecycle_configuration', 'artifacts').rule);
+    const cache = rules.find((r) => asList(r.filter)[0]?.prefix === 'cache/');
+    assert.ok(cache, 'a lifecycle rule on cache/');
+    assert.equal(cache.status, 'Enabled');
+    assert.equal(asList(cache.expiration)[0].days, '${var.cache_retention_days}');
+    const doc = tf.merged.data.aws_iam_policy_document;
+    const statements = (name) => asList(doc[name].statement);
+    // Every object action of the cache document is on cache/*, and listing only under that prefix.
+    for (const st of statements('build_cache')) {
+      const resources = asList(st.resources);
+      if (asList(st.actions).includes('s3:ListBucket')) {
+        assert.deepEqual(asList(st.condition).map((c) => [c.variable, asList(c.values)]), [['s3:prefix', ['cache/*']]]);
+      } else {
+        assert.deepEqual(resources, ['${aws_s3_bucket.artifacts.arn}/cache/*']);
+      }
+    }
+    assert.equal(resource('aws_iam_role_policy', 'platform_build_cache').role, '${aws_iam_role.platform_task.id}');
+    // The Lambda releases and never builds: no cache access (the platform document has none either).
+    assert.ok(!JSON.stringify(doc.platform).includes('/cache/'), 'the shared platform document reaches cache/');
+    assert.deepEqual(asList(doc.jenkins_agent.source_policy_documents), ['${data.aws_iam_policy_document.build_cache.json}']);
+    for (const st of statements('jenkins_agent')) assert.deepEqual(asList(st.resources), ['${aws_s3_bucket.artifacts.arn}/artifacts/*']);
   });
 
   it('Lambda: invoked by S3 on artifacts/*.tar.gz with a scoped permission; its handler file exists', function () {

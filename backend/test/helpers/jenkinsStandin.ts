@@ -23,7 +23,7 @@
  * jenkins/README.md lists what it reproduces and what it does not.
  *
  * Test-only extras (not Jenkins behaviour): `s3` stands in for S3 behind an `aws s3 cp` shim on the steps'
- * PATH; a `git` shim records every git argv; `failNext` injects 5xx answers; `holdQueue` keeps items queued;
+ * PATH (unless `aws` points the real AWS CLI at moto, as the build cache tests do); a `git` shim records every git argv; `failNext` injects 5xx answers; `holdQueue` keeps items queued;
  * `markUnstable` makes a finished build UNSTABLE as an `unstable` step would; `/__callback` records
  * CALLBACK_URL posts.
  */
@@ -134,6 +134,11 @@ export interface JenkinsStandinOptions {
   s3?: ArtifactStore;
   /** HOME for the user's commands (kept across builds so npm's cache stays warm). */
   buildHome?: string;
+  /**
+   * An S3 endpoint (moto) the steps reach with the real AWS CLI, as an agent with an instance role reaches S3:
+   * then there is no `aws` shim, and `s3` is unused. Its credentials reach the steps as environment variables.
+   */
+  aws?: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
 }
 
 export interface JenkinsStandin {
@@ -173,7 +178,7 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'jenkins-standin-'));
   const buildHome = options.buildHome ?? path.join(os.tmpdir(), 'cloudsmith-build-home');
   const shims = path.join(root, 'shims');
-  await writeShims(shims);
+  await writeShims(shims, !options.aws);
 
   const sessions = new Map<string, string>();
   const builds = new Map<number, StandinBuild>();
@@ -319,6 +324,14 @@ export async function startJenkinsStandin(options: JenkinsStandinOptions = {}): 
       CLOUDSMITH_BUILD_HOME: buildHome,
       STANDIN_GIT_ARGV_LOG: gitLog,
       STANDIN_S3_URL: `${url}/__s3`,
+      ...(options.aws
+        ? {
+            AWS_ENDPOINT_URL: options.aws.endpoint,
+            AWS_DEFAULT_REGION: options.aws.region,
+            AWS_ACCESS_KEY_ID: options.aws.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: options.aws.secretAccessKey,
+          }
+        : {}),
       ...build.params,
     };
     append(
@@ -777,7 +790,7 @@ function sleep(ms: number) {
 }
 
 /** The git shim records argv (one entry per call) and runs the real git; the aws shim PUTs `s3 cp` uploads to the stand-in. */
-async function writeShims(dir: string) {
+async function writeShims(dir: string, aws: boolean) {
   await fs.mkdir(dir, { recursive: true });
   const realGit = ['/usr/bin/git', '/usr/local/bin/git', '/bin/git'].find((g) => existsSync(g)) ?? 'git';
   await fs.writeFile(
@@ -785,6 +798,7 @@ async function writeShims(dir: string) {
     `#!/bin/sh\nif [ -n "$STANDIN_GIT_ARGV_LOG" ]; then { for a in "$@"; do printf '%s\\n' "$a"; done; printf '\\0\\n'; } >> "$STANDIN_GIT_ARGV_LOG"; fi\nexec ${realGit} "$@"\n`,
     { mode: 0o755 },
   );
+  if (!aws) return;
   await fs.writeFile(
     path.join(dir, 'aws'),
     [

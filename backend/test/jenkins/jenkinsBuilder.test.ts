@@ -267,7 +267,7 @@ describe('Jenkins adapter pieces', function () {
 
   it('needs JENKINS_URL, JENKINS_USER and JENKINS_API_TOKEN when selected', function () {
     const config = loadConfig({ CLOUDSMITH_BUILDER: 'jenkins' });
-    const deps = { artifacts: {} as never, openToken: (s: string) => s };
+    const deps = { artifacts: {} as never, openToken: (s: string) => s, cacheSalt: Buffer.alloc(32) };
     assert.throws(() => jenkinsBuilderFromConfig(config, deps), /JENKINS_URL, JENKINS_USER and JENKINS_API_TOKEN/);
     const ok = jenkinsBuilderFromConfig(loadConfig({ JENKINS_URL: 'http://127.0.0.1:1', JENKINS_USER: 'u', JENKINS_API_TOKEN: 't' }), deps);
     assert.equal(ok.name, 'jenkins');
@@ -275,7 +275,17 @@ describe('Jenkins adapter pieces', function () {
 
   it('the stand-in reads every stage of the Jenkinsfile, and the parameters match the adapter', async function () {
     const spec = parseJenkinsfile();
-    assert.deepEqual(spec.stages.map((s) => s.name), ['checkout', 'detect', 'install', 'build', 'package', 'upload', 'notify']);
+    assert.deepEqual(spec.stages.map((s) => s.name), [
+      'checkout',
+      'detect',
+      'cache-restore',
+      'install',
+      'build',
+      'package',
+      'upload',
+      'cache-save',
+      'notify',
+    ]);
     assert.deepEqual(spec.stages.filter((s) => s.bindsGit).map((s) => s.name), ['checkout']);
     assert.deepEqual(spec.stages.filter((s) => s.bindsAppEnv).map((s) => s.name), ['install', 'build']);
     assert.ok(spec.post.failure.length === 1 && spec.post.aborted.length === 1 && spec.post.cleanup);

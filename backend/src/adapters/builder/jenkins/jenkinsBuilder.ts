@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArtifactRef } from '../../../domain/deployment';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
-import { detectPlan } from '../../../detect/plan';
+import { detectPlan, type BuildPlan } from '../../../detect/plan';
 import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
 import type { BuildContext, BuildJob, Builder, BuildResult } from '../../../ports/builder';
 import type { RunPlan } from '../../../domain/deployment';
@@ -17,6 +17,7 @@ import type { JenkinsParameters } from './parameters';
 import { runPlanFor } from '../artifactLayout';
 import { encodePlan } from '../../artifacts/planMetadata';
 import { encodeOutputRules, outputRules, pipelinePlan, type OutputRule } from './plan';
+import { remoteCacheSpec, type RemoteCacheSpec } from '../../../cache/remote';
 
 export interface JenkinsBuilderOptions {
   url: string;
@@ -33,6 +34,12 @@ export interface JenkinsBuilderOptions {
   callbackUrl?: string;
   /** With a bucket the pipeline uploads to S3 itself (the artifact store must be that bucket); without one it archives the artifact in Jenkins and the adapter collects it. */
   artifactBucket?: string;
+  /**
+   * The build cache in S3 (jenkins/steps/cache-restore.sh and cache-save.sh): under `cache/<app>/` of `bucket`,
+   * keyed by backend/src/cache (lockfiles, commands, the env's HMAC with `salt`, which must stay the same across
+   * builds) and the agent's toolchain. Without it every build is cold.
+   */
+  cache?: { bucket: string; salt: Buffer; maxAppMb: number };
   /** A build still running after this long is stopped. */
   timeoutMs?: number;
   /** Where archived artifacts are downloaded before they enter the artifact store. */
@@ -51,6 +58,11 @@ const ERROR_LINE = /^\[cloudsmith\] error: (.*)$/;
 /** Which of RUN_RULES the package step found true of the build output (jenkins/steps/package.sh). */
 const RULE_LINE = /^\[cloudsmith\] run-rule=(\d+) /;
 const TAIL_LINES = 20;
+
+type CacheParameters = Pick<
+  JenkinsParameters,
+  'CACHE_URL' | 'CACHE_KEY' | 'CACHE_DIRS' | 'CACHE_STORE_ENV' | 'CACHE_SKIP_INSTALL' | 'CACHE_MAX_MB'
+>;
 
 interface QueueItem {
   id?: number;
@@ -115,6 +127,7 @@ export class JenkinsBuilder implements Builder {
     // How a framework app runs is decided by the pipeline from its build output, with the providers' own rules.
     const rules = await outputRules(plan);
     ctx.log(`Detected: ${plan.reason}`);
+    const cache = await this.cacheParameters(job, plan, ctx);
     const token = this.opts.openToken(job.sealedToken);
     const secrets = [token, ...Object.values(job.env)];
     const log = (line: string) => {
@@ -171,6 +184,7 @@ export class JenkinsBuilder implements Builder {
         ARTIFACT_KEY: key,
         // Stored with the S3 upload, for the Lambda the upload event triggers (adapters/artifacts/planMetadata.ts).
         RUN_PLAN: encodePlan(runPlan),
+        ...cache,
         CALLBACK_URL: this.opts.callbackUrl ?? '',
         GIT_CREDENTIALS_ID: gitCredentialId,
         ENV_CREDENTIALS_ID: envCredentialId,
@@ -199,6 +213,37 @@ export class JenkinsBuilder implements Builder {
         });
       }
     }
+  }
+
+  /** The cache parameters of this build, computed here: the pipeline only restores and stores what they say. */
+  private async cacheParameters(job: BuildJob, plan: BuildPlan, ctx: BuildContext): Promise<CacheParameters> {
+    const none: CacheParameters = {
+      CACHE_URL: '',
+      CACHE_KEY: '',
+      CACHE_DIRS: '',
+      CACHE_STORE_ENV: '',
+      CACHE_SKIP_INSTALL: '',
+      CACHE_MAX_MB: '',
+    };
+    const options = this.opts.cache;
+    if (!options) return none;
+    let spec: RemoteCacheSpec | undefined;
+    try {
+      spec = await remoteCacheSpec(job.app, plan, join(job.sourceDir, plan.rootDir), job.env, options.salt);
+    } catch (err) {
+      // A cache never fails a build: without one the pipeline builds cold.
+      ctx.log(`cache not restored: ${errorMessage(err)}`);
+      return none;
+    }
+    if (!spec) return none;
+    return {
+      CACHE_URL: `s3://${options.bucket}/${spec.prefix}`,
+      CACHE_KEY: spec.key,
+      CACHE_DIRS: spec.dirs,
+      CACHE_STORE_ENV: spec.storeEnv,
+      CACHE_SKIP_INSTALL: spec.skipInstall ? 'true' : '',
+      CACHE_MAX_MB: String(options.maxAppMb),
+    };
   }
 
   private async createCredential(xml: string): Promise<void> {
