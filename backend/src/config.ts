@@ -102,6 +102,12 @@ export interface Config {
     cpus: number;
     pidsLimit: number;
     useRepoDockerfile: 'auto' | 'always' | 'never';
+    /** The docker client binary (BuildKit needs one that has it: Debian's 20.10, or a newer one with buildx). */
+    cli?: string;
+    /** Docker builds with BuildKit and per-app cache mounts (build steps then run without the memory limit). */
+    buildKit: boolean;
+    /** Release images of an app the Docker builder keeps on its engine (rollback targets); older ones go. */
+    keepImages: number;
   };
   jenkins: { url?: string; user?: string; apiToken?: string; job: string; pollMs: number; artifactBucket?: string };
 }
@@ -230,6 +236,9 @@ export function loadConfig(env: Env = process.env): Config {
       cpus: int(env, 'CLOUDSMITH_DOCKER_CPUS', 1),
       pidsLimit: int(env, 'CLOUDSMITH_DOCKER_PIDS_LIMIT', 256),
       useRepoDockerfile: oneOf(env, 'CLOUDSMITH_REPO_DOCKERFILE', ['auto', 'always', 'never'] as const, 'auto'),
+      cli: env.CLOUDSMITH_DOCKER_CLI || undefined,
+      buildKit: oneOf(env, 'CLOUDSMITH_DOCKER_BUILDKIT', ['on', 'off'] as const, 'off') === 'on',
+      keepImages: int(env, 'CLOUDSMITH_DOCKER_KEEP_IMAGES', 3),
     },
     jenkins: {
       url: env.JENKINS_URL || undefined,

@@ -10,10 +10,13 @@ import { cloudsmithJsonSchema, relativePath } from '../../../detect/schema';
 import type { BuildContext, BuildJob, Builder, BuildResult } from '../../../ports/builder';
 import { describeCommand } from '../../../sandbox/run';
 import { DockerCli, DockerError } from '../../docker/cli';
+import { DEPS_LABEL, EngineCache } from '../../docker/engineCache';
 import { imageName } from '../../docker/names';
+import { dependencyFingerprint, StepWatch, whyNotReused, type DependencyStep } from './dependencyStep';
 import {
   APP_DIR,
   CONTAINER_PORT,
+  dependencyStep,
   generateBuildStage,
   generateDockerfile,
   STATIC_SERVER_CONTEXT_PATH,
@@ -47,6 +50,32 @@ export interface DockerBuilderOptions {
    * platform's Dockerfile-only repos): the image stays on the engine that built it.
    */
   push?: boolean;
+  /**
+   * Build with BuildKit (`DOCKER_BUILDKIT=1`, when the CLI has it): install and build steps get a cache mount of
+   * their app's own for the package managers' caches, so a changed lockfile still installs from a warm cache.
+   * BuildKit does not apply `--memory` to build steps: limits.maxMemoryMb then bounds nothing. Off: the classic
+   * builder, which reuses the dependency layer alone.
+   */
+  buildKit?: boolean;
+  /** Caps on what builds leave on the engine (images, cached layers, cache mounts); nothing is removed without. */
+  cache?: DockerCacheCaps;
+}
+
+export interface DockerCacheCaps {
+  /** Release images of an app kept on the engine, newest first (rollback targets); at least 1. */
+  keepReleases: number;
+  /** BuildKit: an app's cache mounts past this are dropped. */
+  maxAppBytes: number;
+  /** The engine's images (and BuildKit's build cache) past this: least recently built apps are trimmed. */
+  maxTotalBytes: number;
+}
+
+/** A dependency step to find in the engine's output, and what its layer was built from. */
+interface DependencyWatch {
+  step: DependencyStep;
+  fingerprint: string;
+  previous: string | undefined;
+  watch: StepWatch;
 }
 
 /**
@@ -56,6 +85,8 @@ export interface DockerBuilderOptions {
 const LIST_OUTPUT = 'find . -maxdepth 4 \\( -name node_modules -o -name .git -o -name .venv \\) -prune -o -print';
 /** How long `docker version` may take to say whether an engine answers. */
 const ENGINE_CHECK_MS = 15_000;
+/** BuildKit's plain progress repeats each step's digest on a line of its own: nothing for a reader. */
+const BUILDKIT_DIGEST_LINE = /^#\d+ sha256:[0-9a-f]{64}$/;
 /** Lines of builder output quoted in a failed build's error. */
 const ERROR_TAIL_LINES = 15;
 /** Names the docker CLI reads for itself: an app env var with one of them must not steer the CLI. */
@@ -71,9 +102,16 @@ type Source = { kind: 'generated'; plan: BuildPlan } | { kind: 'dockerfile'; roo
 export class DockerBuilder implements Builder {
   readonly name = 'docker';
 
-  constructor(private readonly options: DockerBuilderOptions) {}
+  private buildKitProbe?: Promise<string | undefined>;
+  private readonly engineCache: EngineCache;
+
+  constructor(private readonly options: DockerBuilderOptions) {
+    this.engineCache = new EngineCache(options.docker, options.registry);
+  }
+
   async build(job: BuildJob, ctx: BuildContext): Promise<BuildResult> {
     const source = await this.chooseSource(job);
+    const buildKit = await this.useBuildKit(ctx);
     const image = imageName(this.options.registry, job.app, job.commitSha);
     const { names: buildArgNames, env: buildArgEnv } = buildArgs(job.env, ctx);
     const scratchRoot = this.options.workDir ?? tmpdir();
@@ -83,6 +121,7 @@ export class DockerBuilder implements Builder {
       let contextDir: string;
       let dockerfile: string;
       let generatedPlan: RunPlan | undefined;
+      let deps: DependencyWatch | undefined;
       if (source.kind === 'generated') {
         ctx.log(`Build plan: ${source.plan.reason}`);
         const input: DockerfileInput = {
@@ -93,12 +132,14 @@ export class DockerBuilder implements Builder {
           commitSha: job.commitSha,
           buildArgNames,
           cacheInstall: !job.overrides.installCommand && !!source.plan.install && 'argv' in source.plan.install,
+          cacheMounts: buildKit,
         };
         contextDir = await this.prepareContext(job.sourceDir, scratch, source.plan);
+        deps = await this.watchDependencies(input, contextDir, job.app);
         for (const step of [source.plan.install, source.plan.build])
           if (step) ctx.log(`  step: ${describeCommand(step)}`);
         const build = (file: string, tag: string) =>
-          this.dockerBuild(contextDir, file, tag, buildArgNames, buildArgEnv, job, ctx, false);
+          this.dockerBuild(contextDir, file, tag, buildArgNames, buildArgEnv, job, ctx, { buildKit, deps });
         // A framework's way of running is decided from what its build produced, as the local builder does.
         const finalized = source.plan.framework
           ? await this.decideFromOutput(input, scratch, `${image}-build`, build, ctx)
@@ -114,27 +155,27 @@ export class DockerBuilder implements Builder {
       }
 
       const started = Date.now();
-      await this.dockerBuild(
-        contextDir,
-        dockerfile,
-        image,
-        buildArgNames,
-        buildArgEnv,
-        job,
-        ctx,
-        source.kind === 'dockerfile',
-      );
+      await this.dockerBuild(contextDir, dockerfile, image, buildArgNames, buildArgEnv, job, ctx, {
+        buildKit,
+        deps,
+        repoDockerfile: source.kind === 'dockerfile',
+      });
       ctx.log(`Image ${image} built in ${seconds(Date.now() - started)}`);
+      if (deps && !deps.watch.verdict) ctx.log("cache not restored: the engine's output did not show the install step");
       const plan = generatedPlan ?? (await this.planFromImage(image, job));
+      let result: BuildResult;
       if (this.options.push === false) {
         ctx.log(`Image ${image} stays on the engine that built it, where it runs`);
-        return { artifact: { kind: 'image', image }, plan };
+        result = { artifact: { kind: 'image', image }, plan };
+      } else {
+        const pushed = Date.now();
+        await this.run(['push', image], ctx, 'push');
+        const digest = await this.digestOf(image);
+        ctx.log(`Pushed ${image}${digest ? ` (${digest})` : ''} in ${seconds(Date.now() - pushed)}`);
+        result = { artifact: { kind: 'image', image, ...(digest ? { digest } : {}) }, plan };
       }
-      const pushed = Date.now();
-      await this.run(['push', image], ctx, 'push');
-      const digest = await this.digestOf(image);
-      ctx.log(`Pushed ${image}${digest ? ` (${digest})` : ''} in ${seconds(Date.now() - pushed)}`);
-      return { artifact: { kind: 'image', image, ...(digest ? { digest } : {}) }, plan };
+      await this.trimCache(job.app, buildKit, ctx);
+      return result;
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
@@ -246,6 +287,71 @@ export class DockerBuilder implements Builder {
     return contextDir;
   }
 
+  /**
+   * Whether builds use BuildKit: asked for, and the CLI has it (a newer CLI needs its buildx plugin; Debian's
+   * 20.10 has it built in). Probed once; when missing, the classic builder builds and the log says why.
+   */
+  private async useBuildKit(ctx: BuildContext): Promise<boolean> {
+    if (!this.options.buildKit) return false;
+    this.buildKitProbe ??= this.options.docker
+      .run(['build', '--help'], { env: { DOCKER_BUILDKIT: '1' }, timeoutMs: ENGINE_CHECK_MS })
+      .then(
+        () => undefined,
+        (err: unknown) =>
+          err instanceof DockerError ? (lastLines(err.tail).split('\n')[0] ?? err.message) : errorMessage(err),
+      );
+    const missing = await this.buildKitProbe;
+    if (missing) ctx.log(`BuildKit is not available (${missing}): the classic builder builds, without cache mounts`);
+    return missing === undefined;
+  }
+
+  /** The install step to look for in the engine's output, and what the app's last image installed from. */
+  private async watchDependencies(
+    input: DockerfileInput,
+    contextDir: string,
+    app: string,
+  ): Promise<DependencyWatch | undefined> {
+    const step = dependencyStep(input);
+    if (!step) return undefined;
+    const image =
+      input.plan.kind === 'python' || input.plan.kind === 'go' ? input.images?.[input.plan.kind] : undefined;
+    const fingerprint = await dependencyFingerprint(contextDir, step, image ?? input.baseImage);
+    const previous = await this.engineCache.lastFingerprint(app);
+    return { step, fingerprint, previous, watch: new StepWatch(step.instruction) };
+  }
+
+  /** The engine's verdict on the install step, in the local builder's words, as soon as it is known. */
+  private observe(deps: DependencyWatch, buildKit: boolean, line: string, ctx: BuildContext): void {
+    if (deps.watch.verdict) return;
+    const verdict = deps.watch.feed(line);
+    const install = describeCommand(deps.step.command);
+    if (verdict === 'reused') ctx.log(`cache restored: the engine reused the dependency layer (${install} skipped)`);
+    else if (verdict === 'ran')
+      ctx.log(
+        `cache not restored: ${whyNotReused(deps.previous, deps.fingerprint, deps.step)}${buildKit ? "; it installs with the app's package cache mount" : ''}`,
+      );
+  }
+
+  /** After a build: the app's old images and cached layers beyond the caps go; a failure here fails no build. */
+  private async trimCache(app: string, buildKit: boolean, ctx: BuildContext): Promise<void> {
+    const caps = this.options.cache;
+    if (!caps) return;
+    try {
+      const { removed, kept } = await this.engineCache.trimApp(app, caps.keepReleases);
+      if (removed)
+        ctx.log(`cache: removed ${removed} old image(s) of ${app}; kept ${kept.length} release(s) for rollback`);
+      if (buildKit) {
+        const dropped = await this.engineCache.trimMounts(app, caps.maxAppBytes);
+        if (dropped) ctx.log(`cache: dropped the app's cache mount (${mb(dropped)} MB, over the per-app cap)`);
+      }
+      const trimmed = await this.engineCache.trimTotal(caps.maxTotalBytes, buildKit, app);
+      if (trimmed.length)
+        ctx.log(`cache: over the engine's total cap, trimmed the least recently built: ${trimmed.join(', ')}`);
+    } catch (err) {
+      ctx.log(`note: the engine's cache was not trimmed: ${errorMessage(err)}`);
+    }
+  }
+
   private async dockerBuild(
     contextDir: string,
     dockerfile: string,
@@ -254,9 +360,10 @@ export class DockerBuilder implements Builder {
     buildArgEnv: Record<string, string>,
     job: BuildJob,
     ctx: BuildContext,
-    repoDockerfile: boolean,
+    how: { buildKit: boolean; deps?: DependencyWatch | undefined; repoDockerfile?: boolean },
   ): Promise<void> {
     const { limits } = this.options;
+    const { buildKit, deps, repoDockerfile = false } = how;
     const args = [
       'build',
       '--file',
@@ -271,6 +378,8 @@ export class DockerBuilder implements Builder {
       `cloudsmith.app=${job.app}`,
       '--label',
       `cloudsmith.deployment=${job.deploymentId}`,
+      ...(deps ? ['--label', `${DEPS_LABEL}=${deps.fingerprint}`] : []),
+      ...(buildKit ? ['--progress', 'plain'] : []),
       ...buildArgNames.flatMap((name) => ['--build-arg', name]),
       // Repo Dockerfiles may declare `ARG BASE_IMAGE` to run on the platform's base (no registry access needed).
       ...(repoDockerfile && !buildArgNames.includes('BASE_IMAGE')
@@ -291,8 +400,10 @@ export class DockerBuilder implements Builder {
         signal: controller.signal,
         timeoutMs: limits.timeoutMs,
         // Values by name only: the CLI reads them from its environment, so they never appear in argv.
-        env: buildArgEnv,
+        env: { ...buildArgEnv, ...(buildKit ? { DOCKER_BUILDKIT: '1' } : {}) },
         onLine: (line) => {
+          if (buildKit && BUILDKIT_DIGEST_LINE.test(line)) return;
+          if (deps) this.observe(deps, buildKit, line, ctx);
           bytes += Buffer.byteLength(line) + 1;
           if (bytes > limits.maxOutputBytes) {
             if (!overflow) {
@@ -409,4 +520,8 @@ function lastLines(lines: string[]): string {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
 }

@@ -1,8 +1,10 @@
 import type { RunPlan } from '../../../domain/deployment';
 import { UserFacingError } from '../../../domain/errors';
 import { OUTPUT_DIR_CANDIDATES, type BuildPlan } from '../../../detect/plan';
+import { shippedPaths } from '../artifactLayout';
 import type { Command } from '../../../sandbox/run';
-import { generateStackDockerfile, type StackImages } from './stackDockerfile';
+import { cacheMountEnv, cacheMountFlag, type DependencyStep } from './dependencyStep';
+import { generateStackDockerfile, stackDependencyStep, type StackImages } from './stackDockerfile';
 
 /** Where the generated image keeps the app; the static server and the served files live under it too. */
 export const APP_DIR = '/app';
@@ -32,6 +34,8 @@ export interface DockerfileInput {
   cacheInstall: boolean;
   /** Toolchain images for Python and Go plans. */
   images?: StackImages;
+  /** BuildKit builds: install and build steps get the app's own cache mount for package-manager caches. */
+  cacheMounts?: boolean;
 }
 
 export interface GeneratedDockerfile {
@@ -77,6 +81,25 @@ function envLines(env: Record<string, string> | undefined): string[] {
 
 function json(argv: string[]): string {
   return JSON.stringify(argv);
+}
+
+/** A RUN instruction, with the app's cache mount when the build has them. */
+export function runInstruction(cmd: Command, input: Pick<DockerfileInput, 'app' | 'cacheMounts'>): string {
+  return `RUN ${input.cacheMounts ? `${cacheMountFlag(input.app)} ` : ''}${json(execForm(cmd))}`;
+}
+
+/** The dependency step of the Dockerfile generated for `input`, to find in the engine's output; none without install. */
+export function dependencyStep(input: DockerfileInput): DependencyStep | undefined {
+  const { plan } = input;
+  if (!plan.install) return undefined;
+  if (plan.kind === 'python' || plan.kind === 'go') return stackDependencyStep(input);
+  const prefix = plan.rootDir === '.' ? '' : `${plan.rootDir}/`;
+  return {
+    instruction: runInstruction(plan.install, input),
+    command: plan.install,
+    files: NODE_MANIFESTS.map((m) => `${prefix}${m.replace(/\*$/, '')}`),
+    beforeSource: input.cacheInstall,
+  };
 }
 
 function shellQuote(value: string): string {
@@ -153,7 +176,11 @@ export function generateDockerfile(input: DockerfileInput): GeneratedDockerfile 
     lines.push(`COPY ${json([STATIC_SERVER_CONTEXT_PATH, STATIC_SERVER_IMAGE_PATH])}`);
     start = ['node', STATIC_SERVER_IMAGE_PATH, SITE_DIR, ...(run.kind === 'spa' ? ['--spa'] : [])];
   } else {
-    lines.push(`COPY --from=build --chown=node:node ${json([`${workdir}/`, `${APP_DIR}/`])}`);
+    // What the local builder's artifact holds too: a self-contained output alone, or else the whole root dir.
+    for (const path of shippedPaths(run)?.map((p) => checkPath(p, 'shipped path')) ?? ['.']) {
+      const [from, to] = path === '.' ? [workdir, APP_DIR] : [`${workdir}/${path}`, `${APP_DIR}/${path}`];
+      lines.push(`COPY --from=build --chown=node:node ${json([`${from}/`, `${to}/`])}`);
+    }
     // COPY leaves the directory itself to root: an app (or its release step) may write beside its files.
     lines.push(`RUN ${json(['chown', 'node:node', APP_DIR])}`);
     if (!run.start) throw new UserFacingError('the build plan has no start command for a server app; set startCommand');
@@ -205,6 +232,7 @@ function buildStage(input: DockerfileInput): string[] {
     'ARG CI=1',
     ...input.buildArgNames.map((name) => `ARG ${name}`),
     ...envLines(plan.buildEnv),
+    ...(input.cacheMounts ? envLines(cacheMountEnv(plan.kind, input.app)) : []),
     `WORKDIR ${workdir}`,
   ];
   // pnpm and yarn run through corepack, which Node base images do not all carry; the build stage only.
@@ -214,12 +242,12 @@ function buildStage(input: DockerfileInput): string[] {
     // Manifests first: the install layer is reused by the next build of the same dependencies.
     const prefix = rootDir === '.' ? '' : `${rootDir}/`;
     lines.push(`COPY ${json([...NODE_MANIFESTS.map((m) => `${prefix}${m}`), `${workdir}/`])}`);
-    lines.push(`RUN ${json(execForm(plan.install))}`);
+    lines.push(runInstruction(plan.install, input));
     lines.push(`COPY ${json(['.', '/src/'])}`);
   } else {
     lines.push(`COPY ${json(['.', '/src/'])}`);
-    if (plan.install) lines.push(`RUN ${json(execForm(plan.install))}`);
+    if (plan.install) lines.push(runInstruction(plan.install, input));
   }
-  if (plan.build) lines.push(`RUN ${json(execForm(plan.build))}`);
+  if (plan.build) lines.push(runInstruction(plan.build, input));
   return lines;
 }
