@@ -4,15 +4,19 @@ import { z } from 'zod';
 import { UserFacingError } from '../domain/errors';
 
 /**
- * Dependency layers: a release's installed dependencies (node_modules) packed on their own, stored once per
- * content (their tarball's sha256) and referenced from the artifact by this manifest. The artifact's own
+ * Dependency layers: a release's installed dependencies (node_modules, a Python venv) packed on their own, stored
+ * once per content (their tarball's sha256) and referenced from the artifact by this manifest. The artifact's own
  * sha256 covers the manifest, and the manifest pins each layer's sha256, so a checksum still guards every byte
  * that runs; a runtime on the builder's disk unpacks a layer once and links it into every release that uses it.
  */
 export const LAYER_MANIFEST = '.cloudsmith/layers.json';
 
-/** Only these directories become layers: each is linked into the release at the same relative path. */
-export const LAYER_DIRS = ['node_modules'] as const;
+/**
+ * Only these directories become layers: each is linked into the release at the same relative path. A venv runs
+ * from there: its scripts find python through PATH (the Python provider rewrites their shebangs), and its .pyc
+ * files are hash-checked (SOURCE_DATE_EPOCH at install), so the layer's fixed mtimes do not make them stale.
+ */
+export const LAYER_DIRS = ['node_modules', '.venv'] as const;
 
 export const layerRefSchema = z.object({
   dir: z.enum(LAYER_DIRS),

@@ -41,6 +41,9 @@ describe('stacks: deploy live with the local builder', function () {
         /Flask app in app\.py: gunicorn app:app/,
         /does not list gunicorn; adding it/,
         /satisfies \.python-version "3\.11"/,
+        // The venv is a dependency layer, run read-only in the app's sandbox through the release's symlink.
+        /^Dependency layer \.venv \(.*\): stored$/m,
+        /^Dependency layer \.venv \(sha256 [0-9a-f]{12}\) unpacked in/m,
       ],
     });
   });

@@ -18,6 +18,12 @@ const PYTHON_BUILD_ENV: Record<string, string> = {
   PIP_NO_INPUT: '1',
   PIP_PROGRESS_BAR: 'off',
   PYTHONUNBUFFERED: '1',
+  // Installers then write hash-checked .pyc files (py_compile's default with it set): the same bytes on every
+  // install, and valid whatever the files' mtimes, so a venv packed with fixed mtimes (a dependency layer, read-only
+  // at run time) neither differs per build nor recompiles on every start.
+  SOURCE_DATE_EPOCH: '315532800',
+  // uv and Poetry compile only when asked; without .pyc files a read-only venv compiles every module on every start.
+  UV_COMPILE_BYTECODE: '1',
   UV_LINK_MODE: 'copy',
   UV_PYTHON_DOWNLOADS: 'never',
   // The system's CA store: behind a TLS-intercepting proxy uv's bundled roots fail where pip (pip.conf's cert) works.
@@ -53,7 +59,7 @@ function installSteps(dir: RepoDir, project: PythonProject, pipCmd: string, extr
     case 'poetry':
       return [
         `${pipCmd} install poetry`,
-        `${venvEnv} ${VENV}/bin/poetry install --only main --no-root --no-interaction`,
+        `${venvEnv} ${VENV}/bin/poetry install --only main --no-root --no-interaction --compile`,
         ...pip(extra),
       ];
     case 'pipenv':
