@@ -9,7 +9,7 @@ import { readPythonProject, type PythonProject } from './pythonProject';
 import type { Detected, Provider } from './types';
 
 const MANIFESTS = ['requirements.txt', 'pyproject.toml', 'Pipfile'];
-/** Where the app's virtualenv lives inside the artifact, so a release needs no network. */
+/** Where the app's virtualenv lives in the release (in the artifact, or its dependency layer): a release needs no network. */
 export const VENV = '.venv';
 
 /** Quiet, non-interactive pip; its cache stays in the builds' shared HOME (~/.cache/pip). */
@@ -162,7 +162,7 @@ function detectPython(dir: RepoDir): Detected | null {
     ...(decision ? { start: { shell: inVenv(`exec ${decision.start}`) } } : {}),
     buildEnv: PYTHON_BUILD_ENV,
     toolPaths: [dirname(python.path)],
-    // The venv's python is a symlink to this interpreter, so the running app needs its prefix too.
+    // The venv's python (a copy) runs on this interpreter's stdlib and libpython, so the running app needs its prefix too.
     toolDirs: [dirname(dirname(python.path))],
     notes,
     reason:
