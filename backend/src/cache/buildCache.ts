@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorMessage } from '../domain/errors';
 import { computeKey, mismatch, type CacheKey } from './key';
 import { copyTree, dirBytes, discard, makeParents, mb, moveDir, plainPath, seconds } from './fsops';
 import { readManifest, storedDir, writeManifest, type ManifestBody } from './manifest';
+import type { SharedCacheTier } from './sharedTier';
 import type { CacheSpec } from './stacks';
 import { allUsage, readUsage, totalBytes, writeUsage } from './usage';
 
@@ -13,6 +15,13 @@ export interface BuildCacheOptions {
   dir: string;
   maxAppBytes: number;
   maxTotalBytes: number;
+  /**
+   * Keys the hash of an app's env in cache keys, so a stored key says nothing about a value. Derived from the
+   * platform key (Sealer.derive): the same on every builder sharing a cache, and for Jenkins's.
+   */
+  salt: Buffer;
+  /** A copy of each app's cache off this disk (S3 beside the artifacts), for builders that come and go. */
+  shared?: SharedCacheTier;
 }
 
 /** One build's hold on its app's cache, from restore (before install) to save (after packaging). */
@@ -34,6 +43,8 @@ export interface CacheLease {
 /** Longer than any build may run (CLOUDSMITH_BUILD_TIMEOUT_MS defaults to 15 min): older leftovers are a crash's. */
 const STALE_MS = 2 * 60 * 60 * 1000;
 
+const NO_CACHE = 'no cache yet';
+
 /** Same rule as sandbox labels: app names become directory names. */
 const SAFE_APP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$/;
 
@@ -46,6 +57,8 @@ interface Restored {
   storeBytes: number;
   /** The app whose cache was copied, when it was another's (a preview's production app). */
   from?: string;
+  /** The dirs came from the shared tier: the platform unpacked them, the app must own them. */
+  pulled?: boolean;
 }
 
 /**
@@ -59,7 +72,9 @@ export class BuildCache {
   private readonly inUse = new Set<string>();
   /** Apps whose tree this process has at their stable build path. */
   private readonly placed = new Set<string>();
-  private ready?: Promise<Buffer>;
+  /** Copies to the shared tier still under way, by app. */
+  private readonly pushes = new Map<string, Promise<void>>();
+  private ready?: Promise<void>;
 
   constructor(private readonly opts: BuildCacheOptions) {}
 
@@ -79,7 +94,9 @@ export class BuildCache {
   /** Drops the app's whole cache (the app was deleted: a later app of that name must not inherit it). */
   async remove(app: string): Promise<void> {
     await this.init();
+    await this.pushes.get(app);
     await discard(this.appDir(app), this.trash());
+    await this.opts.shared?.remove(app);
   }
 
   /** Restores what fits this build into `root` (the app's rootDir, before install) and logs what it did and why. */
@@ -100,7 +117,8 @@ export class BuildCache {
     this.inUse.add(app);
     const key = await computeKey(spec, root, appEnv, salt);
     let restored = await this.restore(appDir, spec, key, root);
-    if (seedFrom && restored.why === 'no cache yet')
+    if (this.opts.shared && restored.why === NO_CACHE) restored = await this.pull(app, spec, key, root, log);
+    if (seedFrom && restored.why?.startsWith(NO_CACHE))
       restored = (await this.seed(seedFrom, spec, key, root)) ?? restored;
     const took = seconds(Date.now() - started);
     const size = mb(restored.storeBytes + restored.dirs.reduce((sum, d) => sum + d.bytes, 0));
@@ -125,7 +143,7 @@ export class BuildCache {
     return {
       env: spec.storeEnv(store),
       mounts: [store],
-      seeded: restored.from ? restored.dirs.map((d) => join(root, d.path)) : [],
+      seeded: restored.from || restored.pulled ? restored.dirs.map((d) => join(root, d.path)) : [],
       installRestored,
       save: (logLine) => finish(true, logLine),
       abandon: () => finish(installRestored, () => undefined),
@@ -163,19 +181,14 @@ export class BuildCache {
     };
   }
 
-  /** Makes the directories and the salt of env hashes, and clears what a crash left (half-written saves, trees). */
-  private init(): Promise<Buffer> {
+  /** Makes the directories, and clears what a crash left (half-written saves, trees); gives the salt of env hashes. */
+  private async init(): Promise<Buffer> {
     this.ready ??= (async () => {
       await mkdir(join(this.opts.dir, 'apps'), { recursive: true, mode: 0o700 });
       for (const dir of ['tmp', 'trash', 'trees']) await this.clearStale(join(this.opts.dir, dir));
-      const file = join(this.opts.dir, 'salt');
-      const salt = await readFile(file).catch(() => undefined);
-      if (salt?.length === 32) return salt;
-      const fresh = randomBytes(32);
-      await writeFile(file, fresh, { mode: 0o600 });
-      return fresh;
     })();
-    return this.ready;
+    await this.ready;
+    return this.opts.salt;
   }
 
   /** Only what no build can still hold: another platform process on this data dir may be mid-build. */
@@ -198,7 +211,7 @@ export class BuildCache {
   private async restore(appDir: string, spec: CacheSpec, key: CacheKey, root: string): Promise<Restored> {
     // Claiming by rename: a concurrent build of the same app finds no entry and builds cold.
     const claimed = this.tmp('claim');
-    if (!(await moveDir(join(appDir, 'entry'), claimed))) return { dirs: [], why: 'no cache yet', storeBytes: 0 };
+    if (!(await moveDir(join(appDir, 'entry'), claimed))) return { dirs: [], why: NO_CACHE, storeBytes: 0 };
     try {
       const manifest = await readManifest(claimed);
       if (!manifest.ok) return { dirs: [], why: `corrupt cache discarded: ${manifest.why}`, storeBytes: 0 };
@@ -216,6 +229,45 @@ export class BuildCache {
     } finally {
       await discard(claimed, this.trash());
     }
+  }
+
+  /** This disk has no cache of the app: the shared tier's copy is brought here, then restored like a local one. */
+  private async pull(
+    app: string,
+    spec: CacheSpec,
+    key: CacheKey,
+    root: string,
+    log: (line: string) => void,
+  ): Promise<Restored> {
+    const started = Date.now();
+    const pulled = await this.opts.shared?.pull(app, this.appDir(app));
+    if (!pulled?.ok) return { dirs: [], why: `${NO_CACHE}; ${pulled?.why ?? 'no shared store'}`, storeBytes: 0 };
+    log(`cache fetched from the shared store (${mb(pulled.bytes)} MB, ${seconds(Date.now() - started)} s)`);
+    return { ...(await this.restore(this.appDir(app), spec, key, root)), pulled: true };
+  }
+
+  /** Waits for the copies to the shared tier under way (tests, and a builder shutting down). */
+  async flush(): Promise<void> {
+    await Promise.all(this.pushes.values());
+  }
+
+  /**
+   * Copies the app's saved cache to the shared tier after the build, off its critical path. A copy that fails (the
+   * next build of the app claimed the entry meanwhile, the store is unreachable) leaves the older shared copy.
+   */
+  private push(app: string): void {
+    const shared = this.opts.shared;
+    if (!shared) return;
+    const previous = this.pushes.get(app) ?? Promise.resolve();
+    const next = previous
+      .then(() => shared.push(app, this.appDir(app)))
+      .catch((err: unknown) => {
+        console.warn(`build cache: the shared copy of ${app}'s cache was not updated: ${errorMessage(err)}`);
+      })
+      .finally(() => {
+        if (this.pushes.get(app) === next) this.pushes.delete(app);
+      });
+    this.pushes.set(app, next);
   }
 
   /** Copies what fits from `from`'s saved entry, read in place: a concurrent build of `from` makes the copy fail, and this one cold. */
@@ -286,6 +338,9 @@ export class BuildCache {
       await rename(entry, join(appDir, 'entry'));
       await writeUsage(appDir, { entryBytes: body.bytes, storeBytes: keptStore, usedAt: Date.now() });
       log(`cache saved (${mb(body.bytes + keptStore)} MB, ${seconds(Date.now() - started)} s)`);
+      // Dependencies and store restored and not reinstalled are what the shared copy holds already.
+      const unchanged = installRestored && spec.dirs.every((d) => d.exact);
+      if (!unchanged) this.push(app);
       await this.evict(app, log);
     } finally {
       await discard(entry, this.trash());

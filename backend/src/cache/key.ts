@@ -55,3 +55,6 @@ export function mismatch(saved: CacheKey, now: CacheKey): string | undefined {
   if (saved.env !== now.env) return 'environment changed';
   return undefined;
 }
+
+/** What Sealer.derive is given for the salt of env hashes in cache keys: every builder of the platform uses it. */
+export const BUILD_CACHE_SALT = 'build cache: env hash';

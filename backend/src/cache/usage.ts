@@ -11,19 +11,19 @@ const usageSchema = z.object({
 
 export type Usage = z.infer<typeof usageSchema>;
 
-const FILE = 'usage.json';
+export const USAGE_FILE = 'usage.json';
 
 /** An app's recorded usage; an app dir without one (never saved, or a crash) counts as empty and oldest. */
 export async function readUsage(appDir: string): Promise<Usage> {
   try {
-    return usageSchema.parse(JSON.parse(await readFile(join(appDir, FILE), 'utf8')));
+    return usageSchema.parse(JSON.parse(await readFile(join(appDir, USAGE_FILE), 'utf8')));
   } catch {
     return { entryBytes: 0, storeBytes: 0, usedAt: 0 };
   }
 }
 
 export async function writeUsage(appDir: string, usage: Usage): Promise<void> {
-  await writeFile(join(appDir, FILE), JSON.stringify(usage), { mode: 0o600 });
+  await writeFile(join(appDir, USAGE_FILE), JSON.stringify(usage), { mode: 0o600 });
 }
 
 /** Every app's usage under `appsDir`, least recently used first. */

@@ -16,6 +16,7 @@ import type { Sealer } from '../security/sealer';
 import type { Logger } from '../lib/logger';
 import { MemoryBus } from '../adapters/bus/memory/memoryBus';
 import { buildCacheFromConfig } from '../cache/fromConfig';
+import { BUILD_CACHE_SALT } from '../cache/key';
 import { GitHubRepoWrites } from '../adapters/github/githubRepoWrites';
 import { GitHubRest } from '../adapters/github/githubRest';
 
@@ -106,7 +107,7 @@ export function createBuilder(config: Config, deps: BuilderDeps): Builder {
         sandbox: deps.sandbox,
         stepLimits: { cpus: limits.cpus, pids: limits.pids },
         dockerfileBuilder: dockerfileOnlyBuilder(config),
-        cache: buildCacheFromConfig(config),
+        cache: buildCacheFromConfig(config, deps.artifacts, deps.sealer.derive(BUILD_CACHE_SALT)),
         // node_modules as a layer the process runtime links; an ECS image build needs it inside the one tarball.
         dependencyLayers: config.runtime === 'process',
       });
@@ -120,6 +121,7 @@ export function createBuilder(config: Config, deps: BuilderDeps): Builder {
       return jenkinsBuilderFromConfig(config, {
         artifacts: deps.artifacts,
         openToken: (sealed: string) => deps.sealer.open(sealed),
+        cacheSalt: deps.sealer.derive(BUILD_CACHE_SALT),
       });
     }
   }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -23,6 +23,11 @@ export class Sealer {
       cipher.getAuthTag().toString('base64url'),
       body.toString('base64url'),
     ].join('.');
+  }
+
+  /** A key for another use, derived from the platform key: it reveals nothing of it and is the same in every process. */
+  derive(purpose: string): Buffer {
+    return createHmac('sha256', this.key).update(purpose).digest();
   }
 
   open(sealed: string): string {

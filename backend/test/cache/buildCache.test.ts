@@ -6,6 +6,7 @@ import { BuildCache } from '../../src/cache/buildCache';
 import type { CacheSpec } from '../../src/cache/stacks';
 
 const MiB = 1024 * 1024;
+const SALT = Buffer.alloc(32, 7);
 
 const spec: CacheSpec = {
   lockfiles: ['deps.lock'],
@@ -39,6 +40,7 @@ describe('build cache: restore, save, invalidation, corruption, caps', () => {
       dir: join(base, 'cache'),
       maxAppBytes: caps.app ?? 100 * MiB,
       maxTotalBytes: caps.total ?? 1000 * MiB,
+      salt: SALT,
     });
   }
 
@@ -110,7 +112,12 @@ describe('build cache: restore, save, invalidation, corruption, caps', () => {
     build(envTree);
     await withEnv.lease.save(() => undefined);
 
-    const otherTool = new BuildCache({ dir: join(base, 'cache'), maxAppBytes: MiB * 100, maxTotalBytes: MiB * 1000 });
+    const otherTool = new BuildCache({
+      dir: join(base, 'cache'),
+      maxAppBytes: MiB * 100,
+      maxTotalBytes: MiB * 1000,
+      salt: SALT,
+    });
     const toolLines: string[] = [];
     const lease2 = await otherTool.open('web', { ...spec, toolchain: 'tool 2.0' }, tree('v2'), {}, (l) =>
       toolLines.push(l),
