@@ -237,23 +237,14 @@ resource "aws_iam_role_policy" "platform_task" {
 }
 
 # ---- build caches (cache/<app>/ in the artifact bucket): Buildrelay's shared tier (backend/src/cache/sharedTier.ts)
-# and the Jenkins pipeline's entries (jenkins/steps/cache-*.sh). Not the Lambda's: it releases, it never builds.
+# and the Jenkins pipeline's entry (jenkins/steps/cache-*.sh), each read and written by its fixed name: no listing.
+# Not the Lambda's: it releases, it never builds.
 
 data "aws_iam_policy_document" "build_cache" {
   statement {
     sid       = "BuildCacheObjects"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     resources = ["${aws_s3_bucket.artifacts.arn}/cache/*"]
-  }
-  statement {
-    sid       = "ListBuildCache"
-    actions   = ["s3:ListBucket"]
-    resources = [aws_s3_bucket.artifacts.arn]
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["cache/*"]
-    }
   }
 }
 

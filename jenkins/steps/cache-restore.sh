@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # cache-restore: brings the app's build cache back from S3 before install, as the platform's local builder does
-# from disk. The entry of this build's key (s3://<bucket>/cache/<app>/<toolchain>.<CACHE_KEY>.tar.gz) restores
-# every cached dir and the package managers' store; the app's newest entry under another key restores only what
-# its tools check themselves (the store, `any:` dirs such as .next/cache). An archive whose sha256 differs from
-# the one saved with it, or that does not unpack, is deleted and the build goes on cold. Never fails the build.
-# S3 access is the agent's own (instance role; AWS_ENDPOINT_URL for S3-compatible stores): nothing in argv.
+# from disk. The app has one entry, s3://<bucket>/cache/<app>/jenkins.tar.gz, whose metadata holds the key it was
+# saved under and its sha256. Saved under this build's key, it restores every cached dir and the package managers'
+# store; under another, only what the tools check themselves (the store, `any:` dirs such as .next/cache), and the
+# log says why the rest did not fit. An archive whose sha256 is not the one saved with it, or that does not unpack,
+# is deleted and the build goes on cold. Never fails the build. S3 access is the agent's own (instance role;
+# AWS_ENDPOINT_URL for S3-compatible stores): nothing secret in argv or the log.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 load_plan
 set -E
@@ -21,48 +22,28 @@ archive="$CACHE_WORK/restore.tar.gz"
 errors="$CACHE_WORK/errors"
 rm -rf "$store" "$work" "$archive"
 mkdir -p "$store" "$work"
-printf 'CACHE_STORE=%q\nCACHE_NAME=%q\n' "$store" "$CACHE_NAME" > "$OUT/cache.env"
+printf 'CACHE_STORE=%q\n' "$store" > "$OUT/cache.env"
 
 # The last line a failed command wrote (the AWS CLI's error code and message; it never prints credentials).
 last_error() { tail -n 1 "$errors" 2> /dev/null | cut -c1-200; }
-fetch() {
-  aws s3api get-object --bucket "$CACHE_BUCKET" --key "$1" --query 'Metadata.sha256' --output text "$archive" 2> "$errors"
-}
 
-# One call when the key hits (the CLI's start-up is most of a restore's cost); a miss asks what is there instead.
-entry="$CACHE_NAME"
-why=""
-if ! expected="$(fetch "$entry")"; then
-  # Missing answers 404, or 403 to a role that may list only cache/* (S3 then hides whether a key exists).
-  if ! grep -qE '\((404|403)\)|NoSuchKey|Not Found|Forbidden|AccessDenied' "$errors"; then
-    log "cache not restored: could not read s3://$CACHE_BUCKET/$entry: $(last_error)"
-    exit 0
-  fi
-  # The app's newest entry (cache-save keeps one per app).
-  if ! entry="$(aws s3api list-objects-v2 --bucket "$CACHE_BUCKET" --prefix "$CACHE_PREFIX" \
-    --query 'sort_by(Contents || `[]`, &LastModified)[-1].Key' --output text 2> "$errors")"; then
-    log "cache not restored: could not list s3://$CACHE_BUCKET/$CACHE_PREFIX: $(last_error)"
-    exit 0
-  fi
-  if [[ -z "$entry" || "$entry" == None ]]; then
+# One call (the CLI's start-up is most of a restore's cost): the archive, its sha256 and its key.
+if ! meta="$(aws s3api get-object --bucket "$CACHE_BUCKET" --key "$CACHE_NAME" \
+  --query '[Metadata.sha256, Metadata."cache-key"]' --output text "$archive" 2> "$errors")"; then
+  # Missing answers 404, or 403 to a role that may not list the bucket (S3 then hides whether a key exists).
+  if grep -qE '\((404|403)\)|NoSuchKey|Not Found|Forbidden|AccessDenied' "$errors"; then
     log "cache not restored: no cache yet"
-    exit 0
+  else
+    log "cache not restored: could not read s3://$CACHE_BUCKET/$CACHE_NAME: $(last_error)"
   fi
-  [[ "$entry" == "$CACHE_NAME" ]] || why="$(cache_mismatch "$entry")"
-  if [[ -z "$CACHE_STORE_ENV" && "$CACHE_DIRS" != *any:* ]]; then
-    log "cache not restored: $why"
-    exit 0
-  fi
-  if ! expected="$(fetch "$entry")"; then
-    log "cache not restored: $why; could not read s3://$CACHE_BUCKET/$entry: $(last_error)"
-    exit 0
-  fi
+  exit 0
 fi
+read -r expected saved_key <<< "$meta"
 
-# A broken entry goes, so that a build saves a good one in its place (cache-save skips a key already stored).
+# A broken entry goes at once (cache-save puts this build's in its place).
 discard() {
   rm -rf "$work" "$archive"
-  if aws s3api delete-object --bucket "$CACHE_BUCKET" --key "$entry" > /dev/null 2> "$errors"; then
+  if aws s3api delete-object --bucket "$CACHE_BUCKET" --key "$CACHE_NAME" > /dev/null 2> "$errors"; then
     log "cache not restored: corrupt cache discarded: $1"
   else
     log "cache not restored: corrupt cache kept (could not delete it: $(last_error)): $1"
@@ -73,6 +54,8 @@ discard() {
 tar -xzf "$archive" -C "$work" --no-same-owner 2> "$errors" || discard "it does not unpack ($(last_error))"
 rm -f "$archive"
 [[ -d "$work/store" ]] || discard "it has no store directory"
+why=""
+[[ "$saved_key" == "$CACHE_FULL_KEY" ]] || why="$(cache_mismatch "$saved_key")"
 
 root="$SRC/$PLAN_ROOT"
 restored=()
@@ -83,8 +66,8 @@ for dir in "${dirs[@]}"; do
   kind="${dir%%:*}" path="${dir#*:}"
   safe_relative "$path" "CACHE_DIRS"
   # Exact dirs only under this build's key; a dir the repository itself has (a committed node_modules) wins.
-  if [[ -n "$why" && "$kind" == exact ]] || [[ ! -d "$work/tree/$path" || -e "$root/$path" ]] || ! plain_path "$root" "$path" \
-    || ! plain_path "$work/tree" "$path"; then
+  if [[ -n "$why" && "$kind" == exact ]] || [[ ! -d "$work/tree/$path" || -e "$root/$path" ]] \
+    || ! plain_path "$root" "$path" || ! plain_path "$work/tree" "$path"; then
     [[ "$kind" != exact ]] || exact_back=0
     continue
   fi

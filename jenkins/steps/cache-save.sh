@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# cache-save: after a successful build, stores the app's cache in S3 under this build's key, unless that key's
-# entry is already there (it was restored, or another build saved it), then drops the app's other entries: one
-# per app, as on the local builder's disk (the bucket's lifecycle rule expires what is left of deleted apps).
-# The cached dirs are moved out of the tree (it is done with: packaged and uploaded) and archived with the store;
-# the object carries its sha256, which cache-restore checks. Never fails the build.
+# cache-save: after a successful build, stores the app's cache in S3 as its one entry (cache/<app>/jenkins.tar.gz,
+# the newest build's, as on the local builder's disk), unless cache-restore found it saved under this build's key
+# already. The cached dirs are moved out of the tree (it is done with: packaged and uploaded) and archived with the
+# package managers' store; the object's metadata carries its sha256 and its key, which cache-restore checks.
+# Never fails the build.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 load_plan
 set -E
@@ -20,15 +20,6 @@ fi
 started="$(date +%s%N)"
 errors="$CACHE_WORK/errors"
 last_error() { tail -n 1 "$errors" 2> /dev/null | cut -c1-200; }
-if aws s3api head-object --bucket "$CACHE_BUCKET" --key "$CACHE_NAME" > /dev/null 2> "$errors"; then
-  log "cache not saved: its key's entry is already in S3"
-  exit 0
-fi
-# Missing answers 404, or 403 to a role that may list only cache/* (S3 then hides whether a key exists).
-if ! grep -qE '\((404|403)\)|NoSuchKey|Not Found|Forbidden|AccessDenied' "$errors"; then
-  log "cache not saved: could not read s3://$CACHE_BUCKET/$CACHE_NAME: $(last_error)"
-  exit 0
-fi
 
 pack="$CACHE_WORK/save"
 archive="$CACHE_WORK/save.tar.gz"
@@ -40,7 +31,7 @@ for dir in "${dirs[@]}"; do
   path="${dir#*:}"
   safe_relative "$path" "CACHE_DIRS"
   # Only real directories: the build may have left a symlink where node_modules or .next was.
-  [[ -d "$root/$path" ]] && plain_path "$root" "$path" && [[ ! -L "$root/$path" ]] || continue
+  [[ -d "$root/$path" && ! -L "$root/$path" ]] && plain_path "$root" "$path" || continue
   mkdir -p "$(dirname "$pack/tree/$path")"
   mv "$root/$path" "$pack/tree/$path"
 done
@@ -60,20 +51,10 @@ fi
 tar -czf "$archive" -C "$pack" . 2> "$errors" || { log "cache not saved: could not archive it ($(last_error))"; exit 0; }
 rm -rf "$pack"
 sha256="$(sha256sum "$archive" | cut -d' ' -f1)"
-if ! aws s3 cp --only-show-errors --metadata "{\"sha256\":\"$sha256\"}" "$archive" "s3://$CACHE_BUCKET/$CACHE_NAME" 2> "$errors"; then
+metadata="{\"sha256\":\"$sha256\",\"cache-key\":\"$CACHE_FULL_KEY\"}"
+if ! aws s3 cp --only-show-errors --metadata "$metadata" "$archive" "s3://$CACHE_BUCKET/$CACHE_NAME" 2> "$errors"; then
   log "cache not saved: could not upload to s3://$CACHE_BUCKET/$CACHE_NAME: $(last_error)"
   exit 0
 fi
 rm -f "$archive"
 log "cache saved ($(mb "$bytes") MB, $(seconds_since "$started") s)"
-
-# Entries of this app's other keys are superseded by this one.
-if others="$(aws s3api list-objects-v2 --bucket "$CACHE_BUCKET" --prefix "$CACHE_PREFIX" \
-  --query 'Contents[].Key' --output text 2> "$errors")"; then
-  read -r -a others <<< "$others"
-  for key in "${others[@]}"; do
-    [[ "$key" != "$CACHE_NAME" && "$key" != None && "$key" == "$CACHE_PREFIX"* ]] || continue
-    aws s3api delete-object --bucket "$CACHE_BUCKET" --key "$key" > /dev/null 2> "$errors" \
-      || log "cache: could not drop the older entry s3://$CACHE_BUCKET/$key: $(last_error)"
-  done
-fi

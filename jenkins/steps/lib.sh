@@ -75,8 +75,10 @@ mask_output() {
 # ---- the build cache (cache-restore.sh, cache-save.sh); a cache problem never fails a build, it builds cold.
 CACHE_WORK="$WORKSPACE/.cache"
 
-# Sets CACHE_BUCKET, CACHE_PREFIX and CACHE_NAME (this build's entry, cache/<app>/jenkins-<agent toolchain>.<CACHE_KEY>
-# .tar.gz) from the parameters, checked before any of them reaches an S3 call; without, CACHE_OFF says why.
+# Sets CACHE_BUCKET, CACHE_NAME (the app's one entry: cache/<app>/jenkins.tar.gz, beside the local builder's shared
+# tier, backend/src/cache/sharedTier.ts) and CACHE_FULL_KEY (the agent's toolchain, then the platform's CACHE_KEY,
+# kept as the entry's `cache-key` metadata) from the parameters, checked before any of them reaches a command;
+# without, CACHE_OFF says why.
 cache_config() {
   CACHE_OFF=""
   if [[ -z "${CACHE_URL:-}" ]]; then
@@ -94,10 +96,8 @@ cache_config() {
   [[ -z "$CACHE_OFF" ]] || return 1
   [[ "$CACHE_URL" =~ ^s3://([^/]+)/(.*)$ ]]
   CACHE_BUCKET="${BASH_REMATCH[1]}"
-  # Beside the local builder's shared tier (backend/src/cache/sharedTier.ts) in the same cache/<app>/: only
-  # jenkins-* objects are this pipeline's to read, replace and drop.
-  CACHE_PREFIX="${BASH_REMATCH[2]}jenkins-"
-  CACHE_NAME="$CACHE_PREFIX$(agent_toolchain).$CACHE_KEY.tar.gz"
+  CACHE_NAME="${BASH_REMATCH[2]}jenkins.tar.gz"
+  CACHE_FULL_KEY="$(agent_toolchain).$CACHE_KEY"
 }
 
 # The platform hashes what it sees; only the agent knows the toolchain that installs and builds here.
@@ -109,11 +109,11 @@ agent_toolchain() {
   } 2>&1 | sha256sum | cut -c1-16
 }
 
-# Why an entry named `$1` does not fit this build, as backend/src/cache/key.ts mismatch() words it.
+# Why an entry saved under the key `$1` does not fit this build, as backend/src/cache/key.ts mismatch() words it.
 cache_mismatch() {
   local -a saved now
-  IFS=. read -r -a saved <<< "${1#"$CACHE_PREFIX"}"
-  IFS=. read -r -a now <<< "${CACHE_NAME#"$CACHE_PREFIX"}"
+  IFS=. read -r -a saved <<< "$1"
+  IFS=. read -r -a now <<< "$CACHE_FULL_KEY"
   if [[ "${saved[0]}" != "${now[0]}" ]]; then echo "toolchain changed"
   elif [[ "${saved[1]}" != "${now[1]}" ]]; then echo "lockfile changed"
   elif [[ "${saved[2]}" != "${now[2]}" ]]; then echo "install or build command changed"

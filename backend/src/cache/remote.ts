@@ -8,7 +8,7 @@ import { cacheSpecFor } from './stacks';
  * local builder's cache on disk; only the agent's toolchain is added by the pipeline, which alone can see it.
  */
 export interface RemoteCacheSpec {
-  /** S3 prefix of the app's entries, `cache/<app>/`. */
+  /** S3 prefix of the app's cache, `cache/<app>/`. */
   prefix: string;
   /** `<lockfiles>.<commands>.<env>`, 16 hex digits each (the env part is an HMAC: it says nothing about a value). */
   key: string;

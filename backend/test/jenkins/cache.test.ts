@@ -17,7 +17,9 @@ import { awsClientConfig } from '../../src/adapters/aws/clients';
 import type { BuildJob } from '../../src/ports/builder';
 import { remoteCachePrefix } from '../../src/cache/remote';
 import { listFiles, unpackArtifact } from '../contracts/builder.contract';
-import { awsSettings, must, requireMoto, uniqueName } from '../aws/motoEnv';
+import { awsSettings, motoEndpoint, must, requireMoto, uniqueName } from '../aws/motoEnv';
+import { S3ArtifactStore } from '../../src/adapters/artifacts/s3/s3ArtifactStore';
+import { JenkinsBuilder } from '../../src/adapters/builder/jenkins/jenkinsBuilder';
 import { jenkinsFixture, type JenkinsFixture } from './fixture';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
@@ -86,9 +88,17 @@ describe('Jenkins build cache in S3 (Jenkins stand-in, moto S3)', function () {
     return dir;
   }
 
-  async function entries(app: string): Promise<string[]> {
+  /** Every object under the app's cache prefix, with the key each was saved under. */
+  async function entries(app: string): Promise<{ name: string; key: string }[]> {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: remoteCachePrefix(app) }));
-    return (listed.Contents ?? []).map((o) => must(o.Key, 'key'));
+    return Promise.all(
+      (listed.Contents ?? []).map(async (o) => {
+        const name = must(o.Key, 'key');
+        const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: name }));
+        assert.match(head.Metadata?.sha256 ?? '', /^[0-9a-f]{64}$/, 'the entry carries its sha256');
+        return { name, key: head.Metadata?.['cache-key'] ?? '' };
+      }),
+    );
   }
 
   function noSecrets(run: Awaited<ReturnType<typeof build>>) {
@@ -108,10 +118,12 @@ describe('Jenkins build cache in S3 (Jenkins stand-in, moto S3)', function () {
     assert.equal(first.params.CACHE_URL, `s3://${bucket}/cache/${app}/`);
     assert.match(first.params.CACHE_DIRS, /^exact:node_modules$/);
     const saved = await entries(app);
-    assert.equal(saved.length, 1, saved.join(', '));
-    assert.match(must(saved[0], 'entry'), new RegExp(`^cache/${app}/jenkins-[0-9a-f]{16}\\.${first.params.CACHE_KEY}\\.tar\\.gz$`));
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: saved[0] }));
-    assert.match(head.Metadata?.sha256 ?? '', /^[0-9a-f]{64}$/);
+    assert.deepEqual(
+      saved.map((e) => e.name),
+      [`cache/${app}/jenkins.tar.gz`],
+    );
+    // The agent's toolchain, then the platform's key: lockfiles, commands, env (HMAC).
+    assert.match(must(saved[0], 'entry').key, new RegExp(`^[0-9a-f]{16}\\.${first.params.CACHE_KEY.replace(/\./g, '\\.')}$`));
     noSecrets(first);
 
     // A code change, the lockfile unchanged: same key, node_modules comes back and the install is skipped.
@@ -129,8 +141,7 @@ describe('Jenkins build cache in S3 (Jenkins stand-in, moto S3)', function () {
   });
 
   it('discards a corrupt entry, builds cold and saves a good one in its place', async function () {
-    const [key] = await entries(app);
-    assert.ok(key, 'the first test saved an entry');
+    const key = `${remoteCachePrefix(app)}jenkins.tar.gz`;
     const stored = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const bytes = Buffer.from(await must(stored.Body, 'body').transformToByteArray());
     // Cut short, under the sha256 it was saved with: what a partial or damaged copy looks like to a reader.
@@ -168,8 +179,8 @@ describe('Jenkins build cache in S3 (Jenkins stand-in, moto S3)', function () {
     assert.match(run.log, INSTALLED);
     assert.match(run.log, /cache saved \(/);
     const after = await entries(app);
-    assert.equal(after.length, 1, after.join(', '));
-    assert.notDeepEqual(after, before);
+    assert.equal(after.length, 1, 'one entry per app');
+    assert.notEqual(after[0]?.key, before[0]?.key, 'saved under the new key');
   });
 
   it('a changed env value misses without the value reaching a parameter', async function () {
@@ -181,6 +192,27 @@ describe('Jenkins build cache in S3 (Jenkins stand-in, moto S3)', function () {
     assert.match(withEnv.log, INSTALLED);
     assert.ok(!Object.values(withEnv.params).some((v) => v.includes(secret)), 'an env value in a parameter');
     assert.ok(!withEnv.build.log.toString('utf8').includes(secret));
+  });
+
+  it("a deleted app's entry goes with it", async function () {
+    const store = new S3ArtifactStore({ ...awsSettings(must(motoEndpoint(), 'endpoint')), bucket });
+    try {
+      const builder = new JenkinsBuilder({
+        url: fx.jenkins.url,
+        user: fx.jenkins.user,
+        apiToken: fx.jenkins.apiToken,
+        job: fx.jenkins.job,
+        pollMs: 50,
+        artifacts: store,
+        openToken: (sealed) => sealed,
+        cache: { bucket, salt: randomBytes(32), maxAppMb: 512 },
+      });
+      assert.equal((await entries(app)).length, 1);
+      await builder.forget(app);
+      assert.deepEqual(await entries(app), []);
+    } finally {
+      store.client.destroy();
+    }
   });
 
   it('refuses app names that are not one safe path segment', function () {

@@ -17,7 +17,7 @@ import type { JenkinsParameters } from './parameters';
 import { runPlanFor } from '../artifactLayout';
 import { encodePlan } from '../../artifacts/planMetadata';
 import { encodeOutputRules, outputRules, pipelinePlan, type OutputRule } from './plan';
-import { remoteCacheSpec, type RemoteCacheSpec } from '../../../cache/remote';
+import { remoteCachePrefix, remoteCacheSpec, type RemoteCacheSpec } from '../../../cache/remote';
 
 export interface JenkinsBuilderOptions {
   url: string;
@@ -58,6 +58,8 @@ const ERROR_LINE = /^\[cloudsmith\] error: (.*)$/;
 /** Which of RUN_RULES the package step found true of the build output (jenkins/steps/package.sh). */
 const RULE_LINE = /^\[cloudsmith\] run-rule=(\d+) /;
 const TAIL_LINES = 20;
+/** The app's one cache entry in its cache/<app>/ prefix, as jenkins/steps/lib.sh (cache_config) names it. */
+const CACHE_ENTRY = 'jenkins.tar.gz';
 
 type CacheParameters = Pick<
   JenkinsParameters,
@@ -244,6 +246,14 @@ export class JenkinsBuilder implements Builder {
       CACHE_SKIP_INSTALL: spec.skipInstall ? 'true' : '',
       CACHE_MAX_MB: String(options.maxAppMb),
     };
+  }
+
+  /**
+   * The app was deleted: its cache entry goes, so a later app of that name does not inherit it. Through the
+   * artifact store, which is the cache's bucket (CLOUDSMITH_S3_BUCKET = JENKINS_ARTIFACT_BUCKET, see jenkins/README.md).
+   */
+  async forget(app: string): Promise<void> {
+    if (this.opts.cache) await this.opts.artifacts.delete(`${remoteCachePrefix(app)}${CACHE_ENTRY}`);
   }
 
   private async createCredential(xml: string): Promise<void> {
