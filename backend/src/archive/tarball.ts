@@ -1,8 +1,11 @@
-import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
+import { PassThrough, Writable, type Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { UserFacingError } from '../domain/errors';
 
@@ -16,6 +19,8 @@ export interface PackOptions {
 export interface UnpackOptions {
   maxBytes?: number;
   maxEntries?: number;
+  /** Stops the unpacking (and removes what it wrote) when aborted. */
+  signal?: AbortSignal;
 }
 
 // A node app with node_modules easily reaches tens of thousands of files; these bounds only stop bombs.
@@ -35,11 +40,7 @@ export async function packDir(dir: string, outFile: string, opts: PackOptions = 
   const root = resolve(dir);
   const out = resolve(outFile);
   const inside = relative(root, out);
-  const flags = [
-    ...(opts.exclude ?? []).map((path) => `--exclude=./${path}`),
-    // Same content, same bytes (and so the same sha256): no member or gzip timestamps.
-    ...(opts.reproducible ? ['--mtime=@0'] : []),
-  ];
+  const flags = packFlags(opts);
   if (!inside || inside.startsWith('..')) return pack(root, out, ...flags);
   // Writing the archive into the tree being read makes tar report the tree changed (and exit 1): write beside, then move in.
   const scratch = await mkdtemp(join(tmpdir(), 'cloudsmith-pack-'));
@@ -52,25 +53,52 @@ export async function packDir(dir: string, outFile: string, opts: PackOptions = 
 }
 
 function pack(root: string, out: string, ...flags: string[]): Promise<void> {
-  // Level 1: artifacts are written once per build and read once per release; speed beats size here.
-  return runTar(
-    [
-      '-c',
-      '-f',
-      out,
-      '--use-compress-program=gzip -1 -n',
-      '-C',
-      root,
-      '--sort=name',
-      '--owner=0',
-      '--group=0',
-      '--numeric-owner',
-      '--exclude=.git',
-      ...flags,
-      '.',
-    ],
-    'pack the directory',
+  return startTar(createArgs(root, out, flags), 'pack the directory', 'ignore').done;
+}
+
+/**
+ * `dir` packed as packDir packs it, as a stream: a store can take the artifact while it is being made, with no
+ * file in between. The stream errors instead of ending when tar fails; destroying it stops tar.
+ */
+export function packStream(dir: string, opts: PackOptions = {}): Readable {
+  const tar = startTar(createArgs(resolve(dir), '-', packFlags(opts)), 'pack the directory', 'stdout');
+  const out = new PassThrough();
+  const stdout = tar.child.stdout as Readable;
+  stdout.pipe(out, { end: false });
+  tar.done.then(
+    () => out.end(),
+    (err: unknown) => out.destroy(err as Error),
   );
+  // A consumer that gives up early (a failed upload) must not leave tar running; a no-op once tar has exited.
+  out.on('close', () => tar.child.kill());
+  return out;
+}
+
+function packFlags(opts: PackOptions): string[] {
+  return [
+    ...(opts.exclude ?? []).map((path) => `--exclude=./${path}`),
+    // Same content, same bytes (and so the same sha256): no member or gzip timestamps.
+    ...(opts.reproducible ? ['--mtime=@0'] : []),
+  ];
+}
+
+function createArgs(root: string, out: string, flags: string[]): string[] {
+  // Level 1: artifacts are written once per build and read once per release; speed beats size here.
+  return [
+    '-c',
+    '-f',
+    out,
+    '--use-compress-program=gzip -1 -n',
+    '-C',
+    root,
+    '--sort=name',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '--exclude=.git',
+    ...flags,
+    '.',
+  ];
 }
 
 /** Splits an archive path into components, refusing anything that could land outside the destination. */
@@ -143,57 +171,79 @@ class LinkMap {
   }
 }
 
+/** Unpacks the (gzipped) tarball `file` into `destDir`, as unpackStream does. */
+export function unpackTarball(file: string, destDir: string, opts: UnpackOptions = {}): Promise<void> {
+  return unpackStream(createReadStream(file), destDir, opts);
+}
+
 /**
- * Unpacks a (gzipped) tarball into `destDir`. Refuses, with a UserFacingError naming the entry, absolute
- * paths, `..`, links leading outside `destDir`, writes through symlinks, device and fifo entries, and
- * archives over `maxEntries` entries or `maxBytes` of content. Nothing is written outside `destDir`, and
- * nothing at all when the archive is refused.
+ * Unpacks a gzipped tarball read from `body` into `destDir` (absent or empty) in one pass: gunzip, checks and GNU tar
+ * run as the bytes arrive. Refuses, with a UserFacingError naming the entry, absolute paths, `..`, links leading
+ * outside `destDir`, writes through symlinks, device and fifo entries, and archives over `maxEntries` entries or
+ * `maxBytes` of content. Every entry is judged before tar reads it, so nothing is written outside `destDir`; when the
+ * archive is refused, `body` fails (a checksum that does not match at its end) or the signal aborts, what was written
+ * is removed and `destDir` is left empty.
  */
-export async function unpackTarball(file: string, destDir: string, opts: UnpackOptions = {}): Promise<void> {
+export async function unpackStream(body: Readable, destDir: string, opts: UnpackOptions = {}): Promise<void> {
   const limits = { maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES, maxEntries: opts.maxEntries ?? DEFAULT_MAX_ENTRIES };
   const cwd = resolve(destDir);
-  // The first pass writes nothing: the whole archive is judged before a single file lands.
-  refuseEscapingLinks(await listArchive(file, limits));
   await mkdir(cwd, { recursive: true });
-  await extractWithGnuTar(file, cwd);
+  // GNU tar writes the bytes, several times faster than a JavaScript extractor on node_modules-sized trees. It is a
+  // second line of defence too: it refuses `..` members and creates risky symlinks only after every file is written.
+  const tar = startTar(
+    ['-x', '-f', '-', '-C', cwd, '--no-same-owner', '--no-same-permissions'],
+    'unpack the archive',
+    'stdin',
+  );
+  const feed = checkedFeed(limits, tar.child.stdin as Writable);
+  tar.done.catch((err: unknown) => feed.destroy(err as Error));
+  const gunzip = createGunzip();
+  body.on('error', (err) => gunzip.destroy(err));
+  body.pipe(gunzip);
+  try {
+    await pipeline(gunzip, feed, ...(opts.signal ? [{ signal: opts.signal }] : []));
+    await tar.done;
+    refuseEscapingLinks(feed.links);
+  } catch (err) {
+    tar.child.kill('SIGKILL');
+    const cause = opts.signal?.aborted ? err : await corruption(body, err);
+    await tar.done.catch(() => undefined);
+    await emptyDir(cwd).catch(() => undefined);
+    throw cause;
+  }
   // tar gives the destination the archived "./" entry's mtime; callers order releases by when they were unpacked.
   const now = new Date();
   await utimes(cwd, now, now);
 }
 
 /**
- * The archive was judged entry by entry above; the bytes are written by GNU tar, several times faster than a
- * JavaScript extractor on node_modules-sized trees. It is a second line of defence too: it refuses `..`
- * members and creates symlinks only after every file is written, so nothing lands through one.
+ * A damaged download usually breaks gzip or tar before its end, where a checksumming body would have named the
+ * damage: the rest is read so that it can (the body errors), else the archive's own fault stands.
  */
-function extractWithGnuTar(file: string, cwd: string): Promise<void> {
-  return runTar(['-x', '-z', '-f', file, '-C', cwd, '--no-same-owner', '--no-same-permissions'], 'unpack the archive');
+async function corruption(body: Readable, fault: unknown): Promise<unknown> {
+  body.unpipe();
+  try {
+    await finished(body.resume());
+    return fault;
+  } catch (err) {
+    return err;
+  } finally {
+    body.destroy();
+  }
 }
 
-function runTar(args: string[], what: string): Promise<void> {
-  return new Promise((done, reject) => {
-    const tar = spawn('tar', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    tar.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-    tar.on('error', (err) => {
-      reject(new Error(`could not run tar: ${err.message}`));
-    });
-    tar.on('close', (code) => {
-      if (code === 0) done();
-      else reject(new UserFacingError(`could not ${what}: ${stderr.trim() || `tar exited with ${code}`}`));
-    });
-  });
+async function emptyDir(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
 }
 
-/** A symlink that was fine when read can escape once a later entry turns one of its components into a symlink. */
-function refuseEscapingLinks(links: LinkMap): void {
-  const escaping = links.entries().find((link) => links.resolve(link) === undefined);
-  if (escaping !== undefined) throw new UserFacingError(`archive symlink "${escaping}" points outside the destination`);
-}
-
-/** Streams the archive through tar's parser without writing anything, checking every entry; stops at the first bad one. */
-async function listArchive(file: string, limits: { maxBytes: number; maxEntries: number }): Promise<LinkMap> {
-  const parser = new Parser({ strict: true });
+/**
+ * The archive's bytes on their way to GNU tar. Each chunk goes through tar's parser first, which judges every entry
+ * whose header the chunk completes before write() returns; only then does the chunk go on to GNU tar. So GNU tar
+ * never reads an entry that was not judged, and the first bad one stops the stream.
+ */
+function checkedFeed(limits: Limits, sink: Writable): Writable & { links: LinkMap } {
+  // No zstd sniffing; a gzip magic is refused below: the parser must read exactly the bytes GNU tar reads.
+  const parser = new Parser({ strict: true, zstd: false });
   const check = entryChecker(limits);
   let failure: Error | undefined;
   parser.filter = (_path, entry) => {
@@ -210,29 +260,98 @@ async function listArchive(file: string, limits: { maxBytes: number; maxEntries:
   parser.on('entry', (entry: ReadEntry) => {
     entry.resume();
   });
-  const input = createReadStream(file);
-  try {
-    await new Promise<void>((done, reject) => {
-      parser.on('error', (err: Error) => {
-        reject(failure ?? err);
-      });
-      parser.on('end', () => {
+  parser.on('error', (err: Error) => {
+    failure ??= err;
+  });
+  const parsed = new Promise<void>((done) => {
+    parser.on('end', done);
+    parser.on('error', () => {
+      done();
+    });
+  });
+  // GNU tar stops reading at the archive's end marker, so a write may meet a closed pipe; its exit status tells.
+  sink.on('error', () => undefined);
+  // Headers, padding and the end records around `maxBytes` of content: well below this unless the input is a bomb.
+  const maxStream = limits.maxBytes + limits.maxEntries * 2048 + 64 * 1024 * 1024;
+  let streamed = 0;
+  const feed = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      if (streamed === 0 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
+        done(new UserFacingError('archive is compressed twice'));
+        return;
+      }
+      streamed += chunk.length;
+      if (streamed > maxStream) {
+        done(new UserFacingError(`archive expands to more than ${maxStream} bytes`));
+        return;
+      }
+      parser.write(chunk);
+      if (failure) {
+        done(failure);
+        return;
+      }
+      if (sink.destroyed || sink.write(chunk)) {
+        done();
+        return;
+      }
+      const go = (): void => {
+        sink.off('drain', go).off('close', go);
+        done();
+      };
+      sink.on('drain', go).on('close', go);
+    },
+    final(done) {
+      parser.end();
+      void parsed.then(() => {
+        if (failure) {
+          done(failure);
+          return;
+        }
+        sink.end();
         done();
       });
-      input.on('error', reject);
-      input.pipe(parser);
-    });
-  } finally {
-    input.destroy();
-  }
-  if (failure) throw failure;
-  return check.links;
+    },
+  });
+  return Object.assign(feed, { links: check.links });
 }
 
-function entryChecker(limits: {
+/** GNU tar with its stderr kept for the error; `stream` is the end of the archive the caller reads or writes. */
+function startTar(
+  args: string[],
+  what: string,
+  stream: 'stdin' | 'stdout' | 'ignore',
+): { child: ChildProcess; done: Promise<void> } {
+  const tar = spawn('tar', args, {
+    stdio: [stream === 'stdin' ? 'pipe' : 'ignore', stream === 'stdout' ? 'pipe' : 'ignore', 'pipe'],
+  });
+  const done = new Promise<void>((resolveDone, reject) => {
+    let stderr = '';
+    tar.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    tar.on('error', (err) => {
+      reject(new Error(`could not run tar: ${err.message}`));
+    });
+    tar.on('close', (code, signal) => {
+      if (code === 0) resolveDone();
+      else reject(new UserFacingError(`could not ${what}: ${stderr.trim() || `tar exited with ${code ?? signal}`}`));
+    });
+  });
+  // Callers await it later; a failure before then is theirs to see, not an unhandled rejection.
+  done.catch(() => undefined);
+  return { child: tar, done };
+}
+
+/** A symlink that was fine when read can escape once a later entry turns one of its components into a symlink. */
+function refuseEscapingLinks(links: LinkMap): void {
+  const escaping = links.entries().find((link) => links.resolve(link) === undefined);
+  if (escaping !== undefined) throw new UserFacingError(`archive symlink "${escaping}" points outside the destination`);
+}
+
+interface Limits {
   maxBytes: number;
   maxEntries: number;
-}): ((entry: ReadEntry) => void) & { links: LinkMap } {
+}
+
+function entryChecker(limits: Limits): ((entry: ReadEntry) => void) & { links: LinkMap } {
   const links = new LinkMap();
   let entries = 0;
   let bytes = 0;

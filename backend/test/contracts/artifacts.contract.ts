@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { sha256File } from '../../src/archive/checksum';
 import { NotFoundError } from '../../src/domain/errors';
 import { artifactKey, sourceKey, type ArtifactStore } from '../../src/ports/artifacts';
@@ -85,6 +86,55 @@ export function describeArtifactStoreContract(name: string, factory: () => Promi
       const out = join(dir, 'large-out');
       await store.getFile(k, out, expected);
       assert.equal(await sha256File(out), expected);
+    });
+
+    /** `mib` MiB of random bytes in uneven chunks, as a stream of unknown length (a pack in progress). */
+    function randomStream(mib: number): { body: Readable; sha256: string; size: number } {
+      const chunks: Buffer[] = [];
+      for (let left = mib * 1024 * 1024; left > 0;) {
+        const chunk = randomBytes(Math.min(left, 300_000));
+        chunks.push(chunk);
+        left -= chunk.length;
+      }
+      const hash = createHash('sha256');
+      for (const chunk of chunks) hash.update(chunk);
+      return { body: Readable.from(chunks), sha256: hash.digest('hex'), size: mib * 1024 * 1024 };
+    }
+
+    it('stores a stream as it arrives, small or larger than an upload part (12 MiB), with its size and sha256', async function () {
+      for (const mib of [1, 12]) {
+        const k = key();
+        const { body, sha256, size } = randomStream(mib);
+        const stored = await store.put(k, body);
+        assert.deepEqual(stored, { key: k, size, sha256 });
+        const out = join(dir, `streamed-${mib}`);
+        await store.getFile(k, out);
+        assert.equal(await sha256File(out), sha256);
+        const read = createHash('sha256');
+        for await (const chunk of await store.open(k, sha256)) read.update(chunk as Buffer);
+        assert.equal(read.digest('hex'), sha256);
+      }
+    });
+
+    it('keeps the previous content when a stored stream fails midway', async function () {
+      const k = key();
+      await store.putFile(k, await file('previous'));
+      const failing = Readable.from(
+        (async function* () {
+          yield randomBytes(7 * 1024 * 1024);
+          throw new Error('pack failed');
+        })(),
+      );
+      await assert.rejects(store.put(k, failing), /pack failed/);
+      const out = join(dir, 'kept');
+      await store.getFile(k, out);
+      assert.equal(await readFile(out, 'utf8'), 'previous');
+    });
+
+    it('fails a stream opened with another sha256 at its end', async function () {
+      const k = key();
+      await store.putFile(k, await file('real content'));
+      await assert.rejects(collect(await store.open(k, 'f'.repeat(64))), /sha256|checksum|corrupt/i);
     });
 
     it('refuses a download whose checksum does not match, leaving no file behind', async function () {

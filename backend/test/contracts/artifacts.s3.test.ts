@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ArtifactStore } from '../../src/adapters/artifacts/s3/s3ArtifactStore';
 import { awsSettings, requireMoto, uniqueName } from '../aws/motoEnv';
 import { describeArtifactStoreContract } from './artifacts.contract';
@@ -41,6 +42,26 @@ describe('S3ArtifactStore (moto)', function () {
     afterEach(async () => {
       store.client.destroy();
       await rm(dir, { recursive: true, force: true });
+    });
+
+    it('leaves only the artifact behind when a stream goes up through a staging object, or nothing when it fails', async () => {
+      const key = `artifacts/staging/sha/${uniqueName('id-')}.tar.gz`;
+      const big = (fail: boolean) =>
+        Readable.from(
+          (async function* () {
+            for (let i = 0; i < 10; i++) yield Buffer.alloc(1024 * 1024, i);
+            if (fail) throw new Error('pack failed');
+          })(),
+        );
+      const listed = async () =>
+        (await store.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }))).Contents?.map(
+          (o) => o.Key,
+        ) ?? [];
+      await assert.rejects(store.put(key, big(true)), /pack failed/);
+      assert.deepEqual(await listed(), []);
+      const stored = await store.put(key, big(false));
+      assert.deepEqual(await listed(), [key]);
+      assert.equal(await store.metadata(key, 'sha256'), stored.sha256);
     });
 
     it('detects an object replaced behind its back (sha256 metadata no longer matches)', async () => {

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { sha256File } from '../../src/archive/checksum';
-import { packDir, unpackTarball } from '../../src/archive/tarball';
+import { packDir, packStream, unpackStream, unpackTarball } from '../../src/archive/tarball';
 import { UserFacingError } from '../../src/domain/errors';
 
 interface RawEntry {
@@ -167,6 +169,72 @@ describe('archive', () => {
 
   it('refuses too many bytes', () =>
     expectRefused([{ path: 'big', body: 'x'.repeat(5000) }], /more than 4096 bytes \(at "big"\)/, { maxBytes: 4096 }));
+
+  describe('streaming', () => {
+    /** Incompressible files, so the archive spans many chunks before the entries that follow them. */
+    function bulk(files: number): RawEntry[] {
+      return Array.from({ length: files }, (_, i) => ({
+        path: `bulk/f${i}`,
+        body: randomBytes(256 * 1024).toString('base64'),
+      }));
+    }
+
+    async function expectStreamRefused(body: Readable, messagePart: RegExp, opts?: { signal?: AbortSignal }) {
+      await assert.rejects(unpackStream(body, dest, opts), messagePart);
+      assert.deepEqual(await readdir(dest), [], 'what was written is removed');
+      assert.deepEqual(await readdir(outside), [], 'nothing may be written outside dest');
+    }
+
+    it('packs a tree as a stream and unpacks it from one, links included', async () => {
+      const src = join(base, 'src');
+      await mkdir(join(src, 'node_modules', '.bin'), { recursive: true });
+      await writeFile(join(src, 'index.js'), 'x');
+      await symlink('../../index.js', join(src, 'node_modules', '.bin', 'x'));
+      await unpackStream(packStream(src), dest);
+      assert.equal(readFileSync(join(dest, 'index.js'), 'utf8'), 'x');
+      assert.equal(readlinkSync(join(dest, 'node_modules', '.bin', 'x')), '../../index.js');
+    });
+
+    it('fails the stream of a directory that cannot be packed', async () => {
+      await assert.rejects(unpackStream(packStream(join(base, 'missing')), dest), /could not pack the directory/);
+    });
+
+    it('refuses a bad entry far into the stream and removes what came before it', () =>
+      expectStreamRefused(Readable.from([rawTar([...bulk(40), { path: 'pipe', type: 'FIFO' }])]), /"pipe" is a FIFO/));
+
+    it('removes everything when the body fails at its end (a checksum that does not match)', () => {
+      const archive = rawTar(bulk(8));
+      return expectStreamRefused(
+        Readable.from(
+          (async function* () {
+            yield archive;
+            throw new Error('artifact x is corrupt: its sha256 is a, expected b');
+          })(),
+        ),
+        /corrupt/,
+      );
+    });
+
+    it('refuses an archive compressed twice (its parser and GNU tar must read the same bytes)', () =>
+      expectStreamRefused(Readable.from([gzipSync(rawTar([{ path: 'a', body: 'x' }]))]), /compressed twice/));
+
+    it('stops and cleans up when aborted', () => {
+      const archive = rawTar(bulk(8));
+      const controller = new AbortController();
+      return expectStreamRefused(
+        Readable.from(
+          (async function* () {
+            yield archive.subarray(0, 100_000);
+            controller.abort();
+            await new Promise((next) => setTimeout(next, 10));
+            yield archive.subarray(100_000);
+          })(),
+        ),
+        /abort/i,
+        { signal: controller.signal },
+      );
+    });
+  });
 
   it('rejects garbage that is not a tarball', async () => {
     const f = join(base, 'junk.tar.gz');

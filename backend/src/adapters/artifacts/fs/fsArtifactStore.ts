@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { sha256File } from '../../../archive/checksum';
+import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../../../domain/errors';
 import type { ArtifactStore, StoredArtifact } from '../../../ports/artifacts';
-import { assertArtifactKey, verifyingStream, writeVerified } from '../verified';
+import { assertArtifactKey, measuring, verifyingStream, writeVerified } from '../verified';
 
 function tempName(path: string): string {
   return `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -32,18 +32,18 @@ export class FsArtifactStore implements ArtifactStore {
     return join(this.rootDir, 'sha256', ...key.split('/'));
   }
 
-  async putFile(key: string, path: string): Promise<StoredArtifact> {
+  /** Writes `body` straight to a temporary file beside the blob (a build's pack lands there) and renames it into place. */
+  async put(key: string, body: Readable): Promise<StoredArtifact> {
     const target = this.blob(key);
     const sumFile = this.checksumFile(key);
     await mkdir(dirname(target), { recursive: true });
     await mkdir(dirname(sumFile), { recursive: true });
     const tmp = tempName(target);
     const sumTmp = tempName(sumFile);
+    const measure = measuring();
     try {
-      await copyFile(path, tmp);
-      // Hash the copy, not the source: what is recorded is what was stored, even if the source changes meanwhile.
-      const sha256 = await sha256File(tmp);
-      const { size } = await stat(tmp);
+      await pipeline(body, measure, createWriteStream(tmp));
+      const { size, sha256 } = measure.result();
       await writeFile(sumTmp, `${sha256}\n`);
       await rename(sumTmp, sumFile);
       await rename(tmp, target);
@@ -52,6 +52,10 @@ export class FsArtifactStore implements ArtifactStore {
       await Promise.all([rm(tmp, { force: true }), rm(sumTmp, { force: true })]);
       throw err;
     }
+  }
+
+  putFile(key: string, path: string): Promise<StoredArtifact> {
+    return this.put(key, createReadStream(path));
   }
 
   private async recorded(key: string): Promise<string | undefined> {
@@ -82,10 +86,9 @@ export class FsArtifactStore implements ArtifactStore {
     await writeVerified(body, path, key, sha256 ?? (await this.recorded(key)));
   }
 
-  /** Streams the artifact; the stream errors at its end, instead of ending, when the content does not match its recorded sha256. */
-  async open(key: string): Promise<Readable> {
+  async open(key: string, sha256?: string): Promise<Readable> {
     const body = await this.openBlob(key);
-    const expected = await this.recorded(key);
+    const expected = sha256 ?? (await this.recorded(key));
     return expected ? verifyingStream(body, key, expected) : body;
   }
 

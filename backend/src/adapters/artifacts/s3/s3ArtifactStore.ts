@@ -1,13 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   S3Client,
   type BucketLocationConstraint,
   type HeadObjectCommandOutput,
@@ -15,7 +17,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { sha256File } from '../../../archive/checksum';
 import { NotFoundError } from '../../../domain/errors';
-import { assertArtifactKey, verifyingStream, writeVerified } from '../verified';
+import { assertArtifactKey, measuring, verifyingStream, writeVerified } from '../verified';
 import type { ArtifactStore, StoredArtifact } from '../../../ports/artifacts';
 import type { RunPlan } from '../../../domain/deployment';
 import { encodePlan, PLAN_METADATA } from '../planMetadata';
@@ -32,6 +34,9 @@ export interface S3ArtifactStoreOptions extends AwsSettings {
 /** Object metadata key holding the artifact's sha256, checked on every download. */
 const SHA_META = 'sha256';
 const DEFAULT_PART = 8 * 1024 * 1024;
+/** S3's smallest multipart part. */
+const MIN_PART = 5 * 1024 * 1024;
+const CONTENT_TYPE = 'application/gzip';
 
 function isMissing(err: unknown): boolean {
   const name = awsErrorName(err);
@@ -58,23 +63,117 @@ export class S3ArtifactStore implements ArtifactStore {
   async putFile(key: string, path: string, meta: { plan?: RunPlan } = {}): Promise<StoredArtifact> {
     assertArtifactKey(key);
     await this.ensureBucket();
+    // A file can be hashed before it goes up, so it is uploaded once, straight to its key, with its checksum.
     const [sha256, info] = await Promise.all([sha256File(path), stat(path)]);
+    await this.upload(key, createReadStream(path), this.objectMetadata(sha256, meta), info.size);
+    return { key, size: info.size, sha256 };
+  }
+
+  /**
+   * Uploads `body` as it arrives. Its sha256 (which S3 keeps as metadata, set when an object is created) is known
+   * only at its end: a body that fits in one part is held and sent in one PUT with it; a larger one goes up as a
+   * multipart upload to a staging key beside `key` (no artifact-uploaded event: not `.tar.gz`), then S3 copies it to
+   * `key` with its checksum, so `key` appears complete and announced once, and the staging object is removed.
+   */
+  async put(key: string, body: Readable, meta: { plan?: RunPlan } = {}): Promise<StoredArtifact> {
+    assertArtifactKey(key);
+    const measure = measuring();
+    body.on('error', (err) => measure.destroy(err));
+    try {
+      await this.ensureBucket();
+      return await this.putMeasured(key, body.pipe(measure), meta);
+    } catch (err) {
+      // Whatever produces the body (tar packing a build) stops instead of waiting on a reader that is gone.
+      body.destroy();
+      throw err;
+    }
+  }
+
+  private async putMeasured(
+    key: string,
+    measured: ReturnType<typeof measuring>,
+    meta: { plan?: RunPlan },
+  ): Promise<StoredArtifact> {
+    const chunks = measured[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const first: Buffer[] = [];
+    let held = 0;
+    let next = await chunks.next();
+    while (!next.done && held < this.partSize) {
+      first.push(next.value);
+      held += next.value.length;
+      next = await chunks.next();
+    }
+    if (next.done) {
+      const { size, sha256 } = measured.result();
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: Buffer.concat(first),
+          ContentType: CONTENT_TYPE,
+          Metadata: this.objectMetadata(sha256, meta),
+        }),
+      );
+      return { key, size, sha256 };
+    }
+    const rest = next.value;
+    const staging = `${key}.upload-${randomBytes(6).toString('hex')}`;
+    try {
+      await this.upload(
+        staging,
+        Readable.from(
+          (async function* () {
+            yield* first;
+            yield rest;
+            for (let more = await chunks.next(); !more.done; more = await chunks.next()) yield more.value;
+          })(),
+        ),
+        {},
+      );
+      const { size, sha256 } = measured.result();
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          CopySource: `${this.bucket}/${staging}`,
+          MetadataDirective: 'REPLACE',
+          // The staging object's checksum covers its parts; the copy gets one of its own whole content, which the
+          // SDK checks on every download (kept from the parts, it fails that check on some S3 implementations).
+          ChecksumAlgorithm: 'CRC32',
+          ContentType: CONTENT_TYPE,
+          Metadata: this.objectMetadata(sha256, meta),
+        }),
+      );
+      return { key, size, sha256 };
+    } finally {
+      await this.delete(staging).catch(() => undefined);
+    }
+  }
+
+  private get partSize(): number {
+    return Math.max(this.options.partSizeBytes ?? DEFAULT_PART, MIN_PART);
+  }
+
+  private objectMetadata(sha256: string, meta: { plan?: RunPlan }): Record<string, string> {
+    return { [SHA_META]: sha256, ...(meta.plan ? { [PLAN_METADATA]: encodePlan(meta.plan) } : {}) };
+  }
+
+  private async upload(key: string, body: Readable, metadata: Record<string, string>, size?: number): Promise<void> {
     const upload = new Upload({
       client: this.client,
       params: {
         Bucket: this.bucket,
         Key: key,
-        Body: createReadStream(path),
-        ContentType: 'application/gzip',
-        ContentLength: info.size,
-        Metadata: { [SHA_META]: sha256, ...(meta.plan ? { [PLAN_METADATA]: encodePlan(meta.plan) } : {}) },
+        Body: body,
+        ContentType: CONTENT_TYPE,
+        ...(size === undefined ? {} : { ContentLength: size }),
+        Metadata: metadata,
       },
-      partSize: Math.max(this.options.partSizeBytes ?? DEFAULT_PART, 5 * 1024 * 1024),
+      partSize: this.partSize,
       queueSize: 4,
       leavePartsOnError: false,
     });
     await upload.done();
-    return { key, size: info.size, sha256 };
   }
 
   async getFile(key: string, path: string, sha256?: string): Promise<void> {
@@ -82,10 +181,10 @@ export class S3ArtifactStore implements ArtifactStore {
     await writeVerified(body, path, key, sha256 ?? recorded);
   }
 
-  /** Streams the object; the stream errors at its end instead of finishing when the content does not match its recorded sha256. */
-  async open(key: string): Promise<Readable> {
+  async open(key: string, sha256?: string): Promise<Readable> {
     const { body, recorded } = await this.fetch(key);
-    return recorded ? verifyingStream(body, key, recorded) : body;
+    const expected = sha256 ?? recorded;
+    return expected ? verifyingStream(body, key, expected) : body;
   }
 
   /**

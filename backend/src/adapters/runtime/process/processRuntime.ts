@@ -2,7 +2,7 @@
 // retiring the old one, liveness and restarts) shares the per-app state; the runtime contract suite tests it whole.
 import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { unpackTarball } from '../../../archive/tarball';
+import { unpackStream } from '../../../archive/tarball';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
 import type { ArtifactStore } from '../../../ports/artifacts';
 import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
@@ -293,6 +293,7 @@ export class ProcessRuntime implements Runtime {
     );
   }
 
+  /** Download, checksum and unpack in one pass; the release is refused (and `dir` emptied) when the sha256 differs at the end. */
   private async unpack(
     key: string,
     sha256: string,
@@ -300,19 +301,14 @@ export class ProcessRuntime implements Runtime {
     ctx: ReleaseContext,
     signal: AbortSignal,
   ): Promise<void> {
-    const tarball = `${dir}.tar.gz`;
+    ctx.log('Downloading the artifact', 'deploy');
     try {
-      ctx.log('Downloading the artifact', 'deploy');
-      await this.opts.artifacts.getFile(key, tarball, sha256).catch((err: unknown) => {
-        throw err instanceof UserFacingError
-          ? err
-          : new UserFacingError(`could not download the release's artifact: ${errorMessage(err)}`);
-      });
+      await unpackStream(await this.opts.artifacts.open(key, sha256), dir, { signal });
+    } catch (err) {
       throwIfCancelled(signal);
-      await unpackTarball(tarball, dir);
-      throwIfCancelled(signal);
-    } finally {
-      await rm(tarball, { force: true });
+      throw err instanceof UserFacingError
+        ? err
+        : new UserFacingError(`could not download the release's artifact: ${errorMessage(err)}`);
     }
   }
 

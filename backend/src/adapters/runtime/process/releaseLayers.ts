@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readLayerManifest } from '../../../archive/layers';
-import { unpackTarball } from '../../../archive/tarball';
+import { unpackStream } from '../../../archive/tarball';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
 import type { ArtifactStore } from '../../../ports/artifacts';
 import type { ReleaseContext } from '../../../ports/runtime';
@@ -65,19 +65,18 @@ export class ReleaseLayers {
   private async unpack(key: string, sha256: string, path: string, name: string, signal: AbortSignal): Promise<void> {
     // Unpacked beside and renamed into place: a layer directory that exists is complete.
     const partial = `${path}.partial-${randomBytes(4).toString('hex')}`;
-    const tarball = `${partial}.tar.gz`;
     try {
       await mkdir(dirname(path), { recursive: true });
-      await this.artifacts.getFile(key, tarball, sha256).catch((err: unknown) => {
+      try {
+        await unpackStream(await this.artifacts.open(key, sha256), join(partial, name), { signal });
+      } catch (err) {
+        if (signal.aborted) throw new UserFacingError('the release was cancelled');
         throw err instanceof UserFacingError
           ? err
           : new UserFacingError(`could not download the dependency layer ${key}: ${errorMessage(err)}`);
-      });
-      if (signal.aborted) throw new UserFacingError('the release was cancelled');
-      await unpackTarball(tarball, join(partial, name));
+      }
       await rename(partial, path);
     } finally {
-      await rm(tarball, { force: true });
       await rm(partial, { recursive: true, force: true });
     }
   }
