@@ -37,7 +37,12 @@ describe('Dependency layers and kept releases (local builder + process runtime, 
       limits: { timeoutMs: 300_000, maxOutputBytes: 10 * 1024 * 1024, maxMemoryMb: 2048 },
       dependencyLayers: true,
       // As embedded: node_modules comes back from the app's build cache, untouched, on the next build.
-      cache: new BuildCache({ dir: join(dir, 'cache'), maxAppBytes: 1024 ** 3, maxTotalBytes: 1024 ** 3 }),
+      cache: new BuildCache({
+        dir: join(dir, 'cache'),
+        maxAppBytes: 1024 ** 3,
+        maxTotalBytes: 1024 ** 3,
+        salt: Buffer.alloc(32, 7),
+      }),
     });
     routes = new RouteTable();
     runtime = new ProcessRuntime({
