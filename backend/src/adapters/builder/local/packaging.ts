@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, cp, lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { sha256File } from '../../../archive/checksum';
 import { LAYER_DIRS, layerKey, layerRefSchema, writeLayerManifest, type LayerRef } from '../../../archive/layers';
 import { fingerprintTree } from '../../../archive/treeFingerprint';
-import { packDir } from '../../../archive/tarball';
+import { packDir, packStream } from '../../../archive/tarball';
 import { resolveOutputDir, type BuildPlan } from '../../../detect/plan';
 import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
 import type { BuildContext, BuildJob, BuildResult } from '../../../ports/builder';
@@ -42,12 +43,13 @@ export async function packageAndStore(
   const scratch = join(opts.workDir, `package-${basename(job.deploymentId)}-${randomBytes(4).toString('hex')}`);
   await mkdir(scratch, { recursive: true });
   try {
-    const tarball = join(scratch, 'artifact.tar.gz');
+    // Packed straight into the store as tar writes it: no tarball file, no copy, hashed on the way.
+    let body: Readable;
     const runPlan = runPlanFor(plan);
     if (!isStaticPlan(plan)) {
       const layers = opts.dependencyLayers ? await storeLayers(opts, job, ctx, root, scratch) : [];
       if (layers.length) await writeLayerManifest(root, layers);
-      await packDir(root, tarball, { exclude: [...layers.map((l) => l.dir), ...BUILD_ONLY] });
+      body = packStream(root, { exclude: [...layers.map((l) => l.dir), ...BUILD_ONLY] });
     } else {
       const outputDir = resolveOutputDir(root, plan);
       await assertWithin(root, join(root, outputDir), `outputDir "${outputDir}"`);
@@ -60,15 +62,14 @@ export async function packageAndStore(
       });
       await mkdir(join(staging, dirname(STATIC_SERVER_PATH)), { recursive: true });
       await copyFile(staticServerSource(), join(staging, STATIC_SERVER_PATH));
-      await packDir(staging, tarball);
+      body = packStream(staging);
       ctx.log(
         `Serving ${outputDir === '.' ? 'the site' : `${outputDir}/`} as static files${runPlan.spaFallback ? ' with SPA fallback to index.html' : ''}`,
       );
     }
     const key = artifactKey(job.app, job.commitSha, job.deploymentId);
-    const stored = await opts.artifacts.putFile(key, tarball, { plan: runPlan });
-    const size = (await stat(tarball)).size;
-    ctx.log(`Artifact ${key} (${(size / MiB).toFixed(1)} MiB, sha256 ${stored.sha256.slice(0, 12)})`);
+    const stored = await opts.artifacts.put(key, body, { plan: runPlan });
+    ctx.log(`Artifact ${key} (${(stored.size / MiB).toFixed(1)} MiB, sha256 ${stored.sha256.slice(0, 12)})`);
     return { artifact: { kind: 'tarball', key, sha256: stored.sha256, size: stored.size }, plan: runPlan };
   } finally {
     await rm(scratch, { recursive: true, force: true });
