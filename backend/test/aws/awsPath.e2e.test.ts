@@ -105,6 +105,8 @@ describe('e2e: the AWS path, Jenkins → S3 → Lambda → ECR → ECS (moto) �
     const notifying = Object.assign(Object.create(s3) as S3ArtifactStore, {
       async putFile(key: string, path: string, meta?: { plan?: RunPlan }) {
         const stored = await s3.putFile(key, path, meta);
+        // Only what terraform's notification filter (filter_prefix artifacts/) lets through: not the build cache.
+        if (!key.startsWith('artifacts/')) return stored;
         const event = s3Event(bucket, key, stored.size);
         deliveries.push(handle(event), handle(structuredClone(event)));
         return stored;
