@@ -25,6 +25,8 @@ export interface BuildPlan extends Detected {
   workdir?: string;
   /** Copies (relative to rootDir) made before packaging, decided by finalizePlan. */
   copies?: [string, string][];
+  /** See Finalized.ships: what of rootDir runs, decided by finalizePlan. */
+  ships?: string[];
   healthPath: string;
 }
 

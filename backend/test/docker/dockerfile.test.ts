@@ -101,6 +101,21 @@ describe('Docker builder: generated Dockerfile', () => {
     assert.match(standalone.text, /^WORKDIR \/app\/.next\/standalone$/m);
     assert.equal(standalone.runPlan.workdir, '/app/.next/standalone');
     assert.deepEqual(standalone.runPlan.release, ['/bin/sh', '-c', 'node migrate.js']);
+    // A release step runs in the app's root with its tools: the whole root dir is in the image.
+    assert.match(standalone.text, /^COPY --from=build --chown=node:node \["\/src\/","\/app\/"\]$/m);
+
+    // Without one, only the self-contained output is, as in the local builder's artifact.
+    const { release: _release, ...unreleased } = detected;
+    const alone = generateDockerfile(
+      input(unreleased, {
+        finalized: { ...input(unreleased).plan, workdir: '.next/standalone', ships: ['.next/standalone'] },
+      }),
+    );
+    const copied = alone.text.split('\n').filter((l) => l.startsWith('COPY --from=build'));
+    assert.deepEqual(copied, [
+      'COPY --from=build --chown=node:node ["/src/.next/standalone/","/app/.next/standalone/"]',
+    ]);
+    assert.equal(alone.runPlan.workdir, '/app/.next/standalone');
 
     const exported = generateDockerfile(
       input(detected, { finalized: { ...input(detected).plan, kind: 'spa', outputDir: 'out', start: undefined } }),

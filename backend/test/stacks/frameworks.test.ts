@@ -41,6 +41,8 @@ describe('stacks: JS frameworks deploy live with the local builder', function ()
       log: [
         /\.next\/standalone\/server\.js \(output: "standalone"\): node server\.js/,
         /Copied public to \.next\/standalone\/public/,
+        // Its own traced node_modules serve it: the root's are not shipped, not even as a layer.
+        /Shipping only \.next\/standalone:/,
       ],
     });
     const robots = await fetchApp(done.url, '/robots.txt');

@@ -129,6 +129,8 @@ describe('detect', () => {
       ['.next/static', '.next/standalone/.next/static'],
       ['public', '.next/standalone/public'],
     ]);
+    // The standalone dir runs on its own (its node_modules traced by Next): nothing else of the root ships.
+    assert.deepEqual(standalone.ships, ['.next/standalone']);
   });
 
   it('plain static site without package.json', async () => {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RunPlan } from '../../domain/deployment';
 import { UserFacingError } from '../../domain/errors';
@@ -27,6 +28,44 @@ export function staticServerSource(): string {
 
 export function isStaticPlan(plan: BuildPlan): boolean {
   return plan.kind === 'spa' || plan.kind === 'static';
+}
+
+/**
+ * The only paths of rootDir a server artifact holds, or undefined for all of it: a self-contained output
+ * (Finalized.ships) ships alone, unless a release step runs, which runs in the release's root with the app's own
+ * tools (a migration's node_modules). Every builder packs by this, so the stacks run the same files.
+ */
+export function shippedPaths(plan: BuildPlan): string[] | undefined {
+  if (isStaticPlan(plan) || plan.release || !plan.ships?.length) return undefined;
+  return plan.ships;
+}
+
+// tar reads exclude patterns as globs: a name with these characters must match only itself.
+const GLOB_CHARS = /[*?[\\]/g;
+
+/**
+ * Exclude patterns (relative to `root`) that leave a pack of `root` with only `keep` and the directories above
+ * them: every sibling along each kept path is left out.
+ */
+export async function excludesBeside(root: string, keep: string[]): Promise<string[]> {
+  const excludes: string[] = [];
+  const walk = async (dir: string, wanted: string[][]): Promise<void> => {
+    // This directory itself is kept, with all it holds.
+    if (wanted.some((parts) => parts.length === 0)) return;
+    const below = new Map<string, string[][]>();
+    for (const [head, ...rest] of wanted) below.set(head, [...(below.get(head) ?? []), rest]);
+    for (const name of await readdir(join(root, dir))) {
+      const rel = dir ? `${dir}/${name}` : name;
+      const tails = below.get(name);
+      if (tails) await walk(rel, tails);
+      else excludes.push(rel.replace(GLOB_CHARS, '\\$&'));
+    }
+  };
+  await walk(
+    '',
+    keep.map((path) => path.split('/').filter((p) => p !== '' && p !== '.')),
+  );
+  return excludes;
 }
 
 export function commandArgv(cmd: Command): string[] {

@@ -46,6 +46,8 @@ const RULES: Record<JsFramework, Rule[]> = {
         // The standalone server binds HOSTNAME; HOST is what the runtimes set (loopback behind the proxy).
         start: { shell: 'HOSTNAME="${HOST:-0.0.0.0}" exec node server.js' },
         copies,
+        // Next's docs deploy the standalone dir alone: the root's node_modules would be shipped for nothing.
+        ships: ['.next/standalone'],
         why: '.next/standalone/server.js (output: "standalone"): node server.js',
       };
     },

@@ -42,6 +42,11 @@ export interface Finalized {
   workdir?: string;
   /** Paths copied (from → to, relative to rootDir) before packaging, as a framework's docs require. */
   copies?: [string, string][];
+  /**
+   * The only paths (relative to rootDir, after the copies) the server reads at run time, when the build's output
+   * is self-contained (Next.js standalone carries its own traced node_modules); unset, the whole rootDir ships.
+   */
+  ships?: string[];
   reason: string;
 }
 

@@ -10,7 +10,15 @@ import { resolveOutputDir, type BuildPlan } from '../../../detect/plan';
 import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
 import type { BuildContext, BuildJob, BuildResult } from '../../../ports/builder';
 import { assertWithin } from '../../../sandbox/paths';
-import { isStaticPlan, runPlanFor, SITE_DIR, STATIC_SERVER_PATH, staticServerSource } from '../artifactLayout';
+import {
+  excludesBeside,
+  isStaticPlan,
+  runPlanFor,
+  shippedPaths,
+  SITE_DIR,
+  STATIC_SERVER_PATH,
+  staticServerSource,
+} from '../artifactLayout';
 
 export interface PackagingOptions {
   artifacts: ArtifactStore;
@@ -30,7 +38,8 @@ const BUILD_ONLY = ['.next/cache'];
 
 /**
  * Packs a finished build into its artifact and stores it: Node and Next.js apps ship their whole rootDir
- * (node_modules included); static sites and SPAs ship only their output plus the platform's static server.
+ * (node_modules included) unless their output runs on its own (shippedPaths: a Next.js standalone server); static
+ * sites and SPAs ship only their output plus the platform's static server.
  */
 export async function packageAndStore(
   opts: PackagingOptions,
@@ -46,7 +55,13 @@ export async function packageAndStore(
     // Packed straight into the store as tar writes it: no tarball file, no copy, hashed on the way.
     let body: Readable;
     const runPlan = runPlanFor(plan);
-    if (!isStaticPlan(plan)) {
+    const shipped = shippedPaths(plan);
+    if (shipped) {
+      body = packStream(root, { exclude: await excludesBeside(root, shipped) });
+      ctx.log(
+        `Shipping only ${shipped.join(', ')}: the build's output runs on its own, without the root's node_modules`,
+      );
+    } else if (!isStaticPlan(plan)) {
       const layers = opts.dependencyLayers ? await storeLayers(opts, job, ctx, root, scratch) : [];
       if (layers.length) await writeLayerManifest(root, layers);
       body = packStream(root, { exclude: [...layers.map((l) => l.dir), ...BUILD_ONLY] });
