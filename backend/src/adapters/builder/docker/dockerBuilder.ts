@@ -302,6 +302,8 @@ export class DockerBuilder implements Builder {
       );
     const missing = await this.buildKitProbe;
     if (missing) ctx.log(`BuildKit is not available (${missing}): the classic builder builds, without cache mounts`);
+    else
+      ctx.log("Building with BuildKit: the app's own cache mount for package caches; no memory limit on build steps");
     return missing === undefined;
   }
 

@@ -92,8 +92,10 @@ export function runInstruction(cmd: Command, input: Pick<DockerfileInput, 'app' 
 export function dependencyStep(input: DockerfileInput): DependencyStep | undefined {
   const { plan } = input;
   if (!plan.install) return undefined;
+  // Its manifests are read from the context: a rootDir must stay inside it.
+  const rootDir = checkPath(plan.rootDir, 'rootDir');
   if (plan.kind === 'python' || plan.kind === 'go') return stackDependencyStep(input);
-  const prefix = plan.rootDir === '.' ? '' : `${plan.rootDir}/`;
+  const prefix = rootDir === '.' ? '' : `${rootDir}/`;
   return {
     instruction: runInstruction(plan.install, input),
     command: plan.install,
