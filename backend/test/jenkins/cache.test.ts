@@ -123,7 +123,10 @@ describe('Jenkins build cache in S3 (Jenkins stand-in, moto S3)', function () {
       [`cache/${app}/jenkins.tar.gz`],
     );
     // The agent's toolchain, then the platform's key: lockfiles, commands, env (HMAC).
-    assert.match(must(saved[0], 'entry').key, new RegExp(`^[0-9a-f]{16}\\.${first.params.CACHE_KEY.replace(/\./g, '\\.')}$`));
+    assert.match(
+      must(saved[0], 'entry').key,
+      new RegExp(`^[0-9a-f]{16}\\.${first.params.CACHE_KEY.replace(/\./g, '\\.')}$`),
+    );
     noSecrets(first);
 
     // A code change, the lockfile unchanged: same key, node_modules comes back and the install is skipped.
@@ -146,7 +149,12 @@ describe('Jenkins build cache in S3 (Jenkins stand-in, moto S3)', function () {
     const bytes = Buffer.from(await must(stored.Body, 'body').transformToByteArray());
     // Cut short, under the sha256 it was saved with: what a partial or damaged copy looks like to a reader.
     await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes.subarray(0, bytes.length >> 1), Metadata: stored.Metadata }),
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: bytes.subarray(0, bytes.length >> 1),
+        Metadata: stored.Metadata,
+      }),
     );
     const run = await build(app, await source('node-express'));
     assert.match(run.log, /cache not restored: corrupt cache discarded: its sha256 is not the one it was saved with/);
@@ -192,6 +200,17 @@ describe('Jenkins build cache in S3 (Jenkins stand-in, moto S3)', function () {
     assert.match(withEnv.log, INSTALLED);
     assert.ok(!Object.values(withEnv.params).some((v) => v.includes(secret)), 'an env value in a parameter');
     assert.ok(!withEnv.build.log.toString('utf8').includes(secret));
+  });
+
+  it('Go: the module and build caches come back as the package store (GOCACHE, GOMODCACHE)', async function () {
+    const goApp = uniqueName('cached-go-');
+    const first = await build(goApp, await source('go-server'));
+    assert.match(first.params.CACHE_STORE_ENV, /GOCACHE=@store\/go\/build/);
+    assert.match(first.log, /cache not restored: no cache yet/);
+    assert.match(first.log, /cache saved \(/);
+    const second = await build(goApp, await source('go-server'));
+    assert.match(second.log, /cache restored \([^)]*\): package store\n/);
+    assert.doesNotMatch(second.log, /cache saved/);
   });
 
   it("a deleted app's entry goes with it", async function () {
@@ -245,7 +264,10 @@ describe('Jenkins cache steps refuse parameters the platform never sends', funct
     try {
       await mkdir(join(workspace, 'out'));
       await mkdir(join(workspace, 'src'));
-      await writeFile(join(workspace, 'out', 'plan.env'), "PLAN_ROOT=.\nPLAN_INSTALL='npm ci'\nPLAN_BUILD=''\nPLAN_OUTPUT=''\n");
+      await writeFile(
+        join(workspace, 'out', 'plan.env'),
+        "PLAN_ROOT=.\nPLAN_INSTALL='npm ci'\nPLAN_BUILD=''\nPLAN_OUTPUT=''\n",
+      );
       // An `aws` that leaves a mark: none of these may reach S3.
       const bin = join(workspace, 'bin');
       await mkdir(bin);
@@ -261,7 +283,10 @@ describe('Jenkins cache steps refuse parameters the platform never sends', funct
         assert.ok(!existsSync(join(workspace, 'out', 'cache.env')), 'a cache was set up');
       }
       assert.ok(!existsSync(join(workspace, 'AWS_CALLED')), 'aws was called');
-      assert.ok(!existsSync(join(workspace, 'PWNED')) && !existsSync(join(workspace, 'src', 'PWNED')), 'a parameter ran');
+      assert.ok(
+        !existsSync(join(workspace, 'PWNED')) && !existsSync(join(workspace, 'src', 'PWNED')),
+        'a parameter ran',
+      );
     } finally {
       await rm(workspace, { recursive: true, force: true });
     }
