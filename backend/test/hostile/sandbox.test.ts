@@ -177,4 +177,31 @@ describe('hostile tenants: sandboxed builds and apps', function () {
     const key = readFileSync(join(world.dataDir, 'secret.key'), 'utf8').trim();
     assert.ok(!(await world.logText(world.bob, queued.id)).includes(key), 'the key is not in the logs');
   });
+
+  it('refuses a release whose build leaves links out of it', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'hostile-links-'));
+    try {
+      writeFileSync(
+        join(repo, 'package.json'),
+        JSON.stringify({
+          name: 'links-out',
+          private: true,
+          // Made by the build, so no source check sees them: only the release's unpacking can.
+          scripts: { build: 'ln -s ../../../.. up && ln -s /etc/passwd pw', start: 'node server.js' },
+        }),
+      );
+      writeFileSync(
+        join(repo, 'server.js'),
+        'require("http").createServer((_q, r) => r.end("ok")).listen(process.env.PORT);',
+      );
+      await world.host.addRepo('bob/links', repo, { owner: world.bob });
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+    const queued = await world.deploy(world.bob, { repo: 'bob/links' });
+    const done = await world.waitFor(world.bob, queued.id);
+    assert.equal(done.status, 'failed', `the deployment must not go live (${done.error ?? ''})`);
+    assert.match(done.error ?? '', /archive symlink "(\.\/)?(pw|up)" points/);
+    assert.equal((await fetchApp(bobUrl)).status, 200, "bob's live app keeps serving");
+  });
 });
