@@ -84,6 +84,10 @@ describe('Docker builder: the dependency step in the engine output', () => {
     assert.ok(withMounts.includes(`RUN ${mount} ["npm","run","build"]`), withMounts);
     assert.match(withMounts, /^ENV npm_config_cache=\/cloudsmith-cache\/shop\/npm /m);
     assert.doesNotMatch(generateDockerfile(input).text, /--mount|cloudsmith-cache/);
+    // The image's labels are one instruction, the last: one classic-builder step rather than one per --label.
+    const labelled = generateDockerfile({ ...input, imageLabels: { 'cloudsmith.deployment': 'd-1' } }).text.trim();
+    assert.equal(labelled.split('\n').at(-1), 'LABEL cloudsmith.commit="abc" cloudsmith.deployment="d-1"');
+    assert.throws(() => generateDockerfile({ ...input, imageLabels: { 'x y': 'z' } }), /not a label key/);
     assert.throws(
       () => generateDockerfile({ ...input, app: 'Shop,target=/', cacheMounts: true }),
       /cannot be a Docker image name/,

@@ -20,6 +20,20 @@ export function appRepository(app: string): string {
   return app;
 }
 
+const LABEL_KEY = /^[a-z0-9]+(?:[.-][a-z0-9]+)*$/;
+
+/**
+ * One LABEL instruction for a generated Dockerfile's last line (the classic builder makes a layer of each label
+ * given with `--label`, and this one line costs one): values quoted, keys the platform's own.
+ */
+export function labelInstruction(labels: Record<string, string>): string {
+  const pairs = Object.entries(labels).map(([key, value]) => {
+    if (!LABEL_KEY.test(key)) throw new Error(`not a label key: ${key}`);
+    return `${key}=${JSON.stringify(value)}`;
+  });
+  return `LABEL ${pairs.join(' ')}`;
+}
+
 /** `--filter label=cloudsmith.app=<app>`: app names are checked, so the filter matches that app only. */
 export function appFilter(app: string): string[] {
   return ['--filter', `label=${APP_LABEL}=${appRepository(app)}`];

@@ -11,7 +11,7 @@ import type { BuildContext, BuildJob, Builder, BuildResult } from '../../../port
 import { describeCommand } from '../../../sandbox/run';
 import { DockerCli, DockerError } from '../../docker/cli';
 import { DEPS_LABEL, EngineCache } from '../../docker/engineCache';
-import { imageName } from '../../docker/names';
+import { DEPLOYMENT_LABEL, imageName } from '../../docker/names';
 import { dependencyFingerprint, StepWatch, whyNotReused, type DependencyStep } from './dependencyStep';
 import {
   APP_DIR,
@@ -144,7 +144,12 @@ export class DockerBuilder implements Builder {
         const finalized = source.plan.framework
           ? await this.decideFromOutput(input, scratch, `${image}-build`, build, ctx)
           : undefined;
-        const generated = generateDockerfile({ ...input, ...(finalized ? { finalized } : {}) });
+        // In the Dockerfile's last line rather than as `--label`s: the classic builder makes a step of each of those.
+        const imageLabels = {
+          [DEPLOYMENT_LABEL]: job.deploymentId,
+          ...(deps ? { [DEPS_LABEL]: deps.fingerprint } : {}),
+        };
+        const generated = generateDockerfile({ ...input, imageLabels, ...(finalized ? { finalized } : {}) });
         dockerfile = join(scratch, 'Dockerfile');
         await writeFile(dockerfile, generated.text);
         generatedPlan = generated.runPlan;
@@ -376,11 +381,10 @@ export class DockerBuilder implements Builder {
       '--force-rm',
       '--memory',
       `${limits.maxMemoryMb}m`,
-      '--label',
-      `cloudsmith.app=${job.app}`,
-      '--label',
-      `cloudsmith.deployment=${job.deploymentId}`,
-      ...(deps ? ['--label', `${DEPS_LABEL}=${deps.fingerprint}`] : []),
+      // A generated Dockerfile writes its labels itself (cloudsmith.app in every stage).
+      ...(repoDockerfile
+        ? ['--label', `cloudsmith.app=${job.app}`, '--label', `${DEPLOYMENT_LABEL}=${job.deploymentId}`]
+        : []),
       ...(buildKit ? ['--progress', 'plain'] : []),
       ...buildArgNames.flatMap((name) => ['--build-arg', name]),
       // Repo Dockerfiles may declare `ARG BASE_IMAGE` to run on the platform's base (no registry access needed).

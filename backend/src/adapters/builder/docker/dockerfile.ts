@@ -3,6 +3,7 @@ import { UserFacingError } from '../../../domain/errors';
 import { OUTPUT_DIR_CANDIDATES, type BuildPlan } from '../../../detect/plan';
 import { shippedPaths } from '../artifactLayout';
 import type { Command } from '../../../sandbox/run';
+import { labelInstruction } from '../../docker/names';
 import { cacheMountEnv, cacheMountFlag, type DependencyStep } from './dependencyStep';
 import { generateStackDockerfile, stackDependencyStep, type StackImages } from './stackDockerfile';
 
@@ -36,6 +37,8 @@ export interface DockerfileInput {
   images?: StackImages;
   /** BuildKit builds: install and build steps get the app's own cache mount for package-manager caches. */
   cacheMounts?: boolean;
+  /** Labels of the final image besides cloudsmith.app and cloudsmith.commit (deployment, dependency fingerprint). */
+  imageLabels?: Record<string, string>;
 }
 
 export interface GeneratedDockerfile {
@@ -193,7 +196,7 @@ export function generateDockerfile(input: DockerfileInput): GeneratedDockerfile 
     'USER node',
     `EXPOSE ${CONTAINER_PORT}`,
     `CMD ${json(start)}`,
-    `LABEL cloudsmith.commit=${JSON.stringify(input.commitSha)}`,
+    labelInstruction({ 'cloudsmith.commit': input.commitSha, ...input.imageLabels }),
     '',
   );
 

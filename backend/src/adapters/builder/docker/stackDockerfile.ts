@@ -2,6 +2,7 @@ import type { RunPlan } from '../../../domain/deployment';
 import { UserFacingError } from '../../../domain/errors';
 import type { BuildPlan } from '../../../detect/plan';
 import type { Command } from '../../../sandbox/run';
+import { labelInstruction } from '../../docker/names';
 import { cacheMountEnv, cacheMountFlag, type DependencyStep } from './dependencyStep';
 
 /** Toolchain images for generated Dockerfiles of non-Node stacks. */
@@ -25,6 +26,7 @@ export interface StackDockerfileInput {
   port: number;
   /** BuildKit builds: install and build steps get the app's own cache mount. */
   cacheMounts?: boolean;
+  imageLabels?: Record<string, string>;
 }
 
 /** Files that pin a stack's dependencies: copied first so the install layer is reused while they are unchanged. */
@@ -121,7 +123,7 @@ export function generateStackDockerfile(input: StackDockerfileInput): { text: st
     `USER ${RUN_AS}`,
     `EXPOSE ${input.port}`,
     `CMD ${JSON.stringify(start)}`,
-    `LABEL cloudsmith.commit=${JSON.stringify(input.commitSha)}`,
+    labelInstruction({ 'cloudsmith.commit': input.commitSha, ...input.imageLabels }),
     '',
   );
   return {
