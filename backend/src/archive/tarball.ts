@@ -274,11 +274,23 @@ function checkedFeed(limits: Limits, sink: Writable): Writable & { links: LinkMa
   // Headers, padding and the end records around `maxBytes` of content: well below this unless the input is a bomb.
   const maxStream = limits.maxBytes + limits.maxEntries * 2048 + 64 * 1024 * 1024;
   let streamed = 0;
+  // The first bytes are held until there are two of them, the length of the gzip magic.
+  let head: Buffer | undefined = Buffer.alloc(0);
   const feed = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      if (streamed === 0 && chunk[0] === 0x1f && chunk[1] === 0x8b) {
-        done(new UserFacingError('archive is compressed twice'));
-        return;
+    write(data: Buffer, _enc, done) {
+      let chunk = data;
+      if (head) {
+        chunk = Buffer.concat([head, data]);
+        if (chunk.length < 2) {
+          head = chunk;
+          done();
+          return;
+        }
+        head = undefined;
+        if (chunk[0] === 0x1f && chunk[1] === 0x8b) {
+          done(new UserFacingError('archive is compressed twice'));
+          return;
+        }
       }
       streamed += chunk.length;
       if (streamed > maxStream) {
@@ -301,6 +313,8 @@ function checkedFeed(limits: Limits, sink: Writable): Writable & { links: LinkMa
       sink.on('drain', go).on('close', go);
     },
     final(done) {
+      // Under two bytes: not an archive, and the parser says so.
+      if (head?.length) parser.write(head);
       parser.end();
       void parsed.then(() => {
         if (failure) {
