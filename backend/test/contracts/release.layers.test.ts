@@ -136,8 +136,9 @@ describe('Dependency layers and kept releases (local builder + process runtime, 
     );
     assert.ok(!redeployLogs.some((l) => /unpacked in/.test(l)));
 
+    // As the API rolls back: a new deployment of the first one's artifact.
     const rollbackLogs: string[] = [];
-    await release(first.id, first.result, rollbackLogs);
+    await release(randomUUID(), first.result, rollbackLogs);
     assert.equal(await served(), 'hello from node-express');
     assert.ok(
       rollbackLogs.some((l) => l.startsWith('Reusing the kept unpacked release')),

@@ -331,8 +331,20 @@ describe('process runtime', function () {
   });
 
   it('keeps only the last three release directories and removes everything on remove', async () => {
-    const built = await h.makeArtifact('static');
-    for (let i = 0; i < 5; i++) await release('prune', built);
+    const { files, plan } = FIXTURES.static;
+    for (let i = 0; i < 5; i++)
+      await release('prune', await h.artifactFrom({ ...files, 'site/release.txt': `release ${i}` }, plan));
+    assert.equal((await readdir(join(h.dataDir, 'releases', 'prune'))).length, 3);
+    // Releasing an artifact again under a new deployment (a rollback) takes over its stopped dir: none is added.
+    const again = await h.makeArtifact('static');
+    await release('prune', again);
+    await release('prune', await h.artifactFrom({ ...files, 'site/release.txt': 'release 5' }, plan));
+    const context = ctx();
+    await release('prune', again, context);
+    assert.ok(
+      context.lines.some((l) => l.startsWith('Reusing the kept unpacked release')),
+      context.lines.join('\n'),
+    );
     assert.equal((await readdir(join(h.dataDir, 'releases', 'prune'))).length, 3);
     await h.runtime.remove('prune');
     await assert.rejects(stat(join(h.dataDir, 'releases', 'prune')));

@@ -1,6 +1,6 @@
 // Long on purpose: a release's whole swap as sandboxed processes (unpack, release step, start, health, route,
 // retiring the old one, liveness and restarts) shares the per-app state; the runtime contract suite tests it whole.
-import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { unpackStream } from '../../../archive/tarball';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
@@ -328,16 +328,46 @@ export class ProcessRuntime implements Runtime {
     let dir = join(appDir, deploymentId);
     if (previous?.dir === dir) dir = join(appDir, `${deploymentId}-${Date.now().toString(36)}`);
     const marker = await readFile(this.unpackedMarker(app, dir), 'utf8').catch(() => undefined);
-    if (marker === sha256 && (await stat(dir).catch(() => undefined))?.isDirectory()) {
+    let reusable = marker === sha256 && (await stat(dir).catch(() => undefined))?.isDirectory();
+    if (!reusable) {
+      await rm(this.unpackedMarker(app, dir), { force: true });
+      await rm(dir, { recursive: true, force: true });
+      reusable = await this.adoptKept(app, sha256, dir, previous);
+    }
+    if (reusable) {
       // Newest again, so pruning keeps it.
       const now = new Date();
       await utimes(dir, now, now);
       return { dir, unpacked: true };
     }
-    await rm(this.unpackedMarker(app, dir), { force: true });
-    await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     return { dir, unpacked: false };
+  }
+
+  /**
+   * A rollback is a new deployment of an earlier one's artifact: a kept, stopped release dir that artifact was
+   * unpacked into is renamed to the new deployment's (the live one keeps serving until the switch, so never it).
+   */
+  private async adoptKept(
+    app: string,
+    sha256: string,
+    dir: string,
+    previous: LiveRelease | undefined,
+  ): Promise<boolean> {
+    const markers = join(this.opts.dataDir, 'unpacked', app);
+    for (const name of await readdir(markers).catch(() => [])) {
+      const kept = join(this.appDir(app), name);
+      if (kept === previous?.dir || kept === dir) continue;
+      if ((await readFile(join(markers, name), 'utf8').catch(() => undefined)) !== sha256) continue;
+      try {
+        await rename(kept, dir);
+      } catch {
+        continue;
+      }
+      await rename(join(markers, name), this.unpackedMarker(app, dir));
+      return true;
+    }
+    return false;
   }
 
   /** Keeps the newest release directories (the live one always) so disk use stays bounded. */
