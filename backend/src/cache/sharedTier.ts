@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { z } from 'zod';
-import { packDir, unpackTarball } from '../archive/tarball';
+import { packStream, unpackStream } from '../archive/tarball';
 import { errorMessage } from '../domain/errors';
 import type { ArtifactStore } from '../ports/artifacts';
 import { dirBytes, moveDir } from './fsops';
@@ -30,7 +31,7 @@ export type Pulled = { ok: true; bytes: number } | { ok: false; why: string };
 export class SharedCacheTier {
   constructor(
     private readonly artifacts: ArtifactStore,
-    /** On the cache's filesystem: what is pulled is renamed into place. */
+    /** On the cache's filesystem: what is pulled is unpacked there, then renamed into place. */
     private readonly scratch: string,
   ) {}
 
@@ -39,24 +40,16 @@ export class SharedCacheTier {
     return { blob: `${prefix}buildrelay.tar.gz`, record: `${prefix}buildrelay.json` };
   }
 
-  /** Packs the app's saved cache (`appDir/entry` and `appDir/store`) and stores it, then its record. */
+  /** Streams the app's saved cache (`appDir/entry` and `appDir/store`, packed as it is read) to the store, then its record. */
   async push(app: string, appDir: string): Promise<void> {
     const { blob, record } = this.keys(app);
-    const work = await this.workDir('push');
-    try {
-      const file = join(work, 'cache.tar.gz');
-      await packDir(appDir, file);
-      const stored = await this.artifacts.putFile(blob, file);
-      const body: z.infer<typeof recordSchema> = {
-        sha256: stored.sha256,
-        size: stored.size,
-        savedAt: new Date().toISOString(),
-      };
-      await writeFile(join(work, 'record.json'), JSON.stringify(body));
-      await this.artifacts.putFile(record, join(work, 'record.json'));
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+    const stored = await this.artifacts.put(blob, packStream(appDir));
+    const body: z.infer<typeof recordSchema> = {
+      sha256: stored.sha256,
+      size: stored.size,
+      savedAt: new Date().toISOString(),
+    };
+    await this.artifacts.put(record, Readable.from([JSON.stringify(body)]));
   }
 
   /** The app was deleted: a later app of that name must not inherit its cache. */
@@ -73,7 +66,8 @@ export class SharedCacheTier {
   async pull(app: string, appDir: string): Promise<Pulled> {
     const { blob, record } = this.keys(app);
     if (!(await this.artifacts.exists(record))) return { ok: false, why: 'none in the shared store either' };
-    const work = await this.workDir('pull');
+    const work = join(this.scratch, `shared-pull-${randomBytes(6).toString('hex')}`);
+    await mkdir(work, { recursive: true, mode: 0o700 });
     try {
       let pinned: z.infer<typeof recordSchema>;
       try {
@@ -81,10 +75,9 @@ export class SharedCacheTier {
       } catch {
         return { ok: false, why: "the shared store's record is unreadable" };
       }
-      const file = join(work, 'cache.tar.gz');
       try {
-        await this.artifacts.getFile(blob, file, pinned.sha256);
-        await unpackTarball(file, join(work, 'tree'));
+        // Unpacked as it downloads into a scratch dir, which is moved into place only once the whole copy verified.
+        await unpackStream(await this.artifacts.open(blob, pinned.sha256), join(work, 'tree'));
       } catch (err) {
         return { ok: false, why: `the shared copy was discarded: ${errorMessage(err)}` };
       }
@@ -100,11 +93,5 @@ export class SharedCacheTier {
     } finally {
       await rm(work, { recursive: true, force: true });
     }
-  }
-
-  private async workDir(what: string): Promise<string> {
-    const dir = join(this.scratch, `shared-${what}-${randomBytes(6).toString('hex')}`);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    return dir;
   }
 }
