@@ -197,7 +197,8 @@ export async function unpackStream(body: Readable, destDir: string, opts: Unpack
   );
   const feed = checkedFeed(limits, tar.child.stdin as Writable);
   tar.done.catch((err: unknown) => feed.destroy(err as Error));
-  const gunzip = createGunzip();
+  // Larger output chunks than zlib's 16 KiB halve the CPU the parser and the pipe to tar spend per byte.
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   body.on('error', (err) => gunzip.destroy(err));
   body.pipe(gunzip);
   try {
