@@ -62,6 +62,11 @@ export interface Store {
   /** App env, already sealed (encrypted) by the caller. */
   getEnv(app: string): Promise<Record<string, string>>;
   putEnv(app: string, sealed: Record<string, string>): Promise<void>;
+  /**
+   * Sets the given entries of the app's env (a null value removes the entry) in one atomic write: entries another
+   * writer sets or removes at the same time are kept, so concurrent patches of one map never lose each other.
+   */
+  patchEnv(app: string, changes: Record<string, string | null>): Promise<void>;
 
   /** Records that `consumer` handled `eventId`; false when it already had (a redelivery). */
   markProcessed(consumer: string, eventId: string): Promise<boolean>;

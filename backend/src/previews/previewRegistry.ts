@@ -16,7 +16,9 @@ export type PreviewRecord = z.infer<typeof recordSchema>;
 /**
  * Which apps are previews of which, kept in the store's key-value map like hook settings: `previews:<app>` maps
  * each preview's name to its record, `preview:<name>` points back at the production app. No app name can take
- * either key (app names are DNS labels, without ":"), and no column is added to either store adapter.
+ * either key (app names are DNS labels, without ":"), and no column is added to either store adapter. Entries are
+ * written with the store's atomic patch, never read-modify-write: API replicas creating previews of one app at
+ * the same time each keep their entry.
  */
 export class PreviewRegistry {
   constructor(private readonly store: Store) {}
@@ -37,8 +39,7 @@ export class PreviewRegistry {
   }
 
   async put(record: PreviewRecord): Promise<void> {
-    const index = await this.store.getEnv(indexKey(record.of));
-    await this.store.putEnv(indexKey(record.of), { ...index, [record.name]: JSON.stringify(record) });
+    await this.store.patchEnv(indexKey(record.of), { [record.name]: JSON.stringify(record) });
     await this.store.putEnv(parentKey(record.name), { of: record.of });
   }
 
@@ -49,16 +50,14 @@ export class PreviewRegistry {
   }
 
   async rememberComment(of: string, pr: number, commentId: number): Promise<void> {
-    const comments = await this.store.getEnv(commentsKey(of));
-    await this.store.putEnv(commentsKey(of), { ...comments, [String(pr)]: String(commentId) });
+    await this.store.patchEnv(commentsKey(of), { [String(pr)]: String(commentId) });
   }
 
   /** Drops the app's own record (when it is a preview) and its index of previews (when it had any). */
   async forget(name: string): Promise<void> {
     const of = await previewParent(this.store, name);
     if (of) {
-      const { [name]: _gone, ...rest } = await this.store.getEnv(indexKey(of));
-      await this.store.putEnv(indexKey(of), rest);
+      await this.store.patchEnv(indexKey(of), { [name]: null });
       await this.store.putEnv(parentKey(name), {});
     }
     await this.store.putEnv(indexKey(name), {});

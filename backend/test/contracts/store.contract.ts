@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { App, Deployment, DeploymentStatus } from '../../src/domain/deployment';
 import { runtimeLineBytes, type NewRuntimeLogLine, type RuntimeStream } from '../../src/domain/runtimeLog';
 import type { Store } from '../../src/ports/store';
+import { PreviewRegistry } from '../../src/previews/previewRegistry';
 
 export interface StoreFixture {
   store: Store;
@@ -485,6 +486,52 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         await store.putEnv(a, { MODE: 'sealed:3' });
         assert.deepEqual(await store.getEnv(a), { MODE: 'sealed:3' });
         assert.deepEqual(await store.getEnv(uid('app')), {});
+      });
+
+      it('patches single env entries, setting, replacing and removing them and keeping the rest', async function () {
+        const a = uid('app');
+        await store.patchEnv(a, { GONE: null });
+        assert.deepEqual(await store.getEnv(a), {}, 'removing from no map makes none');
+        await store.patchEnv(a, { 'feature.x': 'sealed:1', 'a"b': 'sealed:2' });
+        assert.deepEqual(await store.getEnv(a), { 'feature.x': 'sealed:1', 'a"b': 'sealed:2' }, 'keys taken literally');
+        await store.patchEnv(a, { 'feature.x': 'sealed:3', MODE: 'sealed:4', 'a"b': null, NEVER: null });
+        assert.deepEqual(await store.getEnv(a), { 'feature.x': 'sealed:3', MODE: 'sealed:4' });
+        await store.putEnv(a, {});
+        await store.patchEnv(a, { MODE: 'sealed:5' });
+        assert.deepEqual(await store.getEnv(a), { MODE: 'sealed:5' }, 'an emptied map takes patches');
+      });
+
+      it('loses no entry when many patches of one map race, the first ones creating it', async function () {
+        const a = uid('app');
+        const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+        await Promise.all(keys.map((k) => store.patchEnv(a, { [k]: `sealed:${k}` })));
+        assert.deepEqual(Object.keys(await store.getEnv(a)).sort(), [...keys].sort());
+        // Removals and additions racing each other: each touches only its own entry.
+        await Promise.all(
+          keys.map((k, i) => store.patchEnv(a, i % 2 ? { [k]: null } : { [k]: 'v2', [`${k}b`]: 'v2' })),
+        );
+        const even = keys.filter((_, i) => i % 2 === 0);
+        assert.deepEqual(Object.keys(await store.getEnv(a)).sort(), [...even, ...even.map((k) => `${k}b`)].sort());
+      });
+
+      it('keeps every preview when many are registered for one app at once, and forgets only the one removed', async function () {
+        const registry = new PreviewRegistry(store);
+        const of = uid('app');
+        const names = Array.from({ length: 30 }, (_, i) => `${of}-pr-${i + 1}`);
+        await Promise.all(
+          names.map((name, i) => registry.put({ name, of, kind: 'pr', ref: `b${i}`, pr: i + 1, createdAt: tick() })),
+        );
+        assert.deepEqual((await registry.list(of)).map((r) => r.name).sort(), [...names].sort());
+        await Promise.all([
+          registry.forget(names[0]),
+          registry.forget(names[1]),
+          registry.put({ name: `${of}-late`, of, kind: 'branch', ref: 'late', createdAt: tick() }),
+        ]);
+        const left = (await registry.list(of)).map((r) => r.name);
+        assert.equal(left[0], `${of}-late`, 'newest first');
+        assert.deepEqual([...left].sort(), [...names.slice(2), `${of}-late`].sort());
+        assert.equal(await registry.get(names[0]), undefined);
+        assert.equal((await registry.get(names[2]))?.of, of);
       });
 
       it('marks an event processed once per consumer', async function () {

@@ -467,6 +467,64 @@ export class DynamoStore implements Store {
     await this.doc.send(new PutCommand({ TableName: this.table('env'), Item: { app, vars: { ...sealed } } }));
   }
 
+  /**
+   * Conditional writes instead of read-modify-write: an UpdateItem that sets/removes only the named entries of the
+   * existing map, or, while the item has no map yet, a put that requires it to be absent; whichever loses its
+   * condition to a concurrent writer tries again, so no entry written meanwhile is overwritten.
+   */
+  async patchEnv(app: string, changes: Record<string, string | null>): Promise<void> {
+    const entries = Object.entries(changes);
+    if (entries.length === 0) return;
+    const names: Record<string, string> = { '#vars': 'vars' };
+    const values: Record<string, string> = {};
+    const sets: string[] = [];
+    const removes: string[] = [];
+    entries.forEach(([key, value], i) => {
+      names[`#k${i}`] = key;
+      if (value === null) removes.push(`#vars.#k${i}`);
+      else {
+        values[`:v${i}`] = value;
+        sets.push(`#vars.#k${i} = :v${i}`);
+      }
+    });
+    const update = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : '']
+      .filter(Boolean)
+      .join(' ');
+    const created = Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== null));
+    for (;;) {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table('env'),
+            Key: { app },
+            UpdateExpression: update,
+            ConditionExpression: 'attribute_exists(#vars)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: sets.length ? values : undefined,
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      // No map yet: nothing to remove, and the entries set are the whole map, unless another writer makes one first.
+      if (sets.length === 0) return;
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.table('env'),
+            Item: { app, vars: created },
+            ConditionExpression: 'attribute_not_exists(#vars)',
+            ExpressionAttributeNames: { '#vars': 'vars' },
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+  }
+
   // ---- idempotency
 
   async markProcessed(consumer: string, eventId: string): Promise<boolean> {

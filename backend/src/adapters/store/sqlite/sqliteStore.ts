@@ -207,6 +207,11 @@ function prepare(db: Database.Database) {
     putEnv: db.prepare<[string, string]>(
       'INSERT INTO env (app, sealed) VALUES (?, ?) ON CONFLICT(app) DO UPDATE SET sealed = excluded.sealed',
     ),
+    // One statement, so atomic across connections: a JSON merge patch (RFC 7396, null removes a key) of the map.
+    patchEnv: db.prepare<[{ app: string; patch: string }]>(
+      `INSERT INTO env (app, sealed) VALUES (@app, json_patch('{}', @patch))
+       ON CONFLICT(app) DO UPDATE SET sealed = json_patch(sealed, @patch)`,
+    ),
     markProcessed: db.prepare<[string, string, string]>(
       'INSERT OR IGNORE INTO processed_events (consumer, event_id, at) VALUES (?, ?, ?)',
     ),
@@ -428,6 +433,10 @@ export class SqliteStore implements Store {
 
   async putEnv(app: string, sealed: Record<string, string>): Promise<void> {
     this.s.putEnv.run(app, JSON.stringify(sealed));
+  }
+
+  async patchEnv(app: string, changes: Record<string, string | null>): Promise<void> {
+    this.s.patchEnv.run({ app, patch: JSON.stringify(changes) });
   }
 
   async markProcessed(consumer: string, eventId: string): Promise<boolean> {
