@@ -59,6 +59,13 @@ async function images(docker: DockerCli, app: string): Promise<string[]> {
   return out.split('\n').filter((l) => l && !l.endsWith(':<none>'));
 }
 
+/** The generation in the app's cache mount id, when the line is a step with one. */
+function mountOf(line: string, app: string): string | undefined {
+  return new RegExp(`--mount=type=cache,id=cloudsmith/${app}/([a-z0-9]+),target=/cloudsmith-cache/${app} `).exec(
+    line,
+  )?.[1];
+}
+
 /** Debian's 20.10 CLI has BuildKit built in (a newer CLI needs its buildx plugin, which these machines lack). */
 const BUILDKIT_CLI = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 
@@ -80,7 +87,11 @@ describe('Docker builder cache: dependency layers, cache mounts and caps on the 
   });
   after(async () => {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when requireDocker skipped
-    if (env) await removeApps(new DockerCli({ host: env.host }), apps);
+    if (!env) return;
+    await removeApps(new DockerCli({ host: env.host }), apps);
+    // BuildKit's records of the apps' cache mounts too.
+    const cleaner = testBuilder(env);
+    for (const name of apps) await cleaner.forget(name);
   });
 
   for (const buildKit of [false, true]) {
@@ -99,9 +110,7 @@ describe('Docker builder cache: dependency layers, cache mounts and caps on the 
       if (buildKit) {
         assert.ok(!cold.some((l) => /BuildKit is not available/.test(l)), cold.join('\n'));
         assert.match(cacheLine(cold), /it installs with the app's package cache mount/);
-        assert.ok(
-          cold.some((l) => l.includes(`--mount=type=cache,id=cloudsmith/${name},target=/cloudsmith-cache/${name}`)),
-        );
+        assert.ok(cold.some((l) => mountOf(l, name)));
       }
 
       const warm: string[] = [];
@@ -113,6 +122,20 @@ describe('Docker builder cache: dependency layers, cache mounts and caps on the 
       await buildFiles(builder, name, nodeApp('1.0.1', 'three'), relocked);
       assert.doesNotMatch(afterInstall(relocked), /Using cache|CACHED/);
       assert.match(cacheLine(relocked), /^cache not restored: package\.json, package-lock\.json changed/);
+
+      // Deleting the app takes its images and cache mount: a later app of that name starts with nothing of it.
+      await builder.forget(name);
+      assert.deepEqual(await images(docker, name), []);
+      const records = await docker.output(['system', 'df', '--verbose', '--format', '{{json .BuildCache}}']);
+      assert.ok(!records.includes(`cached mount /cloudsmith-cache/${name} `), 'the cache mount is gone');
+      if (buildKit) {
+        const again: string[] = [];
+        await buildFiles(builder, name, nodeApp('1.0.1', 'four'), again);
+        assert.match(cacheLine(again), /^cache not restored: no earlier image/);
+        assert.doesNotMatch(afterInstall(again), /CACHED/);
+        const generation = (log: string[]) => log.map((l) => mountOf(l, name)).find(Boolean);
+        assert.ok(generation(again) && generation(again) !== generation(cold), 'a new cache generation');
+      }
     });
   }
 

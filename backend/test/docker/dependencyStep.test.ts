@@ -84,6 +84,13 @@ describe('Docker builder: the dependency step in the engine output', () => {
     assert.ok(withMounts.includes(`RUN ${mount} ["npm","run","build"]`), withMounts);
     assert.match(withMounts, /^ENV npm_config_cache=\/cloudsmith-cache\/shop\/npm /m);
     assert.doesNotMatch(generateDockerfile(input).text, /--mount|cloudsmith-cache/);
+    // A cache generation (new when an app of that name comes back after deletion) is in every step's key.
+    const generation = generateDockerfile({ ...input, cacheMounts: true, cacheGeneration: 'g1' }).text;
+    assert.ok(
+      generation.includes('RUN --mount=type=cache,id=cloudsmith/shop/g1,target=/cloudsmith-cache/shop ["npm","ci"]'),
+    );
+    assert.ok(generation.indexOf('ENV CLOUDSMITH_CACHE_GENERATION=g1') < generation.indexOf('COPY'), generation);
+    assert.throws(() => generateDockerfile({ ...input, cacheGeneration: 'G 1' }), /not a cache generation/);
     // The image's labels are one instruction, the last: one classic-builder step rather than one per --label.
     const labelled = generateDockerfile({ ...input, imageLabels: { 'cloudsmith.deployment': 'd-1' } }).text.trim();
     assert.equal(labelled.split('\n').at(-1), 'LABEL cloudsmith.commit="abc" cloudsmith.deployment="d-1"');

@@ -3,6 +3,8 @@ import { APP_LABEL, appFilter, appRepository } from './names';
 
 /** What the dependency layer of an image was built from (see builder/docker/dependencyStep.ts). */
 export const DEPS_LABEL = 'cloudsmith.deps';
+/** The app's cache generation: in every build's cache keys, new once the app has no image left on the engine. */
+export const GENERATION_LABEL = 'cloudsmith.cache-generation';
 
 /** Where BuildKit cache mounts of apps live in their build stages; the engine's record names the target. */
 const MOUNT_PREFIX = 'cached mount /cloudsmith-cache/';
@@ -13,6 +15,7 @@ interface ImageInfo {
   tags: string[];
   app: string;
   deps?: string;
+  generation?: string;
 }
 
 interface CacheRecord {
@@ -36,10 +39,14 @@ export class EngineCache {
     private readonly registry: string,
   ) {}
 
-  /** The dependency fingerprint of the app's newest image that has one. */
-  async lastFingerprint(app: string): Promise<string | undefined> {
-    const images = (await this.images(appFilter(app))).filter((i) => i.deps !== undefined);
-    return images.sort((a, b) => b.created - a.created)[0]?.deps;
+  /** The dependency fingerprint and cache generation of the app's newest image that has them. */
+  async lastBuild(app: string): Promise<{ deps?: string; generation?: string }> {
+    const images = (await this.images(appFilter(app))).filter((i) => i.deps !== undefined || i.generation);
+    const newest = images.sort((a, b) => b.created - a.created).at(0);
+    return {
+      ...(newest?.deps ? { deps: newest.deps } : {}),
+      ...(newest?.generation ? { generation: newest.generation } : {}),
+    };
   }
 
   /** Removes the app's images beyond its newest `keep` releases and cached stages; says what it removed. */
@@ -60,6 +67,16 @@ export class EngineCache {
     let removed = 0;
     for (const ref of drop) if (await this.removeImage(ref)) removed++;
     return { removed, kept: releases.slice(0, Math.max(keep, 1)).flatMap(releaseTags) };
+  }
+
+  /**
+   * The app was deleted: its cache mounts and images go, so a later app of the same name (another owner's) builds
+   * with none of what this one's build steps wrote. An image a container still uses stays.
+   */
+  async forget(app: string): Promise<void> {
+    await this.trimMounts(app, -1);
+    for (const image of await this.images(appFilter(app)))
+      for (const ref of image.tags.length ? image.tags : [image.id]) await this.removeImage(ref);
   }
 
   /** BuildKit: the app's cache mounts, dropped whole when together they pass `maxBytes` (the tools refill them). */
@@ -126,7 +143,9 @@ export class EngineCache {
           Record<string, string> | null,
         ];
         const deps = labels?.[DEPS_LABEL];
+        const generation = labels?.[GENERATION_LABEL];
         return {
+          ...(generation ? { generation } : {}),
           id,
           created: Date.parse(created),
           tags: tags ?? [],

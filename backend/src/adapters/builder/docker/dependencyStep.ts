@@ -12,9 +12,23 @@ const CACHE_ROOT = '/cloudsmith-cache';
  * `RUN --mount=type=cache` of one app (BuildKit only): id and target carry its checked name, so apps never share
  * a mount, and the engine's record of it ("cached mount /cloudsmith-cache/<app> from …") says whose it is.
  */
-export function cacheMountFlag(app: string): string {
+export function cacheMountFlag(app: string, generation?: string): string {
   const dir = cacheMountDir(app);
-  return `--mount=type=cache,id=cloudsmith/${appRepository(app)},target=${dir}`;
+  const id = `cloudsmith/${appRepository(app)}${generation ? `/${checkGeneration(generation)}` : ''}`;
+  return `--mount=type=cache,id=${id},target=${dir}`;
+}
+
+/**
+ * An app's cache generation goes into its build stage's cache keys (an ENV before any step, the cache mount's id):
+ * a later app of the same name, with a new generation, reuses no layer and no mount the deleted one's steps wrote.
+ */
+export function generationLine(generation: string): string {
+  return `ENV CLOUDSMITH_CACHE_GENERATION=${checkGeneration(generation)}`;
+}
+
+function checkGeneration(generation: string): string {
+  if (!/^[a-z0-9]{1,32}$/.test(generation)) throw new Error(`not a cache generation: ${generation}`);
+  return generation;
 }
 
 export function cacheMountDir(app: string): string {

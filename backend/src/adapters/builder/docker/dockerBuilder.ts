@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { cloudsmithJsonSchema, relativePath } from '../../../detect/schema';
 import type { BuildContext, BuildJob, Builder, BuildResult } from '../../../ports/builder';
 import { describeCommand } from '../../../sandbox/run';
 import { DockerCli, DockerError } from '../../docker/cli';
-import { DEPS_LABEL, EngineCache } from '../../docker/engineCache';
+import { DEPS_LABEL, EngineCache, GENERATION_LABEL } from '../../docker/engineCache';
 import { DEPLOYMENT_LABEL, imageName } from '../../docker/names';
 import { dependencyFingerprint, StepWatch, whyNotReused, type DependencyStep } from './dependencyStep';
 import {
@@ -134,8 +135,11 @@ export class DockerBuilder implements Builder {
           cacheInstall: !job.overrides.installCommand && !!source.plan.install && 'argv' in source.plan.install,
           cacheMounts: buildKit,
         };
+        const last = await this.engineCache.lastBuild(job.app);
+        // Kept while the app has an image on the engine; after forget(app) a new one: nothing of the old app is reused.
+        input.cacheGeneration = last.generation ?? randomBytes(8).toString('hex');
         contextDir = await this.prepareContext(job.sourceDir, scratch, source.plan);
-        deps = await this.watchDependencies(input, contextDir, job.app);
+        deps = await this.watchDependencies(input, contextDir, last.deps);
         for (const step of [source.plan.install, source.plan.build])
           if (step) ctx.log(`  step: ${describeCommand(step)}`);
         const build = (file: string, tag: string) =>
@@ -147,6 +151,7 @@ export class DockerBuilder implements Builder {
         // In the Dockerfile's last line rather than as `--label`s: the classic builder makes a step of each of those.
         const imageLabels = {
           [DEPLOYMENT_LABEL]: job.deploymentId,
+          [GENERATION_LABEL]: input.cacheGeneration,
           ...(deps ? { [DEPS_LABEL]: deps.fingerprint } : {}),
         };
         const generated = generateDockerfile({ ...input, imageLabels, ...(finalized ? { finalized } : {}) });
@@ -184,6 +189,11 @@ export class DockerBuilder implements Builder {
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
+  }
+
+  /** The app was deleted: its cache mounts and images on the engine go (Builder.forget). */
+  async forget(app: string): Promise<void> {
+    await this.engineCache.forget(app);
   }
 
   /**
@@ -316,14 +326,13 @@ export class DockerBuilder implements Builder {
   private async watchDependencies(
     input: DockerfileInput,
     contextDir: string,
-    app: string,
+    previous: string | undefined,
   ): Promise<DependencyWatch | undefined> {
     const step = dependencyStep(input);
     if (!step) return undefined;
     const image =
       input.plan.kind === 'python' || input.plan.kind === 'go' ? input.images?.[input.plan.kind] : undefined;
     const fingerprint = await dependencyFingerprint(contextDir, step, image ?? input.baseImage);
-    const previous = await this.engineCache.lastFingerprint(app);
     return { step, fingerprint, previous, watch: new StepWatch(step.instruction) };
   }
 

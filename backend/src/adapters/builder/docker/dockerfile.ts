@@ -4,7 +4,7 @@ import { OUTPUT_DIR_CANDIDATES, type BuildPlan } from '../../../detect/plan';
 import { shippedPaths } from '../artifactLayout';
 import type { Command } from '../../../sandbox/run';
 import { labelInstruction } from '../../docker/names';
-import { cacheMountEnv, cacheMountFlag, type DependencyStep } from './dependencyStep';
+import { cacheMountEnv, cacheMountFlag, generationLine, type DependencyStep } from './dependencyStep';
 import { generateStackDockerfile, stackDependencyStep, type StackImages } from './stackDockerfile';
 
 /** Where the generated image keeps the app; the static server and the served files live under it too. */
@@ -37,6 +37,8 @@ export interface DockerfileInput {
   images?: StackImages;
   /** BuildKit builds: install and build steps get the app's own cache mount for package-manager caches. */
   cacheMounts?: boolean;
+  /** The app's cache generation (see generationLine); none: no generation in the keys. */
+  cacheGeneration?: string;
   /** Labels of the final image besides cloudsmith.app and cloudsmith.commit (deployment, dependency fingerprint). */
   imageLabels?: Record<string, string>;
 }
@@ -87,8 +89,12 @@ function json(argv: string[]): string {
 }
 
 /** A RUN instruction, with the app's cache mount when the build has them. */
-export function runInstruction(cmd: Command, input: Pick<DockerfileInput, 'app' | 'cacheMounts'>): string {
-  return `RUN ${input.cacheMounts ? `${cacheMountFlag(input.app)} ` : ''}${json(execForm(cmd))}`;
+export function runInstruction(
+  cmd: Command,
+  input: Pick<DockerfileInput, 'app' | 'cacheMounts' | 'cacheGeneration'>,
+): string {
+  const mount = input.cacheMounts ? `${cacheMountFlag(input.app, input.cacheGeneration)} ` : '';
+  return `RUN ${mount}${json(execForm(cmd))}`;
 }
 
 /** The dependency step of the Dockerfile generated for `input`, to find in the engine's output; none without install. */
@@ -238,6 +244,7 @@ function buildStage(input: DockerfileInput): string[] {
     ...input.buildArgNames.map((name) => `ARG ${name}`),
     ...envLines(plan.buildEnv),
     ...(input.cacheMounts ? envLines(cacheMountEnv(plan.kind, input.app)) : []),
+    ...(input.cacheGeneration ? [generationLine(input.cacheGeneration)] : []),
     `WORKDIR ${workdir}`,
   ];
   // pnpm and yarn run through corepack, which Node base images do not all carry; the build stage only.
