@@ -75,7 +75,7 @@ export class Operations {
     const latestOf = async (name: string) =>
       (await this.deps.store.listDeployments({ ownerId: caller.user.id, app: name, limit: 1 })).at(0);
     const latest = (await latestOf(app.name)) ?? (settingsOf ? await latestOf(settingsOf) : undefined);
-    await this.cancelInFlight(caller, app.name, `a newer commit (${commitSha.slice(0, 7)}) replaced it`);
+    await this.cancelInFlight(caller, app.name, `superseded by ${commitSha.slice(0, 7)}, a newer commit`);
     return this.start(caller, app, { ref, overrides: latest?.overrides ?? {}, commitSha, cloneUrl: repo.cloneUrl });
   }
 

@@ -1,4 +1,4 @@
-import type { Deployment, DeploymentStatus } from '../domain/deployment';
+import { IN_FLIGHT_STATUSES, type Deployment, type DeploymentStatus } from '../domain/deployment';
 import type { LogEvent } from '../domain/events';
 import { errorMessage } from '../domain/errors';
 import type { Logger } from '../lib/logger';
@@ -24,10 +24,10 @@ const STALE_MS = 15 * 60_000;
 
 /**
  * Tells GitHub how a deployment of a hooked app (or of one of its previews) is going, from the deployment's status
- * changes on the bus: a commit status on the deployed commit (pending → success with the app's URL, or failure
- * with a link to the logs), and for a pull request's preview its one comment, edited. It runs with the owner's
- * token sealed in the hook; a failure is logged and never fails the deployment (the bus would retry it, then
- * mark the deployment failed).
+ * changes on the bus: a commit status on the deployed commit (pending → success with the app's URL, failure
+ * with a link to the logs, or error when it was cancelled or superseded before going live), and for a pull
+ * request's preview its one comment, edited. It runs with the owner's token sealed in the hook; a failure is
+ * logged and never fails the deployment (the bus would retry it, then mark the deployment failed).
  */
 export function githubReporter(deps: ReporterDeps) {
   return async (event: LogEvent): Promise<void> => {
@@ -43,16 +43,25 @@ export function githubReporter(deps: ReporterDeps) {
 async function report(deps: ReporterDeps, deploymentId: string, status: DeploymentStatus): Promise<void> {
   const d = await deps.store.getDeployment(deploymentId);
   if (!d?.commitSha) return;
+  // The API announces a cancel while Buildrelay may still announce the stage it had started: those two producers'
+  // events can arrive in either order, and GitHub shows a context's newest status, so a late "pending" must not
+  // overwrite the final one.
+  if (IN_FLIGHT_STATUSES.includes(status) && !IN_FLIGHT_STATUSES.includes(d.status)) return;
   const preview = await deps.registry.get(d.app);
   const hook = await deps.hooks.get(preview?.of ?? d.app);
   if (!hook || hook.ownerId !== d.ownerId) return;
-  const state = commitStatus(d, status, logsUrl(hook, d));
+  const state = await commitStatus(deps.store, d, status, logsUrl(hook, d));
   if (!state) return;
   await deps.writes.setCommitStatus(hook.token, d.repo, d.commitSha, state);
   if (preview?.kind === 'pr' && preview.commentId !== undefined) await editComment(deps, hook, preview, d, status);
 }
 
-function commitStatus(d: Deployment, status: DeploymentStatus, logs: string | undefined): CommitStatus | undefined {
+async function commitStatus(
+  store: Store,
+  d: Deployment,
+  status: DeploymentStatus,
+  logs: string | undefined,
+): Promise<CommitStatus | undefined> {
   const context = `cloudsmith/${d.app}`;
   switch (status) {
     case 'queued':
@@ -65,11 +74,25 @@ function commitStatus(d: Deployment, status: DeploymentStatus, logs: string | un
     case 'failed':
     case 'crashed':
       return { state: 'failure', description: `CloudSmith: ${status}: ${d.error ?? ''}`, targetUrl: logs, context };
+    // A newer commit's deployment cancels it with "superseded by <sha>, a newer commit" (api/operations.ts).
     case 'cancelled':
       return { state: 'error', description: `CloudSmith: cancelled: ${d.error ?? ''}`, targetUrl: logs, context };
-    case 'superseded':
-      return undefined;
+    case 'superseded': {
+      // A release that was live keeps its success; one that lost to a newer release before going live ends here.
+      if (d.url) return undefined;
+      const newer = await liveCommit(store, d.app);
+      // The same commit deployed again went live: its success is this commit's status.
+      if (newer === d.commitSha) return undefined;
+      const by = newer ? newer.slice(0, 7) : 'a newer deployment';
+      return { state: 'error', description: `CloudSmith: superseded by ${by}`, targetUrl: logs, context };
+    }
   }
+}
+
+/** The commit the app serves now: what superseded a deployment that never went live. */
+async function liveCommit(store: Store, app: string): Promise<string | undefined> {
+  const live = (await store.getApp(app))?.liveDeploymentId;
+  return live ? (await store.getDeployment(live))?.commitSha : undefined;
 }
 
 /** Only the preview's newest deployment speaks in the comment: a cancelled older build does not overwrite it. */

@@ -87,6 +87,20 @@ describe('e2e: previews of pull requests and branches', function () {
     return done;
   }
 
+  /** GitHub shows a commit's newest status per context (the stand-in lists newest first). */
+  const currentStatus = (sha: string, context: string) =>
+    world.github.writes.statuses(repo, sha).find((s) => s.context === context);
+
+  /** A status change of a deployment as another producer would put it on the bus. */
+  const announce = (deploymentId: string, status: 'building' | 'cancelled') =>
+    world.platform.bus.publish('deployment.logs', {
+      eventId: randomUUID(),
+      deploymentId,
+      at: new Date().toISOString(),
+      kind: 'status',
+      status,
+    });
+
   const serverOf = (name: string) => () =>
     pidsWhere((p) => p.cmdline.includes('server.js') && p.environ.includes(`/${name}\0`));
 
@@ -250,13 +264,77 @@ describe('e2e: previews of pull requests and branches', function () {
       assert.equal(comments.length, 1, 'one comment, edited');
       return comments[0].body.includes(fast.slice(0, 7)) && comments[0].body.includes(newer.url ?? '?');
     });
-    await eventually('an error status on the cancelled commit', async () =>
-      world.github.writes.statuses(repo, slow).some((s) => s.state === 'error'),
+    const context = `cloudsmith/${app}-pr-1`;
+    const final = await eventually('the cancelled commit to show a final status', async () => {
+      const current = currentStatus(slow, context);
+      return current?.state === 'error' && current;
+    });
+    assert.equal(final.description, `CloudSmith: cancelled: superseded by ${fast.slice(0, 7)}, a newer commit`);
+    // Buildrelay's announcement of the stage it had started may reach the reporter after the API's cancel (two
+    // producers): it must not turn the commit back to pending. A redelivered cancel behind it shows it was handled.
+    const shown = world.github.writes.statuses(repo, slow).length;
+    await announce(older.id, 'building');
+    await announce(older.id, 'cancelled');
+    await eventually(
+      'both late events to be handled',
+      async () => world.github.writes.statuses(repo, slow).length > shown,
+    );
+    assert.deepEqual(
+      world.github.writes
+        .statuses(repo, slow)
+        .slice(0, 2)
+        .map((s) => s.state),
+      ['error', 'error'],
+      'no pending after the cancel',
     );
     // GitHub also sends the branch's push: the pull request's preview already deploys it.
     const pushed = await deliver('push', push('feature', fast));
     assert.equal(pushed.body.deployed, false);
     assert.match(pushed.body.reason ?? '', /previewed as pull request #1/);
+  });
+
+  it('an older build that finishes after a newer commit went live is superseded, and its commit says by which', async () => {
+    const name = `${app}-pr-1`;
+    const [preview] = await previews();
+    const newer = await world.platform.store.getDeployment(preview.liveDeploymentId ?? '');
+    assert.ok(newer?.commitSha && newer.artifact && newer.plan, 'the preview has a live build');
+    // Deployed by hand (no cancel), requested before the live one, its build done only now: what Docksage sees.
+    const late = await world.git.commit(repo, { 'message.txt': 'late\n' }, { branch: 'late-build' });
+    const at = new Date(Date.parse(newer.createdAt) - 1000).toISOString();
+    const id = randomUUID();
+    const store = world.platform.store;
+    await store.createDeployment({
+      ...newer,
+      id,
+      ref: 'late-build',
+      commitSha: late,
+      status: 'queued',
+      url: undefined,
+      error: undefined,
+      artifact: undefined,
+      plan: undefined,
+      timings: {},
+      createdAt: at,
+      updatedAt: at,
+    });
+    await store.transition(id, 'fetching');
+    await store.transition(id, 'building');
+    await world.platform.bus.publish('build.completed', {
+      eventId: randomUUID(),
+      deploymentId: id,
+      at: new Date().toISOString(),
+      artifact: newer.artifact,
+      plan: newer.plan,
+    });
+    const superseded = await world.waitFor(world.alice, id);
+    assert.equal(superseded.status, 'superseded');
+    const status = await eventually('the late commit to show a final status', async () => {
+      const current = currentStatus(late, `cloudsmith/${name}`);
+      return current?.state === 'error' && current;
+    });
+    assert.equal(status.description, `CloudSmith: superseded by ${newer.commitSha.slice(0, 7)}`);
+    assert.equal(currentStatus(newer.commitSha, `cloudsmith/${name}`)?.state, 'success', 'the live commit keeps its');
+    assert.match((await fetchApp(preview.url)).body, /fast three/);
   });
 
   it('closed → the preview is gone and its process stopped; the comment says so', async () => {

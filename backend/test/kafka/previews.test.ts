@@ -46,6 +46,28 @@ describe('distributed platform on a real Kafka broker: previews', function () {
     await cluster?.close();
   });
 
+  let secret = '';
+
+  async function openPullRequest(replica: string, number: number, branch: string, sha: string) {
+    const raw = JSON.stringify({
+      action: 'opened',
+      number,
+      pull_request: { number, head: { ref: branch, sha, repo: { full_name: repo } } },
+      repository: { full_name: repo },
+    });
+    const res = await fetch(`${cluster.service(replica).url}/api/webhooks/github?app=${app}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'pull_request',
+        'x-github-delivery': randomUUID(),
+        'x-hub-signature-256': sign(secret, raw),
+      },
+      body: raw,
+    });
+    return { status: res.status, body: (await res.json()) as { app?: string; deploymentId?: string } };
+  }
+
   it('a pull request opened through one replica: preview live, its URL in one comment, a success status', async () => {
     const first = await cluster.deploy('api1', repo);
     assert.equal((await cluster.waitFor('api1', first.id)).status, 'live');
@@ -54,25 +76,10 @@ describe('distributed platform on a real Kafka broker: previews', function () {
 
     const sha = await cluster.host.git.commit(repo, { 'index.html': '<p>distributed preview</p>\n' }, { branch: 'pr' });
     cluster.host.github.writes.openPullRequest(repo, 7);
-    const raw = JSON.stringify({
-      action: 'opened',
-      number: 7,
-      pull_request: { number: 7, head: { ref: 'pr', sha, repo: { full_name: repo } } },
-      repository: { full_name: repo },
-    });
+    secret = hook.body.secret ?? '';
     // The URL GitHub was given names api1; api2 is just as good a door (a load balancer picks either).
-    const res = await fetch(`${cluster.service('api2').url}/api/webhooks/github?app=${app}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-github-event': 'pull_request',
-        'x-github-delivery': randomUUID(),
-        'x-hub-signature-256': sign(hook.body.secret ?? '', raw),
-      },
-      body: raw,
-    });
-    const body = (await res.json()) as { app?: string; deploymentId?: string };
-    assert.equal(res.status, 202, JSON.stringify(body));
+    const { status, body } = await openPullRequest('api2', 7, 'pr', sha);
+    assert.equal(status, 202, JSON.stringify(body));
     assert.equal(body.app, `${app}-pr-7`);
     const live = await cluster.waitFor('api1', body.deploymentId ?? '');
     assert.equal(live.status, 'live', live.error);
@@ -86,5 +93,19 @@ describe('distributed platform on a real Kafka broker: previews', function () {
         cluster.host.github.writes.statuses(repo, sha).some((s) => s.state === 'success')
       );
     });
+  });
+
+  it('pull requests opened at the same instant through both replicas: every preview is kept in the index', async () => {
+    const numbers = [11, 12, 13, 14];
+    const shas: string[] = [];
+    for (const n of numbers)
+      shas.push(await cluster.host.git.commit(repo, { 'index.html': `<p>pr ${n}</p>\n` }, { branch: `pr-${n}` }));
+    const opened = await Promise.all(
+      numbers.map((n, i) => openPullRequest(i % 2 ? 'api2' : 'api1', n, `pr-${n}`, shas[i])),
+    );
+    for (const o of opened) assert.equal(o.status, 202, JSON.stringify(o.body));
+    for (const o of opened) assert.equal((await cluster.waitFor('api1', o.body.deploymentId ?? '')).status, 'live');
+    const listed = await cluster.api<Array<{ name: string }>>('api2', 'GET', `/api/apps/${app}/previews`);
+    assert.deepEqual(listed.body.map((p) => p.name).sort(), [7, ...numbers].map((n) => `${app}-pr-${n}`).sort());
   });
 });
