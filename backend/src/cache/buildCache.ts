@@ -141,7 +141,7 @@ export class BuildCache {
       }
     };
     return {
-      env: spec.storeEnv(store),
+      env: { ...spec.storeEnv(store), ...spec.stableEnv?.(app, salt) },
       mounts: [store],
       seeded: restored.from || restored.pulled ? restored.dirs.map((d) => join(root, d.path)) : [],
       installRestored,

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildPlan } from '../detect/plan';
@@ -30,6 +31,28 @@ export interface CacheSpec {
   installReusable: boolean;
   /** Points the package managers' stores (content-checked by their tools) into the app's store directory. */
   storeEnv(store: string): Record<string, string>;
+  /**
+   * Values a tool would otherwise make afresh on every build and mix into its cache's key, made the same for every
+   * build of the app from `secret` (the cache's salt), so its cache can hit.
+   */
+  stableEnv?: (app: string, secret: Buffer) => Record<string, string>;
+}
+
+/** Next.js rotates its own Server Actions key every 14 days; so does the one given here. */
+const NEXT_KEY_PERIOD_MS = 14 * 24 * 60 * 60 * 1000;
+
+/**
+ * Next.js mixes its Server Actions encryption key into its webpack cache's version, and keeps the key it generates
+ * in .next/cache only where it does not think it runs in a container (no /.dockerenv): a platform running in Docker
+ * without the sandbox would rebuild every module every time. A key of the app's own wins.
+ */
+function nextStableEnv(appEnv: Record<string, string>) {
+  return (app: string, secret: Buffer): Record<string, string> => {
+    if (appEnv.NEXT_SERVER_ACTIONS_ENCRYPTION_KEY) return {};
+    const period = Math.floor(Date.now() / NEXT_KEY_PERIOD_MS);
+    const key = createHmac('sha256', secret).update(`next server actions\n${app}\n${period}`).digest('base64');
+    return { NEXT_SERVER_ACTIONS_ENCRYPTION_KEY: key };
+  };
 }
 
 const NODE_LOCKFILES = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'pnpm-lock.yaml', 'yarn.lock'];
@@ -70,7 +93,7 @@ function frozenNodeInstall(install: Command | undefined, root: string): boolean 
   }
 }
 
-function nodeSpec(plan: BuildPlan, root: string): CacheSpec {
+function nodeSpec(plan: BuildPlan, root: string, appEnv: Record<string, string>): CacheSpec {
   const next = plan.kind === 'next' || plan.framework === 'next';
   const installReusable = frozenNodeInstall(plan.install, root);
   return {
@@ -90,6 +113,7 @@ function nodeSpec(plan: BuildPlan, root: string): CacheSpec {
       ...(argvOf(plan.install).includes('pnpm') ? { npm_config_store_dir: join(store, 'pnpm') } : {}),
       YARN_CACHE_FOLDER: join(store, 'yarn'),
     }),
+    ...(next ? { stableEnv: nextStableEnv(appEnv) } : {}),
   };
 }
 
@@ -136,6 +160,6 @@ function goSpec(plan: BuildPlan, appEnv: Record<string, string>): CacheSpec {
 export function cacheSpecFor(plan: BuildPlan, root: string, appEnv: Record<string, string>): CacheSpec | undefined {
   if (plan.kind === 'python') return pythonSpec(plan);
   if (plan.kind === 'go') return goSpec(plan, appEnv);
-  if (existsSync(join(root, 'package.json')) && (plan.install || plan.build)) return nodeSpec(plan, root);
+  if (existsSync(join(root, 'package.json')) && (plan.install || plan.build)) return nodeSpec(plan, root, appEnv);
   return undefined;
 }

@@ -111,6 +111,24 @@ describe('stacks: detection by provider', () => {
     assert.deepEqual(overridden.start, { shell: 'node c.js' });
   });
 
+  it("a Next.js build gets a Server Actions key of its app's own, stable between builds, so its webpack cache can hit", async () => {
+    await files({
+      'package.json': { scripts: { build: 'next build', start: 'next start' }, dependencies: { next: '15.5.0' } },
+      'package-lock.json': '{}',
+    });
+    const plan = await detectPlan(repo, {});
+    const salt = Buffer.alloc(32, 1);
+    const keyOf = (app: string, env: Record<string, string> = {}) =>
+      cacheSpecFor(plan, repo, env)?.stableEnv?.(app, salt).NEXT_SERVER_ACTIONS_ENCRYPTION_KEY;
+    const key = keyOf('web');
+    assert.equal(Buffer.from(key ?? '', 'base64').length, 32, 'an AES-256 key, as Next.js makes one');
+    assert.equal(keyOf('web'), key);
+    assert.notEqual(keyOf('other'), key);
+    assert.equal(keyOf('web', { NEXT_SERVER_ACTIONS_ENCRYPTION_KEY: 'mine' }), undefined);
+    await files({ 'package.json': { scripts: { start: 'node server.js' } } });
+    assert.equal(cacheSpecFor(await detectPlan(repo, {}), repo, {})?.stableEnv, undefined);
+  });
+
   it('a Procfile alone runs its web command; only a Dockerfile is a dockerfile plan', async () => {
     await files({ Procfile: 'web: ./serve --port $PORT\n' });
     assert.equal((await detectPlan(repo, {})).kind, 'procfile');
