@@ -25,7 +25,7 @@ export interface PackagingOptions {
   /** Scratch space for the tarball and the static staging tree. */
   workDir: string;
   /**
-   * Ships node_modules as a content-addressed layer beside the artifact (see archive/layers.ts). Only for a
+   * Ships node_modules and .venv as content-addressed layers beside the artifact (see archive/layers.ts). Only for a
    * runtime that links layers (the process runtime); an image builder (ECS) needs the whole tree in one tarball.
    */
   dependencyLayers?: boolean;
