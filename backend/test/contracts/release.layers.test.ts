@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cp, lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FsArtifactStore } from '../../src/adapters/artifacts/fs/fsArtifactStore';
-import { LocalBuilder } from '../../src/adapters/builder/local/localBuilder';
-import { BuildCache } from '../../src/cache/buildCache';
-import { ProcessRuntime } from '../../src/adapters/runtime/process/processRuntime';
-import type { BuildResult } from '../../src/ports/builder';
-import type { ReleaseContext } from '../../src/ports/runtime';
-import { RouteTable } from '../../src/proxy/routes';
-import { FIXTURES_DIR } from './builder.contract';
+import { oneDisk, type OneDisk } from './oneDisk';
 
 /**
  * The release path on one disk: node_modules ships as a content-addressed layer the process runtime unpacks
@@ -21,81 +12,21 @@ import { FIXTURES_DIR } from './builder.contract';
 describe('Dependency layers and kept releases (local builder + process runtime, one disk)', function () {
   this.timeout(600_000);
   const app = 'layered';
+  let h: OneDisk;
   let dir: string;
-  let artifacts: FsArtifactStore;
-  let builder: LocalBuilder;
-  let routes: RouteTable;
-  let runtime: ProcessRuntime;
 
   before(async function () {
-    dir = await mkdtemp(join(tmpdir(), 'release-layers-'));
-    artifacts = new FsArtifactStore(join(dir, 'artifacts'));
-    builder = new LocalBuilder({
-      artifacts,
-      workDir: join(dir, 'work'),
-      homeDir: join(dir, 'home'),
-      limits: { timeoutMs: 300_000, maxOutputBytes: 10 * 1024 * 1024, maxMemoryMb: 2048 },
-      dependencyLayers: true,
-      // As embedded: node_modules comes back from the app's build cache, untouched, on the next build.
-      cache: new BuildCache({
-        dir: join(dir, 'cache'),
-        maxAppBytes: 1024 ** 3,
-        maxTotalBytes: 1024 ** 3,
-        salt: Buffer.alloc(32, 7),
-      }),
-    });
-    routes = new RouteTable();
-    runtime = new ProcessRuntime({
-      dataDir: join(dir, 'data'),
-      artifacts,
-      routes,
-      urlFor: (name) => `http://${name}.localhost`,
-      healthTimeoutMs: 60_000,
-      stopGraceMs: 2000,
-    });
+    h = await oneDisk(app);
+    dir = h.dir;
   });
   after(async function () {
-    await runtime.close();
-    await rm(dir, { recursive: true, force: true });
+    await h.close();
   });
 
-  async function build(logs: string[]): Promise<{ id: string; result: BuildResult }> {
-    const id = randomUUID();
-    const sourceDir = join(dir, `src-${id}`);
-    await cp(join(FIXTURES_DIR, 'node-express'), sourceDir, { recursive: true });
-    const result = await builder.build(
-      {
-        deploymentId: id,
-        app,
-        repo: 'fixtures/node-express',
-        commitSha: 'c0ffee'.padEnd(40, '0'),
-        sourceDir,
-        cloneUrl: '',
-        sealedToken: '',
-        overrides: {},
-        env: {},
-      },
-      { signal: new AbortController().signal, log: (line) => logs.push(line) },
-    );
-    return { id, result };
-  }
-
-  async function release(id: string, result: BuildResult, logs: string[]): Promise<void> {
-    const ctx: ReleaseContext = { signal: new AbortController().signal, log: (line) => logs.push(line) };
-    await runtime.release({ app, deploymentId: id, artifact: result.artifact, plan: result.plan, env: {} }, ctx);
-  }
-
-  async function served(): Promise<string> {
-    const target = routes.get(app);
-    assert.ok(target, 'the app has a route');
-    return (await fetch(`http://${target.host}:${target.port}/`)).text();
-  }
-
-  function listing(result: BuildResult): string[] {
-    assert.equal(result.artifact.kind, 'tarball');
-    const file = join(dir, 'artifacts', 'blobs', ...result.artifact.key.split('/'));
-    return execFileSync('tar', ['-tzf', file], { encoding: 'utf8' }).split('\n');
-  }
+  const build = (logs: string[]) => h.build('node-express', logs);
+  const release: OneDisk['release'] = (id, result, logs) => h.release(id, result, logs);
+  const served = () => h.served();
+  const listing: OneDisk['listing'] = (result) => h.listing(result);
 
   it('ships node_modules once, links it into each release, and rolls back to the kept unpacked release', async function () {
     const buildLogs: string[] = [];

@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { cp, lstat, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readFile, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FsArtifactStore } from '../../src/adapters/artifacts/fs/fsArtifactStore';
-import { LocalBuilder } from '../../src/adapters/builder/local/localBuilder';
-import { ProcessRuntime } from '../../src/adapters/runtime/process/processRuntime';
-import { BuildCache } from '../../src/cache/buildCache';
 import { findPython } from '../../src/detect/toolchains';
-import type { BuildResult } from '../../src/ports/builder';
-import type { ReleaseContext } from '../../src/ports/runtime';
-import { RouteTable } from '../../src/proxy/routes';
-import { FIXTURES_DIR } from './builder.contract';
+import { oneDisk, type OneDisk } from './oneDisk';
 
 /**
  * A Python app's venv as a dependency layer (archive/layers.ts): it leaves the artifact, is packed to the same
@@ -22,83 +12,27 @@ import { FIXTURES_DIR } from './builder.contract';
 describe('Dependency layers: a Python venv (local builder + process runtime, one disk)', function () {
   this.timeout(600_000);
   const app = 'venv-layered';
+  // Unset when the host has no Python (the suite is skipped).
+  let h: OneDisk | undefined;
   let dir: string;
-  let artifacts: FsArtifactStore;
-  let builder: LocalBuilder;
-  let routes: RouteTable;
-  let runtime: ProcessRuntime;
 
-  before(function () {
-    if (!findPython()) this.skip();
-  });
   before(async function () {
-    dir = await mkdtemp(join(tmpdir(), 'release-venv-'));
-    artifacts = new FsArtifactStore(join(dir, 'artifacts'));
-    builder = new LocalBuilder({
-      artifacts,
-      workDir: join(dir, 'work'),
-      homeDir: join(dir, 'home'),
-      limits: { timeoutMs: 300_000, maxOutputBytes: 10 * 1024 * 1024, maxMemoryMb: 2048 },
-      dependencyLayers: true,
-      cache: new BuildCache({
-        dir: join(dir, 'cache'),
-        maxAppBytes: 1024 ** 3,
-        maxTotalBytes: 1024 ** 3,
-        salt: Buffer.alloc(32, 7),
-      }),
-    });
-    routes = new RouteTable();
-    runtime = new ProcessRuntime({
-      dataDir: join(dir, 'data'),
-      artifacts,
-      routes,
-      urlFor: (name) => `http://${name}.localhost`,
-      healthTimeoutMs: 60_000,
-      stopGraceMs: 2000,
-    });
+    if (!findPython()) this.skip();
+    h = await oneDisk(app);
+    dir = h.dir;
   });
   after(async function () {
-    await runtime.close();
-    await rm(dir, { recursive: true, force: true });
+    await h?.close();
   });
 
-  async function build(logs: string[]): Promise<{ id: string; result: BuildResult }> {
-    const id = randomUUID();
-    const sourceDir = join(dir, `src-${id}`);
-    await cp(join(FIXTURES_DIR, 'python-flask'), sourceDir, { recursive: true });
-    const result = await builder.build(
-      {
-        deploymentId: id,
-        app,
-        repo: 'fixtures/python-flask',
-        commitSha: 'c0ffee'.padEnd(40, '0'),
-        sourceDir,
-        cloneUrl: '',
-        sealedToken: '',
-        overrides: {},
-        env: {},
-      },
-      { signal: new AbortController().signal, log: (line) => logs.push(line) },
-    );
-    return { id, result };
-  }
-
-  async function release(id: string, result: BuildResult, logs: string[]): Promise<void> {
-    const ctx: ReleaseContext = { signal: new AbortController().signal, log: (line) => logs.push(line) };
-    await runtime.release({ app, deploymentId: id, artifact: result.artifact, plan: result.plan, env: {} }, ctx);
-  }
-
-  async function served(): Promise<string> {
-    const target = routes.get(app);
-    assert.ok(target, 'the app has a route');
-    return (await fetch(`http://${target.host}:${target.port}/`)).text();
-  }
-
-  function listing(result: BuildResult): string[] {
-    assert.equal(result.artifact.kind, 'tarball');
-    const file = join(dir, 'artifacts', 'blobs', ...result.artifact.key.split('/'));
-    return execFileSync('tar', ['-tzf', file], { encoding: 'utf8' }).split('\n');
-  }
+  const disk = (): OneDisk => {
+    assert.ok(h, 'the harness is up');
+    return h;
+  };
+  const build = (logs: string[]) => disk().build('python-flask', logs);
+  const release: OneDisk['release'] = (id, result, logs) => disk().release(id, result, logs);
+  const served = () => disk().served();
+  const listing: OneDisk['listing'] = (result) => disk().listing(result);
 
   function layerSha(logs: string[]): string {
     const line = logs.find((l) => l.startsWith('Dependency layer .venv '));
