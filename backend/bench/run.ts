@@ -13,7 +13,7 @@ import { STACKS, type BenchStack } from './stacks';
  * install, build, start, first 200, with an empty HOME: no npm/pip/Go cache), platform cold (a new app: empty build
  * cache and package store), platform warm (a redeploy after a code change, lockfile unchanged). Then the rollback
  * to the previous release, and the first streamed log line after POST over CLOUDSMITH_BENCH_FIRST_LOG deploys.
- * Each column is the median of CLOUDSMITH_BENCH_ROUNDS rounds (3; 1 for stacks whose bare steps take over a minute).
+ * Each column is the median of CLOUDSMITH_BENCH_ROUNDS rounds (5; 1 for stacks whose bare steps take over a minute).
  * CLOUDSMITH_BENCH_STACKS picks stacks by fixture name (comma-separated). Exits 1 when a target fails.
  */
 const FIXTURES = join(__dirname, '..', 'test', 'fixtures');
@@ -53,12 +53,9 @@ async function benchStack(
 ): Promise<StackResult & { coldId: string; app: string }> {
   const first = await benchRound(world, stack, 0);
   const all = [first];
-  for (let round = 1; round < rounds && first.bareCold < 60_000; round++) {
-    const more = await benchRound(world, stack, round);
-    all.push(more);
-    // Only the first round's app stays: the rollback is measured on it, and the others' processes would load the rest.
-    await world.api(world.alice, 'DELETE', `/api/apps/${more.cold.app}`);
-  }
+  // Each round's app stays (idle) until the bench ends: deleting one would clean up its files while the next round runs.
+  for (let round = 1; round < rounds && first.bareCold < 60_000; round++)
+    all.push(await benchRound(world, stack, round));
   const middle = <T extends { totalMs: number }>(runs: T[]) =>
     runs.find((r) => r.totalMs === median(runs.map((x) => x.totalMs))) ?? runs[0];
   const cold = middle(all.map((r) => r.cold));
@@ -80,7 +77,7 @@ async function benchPlatform(): Promise<boolean> {
   const picked = process.env.CLOUDSMITH_BENCH_STACKS?.split(',').map((s) => s.trim());
   const stacks = picked ? STACKS.filter((s) => picked.includes(s.fixture)) : STACKS;
   const samples = Number(process.env.CLOUDSMITH_BENCH_FIRST_LOG ?? 50);
-  const rounds = Math.max(1, Number(process.env.CLOUDSMITH_BENCH_ROUNDS ?? 3));
+  const rounds = Math.max(1, Number(process.env.CLOUDSMITH_BENCH_ROUNDS ?? 5));
   // The bare steps use every core of the machine; so do the platform's builds and apps here (the default is 1 each).
   const cores = String(availableParallelism());
   const world = await World.start({ env: { CLOUDSMITH_BUILD_CPUS: cores, CLOUDSMITH_APP_CPUS: cores } });
