@@ -148,6 +148,9 @@ async function throughput(brokers: string[]): Promise<void> {
       const finals = await Promise.all(ids.map((id) => cluster.waitFor('api', id, undefined, 600_000)));
       const minutes = (Date.now() - started) / 60_000;
       const live = finals.filter((d) => d.status === 'live').length;
+      // A deploy that did not go live is a finding of its own: say which and why.
+      for (const d of finals.filter((f) => f.status !== 'live'))
+        console.log(`  ${builders} builder(s): ${d.app} ended ${d.status}${d.error ? `: ${d.error}` : ''}`);
       rows.push(
         row([
           `${builders} builder process${builders > 1 ? 'es' : ''}`,
