@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../domain/errors';
+import { cacheAppName } from './appName';
 import { computeKey, mismatch, type CacheKey } from './key';
 import { copyTree, dirBytes, discard, makeParents, mb, moveDir, plainPath, seconds } from './fsops';
 import { readManifest, storedDir, writeManifest, type ManifestBody } from './manifest';
@@ -45,9 +46,6 @@ const STALE_MS = 2 * 60 * 60 * 1000;
 
 const NO_CACHE = 'no cache yet';
 
-/** Same rule as sandbox labels: app names become directory names. */
-const SAFE_APP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$/;
-
 interface Restored {
   /** Dirs now in the tree, with their bytes as saved. */
   dirs: { path: string; bytes: number }[];
@@ -79,12 +77,7 @@ export class BuildCache {
   constructor(private readonly opts: BuildCacheOptions) {}
 
   appDir(app: string): string {
-    return join(this.opts.dir, 'apps', this.appName(app));
-  }
-
-  private appName(app: string): string {
-    if (!SAFE_APP.test(app) || app.includes('..')) throw new Error(`invalid app name for the cache "${app}"`);
-    return app;
+    return join(this.opts.dir, 'apps', cacheAppName(app));
   }
 
   storeDir(app: string): string {
@@ -109,7 +102,8 @@ export class BuildCache {
     /** A preview's production app: its cache is copied (never moved or written) when this app has none yet. */
     seedFrom?: string,
   ): Promise<CacheLease> {
-    const salt = await this.init();
+    await this.init();
+    const { salt, shared } = this.opts;
     const started = Date.now();
     const appDir = this.appDir(app);
     const store = this.storeDir(app);
@@ -117,7 +111,7 @@ export class BuildCache {
     this.inUse.add(app);
     const key = await computeKey(spec, root, appEnv, salt);
     let restored = await this.restore(appDir, spec, key, root);
-    if (this.opts.shared && restored.why === NO_CACHE) restored = await this.pull(app, spec, key, root, log);
+    if (shared && restored.why === NO_CACHE) restored = await this.pull(shared, app, spec, key, root, log);
     if (seedFrom && restored.why?.startsWith(NO_CACHE))
       restored = (await this.seed(seedFrom, spec, key, root)) ?? restored;
     const took = seconds(Date.now() - started);
@@ -157,7 +151,7 @@ export class BuildCache {
    */
   async placeTree(app: string, sourceDir: string): Promise<{ dir: string; release(): Promise<void> }> {
     await this.init();
-    const stable = join(this.opts.dir, 'trees', this.appName(app));
+    const stable = join(this.opts.dir, 'trees', cacheAppName(app));
     const inPlace = { dir: sourceDir, release: () => Promise.resolve() };
     if (this.placed.has(app)) return inPlace;
     this.placed.add(app);
@@ -181,14 +175,13 @@ export class BuildCache {
     };
   }
 
-  /** Makes the directories, and clears what a crash left (half-written saves, trees); gives the salt of env hashes. */
-  private async init(): Promise<Buffer> {
+  /** Makes the directories, and clears what a crash left (half-written saves, trees). */
+  private init(): Promise<void> {
     this.ready ??= (async () => {
       await mkdir(join(this.opts.dir, 'apps'), { recursive: true, mode: 0o700 });
       for (const dir of ['tmp', 'trash', 'trees']) await this.clearStale(join(this.opts.dir, dir));
     })();
-    await this.ready;
-    return this.opts.salt;
+    return this.ready;
   }
 
   /** Only what no build can still hold: another platform process on this data dir may be mid-build. */
@@ -233,6 +226,7 @@ export class BuildCache {
 
   /** This disk has no cache of the app: the shared tier's copy is brought here, then restored like a local one. */
   private async pull(
+    shared: SharedCacheTier,
     app: string,
     spec: CacheSpec,
     key: CacheKey,
@@ -240,8 +234,8 @@ export class BuildCache {
     log: (line: string) => void,
   ): Promise<Restored> {
     const started = Date.now();
-    const pulled = await this.opts.shared?.pull(app, this.appDir(app));
-    if (!pulled?.ok) return { dirs: [], why: `${NO_CACHE}; ${pulled?.why ?? 'no shared store'}`, storeBytes: 0 };
+    const pulled = await shared.pull(app, this.appDir(app));
+    if (!pulled.ok) return { dirs: [], why: `${NO_CACHE}; ${pulled.why}`, storeBytes: 0 };
     log(`cache fetched from the shared store (${mb(pulled.bytes)} MB, ${seconds(Date.now() - started)} s)`);
     return { ...(await this.restore(this.appDir(app), spec, key, root)), pulled: true };
   }

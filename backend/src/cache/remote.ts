@@ -1,4 +1,5 @@
 import type { BuildPlan } from '../detect/plan';
+import { cacheAppName } from './appName';
 import { computeKey } from './key';
 import { cacheSpecFor } from './stacks';
 
@@ -20,8 +21,6 @@ export interface RemoteCacheSpec {
   skipInstall: boolean;
 }
 
-/** The same rule as the local cache's app names (buildCache.ts): a name is one safe path segment. */
-const SAFE_APP = /^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$/;
 const SAFE_PATH = /^[A-Za-z0-9._@+-]+(\/[A-Za-z0-9._@+-]+)*$/;
 const SAFE_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SAFE_ENV_VALUE = /^[A-Za-z0-9@._/=+-]+$/;
@@ -34,8 +33,7 @@ export const STORE_MARK = '@store';
 const PATH_BOUND = new Set(['.venv']);
 
 export function remoteCachePrefix(app: string): string {
-  if (!SAFE_APP.test(app) || app.includes('..')) throw new Error(`invalid app name for the cache "${app}"`);
-  return `cache/${app}/`;
+  return `cache/${cacheAppName(app)}/`;
 }
 
 /**

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { z } from 'zod';
 import { packStream, unpackStream } from '../archive/tarball';
-import { errorMessage } from '../domain/errors';
+import { errorMessage, NotFoundError } from '../domain/errors';
 import type { ArtifactStore } from '../ports/artifacts';
 import { dirBytes, moveDir } from './fsops';
 import { remoteCachePrefix } from './remote';
@@ -65,16 +65,16 @@ export class SharedCacheTier {
    */
   async pull(app: string, appDir: string): Promise<Pulled> {
     const { blob, record } = this.keys(app);
-    if (!(await this.artifacts.exists(record))) return { ok: false, why: 'none in the shared store either' };
+    let pinned: z.infer<typeof recordSchema>;
+    try {
+      pinned = recordSchema.parse(JSON.parse(await text(await this.artifacts.open(record))));
+    } catch (err) {
+      if (err instanceof NotFoundError) return { ok: false, why: 'none in the shared store either' };
+      return { ok: false, why: "the shared store's record is unreadable" };
+    }
     const work = join(this.scratch, `shared-pull-${randomBytes(6).toString('hex')}`);
     await mkdir(work, { recursive: true, mode: 0o700 });
     try {
-      let pinned: z.infer<typeof recordSchema>;
-      try {
-        pinned = recordSchema.parse(JSON.parse(await text(await this.artifacts.open(record))));
-      } catch {
-        return { ok: false, why: "the shared store's record is unreadable" };
-      }
       try {
         // Unpacked as it downloads into a scratch dir, which is moved into place only once the whole copy verified.
         await unpackStream(await this.artifacts.open(blob, pinned.sha256), join(work, 'tree'));
