@@ -2,9 +2,9 @@
 // retiring the old one, liveness and restarts) shares the per-app state; the runtime contract suite tests it whole.
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { unpackStream } from '../../../archive/tarball';
 import { errorMessage, UserFacingError } from '../../../domain/errors';
 import type { ArtifactStore } from '../../../ports/artifacts';
+import { downloadAndUnpack } from './download';
 import type { Release, ReleaseContext, Runtime } from '../../../ports/runtime';
 import type { RouteTable, RouteTarget } from '../../../proxy/routes';
 import { formatSeconds, freePort, HealthCheckError, LogBuffer, waitHealthy } from '../../../health/health';
@@ -302,14 +302,7 @@ export class ProcessRuntime implements Runtime {
     signal: AbortSignal,
   ): Promise<void> {
     ctx.log('Downloading the artifact', 'deploy');
-    try {
-      await unpackStream(await this.opts.artifacts.open(key, sha256), dir, { signal });
-    } catch (err) {
-      throwIfCancelled(signal);
-      throw err instanceof UserFacingError
-        ? err
-        : new UserFacingError(`could not download the release's artifact: ${errorMessage(err)}`);
-    }
+    await downloadAndUnpack(this.opts.artifacts, key, sha256, dir, signal, "the release's artifact");
   }
 
   /**

@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readLayerManifest } from '../../../archive/layers';
-import { unpackStream } from '../../../archive/tarball';
-import { errorMessage, UserFacingError } from '../../../domain/errors';
 import type { ArtifactStore } from '../../../ports/artifacts';
 import type { ReleaseContext } from '../../../ports/runtime';
+import { downloadAndUnpack } from './download';
 
 /**
  * The dependency layers of releases on this disk (see archive/layers.ts): each layer is downloaded, verified
@@ -67,14 +66,7 @@ export class ReleaseLayers {
     const partial = `${path}.partial-${randomBytes(4).toString('hex')}`;
     try {
       await mkdir(dirname(path), { recursive: true });
-      try {
-        await unpackStream(await this.artifacts.open(key, sha256), join(partial, name), { signal });
-      } catch (err) {
-        if (signal.aborted) throw new UserFacingError('the release was cancelled');
-        throw err instanceof UserFacingError
-          ? err
-          : new UserFacingError(`could not download the dependency layer ${key}: ${errorMessage(err)}`);
-      }
+      await downloadAndUnpack(this.artifacts, key, sha256, join(partial, name), signal, `the dependency layer ${key}`);
       await rename(partial, path);
     } finally {
       await rm(partial, { recursive: true, force: true });
