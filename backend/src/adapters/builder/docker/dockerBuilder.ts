@@ -12,7 +12,8 @@ import type { BuildContext, BuildJob, Builder, BuildResult } from '../../../port
 import { describeCommand } from '../../../sandbox/run';
 import { DockerCli, DockerError } from '../../docker/cli';
 import { DEPS_LABEL, EngineCache, GENERATION_LABEL } from '../../docker/engineCache';
-import { DEPLOYMENT_LABEL, imageName } from '../../docker/names';
+import { APP_LABEL, DEPLOYMENT_LABEL, imageName } from '../../docker/names';
+import { mb } from '../../../cache/fsops';
 import { dependencyFingerprint, StepWatch, whyNotReused, type DependencyStep } from './dependencyStep';
 import {
   APP_DIR,
@@ -214,16 +215,11 @@ export class DockerBuilder implements Builder {
     await build(file, stageImage);
     const listing = await this.options.docker
       .output(
-        [
-          'run',
-          '--rm',
-          '--network',
-          'none',
-          '--label',
-          `cloudsmith.app=${input.app}`,
-          '--entrypoint',
-          '/bin/sh',
-        ].concat([stageImage, '-c', LIST_OUTPUT]),
+        ['run', '--rm', '--network', 'none', '--label', `${APP_LABEL}=${input.app}`, '--entrypoint', '/bin/sh'].concat([
+          stageImage,
+          '-c',
+          LIST_OUTPUT,
+        ]),
         { signal: ctx.signal, timeoutMs: 120_000 },
       )
       .catch((err: unknown) => {
@@ -392,7 +388,7 @@ export class DockerBuilder implements Builder {
       `${limits.maxMemoryMb}m`,
       // A generated Dockerfile writes its labels itself (cloudsmith.app in every stage).
       ...(repoDockerfile
-        ? ['--label', `cloudsmith.app=${job.app}`, '--label', `${DEPLOYMENT_LABEL}=${job.deploymentId}`]
+        ? ['--label', `${APP_LABEL}=${job.app}`, '--label', `${DEPLOYMENT_LABEL}=${job.deploymentId}`]
         : []),
       ...(buildKit ? ['--progress', 'plain'] : []),
       ...buildArgNames.flatMap((name) => ['--build-arg', name]),
@@ -535,8 +531,4 @@ function lastLines(lines: string[]): string {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
-}
-
-function mb(bytes: number): string {
-  return (bytes / 1e6).toFixed(1);
 }
