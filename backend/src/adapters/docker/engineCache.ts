@@ -1,5 +1,5 @@
 import { DockerError, type DockerCli } from './cli';
-import { APP_LABEL, appFilter, appRepository } from './names';
+import { APP_LABEL, appFilter, appRepository, registryPrefix } from './names';
 
 /** What the dependency layer of an image was built from (see builder/docker/dependencyStep.ts). */
 export const DEPS_LABEL = 'cloudsmith.deps';
@@ -34,10 +34,15 @@ interface CacheRecord {
  * name or from the engine itself, and every call is an argv: nothing reaches a shell.
  */
 export class EngineCache {
+  /** `<registry>/`: images under it are this builder's. */
+  private readonly ours: string;
+
   constructor(
     private readonly docker: DockerCli,
-    private readonly registry: string,
-  ) {}
+    registry: string,
+  ) {
+    this.ours = registryPrefix(registry);
+  }
 
   /** The dependency fingerprint and cache generation of the app's newest image that has them. */
   async lastBuild(app: string): Promise<{ deps?: string; generation?: string }> {
@@ -51,7 +56,7 @@ export class EngineCache {
 
   /** Removes the app's images beyond its newest `keep` releases and cached stages; says what it removed. */
   async trimApp(app: string, keep: number): Promise<{ removed: number; kept: string[] }> {
-    const repo = `${this.registry.replace(/\/+$/, '')}/${appRepository(app)}:`;
+    const repo = `${this.ours}${appRepository(app)}:`;
     const images = (await this.images(appFilter(app))).sort((a, b) => b.created - a.created);
     const releaseTags = (i: ImageInfo) => i.tags.filter((t) => t.startsWith(repo) && !t.endsWith('-build'));
     const stageTags = (i: ImageInfo) => i.tags.filter((t) => t.startsWith(repo) && t.endsWith('-build'));
@@ -102,10 +107,9 @@ export class EngineCache {
     const trimmed: string[] = [];
     if ((await this.imageBytes()) <= maxTotalBytes) return trimmed;
     // Apps with a release under this builder's registry only: other tools' (and other platforms') images stay.
-    const ours = `${this.registry.replace(/\/+$/, '')}/`;
     const lastBuilt = new Map<string, number>();
     for (const image of await this.images(['--filter', `label=${APP_LABEL}`]))
-      if (image.tags.some((t) => t.startsWith(`${ours}${image.app}:`)))
+      if (image.tags.some((t) => t.startsWith(`${this.ours}${image.app}:`)))
         lastBuilt.set(image.app, Math.max(lastBuilt.get(image.app) ?? 0, image.created));
     const byAge = [...lastBuilt].filter(([app]) => app !== except).sort((a, b) => a[1] - b[1]);
     for (const [app] of byAge) {

@@ -12,7 +12,12 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export function imageName(registry: string, app: string, commitSha: string): string {
   const repo = appRepository(app);
   if (!TAG.test(commitSha)) throw new UserFacingError(`commit "${commitSha}" cannot be an image tag`);
-  return `${registry.replace(/\/+$/, '')}/${repo}:${commitSha}`;
+  return `${registryPrefix(registry)}${repo}:${commitSha}`;
+}
+
+/** `<registry>/`: what every image reference of this registry starts with (its trailing slashes folded). */
+export function registryPrefix(registry: string): string {
+  return `${registry.replace(/\/+$/, '')}/`;
 }
 
 export function appRepository(app: string): string {
