@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { unpackTarball } from '../../archive/tarball';
+import { unpackStream } from '../../archive/tarball';
 import { now, stageEventId, type SourceFetched } from '../../domain/events';
 import type { ArtifactStore } from '../../ports/artifacts';
 import type { Builder } from '../../ports/builder';
@@ -30,10 +30,9 @@ export function buildrelayHandler(deps: BuildrelayDeps) {
         await mkdir(deps.workDir, { recursive: true });
         const dir = await mkdtemp(join(deps.workDir, 'build-'));
         try {
-          const tarball = join(dir, 'source.tar.gz');
-          await deps.artifacts.getFile(event.sourceKey, tarball);
           const sourceDir = join(dir, 'src');
-          await unpackTarball(tarball, sourceDir);
+          // Checked against its recorded sha256 and unpacked as it downloads: no tarball file in between.
+          await unpackStream(await deps.artifacts.open(event.sourceKey), sourceDir);
           deps.log.write(
             deployment.id,
             'build',

@@ -4,7 +4,7 @@ import { now, stageEventId, type DeploymentRequested } from '../../domain/events
 import type { ArtifactStore } from '../../ports/artifacts';
 import { sourceKey } from '../../ports/artifacts';
 import type { SourceHost } from '../../ports/source';
-import { packDir } from '../../archive/tarball';
+import { packStream } from '../../archive/tarball';
 import type { Sealer } from '../../security/sealer';
 import { runStage, STAGES, withTiming, type StageDeps } from '../shared/stage';
 
@@ -43,10 +43,9 @@ export function gitpulseHandler(deps: GitpulseDeps) {
             signal,
             timeoutMs: deps.fetchTimeoutMs,
           });
-          const tarball = join(dir, 'source.tar.gz');
-          await packDir(join(dir, 'src'), tarball);
           const key = sourceKey(deployment.app, commitSha, deployment.id);
-          await deps.artifacts.putFile(key, tarball);
+          // Packed straight into the store, as a build's artifact is: no tarball file in between.
+          await deps.artifacts.put(key, packStream(join(dir, 'src')));
           await deps.store.updateDeployment(deployment.id, {
             commitSha,
             timings: withTiming(deployment, 'fetchMs', started),
