@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { errorMessage } from '../domain/errors';
 import { cacheAppName } from './appName';
 import { computeKey, mismatch, type CacheKey } from './key';
@@ -31,6 +31,8 @@ export interface CacheLease {
   env: Record<string, string>;
   /** Directories the build's sandbox must mount writable: the app's own store, never another app's. */
   mounts: string[];
+  /** Directories of the platform's the build's sandbox must see read-only (the spec's preload script). */
+  readOnly: string[];
   /** Dirs copied from another app's cache (a preview's production app): the platform made them, the app must own them. */
   seeded: string[];
   /** The install step may be skipped: its output came back from a build with the same key. */
@@ -39,6 +41,11 @@ export interface CacheLease {
   save(log: (line: string) => void): Promise<void>;
   /** After a failed build: what was restored unchanged by an install goes back, so the next build is still warm. */
   abandon(): Promise<void>;
+}
+
+/** `--require=<script>`, quoted as NODE_OPTIONS reads quotes (Next.js re-parses it for its workers the same way). */
+function nodeRequire(script: string): string {
+  return `--require=${/[\s"]/.test(script) ? JSON.stringify(script) : script}`;
 }
 
 /** Longer than any build may run (CLOUDSMITH_BUILD_TIMEOUT_MS defaults to 15 min): older leftovers are a crash's. */
@@ -134,9 +141,16 @@ export class BuildCache {
         this.inUse.delete(app);
       }
     };
+    const { preload } = spec;
     return {
-      env: { ...spec.storeEnv(store), ...spec.stableEnv?.(app, salt) },
+      env: {
+        ...spec.storeEnv(store),
+        ...spec.stableEnv?.(app, salt),
+        // The app's env cannot set NODE_OPTIONS (reserved), so there is nothing of its own to keep.
+        ...(preload ? { NODE_OPTIONS: nodeRequire(preload.script), ...preload.env(root) } : {}),
+      },
       mounts: [store],
+      readOnly: preload ? [dirname(preload.script)] : [],
       seeded: restored.from || restored.pulled ? restored.dirs.map((d) => join(root, d.path)) : [],
       installRestored,
       save: (logLine) => finish(true, logLine),

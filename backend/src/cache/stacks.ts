@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildPlan } from '../detect/plan';
+import { runtimeAsset } from '../lib/runtimeAssets';
 import { findGo, findPython, nodeVersion } from '../detect/toolchains';
 import { describeCommand, type Command } from '../sandbox/run';
 
@@ -36,6 +37,11 @@ export interface CacheSpec {
    * build of the app from `secret` (the cache's salt), so its cache can hit.
    */
   stableEnv?: (app: string, secret: Buffer) => Record<string, string>;
+  /**
+   * A script of the platform's (runtime-assets/) the build's Node processes preload, to keep work a tool redoes
+   * on every build in the cached dirs when the tool keeps none itself, and its env for the tree at `root`.
+   */
+  preload?: { script: string; env: (root: string) => Record<string, string> };
 }
 
 /** Next.js rotates its own Server Actions key every 14 days; so does the one given here. */
@@ -52,6 +58,19 @@ function nextStableEnv(appEnv: Record<string, string>) {
     const period = Math.floor(Date.now() / NEXT_KEY_PERIOD_MS);
     const key = createHmac('sha256', secret).update(`next server actions\n${app}\n${period}`).digest('base64');
     return { NEXT_SERVER_ACTIONS_ENCRYPTION_KEY: key };
+  };
+}
+
+/**
+ * `next build` traces its own server runtime (about 100 MB of node_modules JavaScript, parsed file by file) on
+ * every build and keeps none of it: the preload keeps each dependency's parse result in .next/cache, checked
+ * against the file's content. The app's env can turn it off.
+ */
+function nextTracePreload(appEnv: Record<string, string>): CacheSpec['preload'] {
+  if (appEnv.CLOUDSMITH_NEXT_TRACE_CACHE === 'off') return undefined;
+  return {
+    script: runtimeAsset('next-trace-cache.js'),
+    env: (root) => ({ CLOUDSMITH_NEXT_TRACE_CACHE: join(root, '.next', 'cache', 'cloudsmith', 'trace.json') }),
   };
 }
 
@@ -113,7 +132,7 @@ function nodeSpec(plan: BuildPlan, root: string, appEnv: Record<string, string>)
       ...(argvOf(plan.install).includes('pnpm') ? { npm_config_store_dir: join(store, 'pnpm') } : {}),
       YARN_CACHE_FOLDER: join(store, 'yarn'),
     }),
-    ...(next ? { stableEnv: nextStableEnv(appEnv) } : {}),
+    ...(next ? { stableEnv: nextStableEnv(appEnv), preload: nextTracePreload(appEnv) } : {}),
   };
 }
 

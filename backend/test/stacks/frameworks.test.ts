@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fetchApp } from '../helpers/appFetch';
 import { World } from '../helpers/world';
 import { deployLive } from './stacks';
@@ -47,5 +49,18 @@ describe('stacks: JS frameworks deploy live with the local builder', function ()
     });
     const robots = await fetchApp(done.url, '/robots.txt');
     assert.match(robots.body, /next-standalone public file/);
+
+    // A redeploy, in the sandbox: the platform's trace-cache preload is readable there and reuses the first
+    // build's analysis of the dependencies (runtime-assets/next-trace-cache.js; cache/nextTrace.test.ts).
+    const index = readFileSync(join(__dirname, '..', 'fixtures', 'next-standalone', 'pages', 'index.js'), 'utf8');
+    await world.git.commit(done.repo, { 'pages/index.js': `${index}\n// a code change\n` });
+    const again = await deployLive(
+      world,
+      { fixture: 'next-standalone', marker: /hello from next-standalone/ },
+      done.repo,
+    );
+    const report = /CloudSmith trace cache: (\d+) of (\d+) files' analysis reused/.exec(again.log);
+    assert.ok(report, 'the trace cache reported in the build log');
+    assert.ok(Number(report[1]) > 0.95 * Number(report[2]), report[0]);
   });
 });

@@ -48,13 +48,17 @@ async function deployAndWait(
   return { ...((await world.waitFor(world.alice, queued.id, undefined, 600_000)) as DeploymentView), repo };
 }
 
-/** Deploys a fixture through the platform's HTTP API and checks that its live URL serves the marker. */
+/**
+ * Deploys a fixture through the platform's HTTP API (as a new repo, or again as `existingRepo`) and checks that
+ * its live URL serves the marker.
+ */
 export async function deployLive(
   world: World,
   c: StackCase,
+  existingRepo?: string,
 ): Promise<{ done: DeploymentView & { url: string; repo: string }; log: string; ms: number }> {
   const started = Date.now();
-  const done = await deployAndWait(world, c.fixture, c.env ? { env: c.env } : {});
+  const done = await deployAndWait(world, c.fixture, c.env ? { env: c.env } : {}, existingRepo);
   const ms = Date.now() - started;
   const log = await world.logText(world.alice, done.id);
   assert.equal(done.status, 'live', `${c.fixture}: ${done.error ?? ''}\n${log.split('\n').slice(-30).join('\n')}`);

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { RunPlan } from '../../domain/deployment';
 import { UserFacingError } from '../../domain/errors';
 import type { BuildPlan } from '../../detect/plan';
+import { runtimeAsset } from '../../lib/runtimeAssets';
 import type { Command } from '../../sandbox/run';
 
 /**
@@ -14,16 +14,8 @@ import type { Command } from '../../sandbox/run';
 export const STATIC_SERVER_PATH = '.cloudsmith/static-server.js';
 export const SITE_DIR = 'site';
 
-/** runtime-assets/ sits at the backend package root; found by walking up, so it works from src/ (tsx) and from a compiled dist/. */
 export function staticServerSource(): string {
-  let dir = __dirname;
-  for (;;) {
-    const candidate = join(dir, 'runtime-assets', 'static-server.js');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('runtime-assets/static-server.js not found above ' + __dirname);
-    dir = parent;
-  }
+  return runtimeAsset('static-server.js');
 }
 
 export function isStaticPlan(plan: BuildPlan): boolean {

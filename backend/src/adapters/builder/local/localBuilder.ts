@@ -130,6 +130,7 @@ export class LocalBuilder implements Builder {
   ): Promise<void> {
     const { limits } = this.opts;
     let outputBytes = 0;
+    const readOnly = [...(detected.toolDirs ?? []), ...(cache?.readOnly ?? [])];
     for (const cmd of [detected.install, detected.build]) {
       if (!cmd) continue;
       if (ctx.signal.aborted) throw new UserFacingError('cancelled');
@@ -143,7 +144,7 @@ export class LocalBuilder implements Builder {
       ctx.log(`$ ${label}`);
       const stepStarted = Date.now();
       try {
-        await this.runStep(job, root, detected.toolDirs ?? [], cache?.mounts ?? [], cmd, {
+        await this.runStep(job, root, readOnly, cache?.mounts ?? [], cmd, {
           env,
           timeoutMs: remaining,
           maxOutputBytes: Math.max(0, limits.maxOutputBytes - outputBytes),
@@ -214,7 +215,7 @@ export class LocalBuilder implements Builder {
   private runStep(
     job: BuildJob,
     root: string,
-    toolDirs: string[],
+    readOnly: string[],
     mounts: string[],
     cmd: Command,
     run: Omit<RunOptions, 'cwd' | 'sandbox'>,
@@ -230,8 +231,8 @@ export class LocalBuilder implements Builder {
         cwd: root,
         // The app's own build cache, never another app's.
         writable: [job.sourceDir, ...mounts],
-        // Toolchains installed outside /usr (pyenv, a downloaded Go) are read-only inside.
-        readOnly: toolDirs,
+        // Toolchains installed outside /usr (pyenv, a downloaded Go) and the cache's preload are read-only inside.
+        readOnly,
         limits: { ...this.opts.stepLimits, memoryMb: run.maxMemoryMb },
       },
     });
