@@ -168,6 +168,9 @@ resource "aws_lambda_function" "artifact_uploaded" {
   source_code_hash = filebase64sha256(var.lambda_package)
   timeout          = var.lambda_timeout_seconds
   memory_size      = var.lambda_memory_mb
+  ephemeral_storage {
+    size = var.lambda_ephemeral_storage_mb
+  }
   # Bounds how many releases run at once against ECS and the registry; throttled S3 events are retried by S3.
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   # An event that still fails after Lambda's own retries is kept here instead of being dropped.

@@ -134,9 +134,19 @@ variable "ec2_max_instances" {
 }
 
 variable "lambda_memory_mb" {
-  description = "Memory of the artifact-uploaded Lambda: it holds one artifact in memory while it bakes it into an image."
+  description = "Memory of the artifact-uploaded Lambda, which sets its CPU share too (it gzips the image layer); artifacts stream through /tmp, so memory does not bound their size."
   type        = number
   default     = 2048
+}
+
+variable "lambda_ephemeral_storage_mb" {
+  description = "/tmp of the artifact-uploaded Lambda: it holds one artifact and the image layer made of it (about as big) while it bakes the image."
+  type        = number
+  default     = 2048
+  validation {
+    condition     = var.lambda_ephemeral_storage_mb >= 512 && var.lambda_ephemeral_storage_mb <= 10240
+    error_message = "Lambda ephemeral storage is 512 to 10240 MB."
+  }
 }
 
 variable "app_cpu" {

@@ -1,11 +1,13 @@
-import { readFile, rm } from 'node:fs/promises';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { GetAuthorizationTokenCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type { ArtifactStore } from '../../../ports/artifacts';
-import { parseImage, RegistryClient, sha256Digest, type ImageManifest } from './registry';
+import { parseImage, RegistryClient, type ImageManifest } from './registry';
 
 /** Where the artifact sits in an app image; the runner (terraform/runner/runner.mjs) unpacks it from there. */
 export const BAKED_ARTIFACT = '/opt/cloudsmith/artifact.tar.gz';
@@ -32,14 +34,52 @@ function tarHeader(name: string, size: number, type: '0' | '5', mode: number): B
   return h;
 }
 
-/** A layer holding one file at `path` (and its parent directories), as an uncompressed tar. */
-export function singleFileLayer(path: string, content: Buffer): Buffer {
+/** The blocks before a file of `size` bytes at `path` in a one-file tar: its parent directories, then its header. */
+function headersFor(path: string, size: number): Buffer {
   const parts = path.replace(/^\//, '').split('/');
-  const entries: Buffer[] = [];
-  for (let i = 1; i < parts.length; i++) entries.push(tarHeader(`${parts.slice(0, i).join('/')}/`, 0, '5', 0o755));
-  entries.push(tarHeader(parts.join('/'), content.length, '0', 0o644), content);
-  entries.push(Buffer.alloc((512 - (content.length % 512)) % 512), Buffer.alloc(1024));
-  return Buffer.concat(entries);
+  const headers: Buffer[] = [];
+  for (let i = 1; i < parts.length; i++) headers.push(tarHeader(`${parts.slice(0, i).join('/')}/`, 0, '5', 0o755));
+  headers.push(tarHeader(parts.join('/'), size, '0', 0o644));
+  return Buffer.concat(headers);
+}
+
+/** Counts and hashes what passes. */
+function digesting(hash: Hash, counted: { bytes: number }) {
+  return async function* (chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      counted.bytes += chunk.length;
+      yield chunk;
+    }
+  };
+}
+
+/**
+ * Writes to `dest` a gzipped layer holding the file `source` at `path` (and its parent directories), in one
+ * streaming pass, and returns the digests an image names it by: the tar's (diff_id) and the gzip's.
+ */
+export async function writeSingleFileLayer(
+  path: string,
+  source: string,
+  dest: string,
+): Promise<{ diffId: string; digest: string; size: number }> {
+  const { size } = await stat(source);
+  const tar = createHash('sha256');
+  const gz = createHash('sha256');
+  const gzBytes = { bytes: 0 };
+  await pipeline(
+    (async function* () {
+      yield headersFor(path, size);
+      for await (const chunk of createReadStream(source)) yield chunk as Buffer;
+      yield Buffer.alloc((512 - (size % 512)) % 512);
+      yield Buffer.alloc(1024);
+    })(),
+    digesting(tar, { bytes: 0 }),
+    createGzip({ level: 1 }),
+    digesting(gz, gzBytes),
+    createWriteStream(dest),
+  );
+  return { diffId: `sha256:${tar.digest('hex')}`, digest: `sha256:${gz.digest('hex')}`, size: gzBytes.bytes };
 }
 
 export interface ImageBuilderOptions {
@@ -55,7 +95,8 @@ export interface ImageBuilderOptions {
  * Containerizes a tarball artifact without a Docker daemon: the runner image plus one layer holding the artifact,
  * pushed to ECR (GetAuthorizationToken → Basic auth on the registry API) under the commit's tag. Returns the image
  * pinned by digest, so the task definition runs exactly these bytes whatever happens to the tag later.
- * The artifact is held in memory while the layer is made: the Lambda's memory setting bounds the artifact size.
+ * The artifact and the layer stream through scratch files, and the layer is pushed in chunks: memory stays at one
+ * chunk whatever the artifact's size (the Lambda's ephemeral storage holds the two files).
  */
 export class ImageBuilder {
   constructor(
@@ -80,16 +121,26 @@ export class ImageBuilder {
         `the runner image ${this.options.runnerImage} must live in the app registry ${registry.registry}`,
       );
     }
-    const scratch = join(tmpdir(), `cloudsmith-image-${randomBytes(6).toString('hex')}.tar.gz`);
-    let content: Buffer;
+    const scratch = join(tmpdir(), `cloudsmith-image-${randomBytes(6).toString('hex')}`);
     try {
-      await this.artifacts.getFile(artifact.key, scratch, artifact.sha256);
-      content = await readFile(scratch);
+      await this.artifacts.getFile(artifact.key, `${scratch}.artifact`, artifact.sha256);
+      const layer = await writeSingleFileLayer(BAKED_ARTIFACT, `${scratch}.artifact`, `${scratch}.layer`);
+      return await this.push(registry, base, layer, `${scratch}.layer`, artifact.key, tag);
     } finally {
-      await rm(scratch, { force: true });
+      await rm(`${scratch}.artifact`, { force: true });
+      await rm(`${scratch}.layer`, { force: true });
     }
-    const tar = singleFileLayer(BAKED_ARTIFACT, content);
-    const layer = gzipSync(tar, { level: 1 });
+  }
+
+  /** The runner image's manifest and config with the layer added, pushed under `tag`; the layer goes up in chunks. */
+  private async push(
+    registry: RegistryClient,
+    base: ReturnType<typeof parseImage>,
+    layer: { diffId: string; digest: string; size: number },
+    layerFile: string,
+    artifactKey: string,
+    tag: string,
+  ): Promise<string> {
     const { manifest } = await registry.manifest(base.repository, base.reference);
     const config = JSON.parse((await registry.blob(base.repository, manifest.config.digest)).toString('utf8')) as {
       rootfs?: { type: string; diff_ids: string[] };
@@ -97,9 +148,9 @@ export class ImageBuilder {
     };
     const repo = this.options.repository;
     for (const l of [...manifest.layers]) await registry.ensureBlob(repo, l.digest, base.repository);
-    const layerDigest = await registry.pushBlob(repo, layer);
-    config.rootfs = { type: 'layers', diff_ids: [...(config.rootfs?.diff_ids ?? []), sha256Digest(tar)] };
-    config.history = [...(config.history ?? []), { created_by: `cloudsmith: artifact ${artifact.key}` }];
+    await registry.pushBlobFile(repo, layerFile, layer.digest);
+    config.rootfs = { type: 'layers', diff_ids: [...(config.rootfs?.diff_ids ?? []), layer.diffId] };
+    config.history = [...(config.history ?? []), { created_by: `cloudsmith: artifact ${artifactKey}` }];
     const configBytes = Buffer.from(JSON.stringify(config));
     const configDigest = await registry.pushBlob(repo, configBytes);
     const gzipLayerType = manifest.mediaType?.includes('oci')
@@ -108,7 +159,7 @@ export class ImageBuilder {
     const image: ImageManifest = {
       ...manifest,
       config: { ...manifest.config, digest: configDigest, size: configBytes.length },
-      layers: [...manifest.layers, { mediaType: gzipLayerType, digest: layerDigest, size: layer.length }],
+      layers: [...manifest.layers, { mediaType: gzipLayerType, digest: layer.digest, size: layer.size }],
     };
     const digest = await registry.pushManifest(repo, tag, image);
     return `${registry.registry}/${repo}@${digest}`;

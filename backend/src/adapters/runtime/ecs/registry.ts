@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 
 /**
  * A client of the OCI distribution API (what `docker push` speaks), enough to add one layer to an image that is
@@ -27,6 +28,27 @@ export interface ImageManifest {
   layers: Descriptor[];
 }
 
+/** Past ECR's 5 MiB minimum for all chunks but the last, and few requests for the artifact sizes seen. */
+const UPLOAD_CHUNK_BYTES = 16 * 1024 * 1024;
+
+/** The file's content in chunks of `chunkBytes` (the last one shorter), read one at a time. */
+async function* fileChunks(path: string, chunkBytes: number): AsyncGenerator<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    for (;;) {
+      const chunk = Buffer.alloc(chunkBytes);
+      let filled = 0;
+      // A short read is not the end: only the last chunk may be short.
+      for (let n = -1; n !== 0 && filled < chunkBytes; filled += n)
+        n = (await file.read(chunk, filled, chunkBytes - filled, null)).bytesRead;
+      if (filled > 0) yield chunk.subarray(0, filled);
+      if (filled < chunkBytes) return;
+    }
+  } finally {
+    await file.close();
+  }
+}
+
 export function sha256Digest(data: Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
@@ -48,10 +70,14 @@ export function parseImage(image: string): { registry: string; repository: strin
 export class RegistryClient {
   private readonly base: string;
 
-  /** `authorization` is a full header value (ECR: `Basic <token from GetAuthorizationToken>`). */
+  /**
+   * `authorization` is a full header value (ECR: `Basic <token from GetAuthorizationToken>`); `chunkBytes` is the
+   * size of the chunks a file is pushed in (what the push holds in memory).
+   */
   constructor(
     readonly registry: string,
     private readonly authorization?: string,
+    private readonly chunkBytes = UPLOAD_CHUNK_BYTES,
   ) {
     // Loopback registries (tests, a local mirror) speak plain HTTP, as docker allows for them.
     const host = registry.replace(/:\d+$/, '');
@@ -86,21 +112,35 @@ export class RegistryClient {
 
   /** Makes `digest` present in `repository`: already there, mounted from `from` (no copy), or copied. */
   async ensureBlob(repository: string, digest: string, from: string): Promise<void> {
-    if ((await this.request('HEAD', `/${repository}/blobs/${digest}`, { accept: [404] })).status === 200) return;
+    if (await this.hasBlob(repository, digest)) return;
     const mount = await this.request(
       'POST',
       `/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
     );
     if (mount.status === 201) return;
     // The registry opened an upload instead of mounting (ECR without blob mounting): copy the bytes.
-    await this.finishUpload(mount, await this.blob(from, digest), digest);
+    await this.finishUpload(mount, [await this.blob(from, digest)], digest);
   }
 
   async pushBlob(repository: string, data: Buffer): Promise<string> {
     const digest = sha256Digest(data);
-    if ((await this.request('HEAD', `/${repository}/blobs/${digest}`, { accept: [404] })).status === 200) return digest;
-    await this.finishUpload(await this.request('POST', `/${repository}/blobs/uploads/`), data, digest);
+    if (await this.hasBlob(repository, digest)) return digest;
+    await this.finishUpload(await this.request('POST', `/${repository}/blobs/uploads/`), [data], digest);
     return digest;
+  }
+
+  /** Pushes the file at `path`, whose content the caller hashed to `digest`, one chunk in memory at a time. */
+  async pushBlobFile(repository: string, path: string, digest: string): Promise<void> {
+    if (await this.hasBlob(repository, digest)) return;
+    await this.finishUpload(
+      await this.request('POST', `/${repository}/blobs/uploads/`),
+      fileChunks(path, this.chunkBytes),
+      digest,
+    );
+  }
+
+  private async hasBlob(repository: string, digest: string): Promise<boolean> {
+    return (await this.request('HEAD', `/${repository}/blobs/${digest}`, { accept: [404] })).status === 200;
   }
 
   /** Stores the manifest under `tag`; returns its digest, which is what a task definition pins. */
@@ -113,17 +153,30 @@ export class RegistryClient {
     return sha256Digest(body);
   }
 
-  /** One PATCH with the whole content, then the closing PUT: ECR does not take a monolithic PUT. */
-  private async finishUpload(opened: Response, data: Buffer, digest: string): Promise<void> {
-    const location = this.location(opened);
-    const patched = await this.request('PATCH', location, {
-      body: data,
-      headers: {
-        'content-type': 'application/octet-stream',
-        'content-range': `0-${Math.max(data.length - 1, 0)}`,
-      },
-    });
-    const closing = new URL(this.location(patched));
+  /**
+   * A PATCH per chunk, each at its offset (Content-Range), then the closing PUT with the digest: ECR takes no
+   * monolithic PUT, and wants every chunk but the last to be at least 5 MiB.
+   */
+  private async finishUpload(
+    opened: Response,
+    chunks: Iterable<Buffer> | AsyncIterable<Buffer>,
+    digest: string,
+  ): Promise<void> {
+    let location = this.location(opened);
+    let offset = 0;
+    for await (const chunk of chunks) {
+      if (chunk.length === 0) continue;
+      const patched = await this.request('PATCH', location, {
+        body: chunk,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-range': `${offset}-${offset + chunk.length - 1}`,
+        },
+      });
+      offset += chunk.length;
+      location = this.location(patched);
+    }
+    const closing = new URL(location);
     closing.searchParams.set('digest', digest);
     await this.request('PUT', closing.toString(), { body: Buffer.alloc(0) });
   }
