@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -127,6 +128,23 @@ describe('stacks: detection by provider', () => {
     assert.equal(keyOf('web', { NEXT_SERVER_ACTIONS_ENCRYPTION_KEY: 'mine' }), undefined);
     await files({ 'package.json': { scripts: { start: 'node server.js' } } });
     assert.equal(cacheSpecFor(await detectPlan(repo, {}), repo, {})?.stableEnv, undefined);
+  });
+
+  it('a Next.js build preloads the trace cache, kept in .next/cache, unless the app turns it off', async () => {
+    await files({
+      'package.json': { scripts: { build: 'next build', start: 'next start' }, dependencies: { next: '15.5.0' } },
+      'package-lock.json': '{}',
+    });
+    const plan = await detectPlan(repo, {});
+    const preload = cacheSpecFor(plan, repo, {})?.preload;
+    assert.ok(preload && existsSync(preload.script), 'the script is on disk');
+    assert.match(preload.script, /runtime-assets\/next-trace-cache\.js$/);
+    assert.deepEqual(preload.env(repo), {
+      CLOUDSMITH_NEXT_TRACE_CACHE: join(repo, '.next', 'cache', 'cloudsmith', 'trace.json'),
+    });
+    assert.equal(cacheSpecFor(plan, repo, { CLOUDSMITH_NEXT_TRACE_CACHE: 'off' })?.preload, undefined);
+    await files({ 'package.json': { scripts: { start: 'node server.js' } } });
+    assert.equal(cacheSpecFor(await detectPlan(repo, {}), repo, {})?.preload, undefined);
   });
 
   it('a Procfile alone runs its web command; only a Dockerfile is a dockerfile plan', async () => {
