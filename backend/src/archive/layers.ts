@@ -28,6 +28,20 @@ const manifestSchema = z.object({ layers: z.array(layerRefSchema).max(LAYER_DIRS
 
 export type LayerRef = z.infer<typeof layerRefSchema>;
 
+/**
+ * The layers of a runtime on the builder's own disk (the embedded process runtime). A layer the build just packed
+ * moves there as the build left it, so its first release links it at once instead of unpacking its tarball again:
+ * on a cold deploy that unpacking was the platform's largest own step after the install.
+ */
+export interface LayerHandoff {
+  /**
+   * Moves `tree`, whose tarball is `layer`, in; where it is now, or undefined when it was not taken (it stays). Only
+   * for a tree that holds exactly what its tarball unpacks to (scanTree found nothing unlike): a tree the unpacking
+   * would refuse goes by its tarball, and is refused there.
+   */
+  adopt(app: string, layer: Pick<LayerRef, 'dir' | 'sha256'>, tree: string): Promise<string | undefined>;
+}
+
 /** Layers of an app live under its artifacts, so whatever lists or removes an app's artifacts covers them too. */
 export function layerKey(app: string, sha256: string): string {
   return `artifacts/${app}/layers/${sha256}.tar.gz`;

@@ -26,6 +26,7 @@ export interface UnpackOptions {
 // A node app with node_modules easily reaches tens of thousands of files; these bounds only stop bombs.
 const DEFAULT_MAX_BYTES = 4 * 1024 ** 3;
 const DEFAULT_MAX_ENTRIES = 500_000;
+const DEFAULT_LIMITS: Limits = { maxBytes: DEFAULT_MAX_BYTES, maxEntries: DEFAULT_MAX_ENTRIES };
 // Symlink chains longer than this are refused, like the kernel's ELOOP.
 const MAX_LINK_DEPTH = 40;
 
@@ -353,6 +354,39 @@ function startTar(
   // Callers await it later; a failure before then is theirs to see, not an unhandled rejection.
   done.catch(() => undefined);
   return { child: tar, done };
+}
+
+/**
+ * unpackStream's rules applied to a directory tree, entry by entry and in any order: what an archive packed from the
+ * tree (see packDir) would be refused for, and what packing leaves out (`.git`). A tree with no offence holds exactly
+ * what its archive unpacks to, so it can be handed on as is and meet the same policy.
+ */
+export class TreeJudge {
+  private readonly links = new LinkMap();
+  private entries = 0;
+  private bytes = 0;
+  private offence?: string;
+
+  constructor(private readonly limits: Limits = DEFAULT_LIMITS) {}
+
+  entry(path: string, kind: 'file' | 'dir' | 'symlink' | 'other', size: number, target = ''): void {
+    if (this.offence !== undefined) return;
+    if (path.split('/').includes('.git')) this.offence = `"${path}" is left out of the archive`;
+    else if (++this.entries > this.limits.maxEntries) this.offence = `more than ${this.limits.maxEntries} entries`;
+    else if (kind === 'other') this.offence = `"${path}" is neither a file, a directory nor a symlink`;
+    else if (kind === 'file' && (this.bytes += size) > this.limits.maxBytes)
+      this.offence = `more than ${this.limits.maxBytes} bytes`;
+    else if (kind === 'symlink' && target.startsWith('/'))
+      this.offence = `symlink "${path}" points to the absolute path "${target}"`;
+    else if (kind === 'symlink') this.links.set(path, target);
+  }
+
+  /** The first offence seen, or a symlink that leads outside the tree; undefined when there is none. */
+  why(): string | undefined {
+    if (this.offence !== undefined) return this.offence;
+    const escaping = this.links.entries().find((link) => this.links.resolve(link) === undefined);
+    return escaping === undefined ? undefined : `symlink "${escaping}" points outside the tree`;
+  }
 }
 
 /** A symlink that was fine when read can escape once a later entry turns one of its components into a symlink. */

@@ -1,26 +1,40 @@
 import { createHash } from 'node:crypto';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TreeJudge } from './tarball';
 
-/**
- * A sha256 over every entry of `dir` (path, type, size, mode, mtime, and a symlink's target), without reading any
- * file: a tree restored untouched (renamed back from a build cache) fingerprints the same, and any install or build
- * step that writes a file changes its mtime or size. Cheap next to packing and hashing the tree's bytes.
- */
-export async function fingerprintTree(dir: string): Promise<string> {
-  const hash = createHash('sha256');
-  const walk = async (rel: string): Promise<void> => {
+export interface TreeScan {
+  /**
+   * A sha256 over every entry (path, type, size, mode, mtime, and a symlink's target), without reading any file: a
+   * tree restored untouched (renamed back from a build cache, or copied with cp -a) fingerprints the same, and any
+   * install or build step that writes a file changes its mtime or size. Cheap next to packing and hashing its bytes.
+   */
+  fingerprint: string;
+  /** Why an archive of the tree would not unpack to the tree itself (see TreeJudge); undefined when it would. */
+  unlikeArchive?: string;
+}
+
+/** One walk of `dir` for both: directories are read in parallel, the fingerprint is taken in sorted path order. */
+export async function scanTree(dir: string): Promise<TreeScan> {
+  const judge = new TreeJudge();
+  const walk = async (rel: string): Promise<string> => {
     const names = (await readdir(join(dir, rel))).sort();
-    const infos = await Promise.all(names.map((name) => lstat(join(dir, rel, name))));
-    for (let i = 0; i < names.length; i++) {
-      const path = rel ? `${rel}/${names[i]}` : names[i];
-      const info = infos[i];
-      const type = info.isDirectory() ? 'd' : info.isSymbolicLink() ? 'l' : 'f';
-      const target = type === 'l' ? await readlink(join(dir, path)) : '';
-      hash.update(`${path}\0${type}\0${info.size}\0${info.mode}\0${info.mtimeMs}\0${target}\n`);
-      if (type === 'd') await walk(path);
-    }
+    const lines = await Promise.all(
+      names.map(async (name) => {
+        const path = rel ? `${rel}/${name}` : name;
+        const info = await lstat(join(dir, path));
+        const type = info.isDirectory() ? 'd' : info.isSymbolicLink() ? 'l' : 'f';
+        const target = type === 'l' ? await readlink(join(dir, path)) : '';
+        const kind = type === 'd' ? 'dir' : type === 'l' ? 'symlink' : info.isFile() ? 'file' : 'other';
+        judge.entry(path, kind, info.size, target);
+        const line = `${path}\0${type}\0${info.size}\0${info.mode}\0${info.mtimeMs}\0${target}\n`;
+        return type === 'd' ? line + (await walk(path)) : line;
+      }),
+    );
+    return lines.join('');
   };
-  await walk('');
-  return hash.digest('hex');
+  const fingerprint = createHash('sha256')
+    .update(await walk(''))
+    .digest('hex');
+  return { fingerprint, unlikeArchive: judge.why() };
 }

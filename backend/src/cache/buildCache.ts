@@ -37,10 +37,20 @@ export interface CacheLease {
   seeded: string[];
   /** The install step may be skipped: its output came back from a build with the same key. */
   installRestored: boolean;
-  /** After a successful build: the dirs go back into the cache (renamed out of the tree, which is done with). */
-  save(log: (line: string) => void): Promise<void>;
+  /**
+   * After a successful build: the dirs go back into the cache (renamed out of the tree, which is done with). Those in
+   * `movedAway` left the tree already (a dependency layer handed to the runtime as built): they are copied from where
+   * they are now after the build, off its critical path, and the app's next build waits for that copy.
+   */
+  save(log: (line: string) => void, movedAway?: MovedAway[]): Promise<void>;
   /** After a failed build: what was restored unchanged by an install goes back, so the next build is still warm. */
   abandon(): Promise<void>;
+}
+
+/** A cache dir (its path in the tree) that the build's tree no longer holds, and where it went. */
+export interface MovedAway {
+  path: string;
+  now: string;
 }
 
 /** `--require=<script>`, quoted as NODE_OPTIONS reads quotes (Next.js re-parses it for its workers the same way). */
@@ -79,6 +89,8 @@ export class BuildCache {
   private readonly placed = new Set<string>();
   /** Copies to the shared tier still under way, by app. */
   private readonly pushes = new Map<string, Promise<void>>();
+  /** Saves finishing after their build (see CacheLease.save), by app: the app's next build starts after. */
+  private readonly saving = new Map<string, Promise<void>>();
   private ready?: Promise<void>;
 
   constructor(private readonly opts: BuildCacheOptions) {}
@@ -94,6 +106,7 @@ export class BuildCache {
   /** Drops the app's whole cache (the app was deleted: a later app of that name must not inherit it). */
   async remove(app: string): Promise<void> {
     await this.init();
+    await this.saving.get(app);
     await this.pushes.get(app);
     await discard(this.appDir(app), this.trash());
     await this.opts.shared?.remove(app);
@@ -110,6 +123,7 @@ export class BuildCache {
     seedFrom?: string,
   ): Promise<CacheLease> {
     await this.init();
+    await this.saving.get(app);
     const { salt, shared } = this.opts;
     const started = Date.now();
     const appDir = this.appDir(app);
@@ -132,13 +146,13 @@ export class BuildCache {
     const exactBack = spec.dirs.filter((d) => d.exact).every((d) => restored.dirs.some((r) => r.path === d.path));
     const installRestored = spec.installReusable && restored.why === undefined && exactBack;
     let done = false;
-    const finish = async (write: boolean, logLine: (line: string) => void) => {
+    const finish = async (write: boolean, logLine: (line: string) => void, movedAway: MovedAway[] = []) => {
       if (done) return;
       done = true;
       try {
-        if (write) await this.save(app, spec, key, root, restored, installRestored, logLine);
+        if (write) await this.save(app, spec, key, root, { restored, installRestored, movedAway }, logLine);
       } finally {
-        this.inUse.delete(app);
+        if (!this.saving.has(app)) this.inUse.delete(app);
       }
     };
     const { preload } = spec;
@@ -153,7 +167,7 @@ export class BuildCache {
       readOnly: preload ? [dirname(preload.script)] : [],
       seeded: restored.from || restored.pulled ? restored.dirs.map((d) => join(root, d.path)) : [],
       installRestored,
-      save: (logLine) => finish(true, logLine),
+      save: (logLine, movedAway) => finish(true, logLine, movedAway),
       abandon: () => finish(installRestored, () => undefined),
     };
   }
@@ -254,8 +268,9 @@ export class BuildCache {
     return { ...(await this.restore(this.appDir(app), spec, key, root)), pulled: true };
   }
 
-  /** Waits for the copies to the shared tier under way (tests, and a builder shutting down). */
+  /** Waits for the saves and the copies to the shared tier under way (tests, and a builder shutting down). */
   async flush(): Promise<void> {
+    await Promise.all(this.saving.values());
     await Promise.all(this.pushes.values());
   }
 
@@ -305,54 +320,105 @@ export class BuildCache {
     spec: CacheSpec,
     key: CacheKey,
     root: string,
-    restored: Restored,
-    installRestored: boolean,
+    build: { restored: Restored; installRestored: boolean; movedAway: MovedAway[] },
     log: (line: string) => void,
   ): Promise<void> {
     const started = Date.now();
-    const appDir = this.appDir(app);
     const entry = this.tmp('save');
     const body: ManifestBody = { version: 1, key, dirs: [], bytes: 0, savedAt: new Date().toISOString() };
+    const later: { index: number; from: string }[] = [];
+    let deferred = false;
     try {
       for (const dir of spec.dirs) {
         const i = body.dirs.length;
+        const away = build.movedAway.find((m) => m.path === dir.path);
+        if (away) {
+          later.push({ index: i, from: away.now });
+          body.dirs.push({ path: dir.path, entries: 0, bytes: 0 });
+          continue;
+        }
         // Only real directories: the build may have left a symlink where node_modules or .next was.
         const source = join(root, dir.path);
         if (!(await plainPath(root, dir.path)) || !(await lstat(source).catch(() => undefined))?.isDirectory())
           continue;
         if (!(await moveDir(source, storedDir(entry, i)))) continue;
-        const entries = (await readdir(storedDir(entry, i))).length;
         // Dependencies that came back and were not reinstalled are as big as they were.
-        const same = installRestored && dir.exact && restored.dirs.find((r) => r.path === dir.path);
-        const bytes = same ? same.bytes : await dirBytes(storedDir(entry, i));
-        body.dirs.push({ path: dir.path, entries, bytes });
-        body.bytes += bytes;
+        const same = build.installRestored && dir.exact && build.restored.dirs.find((r) => r.path === dir.path);
+        body.dirs.push({ path: dir.path, entries: 0, bytes: 0 });
+        await this.measure(body, i, entry, same ? same.bytes : undefined);
       }
-      const storeBytes = installRestored && spec.dirs.length ? restored.storeBytes : await dirBytes(this.storeDir(app));
-      if (body.bytes > this.opts.maxAppBytes) {
-        log(`cache not saved: ${mb(body.bytes)} MB is over the per-app cap of ${mb(this.opts.maxAppBytes)} MB`);
+      if (later.length === 0) {
+        await this.commit(app, spec, entry, body, build, log, started);
         return;
       }
-      let keptStore = storeBytes;
-      if (body.bytes + storeBytes > this.opts.maxAppBytes) {
-        await discard(this.storeDir(app), this.trash());
-        keptStore = 0;
-        log(`cache: package store dropped (${mb(storeBytes)} MB would pass the per-app cap)`);
-      }
-      await mkdir(entry, { recursive: true });
-      await writeManifest(entry, body);
-      // A concurrent build of this app may have saved meanwhile: the newest save wins.
-      await discard(join(appDir, 'entry'), this.trash());
-      await rename(entry, join(appDir, 'entry'));
-      await writeUsage(appDir, { entryBytes: body.bytes, storeBytes: keptStore, usedAt: Date.now() });
-      log(`cache saved (${mb(body.bytes + keptStore)} MB, ${seconds(Date.now() - started)} s)`);
-      // Dependencies and store restored and not reinstalled are what the shared copy holds already.
-      const unchanged = installRestored && spec.dirs.every((d) => d.exact);
-      if (!unchanged) this.push(app);
-      await this.evict(app, log);
+      // The tree is released now; the copies need only the entry, which stays this save's until it is renamed in.
+      deferred = true;
+      const paths = later.map((l) => body.dirs[l.index].path).join(', ');
+      log(`cache saving: ${paths} is copied from its release's layer after the build, off the deploy's path`);
+      const finishing = (async () => {
+        try {
+          for (const { index, from } of later) {
+            await copyTree(from, storedDir(entry, index));
+            await this.measure(body, index, entry);
+          }
+          await this.commit(app, spec, entry, body, build, () => undefined, started);
+        } catch (err) {
+          // The layer went meanwhile (the app was removed, a release pruned it): the next build installs cold.
+          console.warn(`build cache: ${app}'s cache was not saved: ${errorMessage(err)}`);
+        } finally {
+          await discard(entry, this.trash());
+          this.saving.delete(app);
+          this.inUse.delete(app);
+        }
+      })();
+      this.saving.set(app, finishing);
     } finally {
-      await discard(entry, this.trash());
+      if (!deferred) await discard(entry, this.trash());
     }
+  }
+
+  /** Records dir `i` of the entry in its manifest body: its entry count and bytes (`bytes` when known already). */
+  private async measure(body: ManifestBody, i: number, entry: string, bytes?: number): Promise<void> {
+    const dir = body.dirs[i];
+    dir.entries = (await readdir(storedDir(entry, i))).length;
+    dir.bytes = bytes ?? (await dirBytes(storedDir(entry, i)));
+    body.bytes += dir.bytes;
+  }
+
+  /** Puts a complete save in place of the app's entry, within its caps, and logs it (`log` gets nothing when late). */
+  private async commit(
+    app: string,
+    spec: CacheSpec,
+    entry: string,
+    body: ManifestBody,
+    build: { restored: Restored; installRestored: boolean },
+    log: (line: string) => void,
+    started: number,
+  ): Promise<void> {
+    const appDir = this.appDir(app);
+    const storeBytes =
+      build.installRestored && spec.dirs.length ? build.restored.storeBytes : await dirBytes(this.storeDir(app));
+    if (body.bytes > this.opts.maxAppBytes) {
+      log(`cache not saved: ${mb(body.bytes)} MB is over the per-app cap of ${mb(this.opts.maxAppBytes)} MB`);
+      return;
+    }
+    let keptStore = storeBytes;
+    if (body.bytes + storeBytes > this.opts.maxAppBytes) {
+      await discard(this.storeDir(app), this.trash());
+      keptStore = 0;
+      log(`cache: package store dropped (${mb(storeBytes)} MB would pass the per-app cap)`);
+    }
+    await mkdir(entry, { recursive: true });
+    await writeManifest(entry, body);
+    // A concurrent build of this app may have saved meanwhile: the newest save wins.
+    await discard(join(appDir, 'entry'), this.trash());
+    await rename(entry, join(appDir, 'entry'));
+    await writeUsage(appDir, { entryBytes: body.bytes, storeBytes: keptStore, usedAt: Date.now() });
+    log(`cache saved (${mb(body.bytes + keptStore)} MB, ${seconds(Date.now() - started)} s)`);
+    // Dependencies and store restored and not reinstalled are what the shared copy holds already.
+    const unchanged = build.installRestored && spec.dirs.every((d) => d.exact);
+    if (!unchanged) this.push(app);
+    await this.evict(app, log);
   }
 
   /** Past the total cap, whole caches of the least recently used other apps go (never one a build holds). */

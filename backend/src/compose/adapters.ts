@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../config';
 import { dataPath } from '../config';
 import type { ArtifactStore } from '../ports/artifacts';
+import type { LayerHandoff } from '../archive/layers';
 import type { Builder } from '../ports/builder';
 import type { DockerBuilder } from '../adapters/builder/docker/dockerBuilder';
 import type { DockerfileBuilder } from '../adapters/builder/local/localBuilder';
@@ -110,6 +111,7 @@ export function createBuilder(config: Config, deps: BuilderDeps): Builder {
         cache: buildCacheFromConfig(config, deps.artifacts, deps.sealer.derive(BUILD_CACHE_SALT)),
         // node_modules as a layer the process runtime links; an ECS image build needs it inside the one tarball.
         dependencyLayers: config.runtime === 'process',
+        layerHandoff: layerHandoff(config, deps.artifacts),
       });
     }
     case 'docker': {
@@ -125,6 +127,17 @@ export function createBuilder(config: Config, deps: BuilderDeps): Builder {
       });
     }
   }
+}
+
+/**
+ * Embedded, the process runtime that releases this builder's layers runs in this process on this data dir: a layer's
+ * tree can move there as built. Distributed, another Docksage may release it, on another disk.
+ */
+function layerHandoff(config: Config, artifacts: ArtifactStore): LayerHandoff | undefined {
+  if (config.mode !== 'embedded' || config.runtime !== 'process') return undefined;
+  const { ReleaseLayers } =
+    require('../adapters/runtime/process/releaseLayers') as typeof import('../adapters/runtime/process/releaseLayers');
+  return new ReleaseLayers(config.dataDir, artifacts);
 }
 
 /**

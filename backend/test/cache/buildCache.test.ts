@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuildCache } from '../../src/cache/buildCache';
@@ -92,6 +101,47 @@ describe('build cache: restore, save, invalidation, corruption, caps', () => {
     // Saved again by rename: the tree no longer has them, the cache does.
     assert.equal(existsSync(join(root, 'deps')), false);
     assert.equal((await open(c, 'web', tree())).lease.installRestored, true);
+  });
+
+  it('a dir that left the tree (a layer handed to the runtime) is copied in after the build; the next build waits for it', async () => {
+    const c = cache();
+    const root = tree();
+    const { lease, lines } = await open(c, 'web', root);
+    build(root);
+    // As the handoff does: the tree's deps move to where the runtime keeps its layers.
+    const layer = join(base, 'layers', 'web', 'sha', 'deps');
+    mkdirSync(join(base, 'layers', 'web', 'sha'), { recursive: true });
+    renameSync(join(root, 'deps'), layer);
+    await lease.save((l) => lines.push(l), [{ path: 'deps', now: layer }]);
+    assert.match(lines[1], /^cache saving: deps is copied from its release's layer after the build/);
+
+    const next = tree();
+    const again = await open(c, 'web', next);
+    assert.match(again.lines[0], /^cache restored \(\d+\.\d MB, \d+\.\d\d s\): deps, fw\/cache/);
+    assert.equal(again.lease.installRestored, true);
+    assert.equal(readFileSync(join(next, 'deps', 'pkg', 'index.js'), 'utf8').length, 1024);
+    // A copy: the runtime's layer is untouched.
+    assert.equal(readFileSync(join(layer, 'pkg', 'index.js'), 'utf8').length, 1024);
+    await again.lease.save(() => undefined);
+  });
+
+  it('a handed-off dir gone before its copy (the layer was pruned): nothing is saved, the next build is cold', async () => {
+    const c = cache();
+    const root = tree();
+    const { lease } = await open(c, 'web', root);
+    build(root);
+    rmSync(join(root, 'deps'), { recursive: true });
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (line: string) => warnings.push(line);
+    try {
+      await lease.save(() => undefined, [{ path: 'deps', now: join(base, 'layers', 'gone') }]);
+      await c.flush();
+    } finally {
+      console.warn = warn;
+    }
+    assert.match(warnings.join('\n'), /web's cache was not saved/);
+    assert.equal((await open(c, 'web', tree())).lines[0], 'cache not restored: no cache yet');
   });
 
   it('a changed lockfile, toolchain, command or env makes dependencies cold; the framework cache still comes back', async () => {

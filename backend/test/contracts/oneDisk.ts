@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { FsArtifactStore } from '../../src/adapters/artifacts/fs/fsArtifactStore';
 import { LocalBuilder } from '../../src/adapters/builder/local/localBuilder';
 import { ProcessRuntime } from '../../src/adapters/runtime/process/processRuntime';
+import { ReleaseLayers } from '../../src/adapters/runtime/process/releaseLayers';
 import { BuildCache } from '../../src/cache/buildCache';
 import type { BuildResult } from '../../src/ports/builder';
 import { RouteTable } from '../../src/proxy/routes';
@@ -34,9 +35,19 @@ export interface OneDisk {
   close(): Promise<void>;
 }
 
-export async function oneDisk(app: string): Promise<OneDisk> {
+/**
+ * `handoff`: the builder hands new layers' trees to the runtime's layers, as embedded (`npm start`) does; without it
+ * the runtime unpacks every layer from its tarball, as a Docksage on another disk does.
+ */
+export async function oneDisk(app: string, opts: { handoff?: boolean } = {}): Promise<OneDisk> {
   const dir = await mkdtemp(join(tmpdir(), `release-${app}-`));
   const artifacts = new FsArtifactStore(join(dir, 'artifacts'));
+  const cache = new BuildCache({
+    dir: join(dir, 'cache'),
+    maxAppBytes: 1024 ** 3,
+    maxTotalBytes: 1024 ** 3,
+    salt: Buffer.alloc(32, 7),
+  });
   const builder = new LocalBuilder({
     artifacts,
     workDir: join(dir, 'work'),
@@ -44,12 +55,8 @@ export async function oneDisk(app: string): Promise<OneDisk> {
     limits: { timeoutMs: 300_000, maxOutputBytes: 10 * 1024 * 1024, maxMemoryMb: 2048 },
     dependencyLayers: true,
     // As embedded: dependencies come back from the app's build cache, untouched, on the next build.
-    cache: new BuildCache({
-      dir: join(dir, 'cache'),
-      maxAppBytes: 1024 ** 3,
-      maxTotalBytes: 1024 ** 3,
-      salt: Buffer.alloc(32, 7),
-    }),
+    cache,
+    layerHandoff: opts.handoff ? new ReleaseLayers(join(dir, 'data'), artifacts) : undefined,
   });
   const routes = new RouteTable();
   const runtime = new ProcessRuntime({
@@ -102,6 +109,7 @@ export async function oneDisk(app: string): Promise<OneDisk> {
       return execFileSync('tar', ['-tzf', file], { encoding: 'utf8' }).split('\n');
     },
     async close() {
+      await cache.flush();
       await runtime.close();
       await rm(dir, { recursive: true, force: true });
     },

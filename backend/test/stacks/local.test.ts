@@ -41,9 +41,11 @@ describe('stacks: deploy live with the local builder', function () {
         /Flask app in app\.py: gunicorn app:app/,
         /does not list gunicorn; adding it/,
         /satisfies \.python-version "3\.11"/,
-        // The venv is a dependency layer, run read-only in the app's sandbox through the release's symlink.
-        /^Dependency layer \.venv \(.*\): stored$/m,
-        /^Dependency layer \.venv \(sha256 [0-9a-f]{12}\) unpacked in/m,
+        // The venv is a dependency layer, run read-only in the app's sandbox through the release's symlink; embedded,
+        // the built tree itself moves to the runtime's layers, and the build cache copies it back after the build.
+        /^Dependency layer \.venv \(.*\): stored; its tree goes to the runtime on this disk as built/m,
+        /^cache saving: \.venv is copied from its release's layer after the build/m,
+        /^Dependency layer \.venv \(sha256 [0-9a-f]{12}\) already on disk: linked$/m,
       ],
     });
   });

@@ -15,6 +15,8 @@ interface Pending {
   chain: Promise<void>;
   /** Masking (multi-line secrets too) and per-stage output budgets, before a line is queued. */
   intake: LogIntake;
+  /** When the last batch left: a line after a quiet spell goes out at once, a burst at most every FLUSH_MS. */
+  flushedAt: number;
 }
 
 /**
@@ -40,9 +42,12 @@ export class DeploymentLog {
     entry.lines.push(...entry.intake.accept(stage, text));
     if (entry.lines.length >= MAX_BATCH) this.flushInBackground(deploymentId);
     else
-      entry.timer ??= setTimeout(() => {
-        this.flushInBackground(deploymentId);
-      }, FLUSH_MS);
+      entry.timer ??= setTimeout(
+        () => {
+          this.flushInBackground(deploymentId);
+        },
+        Math.max(0, entry.flushedAt + FLUSH_MS - Date.now()),
+      );
     return entry.intake.within(stage);
   }
 
@@ -67,6 +72,7 @@ export class DeploymentLog {
     const entry = this.entry(deploymentId);
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = undefined;
+    entry.flushedAt = Date.now();
     const batch = entry.lines.splice(0);
     // Nothing new: an earlier failure is not this caller's (its lines were re-queued or are in the store).
     if (batch.length === 0) return settled(entry.chain);
@@ -123,7 +129,7 @@ export class DeploymentLog {
   private entry(deploymentId: string): Pending {
     let entry = this.pending.get(deploymentId);
     if (!entry) {
-      entry = { lines: [], chain: Promise.resolve(), intake: new LogIntake() };
+      entry = { lines: [], chain: Promise.resolve(), intake: new LogIntake(), flushedAt: 0 };
       this.pending.set(deploymentId, entry);
     }
     return entry;

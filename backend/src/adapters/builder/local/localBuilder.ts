@@ -1,5 +1,6 @@
 import { cp, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import type { LayerHandoff } from '../../../archive/layers';
 import type { BuildCache, CacheLease } from '../../../cache/buildCache';
 import { cacheSpecFor } from '../../../cache/stacks';
 import { UserFacingError } from '../../../domain/errors';
@@ -42,6 +43,8 @@ export interface LocalBuilderOptions {
   cache?: BuildCache;
   /** See PackagingOptions.dependencyLayers: only where the process runtime releases what this builder packs. */
   dependencyLayers?: boolean;
+  /** See PackagingOptions.layerHandoff: the process runtime's layers, when it runs in this process. */
+  layerHandoff?: LayerHandoff;
 }
 
 /** A builder for repos that have only a Dockerfile, which can say why its engine is out of reach. */
@@ -107,9 +110,17 @@ export class LocalBuilder implements Builder {
         await cp(join(root, from), join(root, to), { recursive: true, verbatimSymlinks: true });
         ctx.log(`Copied ${from} to ${to}`);
       }
-      const result = await packageAndStore(this.opts, job, ctx, plan, root);
+      const { result, handedOff } = await packageAndStore(
+        this.opts,
+        job,
+        ctx,
+        plan,
+        root,
+        cache?.installRestored ?? false,
+      );
       // After packaging, so the cache takes the dirs out of a tree that is done with (a rename, nothing copied).
-      await cache?.save(ctx.log).catch((err: unknown) => {
+      const movedAway = handedOff.map((h) => ({ path: h.dir, now: h.path }));
+      await cache?.save(ctx.log, movedAway).catch((err: unknown) => {
         ctx.log(`cache not saved: ${err instanceof Error ? err.message : String(err)}`);
       });
       return result;

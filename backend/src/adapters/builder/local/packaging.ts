@@ -3,8 +3,15 @@ import { copyFile, cp, lstat, mkdir, readFile, rm, stat, writeFile } from 'node:
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { sha256File } from '../../../archive/checksum';
-import { LAYER_DIRS, layerKey, layerRefSchema, writeLayerManifest, type LayerRef } from '../../../archive/layers';
-import { fingerprintTree } from '../../../archive/treeFingerprint';
+import {
+  LAYER_DIRS,
+  layerKey,
+  layerRefSchema,
+  writeLayerManifest,
+  type LayerHandoff,
+  type LayerRef,
+} from '../../../archive/layers';
+import { scanTree } from '../../../archive/treeFingerprint';
 import { packDir, packStream } from '../../../archive/tarball';
 import { resolveOutputDir, type BuildPlan } from '../../../detect/plan';
 import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
@@ -29,6 +36,19 @@ export interface PackagingOptions {
    * runtime that links layers (the process runtime); an image builder (ECS) needs the whole tree in one tarball.
    */
   dependencyLayers?: boolean;
+  /** The runtime's layers on this disk, when it has them there: a newly packed layer's tree moves in as built. */
+  layerHandoff?: LayerHandoff;
+}
+
+/** A dependency directory that left the build's tree for the runtime's layers: `path` is where it is now. */
+export interface HandedOff {
+  dir: LayerRef['dir'];
+  path: string;
+}
+
+export interface Packaged {
+  result: BuildResult;
+  handedOff: HandedOff[];
 }
 
 const MiB = 1024 * 1024;
@@ -47,13 +67,16 @@ export async function packageAndStore(
   ctx: BuildContext,
   plan: BuildPlan,
   root: string,
-): Promise<BuildResult> {
+  /** The dependency dirs came back from the build cache and no install ran: they may be as packed before. */
+  dependenciesRestored: boolean,
+): Promise<Packaged> {
   await mkdir(opts.workDir, { recursive: true });
   const scratch = join(opts.workDir, `package-${basename(job.deploymentId)}-${randomBytes(4).toString('hex')}`);
   await mkdir(scratch, { recursive: true });
   try {
     // Packed straight into the store as tar writes it: no tarball file, no copy, hashed on the way.
     let body: Readable;
+    const handedOff: HandedOff[] = [];
     const runPlan = runPlanFor(plan);
     const shipped = shippedPaths(plan);
     if (shipped) {
@@ -62,7 +85,9 @@ export async function packageAndStore(
         `Shipping only ${shipped.join(', ')}: the build's output runs on its own, without the root's node_modules`,
       );
     } else if (!isStaticPlan(plan)) {
-      const layers = opts.dependencyLayers ? await storeLayers(opts, job, ctx, root, scratch) : [];
+      const layers = opts.dependencyLayers
+        ? await storeLayers(opts, job, ctx, root, scratch, handedOff, dependenciesRestored)
+        : [];
       if (layers.length) await writeLayerManifest(root, layers);
       body = packStream(root, { exclude: [...layers.map((l) => l.dir), ...BUILD_ONLY] });
     } else {
@@ -85,7 +110,10 @@ export async function packageAndStore(
     const key = artifactKey(job.app, job.commitSha, job.deploymentId);
     const stored = await opts.artifacts.put(key, body, { plan: runPlan });
     ctx.log(`Artifact ${key} (${(stored.size / MiB).toFixed(1)} MiB, sha256 ${stored.sha256.slice(0, 12)})`);
-    return { artifact: { kind: 'tarball', key, sha256: stored.sha256, size: stored.size }, plan: runPlan };
+    return {
+      result: { artifact: { kind: 'tarball', key, sha256: stored.sha256, size: stored.size }, plan: runPlan },
+      handedOff,
+    };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -113,37 +141,48 @@ async function storeLayers(
   ctx: BuildContext,
   root: string,
   scratch: string,
+  handedOff: HandedOff[],
+  restored: boolean,
 ): Promise<LayerRef[]> {
   const layers: LayerRef[] = [];
   for (const dir of LAYER_DIRS) {
-    const info = await lstat(join(root, dir)).catch(() => undefined);
+    const tree = join(root, dir);
+    const info = await lstat(tree).catch(() => undefined);
     if (!info?.isDirectory()) continue;
-    const index = join(opts.workDir, 'layer-index', job.app, `${dir}-${await fingerprintTree(join(root, dir))}.json`);
+    const file = join(scratch, `layer-${dir}.tar.gz`);
+    // A fresh install cannot fingerprint as a packed tree did (its directories are new): packing starts beside the scan.
+    const packing = restored ? undefined : packDir(tree, file, { reproducible: true });
+    packing?.catch(() => undefined);
+    const scan = await scanTree(tree);
+    const index = join(opts.workDir, 'layer-index', job.app, `${dir}-${scan.fingerprint}.json`);
     const known = await readIndexed(index);
     if (
       known?.dir === dir &&
       known.key === layerKey(job.app, known.sha256) &&
       (await opts.artifacts.exists(known.key))
     ) {
+      await packing?.catch(() => undefined);
       ctx.log(
         `Dependency layer ${dir} (${(known.size / MiB).toFixed(1)} MiB, sha256 ${known.sha256.slice(0, 12)}): tree unchanged, reused without packing`,
       );
       layers.push(known);
       continue;
     }
-    const file = join(scratch, `layer-${dir}.tar.gz`);
-    await packDir(join(root, dir), file, { reproducible: true });
+    await (packing ?? packDir(tree, file, { reproducible: true }));
     const sha256 = await sha256File(file);
     const key = layerKey(job.app, sha256);
     const reused = await opts.artifacts.exists(key);
     const size = reused ? (await stat(file)).size : (await opts.artifacts.putFile(key, file)).size;
-    ctx.log(
-      `Dependency layer ${dir} (${(size / MiB).toFixed(1)} MiB, sha256 ${sha256.slice(0, 12)}): ${reused ? 'unchanged, reused' : 'stored'}`,
-    );
     const layer: LayerRef = { dir, key, sha256, size };
     await mkdir(dirname(index), { recursive: true });
     await writeFile(index, JSON.stringify(layer));
     layers.push(layer);
+    // Last: the tree leaves the build here, and nothing above may read it after.
+    const handed = scan.unlikeArchive === undefined && (await opts.layerHandoff?.adopt(job.app, layer, tree));
+    if (handed) handedOff.push({ dir, path: handed });
+    ctx.log(
+      `Dependency layer ${dir} (${(size / MiB).toFixed(1)} MiB, sha256 ${sha256.slice(0, 12)}): ${reused ? 'unchanged, reused' : 'stored'}${handed ? '; its tree goes to the runtime on this disk as built, not unpacked again' : ''}`,
+    );
   }
   return layers;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { readLayerManifest } from '../../../archive/layers';
+import { readLayerManifest, type LayerHandoff, type LayerRef } from '../../../archive/layers';
 import type { ArtifactStore } from '../../../ports/artifacts';
 import type { ReleaseContext } from '../../../ports/runtime';
 import { downloadAndUnpack } from './download';
@@ -12,7 +12,7 @@ import { downloadAndUnpack } from './download';
  * that references it gets a symlink to it. Layers stay owned by the platform and are mounted read-only into the
  * app's sandbox, so no release can change what another one runs. A layer is kept while a kept release uses it.
  */
-export class ReleaseLayers {
+export class ReleaseLayers implements LayerHandoff {
   constructor(
     private readonly dataDir: string,
     private readonly artifacts: ArtifactStore,
@@ -25,10 +25,7 @@ export class ReleaseLayers {
     for (const layer of layers) {
       const path = join(this.appDir(app), layer.sha256);
       const started = Date.now();
-      const present = await stat(path).then(
-        (s) => s.isDirectory(),
-        () => false,
-      );
+      const present = await isDirectory(path);
       if (!present) await this.unpack(layer.key, layer.sha256, path, layer.dir, signal);
       await rm(join(dir, layer.dir), { recursive: true, force: true });
       // The target keeps the directory's name: Node resolves a package's own dependencies from its real path upwards.
@@ -42,6 +39,34 @@ export class ReleaseLayers {
       linked.push(path);
     }
     return linked;
+  }
+
+  /**
+   * Takes a build's tree as the layer it was packed into, when this disk has no copy yet. Renamed, not copied: the
+   * build must be done with it. Its files keep the build's owner (the app's uid); like every layer it is mounted
+   * read-only into the app's sandbox.
+   */
+  async adopt(app: string, layer: Pick<LayerRef, 'dir' | 'sha256'>, tree: string): Promise<string | undefined> {
+    const path = join(this.appDir(app), layer.sha256);
+    if (await isDirectory(path)) return undefined;
+    const partial = `${path}.partial-${randomBytes(4).toString('hex')}`;
+    await mkdir(partial, { recursive: true });
+    try {
+      await rename(tree, join(partial, layer.dir));
+    } catch {
+      // Another filesystem (EXDEV): the release unpacks it as usual.
+      await rm(partial, { recursive: true, force: true });
+      return undefined;
+    }
+    try {
+      await rename(partial, path);
+      return join(path, layer.dir);
+    } catch {
+      // A release unpacked the same layer meanwhile: the build gets its tree back.
+      await rename(join(partial, layer.dir), tree).catch(() => undefined);
+      await rm(partial, { recursive: true, force: true });
+      return undefined;
+    }
   }
 
   /** Removes the app's layers that none of `releaseDirs` references. */
@@ -76,4 +101,11 @@ export class ReleaseLayers {
   private appDir(app: string): string {
     return join(this.dataDir, 'layers', app);
   }
+}
+
+function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
