@@ -355,22 +355,26 @@ export class BuildCache {
       deferred = true;
       const paths = later.map((l) => body.dirs[l.index].path).join(', ');
       log(`cache saving: ${paths} is copied from its release's layer after the build, off the deploy's path`);
-      const finishing = (async () => {
-        try {
-          for (const { index, from } of later) {
-            await copyTree(from, storedDir(entry, index));
-            await this.measure(body, index, entry);
-          }
-          await this.commit(app, spec, entry, body, build, () => undefined, started);
-        } catch (err) {
+      const copyIn = async (): Promise<void> => {
+        for (const { index, from } of later) {
+          await copyTree(from, storedDir(entry, index));
+          await this.measure(body, index, entry);
+        }
+        await this.commit(app, spec, entry, body, build, () => undefined, started);
+      };
+      // After any save of the app still copying (builds of one app may overlap): the newest save wins.
+      const finishing: Promise<void> = (this.saving.get(app) ?? Promise.resolve())
+        .then(copyIn)
+        .catch((err: unknown) => {
           // The layer went meanwhile (the app was removed, a release pruned it): the next build installs cold.
           console.warn(`build cache: ${app}'s cache was not saved: ${errorMessage(err)}`);
-        } finally {
+        })
+        .finally(async () => {
           await discard(entry, this.trash());
+          if (this.saving.get(app) !== finishing) return;
           this.saving.delete(app);
           this.inUse.delete(app);
-        }
-      })();
+        });
       this.saving.set(app, finishing);
     } finally {
       if (!deferred) await discard(entry, this.trash());
