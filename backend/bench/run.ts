@@ -13,7 +13,8 @@ import { STACKS, type BenchStack } from './stacks';
  * install, build, start, first 200, with an empty HOME: no npm/pip/Go cache), platform cold (a new app: empty build
  * cache and package store), platform warm (a redeploy after a code change, lockfile unchanged). Then the rollback
  * to the previous release, and the first streamed log line after POST over CLOUDSMITH_BENCH_FIRST_LOG deploys.
- * Each column is the median of CLOUDSMITH_BENCH_ROUNDS rounds (5; 1 for stacks whose bare steps take over a minute).
+ * Each column is the median of CLOUDSMITH_BENCH_ROUNDS rounds (by default 9 for stacks whose bare steps take under
+ * 10 s, 5 up to a minute, 1 beyond).
  * CLOUDSMITH_BENCH_STACKS picks stacks by fixture name (comma-separated). Exits 1 when a target fails.
  */
 const FIXTURES = join(__dirname, '..', 'test', 'fixtures');
@@ -48,12 +49,13 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 /**
  * Runs rounds of a stack and reports each column's median: a deploy of a few seconds varies by tens of percent
- * between two runs on a 2-core machine. Stacks whose bare steps take over a minute run once.
+ * between two runs on a 2-core machine. `rounds` (CLOUDSMITH_BENCH_ROUNDS) overrides the count the first round's
+ * bare time picks.
  */
 async function benchStack(
   world: World,
   stack: BenchStack,
-  rounds: number,
+  rounds: number | undefined,
 ): Promise<StackResult & { coldId: string; app: string }> {
   // Unmeasured: cold deploys are measured with empty local caches but a warm package registry, on a platform that has
   // been up (its code for the stack loaded once). Else the first round alone pays both, and fills the registry's
@@ -63,7 +65,10 @@ async function benchStack(
   const first = await benchRound(world, stack, 0);
   const all = [first];
   // Each round's app stays (idle) until the bench ends: deleting one would clean up its files while the next round runs.
-  for (let round = 1; round < rounds && first.bareCold < 60_000; round++)
+  // Most of a small app's deploy is its install's downloads, which swing by a tenth from one minute to the next: cheap
+  // rounds are repeated more, so that the medians stand still.
+  const planned = rounds ?? (first.bareCold < 10_000 ? 9 : first.bareCold < 60_000 ? 5 : 1);
+  for (let round = 1; round < planned; round++)
     all.push(await benchRound(world, stack, round));
   const middle = <T extends { totalMs: number }>(runs: T[]) =>
     runs.find((r) => r.totalMs === median(runs.map((x) => x.totalMs))) ?? runs[0];
@@ -86,7 +91,8 @@ async function benchPlatform(): Promise<boolean> {
   const picked = process.env.CLOUDSMITH_BENCH_STACKS?.split(',').map((s) => s.trim());
   const stacks = picked ? STACKS.filter((s) => picked.includes(s.fixture)) : STACKS;
   const samples = Number(process.env.CLOUDSMITH_BENCH_FIRST_LOG ?? 50);
-  const rounds = Math.max(1, Number(process.env.CLOUDSMITH_BENCH_ROUNDS ?? 5));
+  const asked = process.env.CLOUDSMITH_BENCH_ROUNDS;
+  const rounds = asked ? Math.max(1, Number(asked)) : undefined;
   // The bare steps use every core of the machine; so do the platform's builds and apps here (the default is 1 each).
   const cores = String(availableParallelism());
   const world = await World.start({ env: { CLOUDSMITH_BUILD_CPUS: cores, CLOUDSMITH_APP_CPUS: cores } });
