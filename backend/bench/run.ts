@@ -68,8 +68,7 @@ async function benchStack(
   // Most of a small app's deploy is its install's downloads, which swing by a tenth from one minute to the next: cheap
   // rounds are repeated more, so that the medians stand still.
   const planned = rounds ?? (first.bareCold < 10_000 ? 9 : first.bareCold < 60_000 ? 5 : 1);
-  for (let round = 1; round < planned; round++)
-    all.push(await benchRound(world, stack, round));
+  for (let round = 1; round < planned; round++) all.push(await benchRound(world, stack, round));
   const middle = <T extends { totalMs: number }>(runs: T[]) =>
     runs.find((r) => r.totalMs === median(runs.map((x) => x.totalMs))) ?? runs[0];
   const cold = middle(all.map((r) => r.cold));
