@@ -1,16 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { appUid } from './appUids';
 import { Cgroup, CgroupManager, type SandboxLimits } from './cgroup';
 
 export type { SandboxLimits } from './cgroup';
@@ -111,18 +103,7 @@ export class Sandbox {
   uidFor(app: string): number | undefined {
     if (!isRoot() || !this.bwrap) return undefined;
     assertLabel(app);
-    const file = join(this.opts.dataDir, 'sandbox', 'uids.json');
-    let map: Record<string, number> = {};
-    try {
-      map = JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
-    } catch {
-      // First app.
-    }
-    if (Object.hasOwn(map, app)) return map[app];
-    const uid = Math.max(this.opts.uidBase ?? DEFAULT_UID_BASE, ...Object.values(map).map((u) => u + 1));
-    map[app] = uid;
-    writeFileSync(file, JSON.stringify(map), { mode: 0o600 });
-    return uid;
+    return appUid(join(this.opts.dataDir, 'sandbox'), app, this.opts.uidBase ?? DEFAULT_UID_BASE);
   }
 
   /** Gives the app's uid a directory the platform wrote (fetched source, unpacked release, HOME). */
