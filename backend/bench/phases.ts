@@ -63,7 +63,7 @@ export function phasesOf(lines: BenchLogLine[]): Phases {
   const buildStep = steps.find((step) => !isInstall(step));
   const lastStepEnd = steps.length ? steps[steps.length - 1][1] : Math.max(restored, detected);
   const artifact = find((l) => l.stage === 'build' && l.text.startsWith('Artifact '));
-  const saved = find((l) => /^cache (saved|not saved|saving)/.test(l.text));
+  const saved = find((l) => /^cache (saved|not saved)/.test(l.text));
   const downloading = find((l) => l.stage === 'deploy' && l.text.startsWith('Downloading the artifact'));
   const reusing = find((l) => l.stage === 'deploy' && l.text.startsWith('Reusing the kept unpacked release'));
   const starting = find((l) => l.stage === 'deploy' && l.text.startsWith('Starting `'));

@@ -12,11 +12,15 @@ export interface TreeScan {
   fingerprint: string;
   /** Why an archive of the tree would not unpack to the tree itself (see TreeJudge); undefined when it would. */
   unlikeArchive?: string;
+  /** Its files' bytes, a file with several links in the tree counted once (as `du -sb` counts). */
+  bytes: number;
 }
 
 /** One walk of `dir` for both: directories are read in parallel, the fingerprint is taken in sorted path order. */
 export async function scanTree(dir: string): Promise<TreeScan> {
   const judge = new TreeJudge();
+  const linked = new Set<number>();
+  let bytes = 0;
   const walk = async (rel: string): Promise<string> => {
     const names = (await readdir(join(dir, rel))).sort();
     const lines = await Promise.all(
@@ -27,6 +31,10 @@ export async function scanTree(dir: string): Promise<TreeScan> {
         const target = type === 'l' ? await readlink(join(dir, path)) : '';
         const kind = type === 'd' ? 'dir' : type === 'l' ? 'symlink' : info.isFile() ? 'file' : 'other';
         judge.entry(path, kind, info.size, target);
+        if (kind === 'file' && (info.nlink < 2 || !linked.has(info.ino))) {
+          linked.add(info.ino);
+          bytes += info.size;
+        }
         const line = `${path}\0${type}\0${info.size}\0${info.mode}\0${info.mtimeMs}\0${target}\n`;
         return type === 'd' ? line + (await walk(path)) : line;
       }),
@@ -36,5 +44,5 @@ export async function scanTree(dir: string): Promise<TreeScan> {
   const fingerprint = createHash('sha256')
     .update(await walk(''))
     .digest('hex');
-  return { fingerprint, unlikeArchive: judge.why() };
+  return { fingerprint, unlikeArchive: judge.why(), bytes };
 }

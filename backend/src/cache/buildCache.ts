@@ -47,10 +47,11 @@ export interface CacheLease {
   abandon(): Promise<void>;
 }
 
-/** A cache dir (its path in the tree) that the build's tree no longer holds, and where it went. */
+/** A cache dir (its path in the tree) that the build's tree no longer holds, where it went, and its bytes. */
 export interface MovedAway {
   path: string;
   now: string;
+  bytes: number;
 }
 
 /** `--require=<script>`, quoted as NODE_OPTIONS reads quotes (Next.js re-parses it for its workers the same way). */
@@ -354,7 +355,10 @@ export class BuildCache {
       // The tree is released now; the copies need only the entry, which stays this save's until it is renamed in.
       deferred = true;
       const paths = later.map((l) => body.dirs[l.index].path).join(', ');
-      log(`cache saving: ${paths} is copied from its release's layer after the build, off the deploy's path`);
+      const bytes = body.bytes + build.movedAway.reduce((sum, m) => sum + m.bytes, 0);
+      log(
+        `cache saved (${mb(bytes)} MB, ${seconds(Date.now() - started)} s; ${paths} copied in from its release's layer after the build, off the deploy's path)`,
+      );
       const copyIn = async (): Promise<void> => {
         for (const { index, from } of later) {
           await copyTree(from, storedDir(entry, index));

@@ -112,8 +112,11 @@ describe('build cache: restore, save, invalidation, corruption, caps', () => {
     const layer = join(base, 'layers', 'web', 'sha', 'deps');
     mkdirSync(join(base, 'layers', 'web', 'sha'), { recursive: true });
     renameSync(join(root, 'deps'), layer);
-    await lease.save((l) => lines.push(l), [{ path: 'deps', now: layer }]);
-    assert.match(lines[1], /^cache saving: deps is copied from its release's layer after the build/);
+    await lease.save((l) => lines.push(l), [{ path: 'deps', now: layer, bytes: 1024 }]);
+    assert.match(
+      lines[1],
+      /^cache saved \(\d+\.\d MB, \d+\.\d\d s; deps copied in from its release's layer after the build, off the deploy's path\)$/,
+    );
 
     const next = tree();
     const again = await open(c, 'web', next);
@@ -135,7 +138,7 @@ describe('build cache: restore, save, invalidation, corruption, caps', () => {
     const warnings: string[] = [];
     console.warn = (line: string) => warnings.push(line);
     try {
-      await lease.save(() => undefined, [{ path: 'deps', now: join(base, 'layers', 'gone') }]);
+      await lease.save(() => undefined, [{ path: 'deps', now: join(base, 'layers', 'gone'), bytes: 1024 }]);
       await c.flush();
     } finally {
       console.warn = warn;

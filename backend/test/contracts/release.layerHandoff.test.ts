@@ -34,7 +34,7 @@ describe('Dependency layer handoff (local builder + process runtime in one proce
       ),
       logs.join('\n'),
     );
-    assert.ok(logs.some((l) => /^cache saving: node_modules is copied from its release's layer/.test(l)));
+    assert.ok(logs.some((l) => /^cache saved \(.*; node_modules copied in from its release's layer/.test(l)));
 
     const releaseLogs: string[] = [];
     await h.release(first.id, first.result, releaseLogs);
@@ -91,7 +91,7 @@ describe('Dependency layer handoff (local builder + process runtime in one proce
     });
     const layerLine = logs.find((l) => l.startsWith('Dependency layer node_modules'));
     assert.match(layerLine ?? '', /: stored$/, logs.join('\n'));
-    assert.ok(!logs.some((l) => l.startsWith('cache saving:')), 'the cache took the tree by rename');
+    assert.ok(!logs.some((l) => l.includes('copied in from')), 'the cache took the tree by rename');
     const releaseLogs: string[] = [];
     await h.release(built.id, built.result, releaseLogs);
     assert.ok(

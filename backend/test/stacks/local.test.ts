@@ -44,7 +44,7 @@ describe('stacks: deploy live with the local builder', function () {
         // The venv is a dependency layer, run read-only in the app's sandbox through the release's symlink; embedded,
         // the built tree itself moves to the runtime's layers, and the build cache copies it back after the build.
         /^Dependency layer \.venv \(.*\): stored; its tree goes to the runtime on this disk as built/m,
-        /^cache saving: \.venv is copied from its release's layer after the build/m,
+        /^cache saved \(\d+\.\d MB, \d+\.\d\d s; \.venv copied in from its release's layer after the build/m,
         /^Dependency layer \.venv \(sha256 [0-9a-f]{12}\) already on disk: linked$/m,
       ],
     });

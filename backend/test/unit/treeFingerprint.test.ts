@@ -26,6 +26,8 @@ describe('scanTree', function () {
     execFileSync('cp', ['-a', join(dir, 'moved'), join(dir, 'copied')]);
     assert.deepEqual(await scanTree(join(dir, 'copied')), before);
     assert.equal(before.unlikeArchive, undefined);
+    // index.js and a.js; a symlink's own size is not a file's.
+    assert.equal(before.bytes, 'module.exports = 1;\n'.length + 'a\n'.length);
   });
 
   it('says why an archive of the tree would not unpack to the same tree', async function () {

@@ -44,6 +44,7 @@ export interface PackagingOptions {
 export interface HandedOff {
   dir: LayerRef['dir'];
   path: string;
+  bytes: number;
 }
 
 export interface Packaged {
@@ -179,7 +180,7 @@ async function storeLayers(
     layers.push(layer);
     // Last: the tree leaves the build here, and nothing above may read it after.
     const handed = scan.unlikeArchive === undefined && (await opts.layerHandoff?.adopt(job.app, layer, tree));
-    if (handed) handedOff.push({ dir, path: handed });
+    if (handed) handedOff.push({ dir, path: handed, bytes: scan.bytes });
     ctx.log(
       `Dependency layer ${dir} (${(size / MiB).toFixed(1)} MiB, sha256 ${sha256.slice(0, 12)}): ${reused ? 'unchanged, reused' : 'stored'}${handed ? '; its tree goes to the runtime on this disk as built, not unpacked again' : ''}`,
     );
