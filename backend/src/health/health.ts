@@ -23,19 +23,19 @@ export interface WaitHealthyOptions {
   isAlive?: () => boolean;
 }
 
-// A new release is polled with backoff: quickly while most apps start (a refused probe on loopback costs
-// nothing), then ever more slowly, so an app that counts or rate-limits its clients' requests sees only a
-// few dozen probes even when it takes a minute to start (about 10 in the first 4 s, 40 in 60 s). A refused
-// probe never reaches the app and costs a loopback connect, so while nothing listens the pace stays at most
-// REFUSED_INTERVAL_MS: the swap waits at most that long after the app starts listening (with the backoff alone, up
-// to a second in the 2nd s; at 100 ms, a small app's deploy waited 50 ms on average for its first answered probe).
+// A new release is polled with backoff, so an app that counts or rate-limits its clients' requests sees only a few
+// dozen probes even when it takes a minute to start (about 10 in the first 4 s, 40 in 60 s). A refused probe never
+// reaches the app and costs a loopback connect: while nothing listens the pace is REFUSED_INTERVAL_MS, and only
+// probes the app answered count towards the backoff. So the swap waits at most that long after the app starts
+// listening (at 100 ms, a small app's deploy waited 75 ms of it), and an app that first answers 503 is asked again
+// FIRST_INTERVAL_MS later.
 const FIRST_INTERVAL_MS = 50;
 const REFUSED_INTERVAL_MS = 25;
 const BACKOFF_FACTOR = 1.5;
 const MAX_INTERVAL_MS = 2_000;
 const PROBE_TIMEOUT_MS = 5_000;
 
-type Probe = { status: number } | { error: string; refused?: boolean };
+type Probe = { status: number } | { error: string; refused?: boolean; timedOut?: boolean };
 
 /**
  * Resolves once `url` + path answers with any status below 500: the app is listening and not failing,
@@ -55,14 +55,19 @@ export async function waitHealthy(url: string, opts: WaitHealthyOptions): Promis
     const remaining = deadline - Date.now();
     // The first check always runs to its end: on a busy machine a short deadline still says what the app answered.
     if (last && remaining <= 0) throw timedOut(last, target, opts.timeoutMs);
-    last = await probe(target, last ? Math.min(PROBE_TIMEOUT_MS, remaining) : PROBE_TIMEOUT_MS, opts.signal);
+    const cut = last !== undefined && remaining < PROBE_TIMEOUT_MS;
+    const seen = await probe(target, cut ? remaining : PROBE_TIMEOUT_MS, opts.signal);
+    // A probe the deadline cut short tells less than the app's answer before it, which the error then names.
+    if (!(cut && 'timedOut' in seen && last && 'status' in last)) last = seen;
     if ('status' in last && last.status < 500) return;
     // The probe may have failed because the app died meanwhile; report that rather than a refused connection.
     if (opts.isAlive && !opts.isAlive())
       throw new HealthCheckError('exited', 'the app exited before it became healthy');
-    const pace = 'refused' in last && last.refused ? Math.min(interval, REFUSED_INTERVAL_MS) : interval;
-    await sleep(Math.min(pace, Math.max(0, deadline - Date.now())), opts.signal);
-    interval = Math.min(interval * BACKOFF_FACTOR, MAX_INTERVAL_MS);
+    const refused = 'refused' in seen && seen.refused === true;
+    await sleep(Math.min(refused ? REFUSED_INTERVAL_MS : interval, Math.max(0, deadline - Date.now())), opts.signal);
+    // Only probes that reach the app count towards the backoff: at the refused pace it would be at its slowest before
+    // the app first answered, and a 503 while it warms up would hold the swap back for seconds.
+    if (!refused) interval = Math.min(interval * BACKOFF_FACTOR, MAX_INTERVAL_MS);
   }
 }
 
@@ -91,10 +96,15 @@ function probe(url: URL, timeoutMs: number, signal?: AbortSignal): Promise<Probe
         resolve({ status: res.statusCode ?? 0 });
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${formatSeconds(timeoutMs)}`)));
+    let timedOut = false;
+    req.on('timeout', () => {
+      timedOut = true;
+      req.destroy(new Error(`no answer within ${formatSeconds(timeoutMs)}`));
+    });
     req.on('error', (err: NodeJS.ErrnoException) => {
       const refused = err.code === 'ECONNREFUSED';
-      resolve({ error: refused ? 'connection refused (nothing listening on PORT yet)' : err.message, refused });
+      const error = refused ? 'connection refused (nothing listening on PORT yet)' : err.message;
+      resolve(timedOut ? { error, timedOut } : { error, refused });
     });
   });
 }

@@ -52,6 +52,26 @@ describe('health', () => {
       }
     });
 
+    it('backs off only over answered probes: an app that answers 503 once it listens is asked again soon', async () => {
+      const port = await freePort();
+      const answered: number[] = [];
+      const server = http.createServer((_req, res) => {
+        answered.push(Date.now());
+        res.statusCode = answered.length < 3 ? 503 : 200;
+        res.end();
+      });
+      // A second of refused probes first: at the refused pace, ~40 of them.
+      setTimeout(() => server.listen(port, '127.0.0.1'), 1000);
+      try {
+        await waitHealthy(`http://127.0.0.1:${port}`, { timeoutMs: 20_000 });
+        assert.equal(answered.length, 3);
+        // 50 ms, then 75 ms, on an idle machine; backing off over the refused probes made it 2 s each.
+        assert.ok(answered[2] - answered[0] < 1500, `asked again within ${answered[2] - answered[0]} ms`);
+      } finally {
+        await stop(server);
+      }
+    });
+
     it('fails after the deadline with the last answer seen', async () => {
       const { url, server } = await serve((_req, res) => {
         res.statusCode = 503;
