@@ -31,8 +31,8 @@ export async function scanTree(dir: string): Promise<TreeScan> {
         const target = type === 'l' ? await readlink(join(dir, path)) : '';
         const kind = type === 'd' ? 'dir' : type === 'l' ? 'symlink' : info.isFile() ? 'file' : 'other';
         judge.entry(path, kind, info.size, target);
-        if (kind === 'file' && (info.nlink < 2 || !linked.has(info.ino))) {
-          linked.add(info.ino);
+        if (kind === 'file' && !linked.has(info.ino)) {
+          if (info.nlink > 1) linked.add(info.ino);
           bytes += info.size;
         }
         const line = `${path}\0${type}\0${info.size}\0${info.mode}\0${info.mtimeMs}\0${target}\n`;

@@ -327,14 +327,14 @@ export class BuildCache {
     const started = Date.now();
     const entry = this.tmp('save');
     const body: ManifestBody = { version: 1, key, dirs: [], bytes: 0, savedAt: new Date().toISOString() };
-    const later: { index: number; from: string }[] = [];
+    const later: { index: number; away: MovedAway }[] = [];
     let deferred = false;
     try {
       for (const dir of spec.dirs) {
         const i = body.dirs.length;
         const away = build.movedAway.find((m) => m.path === dir.path);
         if (away) {
-          later.push({ index: i, from: away.now });
+          later.push({ index: i, away });
           body.dirs.push({ path: dir.path, entries: 0, bytes: 0 });
           continue;
         }
@@ -355,13 +355,13 @@ export class BuildCache {
       // The tree is released now; the copies need only the entry, which stays this save's until it is renamed in.
       deferred = true;
       const paths = later.map((l) => body.dirs[l.index].path).join(', ');
-      const bytes = body.bytes + build.movedAway.reduce((sum, m) => sum + m.bytes, 0);
+      const bytes = body.bytes + later.reduce((sum, l) => sum + l.away.bytes, 0);
       log(
         `cache saved (${mb(bytes)} MB, ${seconds(Date.now() - started)} s; ${paths} copied in from its release's layer after the build, off the deploy's path)`,
       );
       const copyIn = async (): Promise<void> => {
-        for (const { index, from } of later) {
-          await copyTree(from, storedDir(entry, index));
+        for (const { index, away } of later) {
+          await copyTree(away.now, storedDir(entry, index));
           await this.measure(body, index, entry);
         }
         await this.commit(app, spec, entry, body, build, () => undefined, started);

@@ -119,8 +119,7 @@ export class LocalBuilder implements Builder {
         cache?.installRestored ?? false,
       );
       // After packaging, so the cache takes the dirs out of a tree that is done with (a rename, nothing copied).
-      const movedAway = handedOff.map((h) => ({ path: h.dir, now: h.path, bytes: h.bytes }));
-      await cache?.save(ctx.log, movedAway).catch((err: unknown) => {
+      await cache?.save(ctx.log, handedOff).catch((err: unknown) => {
         ctx.log(`cache not saved: ${err instanceof Error ? err.message : String(err)}`);
       });
       return result;

@@ -12,6 +12,7 @@ import {
   type LayerRef,
 } from '../../../archive/layers';
 import { scanTree } from '../../../archive/treeFingerprint';
+import type { MovedAway } from '../../../cache/buildCache';
 import { packDir, packStream } from '../../../archive/tarball';
 import { resolveOutputDir, type BuildPlan } from '../../../detect/plan';
 import { artifactKey, type ArtifactStore } from '../../../ports/artifacts';
@@ -40,16 +41,10 @@ export interface PackagingOptions {
   layerHandoff?: LayerHandoff;
 }
 
-/** A dependency directory that left the build's tree for the runtime's layers: `path` is where it is now. */
-export interface HandedOff {
-  dir: LayerRef['dir'];
-  path: string;
-  bytes: number;
-}
-
 export interface Packaged {
   result: BuildResult;
-  handedOff: HandedOff[];
+  /** Dependency dirs that left the build's tree for the runtime's layers, as the build cache takes them. */
+  handedOff: MovedAway[];
 }
 
 const MiB = 1024 * 1024;
@@ -77,7 +72,7 @@ export async function packageAndStore(
   try {
     // Packed straight into the store as tar writes it: no tarball file, no copy, hashed on the way.
     let body: Readable;
-    const handedOff: HandedOff[] = [];
+    const handedOff: MovedAway[] = [];
     const runPlan = runPlanFor(plan);
     const shipped = shippedPaths(plan);
     if (shipped) {
@@ -142,7 +137,7 @@ async function storeLayers(
   ctx: BuildContext,
   root: string,
   scratch: string,
-  handedOff: HandedOff[],
+  handedOff: MovedAway[],
   restored: boolean,
 ): Promise<LayerRef[]> {
   const layers: LayerRef[] = [];
@@ -180,7 +175,7 @@ async function storeLayers(
     layers.push(layer);
     // Last: the tree leaves the build here, and nothing above may read it after.
     const handed = scan.unlikeArchive === undefined && (await opts.layerHandoff?.adopt(job.app, layer, tree));
-    if (handed) handedOff.push({ dir, path: handed, bytes: scan.bytes });
+    if (handed) handedOff.push({ path: dir, now: handed, bytes: scan.bytes });
     ctx.log(
       `Dependency layer ${dir} (${(size / MiB).toFixed(1)} MiB, sha256 ${sha256.slice(0, 12)}): ${reused ? 'unchanged, reused' : 'stored'}${handed ? '; its tree goes to the runtime on this disk as built, not unpacked again' : ''}`,
     );
